@@ -1,0 +1,1 @@
+"""ClassAd language: parse, evaluate, unparse, match."""
