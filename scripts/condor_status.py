@@ -1,0 +1,538 @@
+"""condor_status: query the collector and print ads as HTCondor does (tools.md §1).
+
+Each view is a pure function from a list of ClassAds to text (`render_slots`, `render_totals`,
+`render_schedds`, ...), so every byte of output is testable without a pool; `main` only parses
+the command line, queries the collector and prints.
+"""
+from __future__ import annotations
+
+import socket
+import sys
+from collections import defaultdict
+from typing import Any, Callable
+
+from shared.classad import ClassAdSyntaxError, format_json, parse_expr, unparse_old
+from shared.columns import (AutoFormat, Column, NaturalKey, Table, as_number, collapse_escapes,
+                            evaluate, format_date, format_items, format_time, is_undefined,
+                            long_form, parse_autoformat_args)
+
+USAGE = """Usage: condor_status [help-opt] [query-opt] [display-opt] [name ...]
+    where [query-opt] is one of
+\t-any\t\t\tDisplay any resources
+\t-collector\t\tDisplay collector daemons
+\t-master\t\t\tDisplay daemon master attributes
+\t-negotiator\t\tDisplay negotiator attributes
+\t-schedd\t\t\tDisplay attributes of schedds
+\t-submitters\t\tDisplay information about request submitters
+\t-constraint <const>\tAdd constraint on classads
+    where [display-opt] is one or more of
+\t-long\t\t\tDisplay entire classads
+\t-attributes X,Y,...\tAttributes to show in -long
+\t-af[:opts] <attr> ...\tPrint attributes or expressions, one ad per line
+\t-format <fmt> <attr>\tPrint attribute with a printf format
+\t-json\t\t\tDisplay entire classads in JSON
+\t-total\t\t\tDisplay totals only
+\t-sort <expr>\t\tSort by expression
+\t-wide\t\t\tDon't truncate data to fit in 80 columns
+"""
+
+
+# --- cell helpers --------------------------------------------------------------------------
+
+def _attr_text(attr: str) -> Callable[[Any], str | None]:
+    """%v of an attribute: strings raw, other values unparsed; None when undefined."""
+    def render(ad: Any) -> str | None:
+        value = evaluate(ad, attr)
+        if is_undefined(value):
+            return None
+        return value if isinstance(value, str) else unparse_old(value)
+    return render
+
+
+def _number(attr: str, fmt: str) -> Callable[[Any], str | None]:
+    def render(ad: Any) -> str | None:
+        number = as_number(evaluate(ad, attr))
+        return None if number is None else fmt % number
+    return render
+
+
+def _int(ad: Any, attr: str) -> int:
+    number = as_number(evaluate(ad, attr))
+    return int(number) if number is not None else 0
+
+
+def _str(ad: Any, attr: str) -> str | None:
+    value = evaluate(ad, attr)
+    return value if isinstance(value, str) else None
+
+
+def _elapsed(since_attr: str) -> Callable[[Any], str | None]:
+    """`%T` of (LastHeardFrom, else MyCurrentTime) minus the ad's timestamp, at least 0."""
+    def render(ad: Any) -> str | None:
+        since = as_number(evaluate(ad, since_attr))
+        now = as_number(evaluate(ad, "LastHeardFrom"))
+        if now is None:
+            now = as_number(evaluate(ad, "MyCurrentTime"))
+        if since is None or now is None:
+            return None
+        return format_time(max(0, now - since))
+    return render
+
+
+def _activity(ad: Any) -> str | None:
+    activity = _str(ad, "Activity")
+    if activity == "Idle" and evaluate(ad, "OCU") is True:
+        return "OCU"
+    return activity
+
+
+def format_version(condor_version: str) -> str:
+    """`$CondorVersion: 25.14.0 2026-09-24 BuildID: 0 $` -> `25.14.0.0` (version.buildid)."""
+    words = condor_version.split()
+    if len(words) < 2:
+        return condor_version
+    version, rest = words[1], words[2:]
+    if rest and rest[0].count("-") == 2:       # YYYY-MM-DD date
+        rest = rest[1:]
+    else:                                       # old `Mon DD YYYY` date
+        rest = rest[3:]
+    if rest and rest[0].startswith("B"):        # BuildID:
+        rest = rest[1:]
+    if rest and not rest[0].startswith("$"):
+        version += "." + rest[0].split("-")[0]
+    return version
+
+
+def readable_mb(megabytes: float) -> str:
+    """Memory in MB shown with a metric unit, as HTCondor's `metric_units` (`15.5 GB`)."""
+    value, units = float(megabytes) * 1024 * 1024, ["B ", "KB", "MB", "GB", "TB", "PB"]
+    index = 0
+    while value > 1024 and index < len(units) - 1:
+        value /= 1024
+        index += 1
+    return "%.1f %s" % (value, units[index])
+
+
+# --- sorting -------------------------------------------------------------------------------
+
+def _sort_value(value: Any) -> tuple:
+    number = as_number(value)
+    if number is not None:
+        return (0, number)
+    if isinstance(value, str):
+        return (1, NaturalKey(value))
+    return (2, 0)
+
+
+def sort_ads(ads: list[Any], sort_exprs: list[str] | None = None) -> list[Any]:
+    """Default order: Machine then Name, natural compare; `-sort` expressions replace it."""
+    if sort_exprs:
+        return sorted(ads, key=lambda ad: tuple(_sort_value(evaluate(ad, e)) for e in sort_exprs))
+    return sorted(ads, key=lambda ad: (NaturalKey(_str(ad, "Machine") or ""),
+                                       NaturalKey(_str(ad, "Name") or "")))
+
+
+# --- slot view ------------------------------------------------------------------------------
+
+def slot_columns(wide: bool = False) -> list[Column]:
+    columns = [
+        Column("Name", _attr_text("Name"), width=34, auto=True, undefined="??"),
+        Column("OpSys", _attr_text("OpSys"), width=10, undefined="??"),
+        Column("Arch", _attr_text("Arch"), width=8, undefined="??"),
+        Column("State", _attr_text("State"), width=5, auto=True, undefined="??"),
+        Column("Activity", _activity, width=8, undefined="??"),
+        Column("LoadAv", _number("CondorLoadAvg", "%.3f"), width=6, right=True, truncate=True,
+               undefined="??"),
+        Column("Mem", _number("Memory", "%6d"), width=6, right=True, undefined="??"),
+    ]
+    if wide:
+        columns.append(Column("ActivityTime", _elapsed("EnteredCurrentActivity"), auto=True,
+                              right=True, undefined="-"))
+    else:
+        columns.append(Column("  ActvtyTime", _elapsed("EnteredCurrentActivity"), width=12,
+                              right=True, truncate=True, noprefix=True, undefined="-"))
+    return columns
+
+
+def render_table(columns: list[Column], ads: list[Any]) -> str:
+    """Heading, blank line, one row per ad (nothing at all without ads)."""
+    if not ads:
+        return ""
+    table = Table(columns)
+    rows = table.render(ads)
+    return table.heading() + "\n\n" + "".join(row + "\n" for row in rows)
+
+
+def render_slots(ads: list[Any], wide: bool = False) -> str:
+    """The default `condor_status` output: slot table + totals block."""
+    if not ads:
+        return ""
+    return render_table(slot_columns(wide), ads) + render_totals(ads, wide)
+
+
+_STATE_COLUMNS = {"Owner": 1, "Claimed": 2, "Unclaimed": 3, "Matched": 4, "Preempting": 5,
+                  "Drained": 6, "Backfill": 7}
+_SLOT_HEADER = "%6.6s %5.5s %7.7s %9.9s %7.7s %10.10s %6.6s %8.8s %6.6s" % (
+    "Total", "Owner", "Claimed", "Unclaimed", "Matched", "Preempting", "Drain", "Backfill", "BkIdle")
+_SLOT_ROW = "%6d %5d %7d %9d %7d %10d %6d %8d %6d"
+
+
+def _slot_counts(ad: Any) -> list[int] | None:
+    """Counts one slot adds: [Total, Owner, Claimed, ..., BkIdle]; None if its state is unknown."""
+    state = _str(ad, "State")
+    counts = [0] * 9
+    if state == "Unclaimed" and evaluate(ad, "IsBackfillSlot") is True:
+        counts[8] = 1
+        return counts
+    if state not in _STATE_COLUMNS:
+        return None
+    counts[0] = 1
+    counts[_STATE_COLUMNS[state]] = 1
+    return counts
+
+
+def _totals_block(keyed_rows: dict[str, list[int]], header: str, row_fmt: str,
+                  wide: bool, key_lines: bool = True) -> str:
+    width = max([5] + [len(k) for k in keyed_rows]) if wide else 14
+    key_fmt = "%*s" % (width, "%s") if wide else "%14.14s"
+    grand = [sum(col) for col in zip(*keyed_rows.values())] if keyed_rows else []
+    out = ["\n", " " * width + header + "\n\n"]
+    for key in sorted(keyed_rows):
+        out.append((key_fmt % key) + (row_fmt % tuple(keyed_rows[key]) if key_lines else "") + "\n")
+    out.append("\n" + "%*s" % (width, "Total") + row_fmt % tuple(grand) + "\n")
+    return "".join(out)
+
+
+def render_totals(ads: list[Any], wide: bool = False) -> str:
+    """The slot totals block (`-total` prints only this); keys `Arch/OpSys`."""
+    rows: dict[str, list[int]] = {}
+    for ad in ads:
+        counts = _slot_counts(ad)
+        if counts is None:
+            continue
+        key = "%s/%s" % (_str(ad, "Arch") or "?", _str(ad, "OpSys") or "?")
+        row = rows.setdefault(key, [0] * 9)
+        for n, count in enumerate(counts):
+            row[n] += count
+    if not rows:
+        return ""
+    return _totals_block(rows, _SLOT_HEADER, _SLOT_ROW, wide)
+
+
+# --- other ad types -------------------------------------------------------------------------
+
+def schedd_columns() -> list[Column]:
+    return [
+        Column("Name", _attr_text("Name"), auto=True, undefined="??"),
+        Column("Machine", _attr_text("Machine"), auto=True, undefined="??"),
+        Column("RunningJobs", _number("TotalRunningJobs", "%11d"), width=11, right=True),
+        Column("  IdleJobs", _number("TotalIdleJobs", "%10d"), width=10, right=True),
+        Column("  HeldJobs", _number("TotalHeldJobs", "%10d"), width=10, right=True),
+    ]
+
+
+def render_schedd_totals(ads: list[Any]) -> str:
+    header = "%18s %18s %18s" % ("TotalRunningJobs", "TotalIdleJobs", "TotalHeldJobs")
+    grand = [sum(_int(ad, a) for ad in ads)
+             for a in ("TotalRunningJobs", "TotalIdleJobs", "TotalHeldJobs")]
+    return ("\n" + " " * 14 + header + "\n\n" + " " * 14 + "\n\n"
+            + "%14s" % "Total" + "%18d %18d %18d" % tuple(grand) + "\n")
+
+
+def render_schedds(ads: list[Any], totals: bool = True) -> str:
+    if not ads:
+        return ""
+    return render_table(schedd_columns(), ads) + (render_schedd_totals(ads) if totals else "")
+
+
+def submitter_columns() -> list[Column]:
+    return [
+        Column("Name", _attr_text("Name"), auto=True, undefined="??"),
+        Column("Machine", _attr_text("Machine"), auto=True, undefined="??"),
+        Column("RunningJobs", _number("RunningJobs", "%11d"), width=11, right=True),
+        Column("  IdleJobs", _number("IdleJobs", "%10d"), width=10, right=True),
+        Column("  HeldJobs", _number("HeldJobs", "%10d"), width=10, right=True),
+    ]
+
+
+def render_submitter_totals(ads: list[Any], wide: bool = False) -> str:
+    rows: dict[str, list[int]] = {}
+    for ad in ads:
+        row = rows.setdefault(_str(ad, "Name") or "?", [0, 0, 0])
+        for n, attr in enumerate(("RunningJobs", "IdleJobs", "HeldJobs")):
+            row[n] += _int(ad, attr)
+    header = "%11s %10s %10s" % ("RunningJobs", "IdleJobs", "HeldJobs")
+    return _totals_block(rows, header, "%11d %10d %10d", wide)
+
+
+def render_submitters(ads: list[Any], totals: bool = True, wide: bool = False) -> str:
+    if not ads:
+        return ""
+    return (render_table(submitter_columns(), ads)
+            + (render_submitter_totals(ads, wide) if totals else ""))
+
+
+def _version(ad: Any) -> str | None:
+    text = _str(ad, "CondorVersion")
+    return None if text is None else format_version(text)
+
+
+def _memory(ad: Any) -> str | None:
+    number = as_number(evaluate(ad, "DetectedMemory"))
+    return None if number is None else readable_mb(number)
+
+
+def master_columns() -> list[Column]:
+    return [
+        Column("Name", _attr_text("Name"), auto=True, undefined="??"),
+        Column("Version", _version, width=14, undefined="??"),
+        Column("Cpus", _number("DetectedCpus", "%4d"), width=4, right=True),
+        Column("  Memory", _memory, width=10, right=True),
+        Column("   Uptime", _elapsed("DaemonStartTime"), width=13, right=True),
+    ]
+
+
+def _cycle_end(ad: Any) -> str | None:
+    number = as_number(evaluate(ad, "LastNegotiationCycleEnd0"))
+    return None if number is None else format_date(number)
+
+
+def negotiator_columns() -> list[Column]:
+    stat = "LastNegotiationCycle"
+    return [
+        Column("Name", _attr_text("Name"), auto=True, undefined="??"),
+        Column("LastCycleEnd", _cycle_end, width=12, right=True),
+        Column("(Sec)", _number(stat + "Duration0", "%.2f"), width=5, right=True, auto=True),
+        Column("  Slots", _number(stat + "CandidateSlots0", "%d"), width=7, right=True),
+        Column("Submitrs", _number(stat + "ActiveSubmitterCount0", "%d"), width=8, right=True),
+        Column("Schedds", _number(stat + "NumSchedulers0", "%d"), width=7, right=True),
+        Column("   Jobs", _number(stat + "NumIdleJobs0", "%d"), width=7, right=True),
+        Column("Matches", _number(stat + "Matches0", "%d"), width=7, right=True),
+        Column("Rejections", _number(stat + "Rejections0", "%d"), width=10, right=True),
+    ]
+
+
+def collector_columns() -> list[Column]:
+    return [
+        Column("Name", _attr_text("Name"), auto=True, undefined="??"),
+        Column("Machine", _attr_text("Machine"), auto=True, undefined="??"),
+        Column("RunningJobs", _number("RunningJobs", "%11d"), width=11, right=True),
+        Column("  IdleJobs", _number("IdleJobs", "%10d"), width=10, right=True),
+        Column("HostsTotal", _number("HostsTotal", "%10d"), width=10, right=True),
+    ]
+
+
+def _target_type(ad: Any) -> str:
+    return _str(ad, "TargetType") or "None"
+
+
+def any_columns() -> list[Column]:
+    return [
+        Column("MyType", _attr_text("MyType"), width=18, undefined="??"),
+        Column("TargetType", _target_type, width=18),
+        Column("Name", _attr_text("Name"), width=41, auto=True, undefined="??"),
+    ]
+
+
+# --- command line ---------------------------------------------------------------------------
+
+# option -> (ad type for the collector query, columns, renderer name)
+AD_TYPES = {
+    "startd": "Machine", "schedd": "Scheduler", "submitters": "Submitter",
+    "master": "DaemonMaster", "negotiator": "Negotiator", "collector": "Collector", "any": "Any",
+}
+
+
+def _is_arg(arg: str, name: str, min_len: int = 1) -> bool:
+    """HTCondor's option matching: `-name` or any abbreviation of at least min_len chars."""
+    word = arg.lstrip("-")
+    if not arg.startswith("-") or not word:
+        return False
+    return len(word) >= min_len and name.startswith(word.lower())
+
+
+class UsageError(Exception):
+    pass
+
+
+class Options:
+    def __init__(self) -> None:
+        self.mode = "startd"
+        self.long = False
+        self.json = False
+        self.total = False
+        self.wide = False
+        self.attributes: list[str] | None = None
+        self.autoformat: AutoFormat | None = None
+        self.formats: list[tuple[str, str]] = []
+        self.constraints: list[str] = []
+        self.sort: list[str] = []
+        self.names: list[str] = []
+        self.help = False
+
+
+def parse_args(argv: list[str]) -> Options:
+    opts = Options()
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+
+        def value() -> str:
+            if i + 1 >= len(argv):
+                raise UsageError(f"Error: Argument {arg} requires another parameter")
+            return argv[i + 1]
+
+        if not arg.startswith("-") or arg == "-":
+            opts.names.append(arg)
+        elif _is_arg(arg, "help", 1):
+            opts.help = True
+        elif _is_arg(arg, "long", 1):
+            opts.long = True
+        elif _is_arg(arg, "json", 2):
+            opts.json = True
+        elif _is_arg(arg, "total", 2):
+            opts.total = True
+        elif _is_arg(arg, "wide", 1):
+            opts.wide = True
+        elif _is_arg(arg, "attributes", 2):
+            opts.attributes = [a for a in value().replace(",", " ").split() if a]
+            i += 1
+        elif _is_arg(arg, "constraint", 3):
+            opts.constraints.append(value())
+            i += 1
+        elif _is_arg(arg, "sort", 2):
+            opts.sort.append(value())
+            i += 1
+        elif _is_arg(arg, "format", 1):
+            if i + 2 >= len(argv):
+                raise UsageError("Error: -format requires format and attribute parameters")
+            opts.formats.append((collapse_escapes(argv[i + 1]), argv[i + 2]))
+            i += 2
+        elif arg.split(":")[0] == "-af" or _is_arg(arg.split(":")[0], "autoformat", 5):
+            try:
+                opts.autoformat, i = parse_autoformat_args(argv, i)
+            except ValueError as err:
+                raise UsageError(str(err)) from None
+            continue
+        elif _is_arg(arg, "schedd", 2):
+            opts.mode = "schedd"
+        elif _is_arg(arg, "submitters", 2):
+            opts.mode = "submitters"
+        elif _is_arg(arg, "master", 2):
+            opts.mode = "master"
+        elif _is_arg(arg, "negotiator", 2):
+            opts.mode = "negotiator"
+        elif _is_arg(arg, "collector", 2):
+            opts.mode = "collector"
+        elif _is_arg(arg, "any", 2):
+            opts.mode = "any"
+        elif _is_arg(arg, "startd", 3) or _is_arg(arg, "slots", 3):
+            opts.mode = "startd"
+        else:
+            raise UsageError(f"Error: unknown option {arg}")
+        i += 1
+    return opts
+
+
+def _host_constraint(name: str) -> str:
+    """`condor_status host1` -> match slots/daemons of that host by Name or Machine."""
+    if "@" in name:
+        return f'(Name == "{name}" || Machine == "{name}")'
+    try:
+        fqdn = socket.getfqdn(socket.gethostbyname(name)) if name != "localhost" else \
+            socket.getfqdn()
+    except OSError:
+        raise UsageError(f"condor_status: unknown host {name}") from None
+    if "." not in fqdn:
+        fqdn = socket.getfqdn(name)
+    return f'(Name == "{fqdn}" || Machine == "{fqdn}")'
+
+
+def build_constraint(opts: Options) -> str | None:
+    parts = [f"({c})" for c in opts.constraints]
+    if opts.names:
+        parts.append("(" + " || ".join(_host_constraint(n) for n in opts.names) + ")")
+    return " && ".join(parts) if parts else None
+
+
+def render(opts: Options, ads: list[Any]) -> str:
+    """Everything condor_status prints for the already-fetched ads."""
+    ads = sort_ads(ads, opts.sort)
+    if opts.json:
+        return format_json(ads) if ads else ""
+    if opts.long:
+        return long_form(ads, opts.attributes)
+    if opts.autoformat is not None:
+        return opts.autoformat.render(ads)
+    if opts.formats:
+        return format_items(ads, opts.formats)
+    if opts.mode == "startd":
+        return render_totals(ads, opts.wide) if opts.total else render_slots(ads, opts.wide)
+    if opts.mode == "schedd":
+        if opts.total:
+            return render_schedd_totals(ads) if ads else ""
+        return render_schedds(ads)
+    if opts.mode == "submitters":
+        if opts.total:
+            return render_submitter_totals(ads, opts.wide) if ads else ""
+        return render_submitters(ads, wide=opts.wide)
+    views = {"master": master_columns, "negotiator": negotiator_columns,
+             "collector": collector_columns, "any": any_columns}
+    return render_table(views[opts.mode](), ads)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        opts = parse_args(argv)
+        if opts.help:
+            sys.stdout.write(USAGE)
+            return 0
+        constraint = build_constraint(opts)
+        if constraint is not None:
+            parse_expr(constraint)
+    except UsageError as err:
+        print(err, file=sys.stderr)
+        return 1
+    except ClassAdSyntaxError as err:
+        print(f"Error: Invalid constraint expression: {constraint}\n{err}", file=sys.stderr)
+        return 1
+
+    from shared.config import ConfigError, load_config
+    from shared.locate import query_ads
+    from shared.protocol import CommunicationError, RemoteError
+    try:
+        cfg = load_config(subsystem="TOOL")
+    except ConfigError as err:
+        print(f"ERROR: {err}", file=sys.stderr)
+        return 1
+    try:
+        ads = query_ads(cfg, AD_TYPES[opts.mode], constraint)
+    except CommunicationError as err:
+        host = _collector_host(cfg)
+        print("Error: communication error\n"
+              f"CEDAR:6001:Failed to connect to {host}\n"
+              f"Error: Couldn't contact the condor_collector on {host}.\n\n"
+              "Extra Info: the condor_collector is a process that runs on the central manager "
+              "of your Condor pool and collects the status of all the machines and jobs in the "
+              "Condor pool. The condor_collector might not be running, it might be refusing to "
+              "communicate with you, there might be a network problem, or there may be some "
+              "other problem. Check with your system administrator to fix this problem.\n"
+              f"({err})", file=sys.stderr)
+        return 1
+    except RemoteError as err:
+        print(f"Error: {err}", file=sys.stderr)
+        return 1
+    sys.stdout.write(render(opts, ads))
+    return 0
+
+
+def _collector_host(cfg: Any) -> str:
+    try:
+        return cfg.get("COLLECTOR_HOST") or "the central manager"
+    except Exception:
+        return "the central manager"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
