@@ -1,0 +1,278 @@
+"""Where configuration comes from, and the Config object every process queries.
+
+Load order (HTCondor's): the root file ($CONDOR_CONFIG, else the project's embedded root), then
+LOCAL_CONFIG_DIR files in byte order minus LOCAL_CONFIG_DIR_EXCLUDE_REGEXP, then LOCAL_CONFIG_FILE
+(re-read when a local file changes it), then LOCAL_CONFIG_DIR again if it changed, then `_CONDOR_*`
+environment overrides.  Lookups go LOCALNAME.X -> SUBSYSTEM.X -> X -> built-in default.
+"""
+from __future__ import annotations
+
+import os
+import re
+import sysconfig
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from . import detect
+from .defaults import CODE_DEFAULTS, DISPLAY_NAMES, PARAM_DEFAULTS
+from .errors import ConfigError
+from .macros import Expander
+from .parser import Parser, expand_random, freeze_self_references, is_piped
+from .simple_expr import evaluate
+from .table import DEFAULT_SOURCE, DETECTED_SOURCE, ENVIRONMENT_SOURCE, Entry, MacroTable
+
+ENV_PREFIX = "_CONDOR_"
+EMBEDDED_ROOT = Path(__file__).with_name("embedded_root.config")
+_MISSING = object()
+_TRUE_WORDS = {"true", "yes", "t", "1"}
+_FALSE_WORDS = {"false", "no", "f", "0"}
+
+
+def project_config_dir() -> Path:
+    """The shipped config.d/ at the project root."""
+    import shared
+    return Path(shared.__file__).resolve().parent.parent / "config.d"
+
+
+def scripts_dir() -> str:
+    """Where this package's console scripts (condor_master, ...) are installed."""
+    return sysconfig.get_path("scripts")
+
+
+class Config:
+    """A loaded configuration, seen from one process context (subsystem and local name)."""
+
+    def __init__(self, subsystem: str = "TOOL", local_name: str | None = None,
+                 env: Mapping[str, str] | None = None):
+        self.subsystem = (subsystem or "TOOL").upper()
+        self.local_name = local_name or None
+        self.env: Mapping[str, str] = os.environ if env is None else env
+        self.files: list[str] = []
+        self.table = MacroTable()
+        self._prefixes = [p.upper() for p in (self.local_name, self.subsystem) if p]
+        self._expander = Expander(self._context_raw, self.env)
+
+    # ---- lookups -------------------------------------------------------------------------
+    def _find(self, name: str) -> tuple[str, Entry | None]:
+        """(name used, entry) for NAME in this context; entry None means the table default."""
+        for prefix in self._prefixes:
+            entry = self.table.get(f"{prefix}.{name}")
+            if entry is not None:
+                return entry.name, entry
+        entry = self.table.get(name)
+        if entry is not None:
+            return entry.name, entry
+        key = name.upper()
+        return DISPLAY_NAMES.get(key, key), None
+
+    def _context_raw(self, name: str) -> str | None:
+        _, entry = self._find(name)
+        return entry.raw if entry is not None else PARAM_DEFAULTS.get(name.upper())
+
+    def expand(self, text: str) -> str:
+        """Expand macros in text as this process would."""
+        return self._expander.expand(text)
+
+    def raw(self, name: str) -> str | None:
+        """Unexpanded value, or None if undefined or empty."""
+        return self._context_raw(name) or None
+
+    def get(self, name: str) -> str | None:
+        """Fully expanded value; None if undefined or empty."""
+        raw = self._context_raw(name)
+        if not raw:
+            return None
+        return self.expand(raw).strip() or None
+
+    def name_used(self, name: str) -> str:
+        """The name as HTCondor displays it: first spelling, with the prefix actually used."""
+        return self._find(name)[0]
+
+    def where(self, name: str) -> str:
+        """'<file>, line <n>' (or '..., use ROLE:Personal+2', '<Default>', '<Environment>',
+        '<Detected>') for the definition in effect; '' if undefined."""
+        _, entry = self._find(name)
+        if entry is None:
+            return DEFAULT_SOURCE if PARAM_DEFAULTS.get(name.upper()) else ""
+        if not entry.source.startswith("<") and entry.raw == PARAM_DEFAULTS.get(name.upper()):
+            return DEFAULT_SOURCE    # HTCondor reports a value equal to the default as the default
+        return entry.location()
+
+    def default(self, name: str) -> str | None:
+        return PARAM_DEFAULTS.get(name.upper()) or None
+
+    def names(self) -> Iterable[str]:
+        """Names defined by configuration (not the table defaults), as first spelled."""
+        return [e.name for e in self.table.entries.values()]
+
+    def entries(self) -> Iterable[Entry]:
+        return self.table.entries.values()
+
+    # ---- typed getters ---------------------------------------------------------------------
+    def _fallback(self, name: str, default: object) -> object:
+        if default is not _MISSING:
+            return default
+        if name.upper() in CODE_DEFAULTS:
+            return CODE_DEFAULTS[name.upper()]
+        raise ConfigError(f"{name} is not defined")
+
+    def _typed(self, name: str, default: object, kind: str) -> object:
+        value = self.get(name)
+        if value is None:
+            return self._fallback(name, default)
+        try:
+            result = evaluate(value)
+        except ValueError:
+            result = None
+        if kind == "bool":
+            low = value.lower()
+            if low in _TRUE_WORDS:
+                return True
+            if low in _FALSE_WORDS:
+                return False
+            if isinstance(result, (bool, int, float)):
+                return bool(result)
+        elif isinstance(result, (int, float)) and not isinstance(result, bool):
+            return int(result) if kind == "int" else float(result)
+        elif isinstance(result, bool):
+            return int(result) if kind == "int" else float(result)
+        where = self.where(name)
+        raise ConfigError(f"{self.name_used(name)} = {value!r} is not a valid {kind}"
+                          + (f" (set at {where})" if where else ""))
+
+    def get_int(self, name: str, default: object = _MISSING) -> int:
+        return self._typed(name, default, "int")  # type: ignore[return-value]
+
+    def get_float(self, name: str, default: object = _MISSING) -> float:
+        return self._typed(name, default, "float")  # type: ignore[return-value]
+
+    def get_bool(self, name: str, default: object = _MISSING) -> bool:
+        return self._typed(name, default, "bool")  # type: ignore[return-value]
+
+    def get_list(self, name: str) -> list[str]:
+        """Items separated by commas and/or whitespace."""
+        value = self.get(name)
+        return [item for item in re.split(r"[\s,]+", value) if item] if value else []
+
+    # ---- building ----------------------------------------------------------------------------
+    def define(self, name: str, value: str, source: str, line: int = 0, use: str = "") -> None:
+        """Record `name = value` as read at source/line (self references are frozen now)."""
+        key = name.upper()
+        targets = {key: lambda: self._exact_raw(key)}
+        prefix, dot, rest = key.partition(".")
+        if dot and prefix in self._prefixes:
+            targets[rest] = lambda: self._context_raw(rest)
+        if "$" in value:
+            value = expand_random(freeze_self_references(value, targets))
+        self.table.set(name, value, source, line, use)
+
+    def _exact_raw(self, key: str) -> str | None:
+        entry = self.table.get(key)
+        return entry.raw if entry is not None else PARAM_DEFAULTS.get(key)
+
+    def _detected(self, values: Mapping[str, str]) -> None:
+        for name, value in values.items():
+            self.table.set(name, value, DETECTED_SOURCE)
+
+
+def _dir_files(directory: str, exclude: re.Pattern | None) -> list[str]:
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return []
+    files = [os.path.join(directory, n) for n in names
+             if not (exclude and exclude.search(n)) and not os.path.isdir(os.path.join(directory, n))]
+    return sorted(files, key=os.fsencode)
+
+
+class _Loader:
+    def __init__(self, config: Config):
+        self.config = config
+        self.parser = Parser(config)
+
+    def read(self, path: str, required: bool = True) -> None:
+        if not is_piped(path) and not os.access(path, os.R_OK):
+            if required:
+                raise ConfigError(f"cannot read config source {path}")
+            return
+        self.config.files.append(path)
+        self.parser.parse_file(path)
+
+    def process_directories(self, dirlist: str) -> None:
+        required = self.config.get_bool("REQUIRE_LOCAL_CONFIG_FILE", True)
+        pattern = self.config.get("LOCAL_CONFIG_DIR_EXCLUDE_REGEXP")
+        try:
+            exclude = re.compile(pattern) if pattern else None
+        except re.error as e:
+            raise ConfigError(f"LOCAL_CONFIG_DIR_EXCLUDE_REGEXP is not a valid regular expression: {e}") from None
+        for directory in re.split(r"[\s,]+", dirlist):
+            if directory:
+                for path in _dir_files(directory, exclude):
+                    self.read(path, required)
+
+    def process_local_files(self) -> None:
+        value = self.config.get("LOCAL_CONFIG_FILE")
+        if not value:
+            return
+        required = self.config.get_bool("REQUIRE_LOCAL_CONFIG_FILE", True)
+        todo = self._split_sources(value)
+        done: list[str] = []
+        while todo:
+            source = todo.pop(0)
+            self.read(source, required)
+            done.append(source)
+            new_value = self.config.get("LOCAL_CONFIG_FILE")
+            if new_value and new_value != value:      # the file changed the list: follow the chain
+                value = new_value
+                todo = [s for s in self._split_sources(new_value) if s not in done]
+
+    @staticmethod
+    def _split_sources(value: str) -> list[str]:
+        return [value] if is_piped(value) else [s for s in re.split(r"[\s,]+", value) if s]
+
+    def apply_environment(self) -> None:
+        for key, value in list(self.config.env.items()):
+            if key.upper().startswith(ENV_PREFIX) and len(key) > len(ENV_PREFIX):
+                self.config.define(key[len(ENV_PREFIX):], value.strip(), ENVIRONMENT_SOURCE)
+
+
+def load_config(subsystem: str = "TOOL", local_name: str | None = None,
+                env: Mapping[str, str] | None = None, root: str | None = None) -> Config:
+    """Load the whole configuration as the process (subsystem, local_name) sees it.
+
+    `root` overrides $CONDOR_CONFIG (condor_config_val -root-config).  With neither, the project's
+    embedded personal-pool configuration is used.  Raises ConfigError on any bad line."""
+    config = Config(subsystem, local_name, env)
+    if root is None:
+        root = config.env.get("CONDOR_CONFIG") or None
+    embedded = root is None
+    if embedded:
+        root = str(EMBEDDED_ROOT)
+    elif not is_piped(root):
+        if os.path.isdir(root):
+            raise ConfigError(f"File specified in CONDOR_CONFIG environment variable: \"{root}\" is a directory."
+                              "  Please specify a file.")
+        if not os.path.exists(root):
+            raise ConfigError(f"File specified in CONDOR_CONFIG environment variable: \"{root}\" does not exist.")
+    detected = detect.cached_host_values()
+    specials = {"SUBSYSTEM": config.subsystem, "LOCALNAME": (local_name or config.subsystem)}
+    detected.update(specials)
+    detected["CONFIG_ROOT"] = os.path.dirname(os.path.abspath(root)) if not is_piped(root) else os.getcwd()
+    if embedded:
+        detected["CONDORSIM_CONFIG_DIR"] = str(project_config_dir())
+        detected["CONDORSIM_SCRIPTS"] = scripts_dir()
+        detected["CONDORSIM_PREFIX"] = os.path.dirname(scripts_dir())
+    config._detected(detected)
+
+    loader = _Loader(config)
+    loader.read(root)
+    dirlist = config.get("LOCAL_CONFIG_DIR")
+    if dirlist:
+        loader.process_directories(dirlist)
+    loader.process_local_files()
+    new_dirlist = config.get("LOCAL_CONFIG_DIR")
+    if new_dirlist and new_dirlist != dirlist:
+        loader.process_directories(new_dirlist)
+    loader.apply_environment()
+    config._detected(specials)   # the process context cannot be overridden by configuration
+    return config
