@@ -1,0 +1,391 @@
+"""A parsed submit description and the job ads it makes (condor_submit's submit_utils).
+
+Keys between queue statements apply to the procs of later queue statements only; macros are
+expanded per proc, at queue time.  Every proc gets the attributes and defaults HTCondor gives a
+vanilla job (see ``_base_ad``).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import socket
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from shared.classad import ClassAd, ClassAdSyntaxError
+from shared.daemon import CONDOR_PLATFORM, CONDOR_VERSION
+
+from .arguments import arguments_attribute, environment_v2
+from .errors import SubmitError
+from .macros import expand
+from .parser import Assignment, QueueStatement, Statement, parse_statements
+from .queue import parse_queue, row_values
+
+UNIVERSES = {"standard": 1, "vanilla": 5, "scheduler": 7, "grid": 9, "java": 10, "parallel": 11,
+             "local": 12, "vm": 13, "docker": 5, "container": 5}
+# condor_submit's JobSubmitMethod (0 = condor_submit; the Python bindings say 2).
+SUBMIT_METHOD_CONDOR_SUBMIT = 0
+HOLD_CODE_SUBMITTED_ON_HOLD = 15
+NOTIFICATIONS = {"never": 0, "always": 1, "complete": 2, "error": 3}
+DEFAULT_REQUEST_DISK = "MAX({1024, (TransferInputSizeMB+1) * 1.25}) * 1024"
+
+# Submit keys (lowercase, with aliases) whose value is a ClassAd expression stored as is.
+_EXPRESSION_KEYS = {
+    "periodic_hold": "PeriodicHold", "periodic_release": "PeriodicRelease",
+    "periodic_remove": "PeriodicRemove", "periodic_hold_reason": "PeriodicHoldReason",
+    "periodic_hold_subcode": "PeriodicHoldSubCode", "on_exit_hold": "OnExitHold",
+    "on_exit_remove": "OnExitRemove", "on_exit_hold_reason": "OnExitHoldReason",
+    "on_exit_hold_subcode": "OnExitHoldSubCode", "periodic_vacate": "PeriodicVacate",
+}
+_ALIASES = {"cmd": "executable", "args": "arguments", "env": "environment", "stdin": "input",
+            "stdout": "output", "stderr": "error", "initial_dir": "initialdir",
+            "requestcpus": "request_cpus", "requestmemory": "request_memory",
+            "requestdisk": "request_disk", "prio": "priority"}
+_BUILTIN_MACROS = ("cluster", "clusterid", "process", "procid", "step", "row", "itemindex")
+# Size suffixes of request_memory / request_disk, as powers of 1024 of a byte.
+_UNITS = {"": None, "k": 1, "kb": 1, "m": 2, "mb": 2, "g": 3, "gb": 3, "t": 4, "tb": 4}
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*([a-zA-Z]*)\s*$")
+_IDENT = re.compile(r"(?<![\w.])((?:[A-Za-z_]\w*\.)*)([A-Za-z_]\w*)(\s*\()?")
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_KEYWORDS = {"true", "false", "undefined", "error", "is", "isnt"}
+_OPSYS_ATTRS = {"opsys", "opsysandver", "opsysmajorver", "opsysname", "opsyslongname",
+                "opsysshortname", "opsyslegacy"}
+
+
+@dataclass
+class _Settings:
+    """The configuration values submit reads (JOB_DEFAULT_*, FILESYSTEM_DOMAIN)."""
+    request_memory: str = "128"
+    request_disk: str = DEFAULT_REQUEST_DISK
+    request_cpus: str = "1"
+    filesystem_domain: str = ""
+
+    @classmethod
+    def from_config(cls, config: Any) -> "_Settings":
+        def param(name: str, default: str) -> str:
+            value = config.get(name) if config is not None else None
+            return str(value) if value not in (None, "") else default
+        return cls(request_memory=param("JOB_DEFAULT_REQUESTMEMORY", "128"),
+                   request_disk=param("JOB_DEFAULT_REQUESTDISK", DEFAULT_REQUEST_DISK),
+                   request_cpus=param("JOB_DEFAULT_REQUESTCPUS", "1"),
+                   filesystem_domain=param("FILESYSTEM_DOMAIN", "") or socket.getfqdn())
+
+
+class SubmitDescription:
+    """The statements of one submit description, ready to make job ads."""
+
+    def __init__(self, statements: list[Statement], filename: str) -> None:
+        self.statements = statements
+        self.filename = filename
+
+    @property
+    def has_queue(self) -> bool:
+        return any(isinstance(s, QueueStatement) for s in self.statements)
+
+    def build_jobs(self, cluster_id: int, owner: str | None = None, qdate: int | None = None,
+                   cwd: str | None = None, config: Any = None) -> list[ClassAd]:
+        """One proc ad per queued job (ProcId 0..N-1) of cluster `cluster_id`."""
+        if not self.has_queue:
+            raise SubmitError(f'"{self.filename}" doesn\'t contain any "queue" commands -- no jobs queued')
+        settings = _Settings.from_config(config)
+        qdate = int(time.time()) if qdate is None else qdate
+        cwd = cwd or os.getcwd()
+        variables: dict[str, Assignment] = {}
+        jobs: list[ClassAd] = []
+        for statement in self.statements:
+            if isinstance(statement, Assignment):
+                variables[_canonical_key(statement.key)] = statement
+                continue
+            proc_maker = _ProcMaker(variables, cluster_id, owner, qdate, cwd, settings)
+            iwd = proc_maker.iwd_for_queue(statement.line)
+            queue_args = expand(statement.args, proc_maker.lookup_static, statement.line)
+            spec = parse_queue(queue_args, statement.line, iwd)
+            items = spec.items if spec.items is not None else [None]
+            for row, item in enumerate(items):
+                item_values = row_values(spec.variables, item) if item is not None else {}
+                for step in range(spec.count):
+                    jobs.append(proc_maker.make(len(jobs), row, step, item_values))
+        return jobs
+
+
+def parse_submit(text: str, filename: str = "(stdin)") -> SubmitDescription:
+    """Parse submit description `text`; raises SubmitError naming the bad line."""
+    return SubmitDescription(parse_statements(text), filename)
+
+
+def _canonical_key(key: str) -> str:
+    """Lookup key of a submit key: lowercase, aliases resolved; ``+X`` and ``MY.X`` -> ``+x``."""
+    if key.startswith("+"):
+        return "+" + key[1:].lower()
+    if key[:3].lower() == "my.":
+        return "+" + key[3:].lower()
+    key = key.lower()
+    return _ALIASES.get(key, key)
+
+
+class _ProcMaker:
+    """Makes the proc ads of one queue statement from the keys set before it."""
+
+    def __init__(self, variables: dict[str, Assignment], cluster_id: int, owner: str | None,
+                 qdate: int, cwd: str, settings: _Settings) -> None:
+        self.variables = dict(variables)
+        self.cluster_id = cluster_id
+        self.owner = owner
+        self.qdate = qdate
+        self.cwd = cwd
+        self.settings = settings
+        self.builtins: dict[str, str] = {}
+        self.request_cpus = settings.request_cpus
+
+    # -- macro lookup -------------------------------------------------------------------------
+
+    def lookup(self, name: str) -> str | None:
+        if name in self.builtins:
+            return self.builtins[name]
+        assignment = self.variables.get(_ALIASES.get(name, name))
+        return assignment.value if assignment is not None else None
+
+    def lookup_static(self, name: str) -> str | None:
+        """Lookup for the queue line itself: per-proc macros are not known yet."""
+        if name in ("cluster", "clusterid"):
+            return str(self.cluster_id)
+        return self.lookup(name)
+
+    def value(self, key: str) -> tuple[str | None, int | None]:
+        """Expanded value of submit key `key` for the current proc, and its line."""
+        assignment = self.variables.get(key)
+        if assignment is None:
+            return None, None
+        return expand(assignment.value, self.lookup, assignment.line), assignment.line
+
+    def iwd_for_queue(self, line: int) -> str:
+        self.builtins = {"cluster": str(self.cluster_id), "clusterid": str(self.cluster_id)}
+        iwd, _ = self.value("initialdir")
+        return os.path.normpath(os.path.join(self.cwd, iwd)) if iwd else self.cwd
+
+    # -- one proc -----------------------------------------------------------------------------
+
+    def make(self, proc_id: int, row: int, step: int, item_values: dict[str, str]) -> ClassAd:
+        self.builtins = {"cluster": str(self.cluster_id), "clusterid": str(self.cluster_id),
+                         "process": str(proc_id), "procid": str(proc_id), "step": str(step),
+                         "row": str(row), "itemindex": str(row), "node": "#pArAlLeLnOdE#",
+                         **item_values}
+        ad = _base_ad(self.cluster_id, proc_id, self.owner, self.qdate, self.settings)
+        iwd, _ = self.value("initialdir")
+        iwd = os.path.normpath(os.path.join(self.cwd, iwd)) if iwd else self.cwd
+        ad["Iwd"] = iwd
+        self._set_universe(ad)
+        self._set_executable(ad)
+        self._set_arguments(ad)
+        self._set_stdio(ad, iwd)
+        self._set_requests(ad)
+        self._set_misc(ad)
+        self._set_custom_attributes(ad)
+        self._set_requirements(ad)
+        return ad
+
+    def _set_universe(self, ad: ClassAd) -> None:
+        universe, line = self.value("universe")
+        if universe:
+            number = UNIVERSES.get(universe.strip().lower())
+            if number is None:
+                raise SubmitError(f"I don't know about the '{universe.strip()}' universe.", line)
+            ad["JobUniverse"] = number
+
+    def _set_executable(self, ad: ClassAd) -> None:
+        # Unlike the other files, the executable is relative to the submit directory, not Iwd.
+        executable, line = self.value("executable")
+        if not executable:
+            raise SubmitError("No 'executable' parameter was provided", line)
+        path = os.path.normpath(os.path.join(self.cwd, os.path.expanduser(executable)))
+        if not os.path.isfile(path):
+            raise SubmitError(f"Executable file {path} does not exist", line)
+        ad["Cmd"] = path
+        size_kb = math.ceil(os.path.getsize(path) / 1024)
+        ad["ExecutableSize"] = ad["ImageSize"] = ad["DiskUsage"] = size_kb
+
+    def _set_arguments(self, ad: ClassAd) -> None:
+        arguments, line = self.value("arguments")
+        if arguments:
+            name, text = arguments_attribute(arguments, line)
+            ad[name] = text
+        else:
+            ad["Arguments"] = ""
+        environment, line = self.value("environment")
+        ad["Environment"] = environment_v2(environment, line) if environment else ""
+
+    def _set_stdio(self, ad: ClassAd, iwd: str) -> None:
+        for key, attr in (("input", "In"), ("output", "Out"), ("error", "Err")):
+            value, _ = self.value(key)
+            if value:
+                ad[attr] = value
+                ad["Stream" + attr] = False
+            else:
+                ad[attr] = "/dev/null"
+                ad["Transfer" + attr] = False
+        log, _ = self.value("log")
+        if log:
+            ad["UserLog"] = os.path.normpath(os.path.join(iwd, log))
+
+    def _set_requests(self, ad: ClassAd) -> None:
+        cpus, line = self.value("request_cpus")
+        self.request_cpus = cpus or self.settings.request_cpus
+        self._set_expr(ad, "RequestCpus", self.request_cpus, line)
+        memory, line = self.value("request_memory")
+        if memory:
+            self._set_size(ad, "RequestMemory", memory, 2, line)
+        else:
+            self._set_expr(ad, "RequestMemory", self.settings.request_memory, None)
+        disk, line = self.value("request_disk")
+        if disk:
+            self._set_size(ad, "RequestDisk", disk, 1, line)
+        else:
+            self._set_expr(ad, "RequestDisk", self.settings.request_disk, None)
+
+    def _set_size(self, ad: ClassAd, attr: str, text: str, base_power: int, line: int | None) -> None:
+        """A size in `base_power` units of 1024 bytes (1 = KB, 2 = MB), or an expression."""
+        match = _SIZE.match(text)
+        if match and match.group(2).lower() in _UNITS:
+            power = _UNITS[match.group(2).lower()]
+            number = float(match.group(1))
+            if power is not None:
+                number = number * 1024 ** power / 1024 ** base_power
+            ad[attr] = math.ceil(number)
+            return
+        self._set_expr(ad, attr, text, line)
+
+    def _set_misc(self, ad: ClassAd) -> None:
+        priority, line = self.value("priority")
+        if priority:
+            self._set_expr(ad, "JobPrio", priority, line)
+        rank, line = self.value("rank")
+        if rank:
+            self._set_expr(ad, "Rank", rank, line)
+        batch, _ = self.value("batch_name")
+        if batch:
+            ad["JobBatchName"] = batch.strip().strip('"')
+        notification, line = self.value("notification")
+        if notification:
+            number = NOTIFICATIONS.get(notification.strip().lower())
+            if number is None:
+                raise SubmitError(f"Notification must be 'Never', 'Always', 'Complete', or 'Error'", line)
+            ad["JobNotification"] = number
+        for key, attr in _EXPRESSION_KEYS.items():
+            value, line = self.value(key)
+            if value:
+                self._set_expr(ad, attr, value, line)
+        for key, attr in (("should_transfer_files", "ShouldTransferFiles"),
+                          ("when_to_transfer_output", "WhenToTransferOutput")):
+            value, _ = self.value(key)
+            if value:
+                ad[attr] = value.strip().upper()
+        hold, line = self.value("hold")
+        if hold and _is_true(hold, line):
+            ad["JobStatus"] = 5
+            ad["HoldReason"] = "submitted on hold at user's request"
+            ad["HoldReasonCode"] = HOLD_CODE_SUBMITTED_ON_HOLD
+
+    def _set_custom_attributes(self, ad: ClassAd) -> None:
+        for key, assignment in self.variables.items():
+            if key.startswith("+"):
+                name = assignment.key[1:] if assignment.key.startswith("+") else assignment.key[3:]
+                value, line = self.value(key)
+                self._set_expr(ad, name, value or "undefined", line)
+
+    def _set_requirements(self, ad: ClassAd) -> None:
+        user, line = self.value("requirements")
+        refs = _target_references(user) if user else set()
+        clauses = [f"({user})"] if user else []
+        if "arch" not in refs:
+            clauses.append('(TARGET.Arch == "X86_64")')
+        if not refs & _OPSYS_ATTRS:
+            clauses.append('(TARGET.OpSys == "LINUX")')
+        clauses.append('(versionGE(split(TARGET.CondorVersion)[1], "25.12.0") || '
+                       '(TARGET.Disk >= RequestDisk))')
+        clauses.append("(TARGET.Memory >= RequestMemory)")
+        single_cpu = self.request_cpus.strip().isdigit() and int(self.request_cpus) <= 1
+        if "cpus" not in refs and not single_cpu:
+            clauses.append("(TARGET.Cpus >= RequestCpus)")
+        transfer = (self.value("should_transfer_files")[0] or "IF_NEEDED").strip().upper()
+        if "hasfiletransfer" not in refs:
+            if transfer == "YES" or "filesystemdomain" in refs:
+                clauses.append("(TARGET.HasFileTransfer)")
+            elif transfer == "NO":
+                clauses.append("(TARGET.FileSystemDomain == MY.FileSystemDomain)")
+            else:
+                clauses.append("((TARGET.FileSystemDomain == MY.FileSystemDomain) || "
+                               "(TARGET.HasFileTransfer))")
+        self._set_expr(ad, "Requirements", " && ".join(clauses), line)
+
+    @staticmethod
+    def _set_expr(ad: ClassAd, attr: str, text: str, line: int | None) -> None:
+        try:
+            ad.set_expr(attr, text)
+        except ClassAdSyntaxError as exc:
+            where = f" (line {line})" if line else ""
+            raise SubmitError(f"Parse error in expression{where}: {attr} = {text} ({exc})", line) from None
+
+
+def _base_ad(cluster_id: int, proc_id: int, owner: str | None, qdate: int, settings: _Settings) -> ClassAd:
+    """The attributes every vanilla proc ad starts with (values as condor_submit sets them)."""
+    ad = ClassAd()
+    ad["MyType"] = "Job"
+    ad["TargetType"] = "Machine"
+    ad["ClusterId"] = cluster_id
+    ad["ProcId"] = proc_id
+    if owner is None:
+        ad.set_expr("Owner", "undefined")
+    else:
+        ad["Owner"] = owner
+    ad["QDate"] = qdate
+    ad["EnteredCurrentStatus"] = qdate
+    ad["JobStatus"] = 1
+    ad["JobUniverse"] = 5
+    ad["JobPrio"] = 0
+    ad["Rank"] = 0.0
+    ad["JobSubmitMethod"] = SUBMIT_METHOD_CONDOR_SUBMIT
+    ad["JobNotification"] = 0
+    ad["CondorVersion"] = CONDOR_VERSION
+    ad["CondorPlatform"] = CONDOR_PLATFORM
+    ad["FileSystemDomain"] = settings.filesystem_domain
+    ad["ShouldTransferFiles"] = "IF_NEEDED"
+    ad["WhenToTransferOutput"] = "ON_EXIT"
+    ad["TransferInputSizeMB"] = 0
+    ad["JobLeaseDuration"] = 2400
+    ad["LeaveJobInQueue"] = False
+    ad["ExitBySignal"] = False
+    ad["ExitStatus"] = 0
+    ad["MaxHosts"] = ad["MinHosts"] = 1
+    ad["CurrentHosts"] = 0
+    for attr in ("NumCkpts", "NumRestarts", "NumJobStarts", "NumJobCompletions", "NumSystemHolds",
+                 "TotalSuspensions", "LastSuspensionTime", "CommittedTime", "CommittedSlotTime",
+                 "CommittedSuspensionTime", "CumulativeSlotTime", "CumulativeSuspensionTime"):
+        ad[attr] = 0
+    for attr in ("RemoteUserCpu", "RemoteSysCpu", "RemoteWallClockTime", "CumulativeRemoteUserCpu",
+                 "CumulativeRemoteSysCpu"):
+        ad[attr] = 0.0
+    return ad
+
+
+def _is_true(text: str, line: int | None) -> bool:
+    word = text.strip().lower()
+    if word in ("true", "t", "yes", "y", "1"):
+        return True
+    if word in ("false", "f", "no", "n", "0"):
+        return False
+    raise SubmitError(f"'{text.strip()}' is not a boolean value (true or false)", line)
+
+
+def _target_references(expression: str) -> set[str]:
+    """Lowercase names of slot attributes an expression may mean: ``TARGET.X`` and unscoped ``X``
+    (``MY.X`` is the job's own); function names and keywords are not references."""
+    refs = set()
+    for scope, name, call in _IDENT.findall(_STRING.sub('""', expression)):
+        if call or name.lower() in _KEYWORDS:
+            continue
+        if scope.lower() in ("", "target."):
+            refs.add(name.lower())
+    return refs
