@@ -81,6 +81,13 @@ class SubmitDescription:
         self.statements = statements
         self.filename = filename
 
+    def insert_before_first_queue(self, text: str) -> None:
+        """Add the statements of `text` (condor_submit -append) just before the first queue."""
+        extra = parse_statements(text)
+        at = next((i for i, s in enumerate(self.statements) if isinstance(s, QueueStatement)),
+                  len(self.statements))
+        self.statements[at:at] = extra
+
     @property
     def has_queue(self) -> bool:
         return any(isinstance(s, QueueStatement) for s in self.statements)
