@@ -1,0 +1,273 @@
+"""Compile a syntax tree once into nested Python closures ``fn(env) -> value``.
+
+Every node becomes one closure; the common cases (integer arithmetic, comparisons with
+literals, attribute references found in the ad itself) take short paths inline.
+"""
+from __future__ import annotations
+
+from . import nodes as N
+from .ad import ClassAd
+from .operators import (ARITHMETIC, BITWISE, COMPARISON, arithmetic, bit_not, bitwise, compare,
+                        identical, logical_and, logical_not, logical_or, negate, to_bool3, unary_plus)
+from .scope import adopt, env_of, eval_attr, lookup, lookup_absolute, lookup_in
+from .values import INT64_MAX, INT64_MIN, Error, Undefined, wrap64
+
+
+def compile_node(node: N.Node):
+    return _COMPILERS[type(node)](node)
+
+
+def _literal(node: N.Literal):
+    value = node.value
+
+    def literal(env):
+        return value
+    return literal
+
+
+def _attr(node: N.AttrRef):
+    key = node.key
+    if node.absolute:
+        return lambda env: lookup_absolute(env, key)
+
+    def attr(env):
+        x = env.ad._exprs.get(key)
+        if x is not None:
+            return x.value if x.const else eval_attr(env, key, x)
+        return lookup(env, key)
+    return attr
+
+
+def select_value(env, v, key: str):
+    """``v.key`` for any value v."""
+    if isinstance(v, ClassAd):
+        e = env.registry.get(id(v))
+        if e is None or e.ad is not v:
+            e = env_of(env, v)
+        x = v._exprs.get(key)
+        if x is not None:
+            return x.value if x.const else eval_attr(e, key, x)
+        return lookup_in(e, key)
+    if v is Undefined:
+        return Undefined
+    if type(v) is list:
+        return [select_value(env, force(env, item), key) for item in v]
+    return Error
+
+
+def force(env, item):
+    """A list element's value (elements may be unevaluated expressions)."""
+    fn = getattr(item, "fn", None)
+    return fn(env) if fn is not None and not isinstance(item, ClassAd) else item
+
+
+def _select(node: N.Select):
+    base = compile_node(node.base)
+    key = node.key
+
+    def select(env):
+        return select_value(env, base(env), key)
+    return select
+
+
+def _subscript(node: N.Subscript):
+    base = compile_node(node.base)
+    index = compile_node(node.index)
+
+    def subscript(env):
+        v = base(env)
+        i = index(env)
+        if v is Error or i is Error:
+            return Error
+        if v is Undefined or i is Undefined:
+            return Undefined
+        if type(v) is list:
+            if type(i) is not int or not 0 <= i < len(v):
+                return Error
+            return force(env, v[i])
+        if isinstance(v, ClassAd):
+            if type(i) is not str:
+                return Error
+            return select_value(env, v, i.lower())
+        return Error
+    return subscript
+
+
+def _unary(node: N.Unary):
+    operand = compile_node(node.operand)
+    op = {"-": negate, "+": unary_plus, "!": logical_not, "~": bit_not}[node.op]
+    return lambda env: op(operand(env))
+
+
+def _binary(node: N.Binary):
+    left = compile_node(node.left)
+    right = compile_node(node.right)
+    op = node.op
+    if op == "&&":
+        def and_(env):
+            a = left(env)
+            if a is True:
+                b = right(env)
+                if b is True or b is False:
+                    return b
+                return to_bool3(b)
+            return logical_and(a, lambda: right(env))
+        return and_
+    if op == "||":
+        def or_(env):
+            a = left(env)
+            if a is False:
+                b = right(env)
+                if b is True or b is False:
+                    return b
+                return to_bool3(b)
+            return logical_or(a, lambda: right(env))
+        return or_
+    if op in ("is", "isnt"):
+        if op == "is":
+            return lambda env: identical(left(env), right(env))
+        return lambda env: logical_not(identical(left(env), right(env)))
+    if op in COMPARISON:
+        return _comparison(node, op, left, right)
+    if op in ARITHMETIC:
+        return _arithmetic(op, left, right)
+    if op in BITWISE:
+        return lambda env: bitwise(op, left(env), right(env))
+    raise ValueError(f"unknown operator {op}")
+
+
+def _comparison(node: N.Binary, op: str, left, right):
+    if isinstance(node.right, N.Literal) and type(node.right.value) is str:
+        folded = node.right.value.lower()
+        literal = node.right.value
+        if op == "==":
+            def eq_str(env):
+                a = left(env)
+                if type(a) is str:
+                    return a.lower() == folded
+                return compare(op, a, literal)
+            return eq_str
+        if op == "!=":
+            def ne_str(env):
+                a = left(env)
+                if type(a) is str:
+                    return a.lower() != folded
+                return compare(op, a, literal)
+            return ne_str
+    fast = {"==": int.__eq__, "!=": int.__ne__, "<": int.__lt__, "<=": int.__le__,
+            ">": int.__gt__, ">=": int.__ge__}[op]
+
+    def comparison(env):
+        a = left(env)
+        b = right(env)
+        if type(a) is int and type(b) is int:
+            return fast(a, b)
+        return compare(op, a, b)
+    return comparison
+
+
+def _arithmetic(op: str, left, right):
+    if op == "+":
+        def add(env):
+            a = left(env)
+            b = right(env)
+            if type(a) is int and type(b) is int:
+                r = a + b
+                return r if INT64_MIN <= r <= INT64_MAX else wrap64(r)
+            return arithmetic("+", a, b)
+        return add
+    if op == "-":
+        def sub(env):
+            a = left(env)
+            b = right(env)
+            if type(a) is int and type(b) is int:
+                r = a - b
+                return r if INT64_MIN <= r <= INT64_MAX else wrap64(r)
+            return arithmetic("-", a, b)
+        return sub
+    if op == "*":
+        def mul(env):
+            a = left(env)
+            b = right(env)
+            if type(a) is int and type(b) is int:
+                r = a * b
+                return r if INT64_MIN <= r <= INT64_MAX else wrap64(r)
+            return arithmetic("*", a, b)
+        return mul
+    return lambda env: arithmetic(op, left(env), right(env))
+
+
+def _conditional(node: N.Conditional):
+    cond = compile_node(node.cond)
+    then = compile_node(node.then)
+    otherwise = compile_node(node.otherwise)
+
+    def conditional(env):
+        c = cond(env)
+        if c is True:
+            return then(env)
+        if c is False:
+            return otherwise(env)
+        c = to_bool3(c) if type(c) is not str else Error
+        if c is True:
+            return then(env)
+        if c is False:
+            return otherwise(env)
+        return c
+    return conditional
+
+
+def _elvis(node: N.Elvis):
+    left = compile_node(node.left)
+    right = compile_node(node.right)
+
+    def elvis(env):
+        v = left(env)
+        return right(env) if v is Undefined else v
+    return elvis
+
+
+def _paren(node: N.Paren):
+    return compile_node(node.inner)
+
+
+def _list(node: N.ListLit):
+    from .expr import Expr
+    template = []
+    for item in node.items:
+        if isinstance(item, N.Literal):
+            template.append(item.value)
+        else:
+            template.append(Expr(item))
+
+    def make_list(env):
+        return list(template)
+    return make_list
+
+
+def _ad(node: N.AdLit):
+    from .expr import Expr
+    attrs = [(name, Expr(item)) for name, item in node.attrs]
+
+    def make_ad(env):
+        ad = ClassAd()
+        for name, expr in attrs:
+            ad[name] = expr
+        return adopt(env, ad)
+    return make_ad
+
+
+def _call(node: N.Call):
+    from .functions import FUNCTIONS
+    impl = FUNCTIONS.get(node.key)
+    if impl is None:
+        return lambda env: Error
+    args = [compile_node(a) for a in node.args]
+    return lambda env: impl(env, args)
+
+
+_COMPILERS = {
+    N.Literal: _literal, N.AttrRef: _attr, N.Select: _select, N.Subscript: _subscript,
+    N.Unary: _unary, N.Binary: _binary, N.Conditional: _conditional, N.Elvis: _elvis,
+    N.Paren: _paren, N.ListLit: _list, N.AdLit: _ad, N.Call: _call,
+}

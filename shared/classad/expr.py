@@ -1,0 +1,143 @@
+"""Expr: a parsed expression, compiled on first evaluation; parse_expr caches by text."""
+from __future__ import annotations
+
+from . import nodes as N
+from .parser import parse_node
+from .values import Error, Undefined
+
+_CACHE: dict[str, "Expr"] = {}
+_CACHE_LIMIT = 200_000
+
+
+class Expr:
+    """An immutable ClassAd expression. ``fn(env)`` is its compiled form (built lazily)."""
+    __slots__ = ("node", "fn", "const", "value", "_text", "__weakref__")
+
+    def __init__(self, node: N.Node, text: str | None = None):
+        self.node = node
+        self._text = text
+        if type(node) is N.Literal:
+            self.const = True
+            self.value = node.value
+        else:
+            self.const = False
+            self.value = None
+        self.fn = self._compile_and_run
+
+    def _compile_and_run(self, env):
+        from .compiler import compile_node
+        self.fn = compile_node(self.node)
+        return self.fn(env)
+
+    @classmethod
+    def literal(cls, value) -> "Expr":
+        """An expression standing for a Python value (int, float, str, bool, list, ClassAd, ...)."""
+        from .ad import ClassAd
+        if isinstance(value, Expr):
+            return value
+        t = type(value)
+        if t in (int, float, str, bool) or value is Undefined or value is Error:
+            if t is int:
+                from .values import wrap64
+                value = wrap64(value)
+            return cls(N.Literal(value))
+        if t is list or t is tuple:
+            return cls(N.ListLit([_item_node(v) for v in value]))
+        if isinstance(value, ClassAd):
+            return cls(N.AdLit([(name, value._exprs[name.lower()].node) for name in value]))
+        if isinstance(value, dict):
+            return cls.literal(ClassAd(value))
+        from .values import AbsTime, RelTime
+        if t is AbsTime or t is RelTime:
+            return cls(N.Literal(value))
+        raise TypeError(f"cannot store a {t.__name__} in a ClassAd")
+
+    def eval(self, my=None, target=None):
+        """Value of the expression with MY = my (a ClassAd) and TARGET = target."""
+        from .scope import eval_env
+        return self.fn(eval_env(my, target))
+
+    def external_refs(self) -> set[str]:
+        """Lower-cased names this expression reads from MY, TARGET or unqualified."""
+        refs: set[str] = set()
+        _collect_refs(self.node, refs)
+        return refs
+
+    def __str__(self) -> str:
+        if self._text is None:
+            from .unparse import NEW
+            self._text = NEW.node(self.node)
+        return self._text
+
+    def __repr__(self) -> str:
+        return f"Expr({str(self)!r})"
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, Expr):
+            return str(self) == str(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(str(self))
+
+
+def _item_node(v) -> N.Node:
+    if isinstance(v, Expr):
+        return v.node
+    return Expr.literal(v).node
+
+
+_SCOPE_NAMES = {"my", "target", "self", "other"}
+
+
+def _collect_refs(node: N.Node, refs: set[str]) -> None:
+    t = type(node)
+    if t is N.AttrRef:
+        if not node.absolute:
+            refs.add(node.key)
+        return
+    if t is N.Select:
+        base = node.base
+        if type(base) is N.AttrRef and not base.absolute and base.key in _SCOPE_NAMES:
+            refs.add(node.key)
+            return
+        _collect_refs(base, refs)
+        return
+    for child in _children(node):
+        _collect_refs(child, refs)
+
+
+def _children(node: N.Node):
+    t = type(node)
+    if t is N.Binary:
+        return (node.left, node.right)
+    if t is N.Unary:
+        return (node.operand,)
+    if t is N.Paren:
+        return (node.inner,)
+    if t is N.Call:
+        return node.args
+    if t is N.Conditional:
+        return (node.cond, node.then, node.otherwise)
+    if t is N.Elvis:
+        return (node.left, node.right)
+    if t is N.Subscript:
+        return (node.base, node.index)
+    if t is N.ListLit:
+        return node.items
+    if t is N.AdLit:
+        return [n for _, n in node.attrs]
+    return ()
+
+
+def parse_expr(text: str) -> Expr:
+    """Parse (or fetch from the cache) the expression ``text``; raises ClassAdSyntaxError."""
+    expr = _CACHE.get(text)
+    if expr is None:
+        if not isinstance(text, str):
+            raise TypeError(f"expression text must be a str, not {type(text).__name__}")
+        expr = Expr(parse_node(text))
+        if len(_CACHE) >= _CACHE_LIMIT:
+            _CACHE.clear()
+        _CACHE[text] = expr
+    return expr

@@ -1,0 +1,111 @@
+"""Syntax tree of a ClassAd expression. Nodes are immutable once built and shared via the cache."""
+from __future__ import annotations
+
+
+class Node:
+    __slots__ = ()
+
+
+class Literal(Node):
+    """int, float, str, bool, Undefined, Error, AbsTime or RelTime."""
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+
+class AttrRef(Node):
+    """A plain name (``absolute`` False) or ``.name`` (``absolute`` True)."""
+    __slots__ = ("name", "key", "absolute")
+
+    def __init__(self, name: str, absolute: bool = False):
+        self.name = name
+        self.key = name.lower()
+        self.absolute = absolute
+
+
+class Select(Node):
+    """``base.name``"""
+    __slots__ = ("base", "name", "key")
+
+    def __init__(self, base: Node, name: str):
+        self.base = base
+        self.name = name
+        self.key = name.lower()
+
+
+class Subscript(Node):
+    """``base[index]``"""
+    __slots__ = ("base", "index")
+
+    def __init__(self, base: Node, index: Node):
+        self.base = base
+        self.index = index
+
+
+class Unary(Node):
+    __slots__ = ("op", "operand")
+
+    def __init__(self, op: str, operand: Node):
+        self.op = op
+        self.operand = operand
+
+
+class Binary(Node):
+    """Binary operator; ``op`` is canonical (``=?=`` is stored as ``is``)."""
+    __slots__ = ("op", "left", "right")
+
+    def __init__(self, op: str, left: Node, right: Node):
+        self.op = op
+        self.left = left
+        self.right = right
+
+
+class Conditional(Node):
+    __slots__ = ("cond", "then", "otherwise")
+
+    def __init__(self, cond: Node, then: Node, otherwise: Node):
+        self.cond = cond
+        self.then = then
+        self.otherwise = otherwise
+
+
+class Elvis(Node):
+    """``left ?: right``"""
+    __slots__ = ("left", "right")
+
+    def __init__(self, left: Node, right: Node):
+        self.left = left
+        self.right = right
+
+
+class Call(Node):
+    __slots__ = ("name", "key", "args")
+
+    def __init__(self, name: str, args: list[Node]):
+        self.name = name
+        self.key = name.lower()
+        self.args = args
+
+
+class Paren(Node):
+    """Parentheses as written; kept so unparsing reproduces them."""
+    __slots__ = ("inner",)
+
+    def __init__(self, inner: Node):
+        self.inner = inner
+
+
+class ListLit(Node):
+    __slots__ = ("items",)
+
+    def __init__(self, items: list[Node]):
+        self.items = items
+
+
+class AdLit(Node):
+    """``[ name = expr; ... ]``; ``attrs`` is a list of (name, node), last duplicate wins."""
+    __slots__ = ("attrs",)
+
+    def __init__(self, attrs: list[tuple[str, Node]]):
+        self.attrs = attrs
