@@ -170,8 +170,10 @@ def _hold_code(ad: Any) -> str | None:
 
 
 def _id_columns() -> list[Column]:
-    return [Column(" ID", _cluster_cell, width=5, auto=True, nosuffix=True),
-            Column(" ", _proc_cell, width=3, auto=True, noprefix=True)]
+    # printf'd numbers are right-aligned when the column outgrows them (HTCondor pads them
+    # on the left), so a widened proc column shows ` 0  `
+    return [Column(" ID", _cluster_cell, width=5, auto=True, right=True, nosuffix=True),
+            Column(" ", _proc_cell, width=3, auto=True, right=True, noprefix=True)]
 
 
 def _owner_column() -> Column:

@@ -355,8 +355,8 @@ def _job_id_columns(headings: bool, label: bool) -> list[Column]:
         return ("%-3d" if headings else "%d") % number
 
     if headings:
-        return [Column(" ID", cluster, width=5, auto=True, nosuffix=True),
-                Column(" ", proc, width=3, auto=True, noprefix=True)]
+        return [Column(" ID", cluster, width=5, auto=True, right=True, nosuffix=True),
+                Column(" ", proc, width=3, auto=True, right=True, noprefix=True)]
     return [Column("", cluster, nosuffix=True), Column("", proc, noprefix=True)]
 
 

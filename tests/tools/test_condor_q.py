@@ -1,0 +1,185 @@
+"""condor_q views rendered from synthetic job ads, compared with the texts of tools.md §2."""
+import time
+
+import pytest
+
+from scripts import condor_q as cq
+
+QDATE = time.mktime((2026, 11, 25, 10, 0, 0, 0, 0, -1))
+NOW = QDATE + 3
+ADDRESS = "<127.0.0.1:9618?addrs=127.0.0.1-9618&alias=host1>"
+
+
+def job(ad_factory, cluster, proc, status=1, owner="alice", **extra):
+    attrs = dict(ClusterId=cluster, ProcId=proc, Owner=owner, JobStatus=status, QDate=QDATE,
+                 TotalSubmitProcs=2, RemoteUserCpu=0.0, ServerTime=NOW, Cmd="/bin/sleep",
+                 Args="1d", JobPrio=0, ImageSize=100, EnteredCurrentStatus=QDATE)
+    attrs.update(extra)
+    return ad_factory(**attrs)
+
+
+def summary(ad_factory, my_name=None, idle=1, running=1, held=0):
+    attrs = {}
+    for prefix in ("", "My", "Allusers"):
+        attrs.update({prefix + "Jobs": idle + running + held, prefix + "Idle": idle,
+                      prefix + "Running": running, prefix + "Held": held,
+                      prefix + "Removed": 0, prefix + "Completed": 0, prefix + "Suspended": 0})
+    if my_name:
+        attrs["MyName"] = my_name
+    return ad_factory(**attrs)
+
+
+@pytest.fixture
+def two_jobs(ad_factory):
+    return [job(ad_factory, 42, 1), job(ad_factory, 42, 0, status=2, ShadowBday=QDATE)]
+
+
+BATCH_EXAMPLE = """
+
+-- Schedd: host1.example.com : <127.0.0.1:9618?... @ 11/25/26 10:00:03
+OWNER BATCH_NAME    SUBMITTED   DONE   RUN    IDLE  TOTAL JOB_IDS
+alice ID: 42      11/25 10:00      _      1      1      2 42.0-1
+
+Total for query: 2 jobs; 0 completed, 0 removed, 1 idle, 1 running, 0 held, 0 suspended 
+Total for all users: 2 jobs; 0 completed, 0 removed, 1 idle, 1 running, 0 held, 0 suspended
+
+"""
+
+
+def test_batch_view_matches_spec_example(two_jobs, ad_factory):
+    text = cq.render_queue("batch", two_jobs, summary(ad_factory), "host1.example.com",
+                           ADDRESS, now=NOW)
+    assert text == BATCH_EXAMPLE
+
+
+def test_other_user_gets_middle_summary_line(ad_factory):
+    text = cq.render_summary(summary(ad_factory, my_name="bob"))
+    assert text.splitlines()[2].startswith("Total for bob: 2 jobs; ")
+    assert text.splitlines()[2].endswith("suspended ")
+    assert "Total for bob" not in cq.render_summary(summary(ad_factory, "bob"), allusers=True)
+
+
+def test_old_summary_form(ad_factory):
+    assert cq.render_summary(summary(ad_factory), old_style=True) == \
+        "\n2 jobs; 0 completed, 0 removed, 1 idle, 1 running, 0 held, 0 suspended\n"
+
+
+def test_empty_queue_shows_unreduced_heading(ad_factory):
+    text = cq.render_queue("batch", [], summary(ad_factory, idle=0, running=0), "h", ADDRESS,
+                           now=NOW)
+    assert text.splitlines()[3] == \
+        "OWNER BATCH_NAME      SUBMITTED   DONE   RUN    IDLE   HOLD  TOTAL JOB_IDS"
+    assert "Total for query: 0 jobs;" in text
+
+
+def test_batch_groups_by_batch_name_and_shows_hold_column(ad_factory):
+    jobs = [job(ad_factory, 7, 0, JobBatchName="sweep", TotalSubmitProcs=1),
+            job(ad_factory, 9, 0, status=5, JobBatchName="sweep", TotalSubmitProcs=3),
+            job(ad_factory, 10, 0, owner="bo", TotalSubmitProcs=1)]
+    lines = cq.render_batch(jobs).splitlines()
+    assert lines[0] == "OWNER BATCH_NAME    SUBMITTED   DONE   RUN    IDLE   HOLD  TOTAL JOB_IDS"
+    assert lines[1] == "alice sweep       11/25 10:00      2      _      1      1      4 7.0 ... 9.0"
+    assert lines[2] == "bo    ID: 10      11/25 10:00      _      _      1      _      1 10.0"
+
+
+def test_batch_short_owners_widen_owner_column(ad_factory):
+    lines = cq.render_batch([job(ad_factory, 3, 0, owner="bo")]).splitlines()
+    assert lines[0].startswith("OWNER    BATCH_NAME")
+    assert lines[1].startswith("bo       ID: 3 ")
+
+
+def test_batch_without_total_submit_procs_prints_underscores(ad_factory):
+    ad = job(ad_factory, 5, 0)
+    del ad["TotalSubmitProcs"]
+    assert cq.render_batch([ad]).splitlines()[1] == \
+        "alice ID: 5       11/25 10:00      _      _      1      _ 5.0"
+
+
+NOBATCH_HEAD = " ID      OWNER            SUBMITTED     RUN_TIME ST PRI SIZE CMD"
+
+
+def test_nobatch_view(two_jobs, ad_factory):
+    with_v2_args = job(ad_factory, 42, 10, status=2, ShadowBday=QDATE - 13, MemoryUsage=1953.1,
+                       Arguments="one two")
+    del with_v2_args["Args"]
+    two_jobs.append(with_v2_args)
+    text = cq.render_queue("nobatch", two_jobs, summary(ad_factory), "h", ADDRESS, now=NOW)
+    lines = text.splitlines()
+    assert lines[3] == NOBATCH_HEAD
+    assert lines[4] == "  42.0   alice          11/25 10:00   0+00:00:03 R  0    0.1 sleep 1d"
+    assert lines[5] == "  42.1   alice          11/25 10:00   0+00:00:00 I  0    0.1 sleep 1d"
+    assert lines[6] == "  42.10  alice          11/25 10:00   0+00:00:16 R  0   1953 sleep one two"
+    assert lines[7] == ""
+    assert lines[8].startswith("Total for query: 2 jobs")
+
+
+def test_nobatch_wide_ids_long_owner_description_and_status_letters(ad_factory):
+    jobs = [job(ad_factory, 12345, 1000, status=5, owner="a-very-long-owner-name",
+                JobDescription="my job"),
+            job(ad_factory, 1, 0, status=6), job(ad_factory, 1, 1, TransferringInput=True)]
+    lines = cq.render_nobatch(jobs).splitlines()
+    assert lines[0] == " ID        OWNER            SUBMITTED     RUN_TIME ST PRI SIZE CMD"
+    assert lines[1].startswith("    1. 0   alice          11/25 10:00   0+00:00:00  > 0")
+    assert lines[2].startswith("    1. 1   alice          11/25 10:00   0+00:00:00 <  0")
+    assert lines[3] == \
+        "12345.1000 a-very-long-ow 11/25 10:00   0+00:00:00 H  0    0.1 (my job)"
+
+
+def test_run_time_blank_without_remote_user_cpu(ad_factory):
+    ad = job(ad_factory, 1, 0)
+    del ad["RemoteUserCpu"]
+    assert cq.render_nobatch([ad]).splitlines()[1] == \
+        "   1.0   alice          11/25 10:00              I  0    0.1 sleep 1d"
+
+
+def test_run_view_only_running_jobs_no_summary(two_jobs, ad_factory):
+    two_jobs[1]["RemoteHost"] = "slot1@eeyore.local"
+    text = cq.render_queue("run", two_jobs, summary(ad_factory), "h", ADDRESS, now=NOW)
+    assert text.splitlines()[3:] == [
+        " ID      OWNER            SUBMITTED     RUN_TIME HOST(S)",
+        "  42.0   alice          11/25 10:00   0+00:00:03 slot1@eeyore.local"]
+
+
+def test_hold_view(ad_factory):
+    held = job(ad_factory, 42, 1, status=5, HoldReasonCode=1, HoldReasonSubCode=0,
+               HoldReason="via condor_hold (by user alice)")
+    assert cq.render_hold([held, job(ad_factory, 42, 0)]) == (
+        " ID      OWNER          HELD_SINCE  CODE/SUB HOLD_REASON\n"
+        "  42.1   alice          11/25 10:00    1/0   via condor_hold (by user alice)\n")
+
+
+def test_title_line():
+    assert cq.render_title("host1.example.com", ADDRESS, NOW) == \
+        "\n\n-- Schedd: host1.example.com : <127.0.0.1:9618?... @ 11/25/26 10:00:03\n"
+    assert cq.address_summary("<127.0.0.1:9618>") == "<127.0.0.1:9618>"
+
+
+def test_ad_outputs_have_no_title_or_summary(two_jobs):
+    opts = cq.parse_args(["-af", "ClusterId", "ProcId", "Owner"])
+    assert opts.ad_output
+    assert cq.render_ads(two_jobs, opts) == "42 0 alice\n42 1 alice\n"
+    opts = cq.parse_args(["-format", "%d.", "ClusterId", "-format", r"%d\n", "ProcId"])
+    assert cq.render_ads(two_jobs, opts) == "42.0\n42.1\n"
+    long_text = cq.render_ads(two_jobs, cq.parse_args(["-long"]))
+    assert long_text.startswith("Args = \"1d\"\nClusterId = 42\n")
+    assert long_text.count("\n\n") == 2
+
+
+def test_restrictions_build_constraint():
+    opts = cq.parse_args(["42", "43.1", "bob", "-constraint", "JobPrio > 0"])
+    assert cq.build_constraint(opts) == ('(JobPrio > 0) && (ClusterId == 42 || '
+                                         '(ClusterId == 43 && ProcId == 1) || Owner == "bob")')
+
+
+def test_view_options():
+    assert cq.parse_args([]).view == "batch"
+    assert cq.parse_args(["-nobatch"]).view == "nobatch"
+    assert cq.parse_args(["-run"]).view == "run"
+    assert cq.parse_args(["-hold"]).view == "hold"
+    assert cq.parse_args(["-allusers"]).allusers
+
+
+def test_bad_constraint_and_bad_option(capsys):
+    assert cq.main(["-constraint", "Owner =="]) == 1
+    assert cq.main(["-nosuchoption"]) == 1
+    assert capsys.readouterr().err

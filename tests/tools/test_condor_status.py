@@ -1,0 +1,164 @@
+"""condor_status views rendered from synthetic ads, compared with the texts of tools.md §1."""
+import pytest
+
+from scripts import condor_status as cs
+
+HOST = "host1.example.com"
+
+SPEC_EXAMPLE = """\
+Name                                  OpSys      Arch     State     Activity LoadAv Mem     ActvtyTime
+
+slot1@SHADOW_STARTD@host1.example.com LINUX      X86_64   Unclaimed Idle      0.000    987  0+00:00:05
+slot1@host1.example.com               LINUX      X86_64   Unclaimed Idle      0.000    987  0+00:00:05
+slot2@SHADOW_STARTD@host1.example.com LINUX      X86_64   Unclaimed Idle      0.000    987  0+00:00:06
+slot2@host1.example.com               LINUX      X86_64   Claimed   Busy      1.000    987  0+00:01:10
+slot3@SHADOW_STARTD@host1.example.com LINUX      X86_64   Unclaimed Idle      0.000    987  0+00:00:07
+slot3@host1.example.com               LINUX      X86_64   Unclaimed Idle      0.000    987  0+00:00:07
+slot4@SHADOW_STARTD@host1.example.com LINUX      X86_64   Unclaimed Idle      0.000    987  0+00:00:08
+slot4@host1.example.com               LINUX      X86_64   Unclaimed Idle      0.000    987  0+00:00:08
+
+               Total Owner Claimed Unclaimed Matched Preempting  Drain Backfill BkIdle
+
+  X86_64/LINUX     8     0       1         7       0          0      0        0      0
+
+         Total     8     0       1         7       0          0      0        0      0
+"""
+
+
+def slot(ad_factory, n, startd="", state="Unclaimed", activity="Idle", load=0.0, heard=None):
+    return ad_factory(Name=f"slot{n}@{startd}{HOST}", Machine=HOST, MyType="Machine",
+                      OpSys="LINUX", Arch="X86_64", State=state, Activity=activity,
+                      CondorLoadAvg=load, Memory=987, EnteredCurrentActivity=1000,
+                      LastHeardFrom=heard if heard is not None else 1004 + n)
+
+
+@pytest.fixture
+def eight_slots(ad_factory):
+    ads = []
+    for startd in ("", "SHADOW_STARTD@"):
+        for n in range(1, 5):
+            if startd == "" and n == 2:
+                ads.append(slot(ad_factory, n, startd, "Claimed", "Busy", 1.0, heard=1070))
+            else:
+                ads.append(slot(ad_factory, n, startd))
+    return ads
+
+
+def test_default_view_matches_spec_example(eight_slots):
+    assert cs.render_slots(cs.sort_ads(eight_slots)) == SPEC_EXAMPLE
+
+
+def test_default_sort_is_natural_by_machine_then_name(ad_factory):
+    ads = [slot(ad_factory, n) for n in (10, 2, 1)]
+    names = [ad.eval("Name") for ad in cs.sort_ads(ads)]
+    assert names == [f"slot1@{HOST}", f"slot2@{HOST}", f"slot10@{HOST}"]
+
+
+def test_sort_expression_replaces_default_order(ad_factory):
+    ads = [slot(ad_factory, 1, load=0.5), slot(ad_factory, 2, load=0.1)]
+    assert [a.eval("Name") for a in cs.sort_ads(ads, ["CondorLoadAvg"])][0] == f"slot2@{HOST}"
+
+
+def test_no_ads_prints_nothing():
+    assert cs.render_slots([]) == ""
+    assert cs.render(cs.parse_args(["-total"]), []) == ""
+
+
+def test_total_only_starts_with_blank_line(eight_slots):
+    opts = cs.parse_args(["-total"])
+    assert cs.render(opts, eight_slots) == SPEC_EXAMPLE[SPEC_EXAMPLE.index("\n\n   ") + 1:]
+
+
+def test_totals_count_states_and_keys(ad_factory):
+    ads = [slot(ad_factory, 1, state="Owner"), slot(ad_factory, 2, state="Drained"),
+           slot(ad_factory, 3, state="Matched")]
+    other = slot(ad_factory, 4)
+    other["Arch"] = "aarch64"
+    text = cs.render_totals(ads + [other])
+    assert "\n  X86_64/LINUX     3     1       0         0       1          0      1        0      0\n" in text
+    assert "\n aarch64/LINUX     1     0       0         1       0" in text
+
+
+def test_missing_values_fill_with_question_marks(ad_factory):
+    ad = ad_factory(Name=f"slot1@{HOST}", Machine=HOST, State="Unclaimed", Activity="Idle")
+    row = cs.render_slots([ad]).splitlines()[2]
+    assert row == f"slot1@{HOST}            [????????] [??????] Unclaimed Idle     [????] [????]           -"
+
+
+def test_wide_activity_time_column(eight_slots):
+    text = cs.render_slots(cs.sort_ads(eight_slots), wide=True)
+    assert text.splitlines()[0].endswith("Mem    ActivityTime")
+    assert text.splitlines()[2].endswith("   987   0+00:00:05")
+
+
+def test_long_sorted_attributes_blank_line_after_each(ad_factory):
+    ads = [ad_factory(Name="slot1@h", Cpus=1, arch="X86_64")]
+    assert cs.render(cs.parse_args(["-long"]), ads) == \
+        'arch = "X86_64"\nCpus = 1\nName = "slot1@h"\n\n'
+    opts = cs.parse_args(["-l", "-attributes", "Name,Cpus"])
+    assert cs.render(opts, ads) == 'Cpus = 1\nName = "slot1@h"\n\n'
+
+
+def test_autoformat_and_format_through_the_command_line(eight_slots):
+    opts = cs.parse_args(["-af", "Name", "Memory", "-constraint", "true"])
+    lines = cs.render(opts, eight_slots).splitlines()
+    assert lines[0] == f"slot1@SHADOW_STARTD@{HOST} 987" and len(lines) == 8
+    assert opts.constraints == ["true"]
+    opts = cs.parse_args(["-format", r"%s\n", "Name"])
+    assert cs.render(opts, eight_slots[:1]) == f"slot1@{HOST}\n"
+
+
+def test_json_output_is_array_of_ads(ad_factory):
+    import json
+    text = cs.render(cs.parse_args(["-json"]), [ad_factory(Name="slot1@h", Cpus=2)])
+    assert json.loads(text) == [{"Cpus": 2, "Name": "slot1@h"}]
+
+
+def test_schedd_view_and_totals(ad_factory):
+    ads = [ad_factory(Name="alice@h1", Machine="h1", TotalRunningJobs=3, TotalIdleJobs=5,
+                      TotalHeldJobs=1)]
+    assert cs.render(cs.parse_args(["-schedd"]), ads) == (
+        "Name     Machine RunningJobs   IdleJobs   HeldJobs\n\n"
+        "alice@h1 h1                3          5          1\n"
+        "\n" + " " * 14 + "  TotalRunningJobs      TotalIdleJobs      TotalHeldJobs\n\n"
+        + " " * 14 + "\n\n"
+        "         Total                 3                  5                  1\n")
+
+
+def test_submitters_view_totals_keyed_by_name(ad_factory):
+    ads = [ad_factory(Name="alice@h", Machine="h", RunningJobs=1, IdleJobs=2, HeldJobs=0)]
+    text = cs.render(cs.parse_args(["-submitters"]), ads)
+    assert text.splitlines()[2] == "alice@h h                 1          2          0"
+    assert "\n       alice@h          1          2          0\n" in text
+
+
+def test_master_view_version_memory_uptime(ad_factory):
+    ad = ad_factory(Name="h1", CondorVersion="$CondorVersion: 25.14.0 2026-09-24 BuildID: 0 $",
+                    DetectedCpus=4, DetectedMemory=15872, DaemonStartTime=100,
+                    LastHeardFrom=200)
+    assert cs.render(cs.parse_args(["-master"]), [ad]).splitlines()[2] == \
+        "h1   25.14.0.0         4    15.5 GB    0+00:01:40"
+
+
+def test_any_view_shows_types(ad_factory):
+    ads = [ad_factory(MyType="Scheduler", Name="s@h"), ad_factory(MyType="Machine",
+                                                                  TargetType="Job", Name="x")]
+    lines = cs.render(cs.parse_args(["-any"]), ads).splitlines()
+    assert lines[0].split() == ["MyType", "TargetType", "Name"]
+    assert "Scheduler          None               s@h" in [line.rstrip() for line in lines]
+
+
+def test_positional_unknown_host_is_an_error(capsys):
+    assert cs.main(["no-such-host.invalid"]) == 1
+    assert "condor_status: unknown host no-such-host.invalid" in capsys.readouterr().err
+
+
+def test_bad_option_and_missing_af_argument(capsys):
+    assert cs.main(["-bogus-option"]) == 1
+    assert cs.main(["-af"]) == 1
+    assert "requires at least one attribute" in capsys.readouterr().err
+
+
+def test_bad_constraint_is_an_error(capsys):
+    assert cs.main(["-constraint", "Name =="]) == 1
+    assert capsys.readouterr().err
