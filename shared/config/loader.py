@@ -17,7 +17,7 @@ from . import detect
 from .defaults import CODE_DEFAULTS, DISPLAY_NAMES, PARAM_DEFAULTS
 from .errors import ConfigError
 from .macros import Expander
-from .parser import Parser, expand_random, freeze_self_references, is_piped
+from .parser import Parser, freeze_self_references, is_piped
 from .simple_expr import evaluate
 from .table import DEFAULT_SOURCE, DETECTED_SOURCE, ENVIRONMENT_SOURCE, Entry, MacroTable
 
@@ -82,7 +82,7 @@ class Config:
         raw = self._context_raw(name)
         if not raw:
             return None
-        return self.expand(raw).strip() or None
+        return self.expand(raw) or None
 
     def name_used(self, name: str) -> str:
         """The name as HTCondor displays it: first spelling, with the prefix actually used."""
@@ -163,7 +163,7 @@ class Config:
         if dot and prefix in self._prefixes:
             targets[rest] = lambda: self._context_raw(rest)
         if "$" in value:
-            value = expand_random(freeze_self_references(value, targets))
+            value = freeze_self_references(value, targets)
         self.table.set(name, value, source, line, use)
 
     def _exact_raw(self, key: str) -> str | None:

@@ -35,8 +35,7 @@ TEMPLATES: dict[str, dict[str, str]] = {
                            "CONTINUE = True\n"
                            "PREEMPT = False\n"
                            "KILL = False\n"
-                           "WANT_SUSPEND = False\n"
-                           "WANT_VACATE = False\n",
+                           "WANT_SUSPEND = False\n",
     },
     "SECURITY": {
         "With_Authentication": "SEC_DEFAULT_AUTHENTICATION=required\n"

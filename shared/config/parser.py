@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import ConfigError
-from .macros import iter_references, matching_paren, random_value, RANDOM_FUNCS
+from .macros import iter_references
 from .metaknobs import find_template, parse_use, substitute_args
 
 if TYPE_CHECKING:
@@ -84,20 +84,24 @@ class Parser:
         lines = text.splitlines()
         i, n = 0, len(lines)
         while i < n:
-            first = i
-            line = lines[i]
+            line = lines[i].rstrip()
             i += 1
-            # continuation: a trailing backslash joins the next physical line
-            while line.rstrip().endswith("\\") and i < n:
-                line = line.rstrip()[:-1]
-                nxt = lines[i]
+            # continuation: a trailing backslash joins the next physical line, whose leading
+            # blanks are dropped; an empty line ends the statement, a comment line is skipped
+            continued = line.endswith("\\")
+            if continued:
+                line = line[:-1]
+            while continued and i < n:
+                nxt = lines[i].strip()
                 i += 1
-                if not nxt.strip():
+                continued = nxt.endswith("\\")
+                if continued:
+                    nxt = nxt[:-1]
+                if not nxt and not continued:
                     break
-                if nxt.lstrip().startswith("#"):
-                    continue
-                line += nxt
-            stmt = line.strip()
+                if not nxt.startswith("#"):
+                    line += nxt
+            stmt = line.lstrip()
             if not stmt or stmt.startswith("#"):
                 continue
             lineno = i
@@ -106,13 +110,9 @@ class Parser:
             except ConfigError as e:
                 if e.line is not None or e.source is not None:
                     raise
-                raise ConfigError(str(e), pos.source, self._line(pos, first + 1, lineno)) from None
+                raise ConfigError(str(e), pos.source, pos.base_line if pos.use else lineno) from None
         if pos.branches:
-            raise ConfigError("endif(s) not found before end-of-file", pos.source, self._line(pos, n, n))
-
-    @staticmethod
-    def _line(pos: _Position, first: int, last: int) -> int:
-        return pos.base_line if pos.use else last
+            raise ConfigError("endif(s) not found before end-of-file", pos.source, pos.base_line if pos.use else n)
 
     def _statement(self, stmt: str, lines: list[str], i: int, pos: _Position, depth: int, lineno: int) -> int:
         m = _ASSIGN.match(stmt)
@@ -120,8 +120,9 @@ class Parser:
             name, op, value = m.groups()
             if op == "@=":
                 value, i = self._at_block(value.strip(), lines, i, pos)
+                lineno = i                 # HTCondor reports the line of the closing @tag
             if pos.active():
-                self._assign(name, value.strip() if op == "=" else value, pos, lineno)
+                self._assign(name, value, pos, lineno)
             return i
         k = _KEYWORD.match(stmt)
         if not k:
@@ -251,15 +252,3 @@ def freeze_self_references(value: str, targets: dict[str, "callable"]) -> str:
         return value
     out.append(value[pos:])
     return "".join(out)
-
-
-def expand_random(value: str) -> str:
-    """$RANDOM_CHOICE / $RANDOM_INTEGER are chosen once, when the line is read."""
-    for func in RANDOM_FUNCS:
-        token = f"${func}("
-        while (i := value.find(token)) >= 0:
-            j = matching_paren(value, i + len(token) - 1)
-            if j < 0:
-                raise ConfigError(f"unterminated ${func}(")
-            value = value[:i] + random_value(func, value[i + len(token):j]) + value[j + 1:]
-    return value

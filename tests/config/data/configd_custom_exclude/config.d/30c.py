@@ -1,0 +1,1 @@
+A = py_now_allowed
