@@ -258,7 +258,9 @@ def _ad(node: N.AdLit):
 
 
 def _call(node: N.Call):
-    from .functions import FUNCTIONS
+    from .functions import FUNCTIONS, SPECIAL_FORMS
+    if node.key in SPECIAL_FORMS:
+        return SPECIAL_FORMS[node.key](node)
     impl = FUNCTIONS.get(node.key)
     if impl is None:
         return lambda env: Error

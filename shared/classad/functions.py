@@ -1,1 +1,1014 @@
-FUNCTIONS = {}
+"""Built-in functions. Each takes (env, argument closures) and evaluates arguments as it needs."""
+from __future__ import annotations
+
+import math
+import random as _random
+import time as _time
+
+from .operators import compare, identical, to_bool3
+from .scope import env_of
+from .times import format_abstime, format_reltime, local_offset, parse_abstime, parse_reltime
+from .unparse import NEW, format_real
+from .values import INT64_MAX, INT64_MIN, AbsTime, Error, RelTime, Undefined, wrap64
+
+FUNCTIONS: dict = {}
+
+
+def _is_ad(v) -> bool:
+    return hasattr(v, "_exprs")
+
+
+def _force(env, item):
+    fn = getattr(item, "fn", None)
+    return fn(env) if fn is not None and not _is_ad(item) else item
+
+
+def builtin(*names: str, args: tuple[int, int] | None = None, lazy: bool = False):
+    """Register a function. Strict (default): arguments evaluated, count checked, f(env, *values).
+    Lazy: f(env, argument closures)."""
+    def register(f):
+        if lazy:
+            impl = f
+        else:
+            lo, hi = args
+
+            def impl(env, fns, f=f, lo=lo, hi=hi):
+                if not lo <= len(fns) <= hi:
+                    return Error
+                return f(env, *[fn(env) for fn in fns])
+        for name in names:
+            FUNCTIONS[name.lower()] = impl
+        return f
+    return register
+
+
+# --- conversions -------------------------------------------------------------------------------
+def to_string(v):
+    """Value as ``string()`` converts it; Undefined/Error pass through."""
+    t = type(v)
+    if t is str:
+        return v
+    if v is Undefined or v is Error:
+        return v
+    if t is int:
+        return str(v)
+    if t is float:
+        return format_real(v)
+    if t is bool:
+        return "true" if v else "false"
+    if t is AbsTime:
+        return format_abstime(v)
+    if t is RelTime:
+        return format_reltime(v)
+    return NEW.value(v)
+
+
+def strtod_prefix(s: str):
+    """C strtod of the leading number of s (after blanks), or None if there is none."""
+    s = s.lstrip(" \t\n\r\f\v")
+    i, n = 0, len(s)
+    if i < n and s[i] in "+-":
+        i += 1
+    low = s[i:i + 8].lower()
+    if low.startswith("infinity"):
+        return float(s[:i] + "inf")
+    if low.startswith("inf"):
+        return float(s[:i] + "inf")
+    if low.startswith("nan"):
+        return math.nan
+    if low.startswith("0x"):
+        j = i + 2
+        while j < n and s[j] in "0123456789abcdefABCDEF":
+            j += 1
+        if j > i + 2:
+            v = float(int(s[i + 2:j], 16))
+            return -v if s[:1] == "-" else v
+    j = i
+    while j < n and s[j].isdigit() and s[j].isascii():
+        j += 1
+    digits = j - i
+    if j < n and s[j] == ".":
+        j += 1
+        k = j
+        while j < n and s[j].isdigit() and s[j].isascii():
+            j += 1
+        digits += j - k
+    if digits == 0:
+        return None
+    if j < n and s[j] in "eE":
+        k = j + 1
+        if k < n and s[k] in "+-":
+            k += 1
+        m = k
+        while m < n and s[m].isdigit() and s[m].isascii():
+            m += 1
+        if m > k:
+            j = m
+    return float(s[:j])
+
+
+def _real_to_int(x: float) -> int:
+    if math.isnan(x) or not -9.3e18 < x < 9.3e18:
+        return INT64_MIN
+    i = int(x)
+    return i if INT64_MIN <= i <= INT64_MAX else INT64_MIN
+
+
+def to_real(v):
+    t = type(v)
+    if t is float:
+        return v
+    if t is int or t is bool:
+        return float(v)
+    if t is str:
+        x = strtod_prefix(v)
+        return Error if x is None else x
+    if t is RelTime:
+        return float(int(v.secs))
+    if t is AbsTime:
+        return float(v.secs)
+    if v is Undefined:
+        return Undefined
+    return Error
+
+
+@builtin("int", args=(1, 1))
+def _int(env, v):
+    t = type(v)
+    if t is int:
+        return v
+    if t is bool:
+        return int(v)
+    if t is AbsTime or t is RelTime:
+        return int(v.secs)
+    x = to_real(v)
+    if type(x) is not float:
+        return x
+    return _real_to_int(x)
+
+
+@builtin("real", args=(1, 1))
+def _real(env, v):
+    return to_real(v)
+
+
+@builtin("string", args=(1, 1))
+def _string(env, v):
+    return to_string(v)
+
+
+@builtin("bool", args=(1, 1))
+def _bool(env, v):
+    t = type(v)
+    if t is bool:
+        return v
+    if t is int or t is float:
+        return v != 0
+    if t is str:
+        low = v.lower()
+        return True if low == "true" else False if low == "false" else Undefined
+    if v is Undefined:
+        return Undefined
+    return Error
+
+
+def _rounding(f):
+    def impl(env, v):
+        if type(v) is int:
+            return v
+        x = to_real(v) if v is not Undefined else Error
+        if type(x) is not float:
+            return Error
+        if math.isnan(x) or math.isinf(x):
+            return INT64_MIN
+        return _real_to_int(float(f(x)))
+    return impl
+
+
+builtin("floor", args=(1, 1))(_rounding(math.floor))
+builtin("ceiling", "ceil", args=(1, 1))(_rounding(math.ceil))
+builtin("round", args=(1, 1))(_rounding(round))
+
+
+@builtin("pow", args=(2, 2))
+def _pow(env, a, b):
+    if a is Error or b is Error:
+        return Error
+    if a is Undefined or b is Undefined:
+        return Undefined
+    ta, tb = type(a), type(b)
+    if ta not in (int, float) or tb not in (int, float):
+        return Error
+    if ta is int and tb is int and b >= 0:
+        try:
+            r = math.pow(a, b)
+        except OverflowError:
+            return INT64_MIN
+        return _real_to_int(math.trunc(r + 0.5)) if math.isfinite(r) else INT64_MIN
+    try:
+        r = math.pow(float(a), float(b))
+    except OverflowError:
+        r = math.inf
+    except (ValueError, ZeroDivisionError):
+        r = math.nan if not (a == 0 and b < 0) else math.inf
+    return Error if r == math.inf else r
+
+
+@builtin("quantize", args=(2, 2))
+def _quantize(env, a, b):
+    if a is Error or b is Error:
+        return Error
+    if a is Undefined or b is Undefined:
+        return Undefined
+    if type(a) not in (int, float):
+        return Error
+    if type(b) is list:
+        items = [_force(env, i) for i in b]
+        if not items:
+            return Error
+        for item in items:
+            if type(item) not in (int, float):
+                return Error
+            if item >= a:
+                return item
+        b = items[-1]
+    if type(b) not in (int, float):
+        return Error
+    if b == 0:
+        return a
+    if type(a) is int and type(b) is int:
+        return wrap64(-(-a // b) * b)
+    return float(math.ceil(a / b) * b)
+
+
+# --- type tests and control --------------------------------------------------------------------
+def _type_test(pred):
+    def impl(env, v):
+        return pred(v)
+    return impl
+
+
+for _name, _pred in {
+    "isUndefined": lambda v: v is Undefined, "isError": lambda v: v is Error,
+    "isString": lambda v: type(v) is str, "isInteger": lambda v: type(v) is int,
+    "isReal": lambda v: type(v) is float, "isBoolean": lambda v: type(v) is bool,
+    "isList": lambda v: type(v) is list, "isClassAd": _is_ad,
+    "isAbstime": lambda v: type(v) is AbsTime, "isReltime": lambda v: type(v) is RelTime,
+}.items():
+    builtin(_name, args=(1, 1))(_type_test(_pred))
+
+
+@builtin("ifThenElse", lazy=True)
+def _if_then_else(env, fns):
+    if len(fns) != 3:
+        return Error
+    c = fns[0](env)
+    if type(c) is str:
+        return Error
+    c = to_bool3(c)
+    if c is True:
+        return fns[1](env)
+    if c is False:
+        return fns[2](env)
+    return c
+
+
+# --- strings -----------------------------------------------------------------------------------
+def _strings(values):
+    """Convert each value to a string; first Error, then first Undefined wins."""
+    out = [to_string(v) for v in values]
+    if any(v is Error for v in out):
+        return Error
+    if any(v is Undefined for v in out):
+        return Undefined
+    return out
+
+
+@builtin("strcat", lazy=True)
+def _strcat(env, fns):
+    parts = _strings([fn(env) for fn in fns])
+    return parts if not isinstance(parts, list) else "".join(parts)
+
+
+@builtin("join", lazy=True)
+def _join(env, fns):
+    values = [fn(env) for fn in fns]
+    if not values:
+        return Error
+    if len(values) == 1:
+        sep, items = "", values[0]
+    elif len(values) == 2 and type(values[1]) is list:
+        sep, items = values
+    else:
+        sep, items = values[0], values[1:]
+    if sep is Undefined or items is Undefined:
+        return Undefined
+    sep = to_string(sep)
+    if type(sep) is not str or type(items) is not list:
+        return Error
+    parts = []
+    for item in items:
+        v = _force(env, item)
+        if v is Undefined:
+            continue
+        s = to_string(v)
+        if s is Error:
+            return Error
+        parts.append(s)
+    return sep.join(parts)
+
+
+@builtin("substr", args=(2, 3))
+def _substr(env, s, off, length=None):
+    vals = (s, off) if length is None else (s, off, length)
+    if any(v is Error for v in vals):
+        return Error
+    if any(v is Undefined for v in vals):
+        return Undefined
+    if type(s) is not str or type(off) is not int or (length is not None and type(length) is not int):
+        return Error
+    n = len(s)
+    if off < 0:
+        off = max(0, n + off)
+    off = min(off, n)
+    if length is None:
+        return s[off:]
+    if length < 0:
+        return s[off:max(off, n + length)]
+    return s[off:off + length]
+
+
+@builtin("size", args=(1, 1))
+def _size(env, v):
+    t = type(v)
+    if t is str or t is list:
+        return len(v)
+    if _is_ad(v):
+        return len(v)
+    if v is Undefined:
+        return Undefined
+    return Error
+
+
+def _ascii_map(table):
+    def impl(env, v):
+        s = to_string(v)
+        return s.translate(table) if type(s) is str else s
+    return impl
+
+
+_UPPER = {c: c - 32 for c in range(ord("a"), ord("z") + 1)}
+_LOWER = {c: c + 32 for c in range(ord("A"), ord("Z") + 1)}
+builtin("toUpper", args=(1, 1))(_ascii_map(_UPPER))
+builtin("toLower", args=(1, 1))(_ascii_map(_LOWER))
+
+
+def _cmp(a, b) -> int:
+    return (a > b) - (a < b)
+
+
+def _strcmp_like(fold):
+    def impl(env, a, b):
+        parts = _strings([a, b])
+        if not isinstance(parts, list):
+            return parts
+        a, b = parts
+        if fold:
+            a, b = a.translate(_LOWER), b.translate(_LOWER)
+        return _cmp(a.encode("utf-8", "surrogateescape"), b.encode("utf-8", "surrogateescape"))
+    return impl
+
+
+builtin("strcmp", args=(2, 2))(_strcmp_like(False))
+builtin("stricmp", args=(2, 2))(_strcmp_like(True))
+
+
+def version_compare(a: str, b: str) -> int:
+    """Natural order: runs of digits compare numerically, other characters by byte."""
+    i = j = 0
+    while i < len(a) and j < len(b):
+        if a[i].isdigit() and b[j].isdigit():
+            k = i
+            while k < len(a) and a[k].isdigit():
+                k += 1
+            m = j
+            while m < len(b) and b[m].isdigit():
+                m += 1
+            c = _cmp(int(a[i:k]), int(b[j:m]))
+            if c:
+                return c
+            i, j = k, m
+        else:
+            c = _cmp(a[i], b[j])
+            if c:
+                return c
+            i += 1
+            j += 1
+    return _cmp(len(a) - i, len(b) - j)
+
+
+def _version_fn(test):
+    def impl(env, *values):
+        parts = _strings(values)
+        if not isinstance(parts, list):
+            return parts
+        return test(*parts)
+    return impl
+
+
+builtin("versioncmp", args=(2, 2))(_version_fn(version_compare))
+builtin("versionLT", args=(2, 2))(_version_fn(lambda a, b: version_compare(a, b) < 0))
+builtin("versionLE", args=(2, 2))(_version_fn(lambda a, b: version_compare(a, b) <= 0))
+builtin("versionGT", args=(2, 2))(_version_fn(lambda a, b: version_compare(a, b) > 0))
+builtin("versionGE", args=(2, 2))(_version_fn(lambda a, b: version_compare(a, b) >= 0))
+builtin("versionEQ", args=(2, 2))(_version_fn(lambda a, b: version_compare(a, b) == 0))
+builtin("version_in_range", args=(3, 3))(_version_fn(
+    lambda v, lo, hi: version_compare(lo, v) <= 0 and version_compare(v, hi) <= 0))
+
+
+# --- lists -------------------------------------------------------------------------------------
+def _member(test, allow_special):
+    def impl(env, x, items):
+        if not allow_special:
+            if x is Error or type(x) is list or _is_ad(x):
+                return Error
+            if x is Undefined:
+                return Undefined
+        if items is Undefined:
+            return Undefined
+        if type(items) is not list:
+            return Error
+        for item in items:
+            if test(_force(env, item), x) is True:
+                return True
+        return False
+    return impl
+
+
+builtin("member", args=(2, 2))(_member(lambda a, b: compare("==", a, b), False))
+builtin("identicalMember", args=(2, 2))(_member(identical, True))
+
+
+def _numbers(env, items):
+    """Elements of a list as numbers, skipping undefined; None if one is not a number."""
+    out = []
+    for item in items:
+        v = _force(env, item)
+        if v is Undefined:
+            continue
+        if type(v) not in (int, float, bool):
+            return None
+        out.append(v)
+    return out
+
+
+def _list_arg(f):
+    def impl(env, items):
+        if items is Undefined:
+            return Undefined
+        if type(items) is not list:
+            return Error
+        nums = _numbers(env, items)
+        return Error if nums is None else f(nums)
+    return impl
+
+
+def _sum(nums):
+    if not nums:
+        return 0
+    total = nums[0]
+    for x in nums[1:]:
+        if type(total) is float or type(x) is float:
+            total = float(total) + float(x)
+        else:
+            total = wrap64(int(total) + int(x))
+    return total
+
+
+def _min_max(pick):
+    def f(nums):
+        if not nums:
+            return Undefined
+        best = nums[0]
+        for x in nums[1:]:
+            if pick(float(x), float(best)):
+                best = x
+        if any(type(x) is float for x in nums):
+            return float(best)
+        return best
+    return f
+
+
+builtin("sum", args=(1, 1))(_list_arg(_sum))
+builtin("avg", args=(1, 1))(_list_arg(lambda nums: float(sum(float(x) for x in nums)) / len(nums) if nums else 0))
+builtin("min", args=(1, 1))(_list_arg(_min_max(lambda x, best: x < best)))
+builtin("max", args=(1, 1))(_list_arg(_min_max(lambda x, best: x > best)))
+
+_COMPARE_OPS = {"<", "<=", "==", "!=", ">=", ">", "is", "isnt"}
+
+
+def _any_all(want_any):
+    def impl(env, op, items, x):
+        if op is Error or items is Error or x is Error:
+            return Error
+        if op is Undefined or items is Undefined:
+            return Undefined
+        if type(op) is not str or op.lower() not in _COMPARE_OPS or type(items) is not list:
+            return Error
+        op = op.lower()
+        for item in items:
+            v = _force(env, item)
+            if op == "is":
+                r = identical(v, x)
+            elif op == "isnt":
+                r = identical(v, x)
+                r = (not r) if type(r) is bool else r
+            else:
+                r = compare(op, v, x)
+            if r is Error:
+                return Error
+            if r is Undefined:
+                return False
+            if r is want_any:
+                return want_any
+        return not want_any
+    return impl
+
+
+builtin("anyCompare", args=(3, 3))(_any_all(True))
+builtin("allCompare", args=(3, 3))(_any_all(False))
+
+
+# --- string lists ------------------------------------------------------------------------------
+def string_list_items(s: str, delims: str) -> list[str]:
+    items, cur = [], []
+    for c in s:
+        if c in delims:
+            item = "".join(cur).strip()
+            if item:
+                items.append(item)
+            cur = []
+        else:
+            cur.append(c)
+    item = "".join(cur).strip()
+    if item:
+        items.append(item)
+    return items
+
+
+def _string_list_args(values, default_delims, undefined_as_empty=True):
+    """(list_text, delims) from (list[, delims]) values, or an Error/Undefined result."""
+    if any(v is Error for v in values):
+        return Error
+    if any(v is Undefined for v in values):
+        return Undefined
+    if any(type(v) is not str for v in values):
+        return Error
+    return values[0], (values[1] if len(values) > 1 else default_delims)
+
+
+_DEFAULT_DELIMS = ", \t\r\n"
+
+
+def _sl_member(fold):
+    def impl(env, x, lst, delims=_DEFAULT_DELIMS):
+        if x is Error or lst is Error or delims is Error:
+            return Error
+        if x is Undefined and lst is Undefined:
+            return Undefined
+        x = "" if x is Undefined else x
+        lst = "" if lst is Undefined else lst
+        if type(x) is not str or type(lst) is not str or type(delims) is not str:
+            return Error
+        items = string_list_items(lst, delims)
+        if fold:
+            x = x.lower()
+            return any(i.lower() == x for i in items)
+        return x in items
+    return impl
+
+
+builtin("stringListMember", args=(2, 3))(_sl_member(False))
+builtin("stringListIMember", args=(2, 3))(_sl_member(True))
+
+
+def _sl_subset(fold):
+    def impl(env, sub, lst, delims=_DEFAULT_DELIMS):
+        for v in (sub, lst, delims):
+            if v is Error:
+                return Error
+        if sub is Undefined or lst is Undefined:
+            return Undefined
+        if type(sub) is not str or type(lst) is not str or type(delims) is not str:
+            return Error
+        a = string_list_items(sub, delims)
+        b = string_list_items(lst, delims)
+        if fold:
+            a, b = [x.lower() for x in a], [x.lower() for x in b]
+        return set(a) <= set(b)
+    return impl
+
+
+builtin("stringListSubsetMatch", args=(2, 3))(_sl_subset(False))
+builtin("stringListISubsetMatch", args=(2, 3))(_sl_subset(True))
+
+
+@builtin("stringListsIntersect", args=(2, 3))
+def _sl_intersect(env, a, b, delims=_DEFAULT_DELIMS):
+    for v in (a, b, delims):
+        if v is Error:
+            return Error
+    if a is Undefined or b is Undefined:
+        return Undefined
+    if type(a) is not str or type(b) is not str or type(delims) is not str:
+        return Error
+    return bool(set(string_list_items(a, delims)) & set(string_list_items(b, delims)))
+
+
+@builtin("stringListSize", args=(1, 2))
+def _sl_size(env, lst, delims=", "):
+    if lst is Undefined or type(lst) is not str or type(delims) is not str:
+        return Error
+    return len(string_list_items(lst, delims))
+
+
+_FLT_MAX = 3.4028234663852886e38
+_FLT_MIN = 1.1754943508222875e-38
+
+
+def _sl_numeric(kind):
+    def impl(env, lst, delims=", "):
+        if lst is Undefined or type(lst) is not str or type(delims) is not str:
+            return Error
+        items = string_list_items(lst, delims)
+        nums = []
+        is_int = True
+        for item in items:
+            if any(c not in "+-0123456789" for c in item):
+                is_int = False
+            x = strtod_prefix(item)
+            if x is None:
+                return Error
+            nums.append(x)
+        if not nums:
+            return 0.0 if kind in ("sum", "avg") else Undefined
+        if kind == "sum":
+            r = sum(nums)
+        elif kind == "avg":
+            r = sum(nums) / len(nums)
+        elif kind == "min":
+            r = min([_FLT_MAX] + nums)
+        else:
+            r = max([_FLT_MIN] + nums)
+        return int(r) if is_int else float(r)
+    return impl
+
+
+builtin("stringListSum", args=(1, 2))(_sl_numeric("sum"))
+builtin("stringListAvg", args=(1, 2))(_sl_numeric("avg"))
+builtin("stringListMin", args=(1, 2))(_sl_numeric("min"))
+builtin("stringListMax", args=(1, 2))(_sl_numeric("max"))
+
+
+@builtin("split", args=(1, 2))
+def _split(env, s, seps=", \t"):
+    if s is Error or seps is Error:
+        return Error
+    if s is Undefined or seps is Undefined:
+        return Undefined
+    if type(s) is not str or type(seps) is not str:
+        return Error
+    items, cur, pending = [], [], False
+    for c in s:
+        if c in seps:
+            if c.isspace():
+                if cur:
+                    items.append("".join(cur))
+                    cur = []
+                    pending = False
+            else:
+                if cur or pending:
+                    items.append("".join(cur))
+                cur, pending = [], True
+        else:
+            cur.append(c)
+    if cur:
+        items.append("".join(cur))
+    return items
+
+
+def _split_at(default_first):
+    def impl(env, s):
+        if s is Error:
+            return Error
+        if s is Undefined:
+            return Undefined
+        if type(s) is not str:
+            return Error
+        if "@" in s:
+            a, b = s.split("@", 1)
+            return [a, b]
+        return [s, ""] if default_first else ["", s]
+    return impl
+
+
+builtin("splitUserName", args=(1, 1))(_split_at(True))
+builtin("splitSlotName", args=(1, 1))(_split_at(False))
+
+
+# --- regular expressions (Python's re stands in for PCRE2) --------------------------------------
+def _regex(pattern: str, opts: str):
+    import re
+    flags = 0
+    for o in opts:
+        flags |= {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL, "x": re.VERBOSE}.get(o, 0)
+    try:
+        return re.compile(pattern, flags)
+    except (re.error, OverflowError, RecursionError):
+        return None
+
+
+def _regex_args(values):
+    if any(v is Error for v in values):
+        return Error
+    if any(v is Undefined for v in values):
+        return Undefined
+    if any(type(v) is not str for v in values):
+        return Error
+    return None
+
+
+@builtin("regexp", args=(2, 3))
+def _regexp(env, pat, s, opts=""):
+    bad = _regex_args((pat, s, opts))
+    if bad is not None:
+        return bad
+    rx = _regex(pat, opts)
+    return Error if rx is None else rx.search(s) is not None
+
+
+def _substitute(m, repl: str):
+    out, i = [], 0
+    while i < len(repl):
+        c = repl[i]
+        if c == "\\" and i + 1 < len(repl) and repl[i + 1].isdigit():
+            g = int(repl[i + 1])
+            if g > (m.re.groups):
+                return None
+            out.append(m.group(g) or "")
+            i += 2
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
+def _regexps_impl(env, pat, s, repl, opts=""):
+    bad = _regex_args((pat, s, repl, opts))
+    if bad is not None:
+        return bad
+    rx = _regex(pat, opts)
+    if rx is None:
+        return Error
+    if "f" not in opts:
+        m = rx.search(s)
+        if m is None:
+            return ""
+        r = _substitute(m, repl)
+        return Error if r is None else r
+    out, pos = [], 0
+    for m in rx.finditer(s):
+        if m.end() == m.start():
+            return Error
+        r = _substitute(m, repl)
+        if r is None:
+            return Error
+        out.append(s[pos:m.start()])
+        out.append(r)
+        pos = m.end()
+        if "g" not in opts:
+            break
+    out.append(s[pos:])
+    return "".join(out)
+
+
+builtin("regexps", args=(3, 4))(_regexps_impl)
+builtin("replace", args=(3, 4))(lambda env, p, s, r, o="": _regexps_impl(env, p, s, r, o + "f") if type(o) is str else Error)
+builtin("replaceAll", args=(3, 4))(lambda env, p, s, r, o="": _regexps_impl(env, p, s, r, o + "fg") if type(o) is str else Error)
+
+
+@builtin("regexpMember", args=(2, 3))
+def _regexp_member(env, pat, items, opts=""):
+    bad = _regex_args((pat, opts))
+    if bad is not None:
+        return bad
+    if items is Undefined:
+        return Undefined
+    if type(items) is not list:
+        return Error
+    rx = _regex(pat, opts)
+    if rx is None:
+        return Error
+    saw_undefined = False
+    for item in items:
+        v = _force(env, item)
+        if v is Undefined:
+            saw_undefined = True
+            continue
+        if type(v) is not str:
+            return Error
+        if rx.search(v):
+            return True
+    return Undefined if saw_undefined else False
+
+
+@builtin("stringList_regexpMember", args=(2, 4))
+def _sl_regexp_member(env, pat, lst, delims=_DEFAULT_DELIMS, opts=""):
+    bad = _regex_args((pat, lst, delims, opts))
+    if bad is not None:
+        return bad
+    rx = _regex(pat, opts)
+    if rx is None:
+        return Error
+    items = string_list_items(lst, delims)
+    if not items:
+        return Undefined
+    return any(rx.search(i) for i in items)
+
+
+# --- evaluation in other scopes ----------------------------------------------------------------
+@builtin("eval", args=(1, 1))
+def _eval(env, v):
+    from .errors import ClassAdSyntaxError
+    from .expr import parse_expr
+    s = to_string(v)
+    if type(s) is not str:
+        return Error
+    try:
+        expr = parse_expr(s)
+    except ClassAdSyntaxError:
+        return Error
+    return expr.fn(env)
+
+
+def _each_context(env, fns):
+    if len(fns) != 2:
+        return None, Error
+    ads = fns[1](env)
+    if ads is Undefined:
+        return None, Undefined
+    if type(ads) is not list:
+        return None, Error
+    results = []
+    for item in ads:
+        ad = _force(env, item)
+        if not _is_ad(ad):
+            return None, Error
+        results.append(fns[0](env_of(env, ad)))
+    return results, None
+
+
+@builtin("evalInEachContext", lazy=True)
+def _eval_in_each(env, fns):
+    results, bad = _each_context(env, fns)
+    return bad if results is None else results
+
+
+@builtin("countMatches", lazy=True)
+def _count_matches(env, fns):
+    results, bad = _each_context(env, fns)
+    return bad if results is None else sum(1 for r in results if r is True)
+
+
+# --- time --------------------------------------------------------------------------------------
+@builtin("time", args=(0, 0))
+def _time_fn(env):
+    return int(_time.time())
+
+
+@builtin("random", args=(0, 1))
+def _random_fn(env, n=1.0):
+    if type(n) is int:
+        return _random.randrange(n) if n > 0 else Error
+    if type(n) is float:
+        return _random.random() * n
+    return Error
+
+
+@builtin("interval", args=(1, 1))
+def _interval(env, v):
+    if v is Undefined:
+        return Error
+    secs = _int(env, v) if type(v) is not int else v
+    if type(secs) is not int:
+        return Error
+    sign = "-" if secs < 0 else ""
+    secs = abs(secs)
+    days, rem = divmod(secs, 86400)
+    hours, rem = divmod(rem, 3600)
+    minutes, seconds = divmod(rem, 60)
+    if days:
+        return f"{sign}{days}+{hours:02d}:{minutes:02d}:{seconds:02d}"
+    if hours:
+        return f"{sign}{hours}:{minutes:02d}:{seconds:02d}"
+    if minutes:
+        return f"{sign}{minutes}:{seconds:02d}"
+    return f"{sign}{seconds}"
+
+
+@builtin("formatTime", args=(0, 2))
+def _format_time(env, t=None, fmt="%c"):
+    if t is None:
+        t = int(_time.time())
+    if type(t) is AbsTime:
+        t = t.secs
+    if type(t) is not int or type(fmt) is not str:
+        return Error
+    try:
+        return _time.strftime(fmt, _time.localtime(t))
+    except (ValueError, OverflowError, OSError):
+        return Error
+
+
+@builtin("splitTime", args=(0, 1))
+def _split_time(env, t=None):
+    from .ad import ClassAd
+    if t is None:
+        t = int(_time.time())
+    ad = ClassAd()
+    if type(t) is RelTime:
+        secs = int(t.secs)
+        ad["Type"] = "RelativeTime"
+        days, rem = divmod(abs(secs), 86400)
+        sign = -1 if secs < 0 else 1
+        ad["Days"] = sign * days
+        ad["Hours"] = sign * (rem // 3600)
+        ad["Minutes"] = sign * (rem % 3600 // 60)
+        ad["Seconds"] = sign * (rem % 60)
+        return ad
+    if type(t) is int:
+        t = AbsTime(t, local_offset(t))
+    if type(t) is not AbsTime:
+        return Error
+    shown = _time.gmtime(int(t.secs) + t.offset)
+    ad["Type"] = "AbsoluteTime"
+    ad["Year"] = shown.tm_year
+    ad["Month"] = shown.tm_mon
+    ad["Day"] = shown.tm_mday
+    ad["Hours"] = shown.tm_hour
+    ad["Minutes"] = shown.tm_min
+    ad["Seconds"] = shown.tm_sec
+    ad["Offset"] = t.offset
+    return ad
+
+
+@builtin("absTime", args=(0, 2))
+def _abstime(env, v=None, offset=None):
+    if v is None:
+        now = int(_time.time())
+        return AbsTime(now, local_offset(now))
+    if v is Undefined or offset is Undefined:
+        return Undefined
+    if type(v) is str:
+        t = parse_abstime(v)
+        return Error if t is None else t
+    if type(v) not in (int, float) or (offset is not None and type(offset) is not int):
+        return Error
+    return AbsTime(v, local_offset(v) if offset is None else offset)
+
+
+@builtin("relTime", args=(0, 1))
+def _reltime(env, v=None):
+    if v is None:
+        return RelTime(0)
+    if v is Undefined:
+        return Undefined
+    if type(v) is str:
+        t = parse_reltime(v)
+        return Error if t is None else t
+    if type(v) in (int, float):
+        return RelTime(v)
+    return Error
+
+
+def unparse_special(call_node):
+    """``unparse(attr)`` needs the argument's syntax, not its value."""
+    from . import nodes as N
+    args = call_node.args
+    if len(args) != 1 or type(args[0]) is not N.AttrRef:
+        return lambda env: Error
+    key = args[0].key
+
+    def impl(env):
+        e = env
+        while e is not None:
+            x = e.ad._exprs.get(key)
+            if x is not None:
+                return NEW.node(x.node)
+            e = e.parent
+        return ""
+    return impl
+
+
+SPECIAL_FORMS = {"unparse": unparse_special}
+
