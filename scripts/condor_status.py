@@ -511,14 +511,12 @@ def main(argv: list[str] | None = None) -> int:
     except CommunicationError as err:
         host = _collector_host(cfg)
         print("Error: communication error\n"
-              f"CEDAR:6001:Failed to connect to {host}\n"
+              f"CEDAR:6001:Failed to connect to {host} ({err})\n"
               f"Error: Couldn't contact the condor_collector on {host}.\n\n"
-              "Extra Info: the condor_collector is a process that runs on the central manager "
-              "of your Condor pool and collects the status of all the machines and jobs in the "
-              "Condor pool. The condor_collector might not be running, it might be refusing to "
-              "communicate with you, there might be a network problem, or there may be some "
-              "other problem. Check with your system administrator to fix this problem.\n"
-              f"({err})", file=sys.stderr)
+              "Extra Info: the condor_collector runs on the pool's central manager and keeps "
+              "the ads of every daemon in the pool. It may not be running, it may refuse to "
+              "talk to you, or the network between you may be at fault; ask the pool's "
+              "administrator to look into it.\n", file=sys.stderr)
         return 1
     except RemoteError as err:
         print(f"Error: {err}", file=sys.stderr)
@@ -528,10 +526,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _collector_host(cfg: Any) -> str:
+    """The collector as the error message names it: its address if known, else COLLECTOR_HOST."""
+    from shared.locate import collector_address
     try:
-        return cfg.get("COLLECTOR_HOST") or "the central manager"
+        return collector_address(cfg)
     except Exception:
-        return "the central manager"
+        return cfg.get("COLLECTOR_HOST") or "the central manager"
 
 
 if __name__ == "__main__":

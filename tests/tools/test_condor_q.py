@@ -183,3 +183,60 @@ def test_bad_constraint_and_bad_option(capsys):
     assert cq.main(["-constraint", "Owner =="]) == 1
     assert cq.main(["-nosuchoption"]) == 1
     assert capsys.readouterr().err
+
+
+class FakeSchedd:
+    """Stands in for shared.protocol.Client: records QUERY_JOBS and answers with wire ads."""
+    calls: list = []
+    reply: dict = {}
+
+    def __init__(self, address, timeout=5.0):
+        self.address = address
+
+    def call(self, command, **payload):
+        FakeSchedd.calls.append((command, payload))
+        return FakeSchedd.reply
+
+
+@pytest.fixture
+def fake_pool(monkeypatch, two_jobs, ad_factory):
+    import shared.locate
+    import shared.protocol
+    FakeSchedd.calls = []
+    FakeSchedd.reply = {"jobs": [j.to_wire() for j in two_jobs],
+                        "summary": summary(ad_factory).to_wire()}
+    monkeypatch.setattr(shared.protocol, "Client", FakeSchedd)
+    monkeypatch.setattr(shared.locate, "schedd_address", lambda cfg, name=None: ADDRESS)
+    monkeypatch.setattr(cq, "_schedd_name", lambda cfg, address, wanted: "host1.example.com")
+    monkeypatch.setattr(cq.getpass, "getuser", lambda: "alice")
+    return FakeSchedd
+
+
+def test_main_default_asks_for_callers_jobs(fake_pool, capsys):
+    assert cq.main([]) == 0
+    command, payload = fake_pool.calls[-1]
+    assert command == "QUERY_JOBS" and payload["owner"] == "alice"
+    out = capsys.readouterr().out
+    assert out.startswith("\n\n-- Schedd: host1.example.com : <127.0.0.1:9618?... @ ")
+    assert out.endswith(BATCH_EXAMPLE[BATCH_EXAMPLE.index("OWNER"):])
+
+
+def test_main_allusers_and_restrictions_drop_owner(fake_pool, capsys):
+    assert cq.main(["-allusers", "-af", "ClusterId", "ProcId"]) == 0
+    assert fake_pool.calls[-1][1]["owner"] is None
+    assert capsys.readouterr().out == "42 0\n42 1\n"
+    assert cq.main(["42", "-nobatch"]) == 0
+    assert fake_pool.calls[-1][1] == {"constraint": "(ClusterId == 42)", "projection": None,
+                                      "owner": None}
+
+
+def test_main_unreachable_schedd(monkeypatch, capsys):
+    import shared.locate
+    from shared.protocol import CommunicationError
+
+    def unreachable(cfg, name=None):
+        raise CommunicationError("cannot find the address of schedd (local)")
+    monkeypatch.setattr(shared.locate, "schedd_address", unreachable)
+    assert cq.main([]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == "" and "cannot find the address" in captured.err

@@ -162,3 +162,34 @@ def test_bad_option_and_missing_af_argument(capsys):
 def test_bad_constraint_is_an_error(capsys):
     assert cs.main(["-constraint", "Name =="]) == 1
     assert capsys.readouterr().err
+
+
+def test_unreachable_collector_message_and_exit_code(monkeypatch, capsys):
+    import shared.locate
+    from shared.protocol import CommunicationError
+
+    def unreachable(*args, **kwargs):
+        raise CommunicationError("no answer")
+    monkeypatch.setattr(shared.locate, "query_ads", unreachable)
+    monkeypatch.setattr(cs, "_collector_host", lambda cfg: "<127.0.0.1:9>")
+    assert cs.main([]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "Error: communication error\n" in captured.err
+    assert "Error: Couldn't contact the condor_collector on <127.0.0.1:9>.\n" in captured.err
+    assert "Extra Info:" in captured.err
+
+
+def test_main_queries_slot_ads_with_constraint(monkeypatch, capsys, eight_slots):
+    import shared.locate
+    calls = []
+
+    def fake_query(cfg, ad_type, constraint=None, projection=None):
+        calls.append((ad_type, constraint))
+        return eight_slots
+    monkeypatch.setattr(shared.locate, "query_ads", fake_query)
+    assert cs.main(["-constraint", "Memory > 0"]) == 0
+    assert calls == [("Machine", "(Memory > 0)")]
+    assert capsys.readouterr().out == SPEC_EXAMPLE
+    assert cs.main(["-schedd", "-af", "Name"]) == 0
+    assert calls[-1] == ("Scheduler", None)
