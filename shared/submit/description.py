@@ -146,6 +146,7 @@ class _ProcMaker:
         self.settings = settings
         self.builtins: dict[str, str] = {}
         self.request_cpus = settings.request_cpus
+        self.tiny_requests: set[str] = set()
 
     # -- macro lookup -------------------------------------------------------------------------
 
@@ -180,6 +181,7 @@ class _ProcMaker:
                          "process": str(proc_id), "procid": str(proc_id), "step": str(step),
                          "row": str(row), "itemindex": str(row), "node": "#pArAlLeLnOdE#",
                          **item_values}
+        self.tiny_requests = set()
         ad = _base_ad(self.cluster_id, proc_id, self.owner, self.qdate, self.settings)
         iwd, _ = self.value("initialdir")
         iwd = os.path.normpath(os.path.join(self.cwd, iwd)) if iwd else self.cwd
@@ -261,6 +263,9 @@ class _ProcMaker:
             if power is not None:
                 number = number * 1024 ** power / 1024 ** base_power
             ad[attr] = math.ceil(number)
+            if number < 1:
+                # condor_submit's whole-unit value is 0 then: it adds no slot clause for it.
+                self.tiny_requests.add(attr)
             return
         self._set_expr(ad, attr, text, line)
 
@@ -289,6 +294,8 @@ class _ProcMaker:
             value, _ = self.value(key)
             if value:
                 ad[attr] = value.strip().upper()
+        if ad.eval("ShouldTransferFiles") == "NO":
+            del ad["WhenToTransferOutput"]
         hold, line = self.value("hold")
         if hold and _is_true(hold, line):
             ad["JobStatus"] = 5
@@ -310,9 +317,11 @@ class _ProcMaker:
             clauses.append('(TARGET.Arch == "X86_64")')
         if not refs & _OPSYS_ATTRS:
             clauses.append('(TARGET.OpSys == "LINUX")')
-        clauses.append('(versionGE(split(TARGET.CondorVersion)[1], "25.12.0") || '
-                       '(TARGET.Disk >= RequestDisk))')
-        clauses.append("(TARGET.Memory >= RequestMemory)")
+        if "RequestDisk" not in self.tiny_requests:
+            clauses.append('(versionGE(split(TARGET.CondorVersion)[1], "25.12.0") || '
+                           '(TARGET.Disk >= RequestDisk))')
+        if "RequestMemory" not in self.tiny_requests:
+            clauses.append("(TARGET.Memory >= RequestMemory)")
         single_cpu = self.request_cpus.strip().isdigit() and int(self.request_cpus) <= 1
         if "cpus" not in refs and not single_cpu:
             clauses.append("(TARGET.Cpus >= RequestCpus)")

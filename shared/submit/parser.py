@@ -68,7 +68,8 @@ def _join_continuations(lines: list[str], i: int) -> tuple[str, int]:
             parts.append(line[:-1])
             continue
         parts.append(line[:-1] if line.endswith("\\") else line)
-        return " ".join(p.strip() if n else p for n, p in enumerate(parts)), i
+        # The backslash goes; the continued line's leading blanks go too (as condor_submit does).
+        return "".join(p.lstrip() if n else p for n, p in enumerate(parts)), i
 
 
 def _collect_item_list(args: str, lines: list[str], i: int, first: int) -> tuple[str, int]:
