@@ -9,6 +9,7 @@ from __future__ import annotations
 import getpass
 import os
 import re
+import socket
 import sys
 import time
 from typing import Any
@@ -151,7 +152,6 @@ def _remote_host(ad: Any) -> str | None:
         return None
     match = re.match(r"<([^:>?]+)", host)
     if match:  # a sinful string: show the host it names
-        import socket
         try:
             return socket.gethostbyaddr(match.group(1))[0]
         except OSError:
@@ -511,7 +511,6 @@ def _schedd_name(cfg: Any, address: str, wanted: str | None) -> str:
             return name or address
     if wanted:
         return wanted
-    import socket
     return socket.getfqdn()
 
 

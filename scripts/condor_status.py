@@ -336,7 +336,7 @@ def any_columns() -> list[Column]:
 
 # --- command line ---------------------------------------------------------------------------
 
-# option -> (ad type for the collector query, columns, renderer name)
+# view -> MyType asked of the collector
 AD_TYPES = {
     "startd": "Machine", "schedd": "Scheduler", "submitters": "Submitter",
     "master": "DaemonMaster", "negotiator": "Negotiator", "collector": "Collector", "any": "Any",

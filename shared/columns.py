@@ -9,11 +9,15 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Callable
 
-# --- value helpers -------------------------------------------------------------------------
-
 from shared.classad import Error, Undefined, parse_expr, unparse_old
+
+# Every row evaluates the same few column expressions: parse each text once.
+_parse_cached = lru_cache(maxsize=512)(parse_expr)
+
+# --- value helpers -------------------------------------------------------------------------
 
 
 def _is_sentinel(value: Any, sentinel: Any) -> bool:
@@ -40,7 +44,7 @@ def as_number(value: Any) -> int | float | None:
 def evaluate(ad: Any, attr_or_expr: str) -> Any:
     """Evaluate an attribute name or an arbitrary expression in the context of `ad`."""
     try:
-        return parse_expr(attr_or_expr).eval(my=ad)
+        return _parse_cached(attr_or_expr).eval(my=ad)
     except Exception:  # a tool's expression that cannot be parsed shows as an error value
         return Error
 
