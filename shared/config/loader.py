@@ -149,6 +149,20 @@ class Config:
     def get_bool(self, name: str, default: object = _MISSING) -> bool:
         return self._typed(name, default, "bool")  # type: ignore[return-value]
 
+    def get_expr(self, name: str, default: str | None = None):
+        """The expanded value parsed as a ClassAd expression (shared.classad.Expr); `default`
+        (expression text) if undefined, None if that is None too."""
+        from shared.classad import ClassAdSyntaxError, parse_expr
+        text = self.get(name)
+        if text is None:
+            return None if default is None else parse_expr(default)
+        try:
+            return parse_expr(text)
+        except ClassAdSyntaxError as e:
+            where = self.where(name)
+            raise ConfigError(f"{self.name_used(name)} = {text!r} is not a valid ClassAd expression: {e}"
+                              + (f" (set at {where})" if where else "")) from None
+
     def get_list(self, name: str) -> list[str]:
         """Items separated by commas and/or whitespace."""
         value = self.get(name)

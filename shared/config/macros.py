@@ -150,10 +150,16 @@ class Expander:
         return self.expand(default[0], depth + 1) if default else ""
 
     def _value_of(self, arg: str, depth: int) -> str:
-        """A function argument: the expanded value of the name it gives, else the expanded text."""
-        arg = self.expand(arg.strip(), depth + 1)
-        raw = self.lookup(arg) if _NAME.match(arg) else None
-        return self.expand(raw, depth + 1) if raw else arg
+        """A function argument `NAME[:default]`: the expanded value of NAME if it is defined,
+        else the default; an argument that is not a name is used as (expanded) text."""
+        name, *default = split_top(arg.strip(), ":", 1)
+        name = self.expand(name.strip(), depth + 1)
+        raw = self.lookup(name) if _NAME.match(name) else None
+        if raw:
+            return self.expand(raw, depth + 1)
+        if default:
+            return self.expand(default[0], depth + 1)
+        return name
 
     def _function(self, func: str, args: str, depth: int) -> str:
         if func == "ENV":

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import shlex
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -234,7 +235,7 @@ class Parser:
             self.parse_text(substitute_args(text, args), inner, depth + 1)
 
 
-def freeze_self_references(value: str, targets: dict[str, "callable"]) -> str:
+def freeze_self_references(value: str, targets: dict[str, Callable[[], "str | None"]]) -> str:
     """Replace `$(T)` / `$(T:dflt)` for each self-reference target T by T's current raw value
     (HTCondor does this when the line is read, so `X = $(X) more` appends to the earlier X)."""
     if "$(" not in value:

@@ -125,3 +125,12 @@ def test_bad_environment_string(text):
 def test_bad_args_string():
     with pytest.raises(ConfigError, match="single quote"):
         parse_args_string('"a \'b"')
+
+
+def test_get_expr_parses_classad_expressions(tmp_path):
+    env = write_pool(tmp_path, "START = $(START) && (KeyboardIdle > 60)\nBROKEN = a +* (\n")
+    cfg = load_config(env=env)
+    assert str(cfg.get_expr("START")) == "true && (KeyboardIdle > 60)"
+    assert cfg.get_expr("UNSET_EXPR") is None and str(cfg.get_expr("UNSET_EXPR", "false")) == "false"
+    with pytest.raises(ConfigError, match=r"BROKEN = 'a \+\* \(' is not a valid ClassAd expression.*line 3"):
+        cfg.get_expr("BROKEN")
