@@ -120,10 +120,7 @@ class Config:
         value = self.get(name)
         if value is None:
             return self._fallback(name, default)
-        try:
-            result = evaluate(value)
-        except ValueError:
-            result = None
+        result = _constant_value(value)
         if kind == "bool":
             low = value.lower()
             if low in _TRUE_WORDS:
@@ -187,6 +184,21 @@ class Config:
     def _detected(self, values: Mapping[str, str]) -> None:
         for name, value in values.items():
             self.table.set(name, value, DETECTED_SOURCE)
+
+
+def _constant_value(text: str) -> object:
+    """Value of a constant expression: the small evaluator first (no import cost), then the
+    ClassAd engine for functions such as MIN({...}); None if it is not a constant."""
+    try:
+        return evaluate(text)
+    except ValueError:
+        pass
+    from shared.classad import ClassAdSyntaxError, parse_expr
+    try:
+        value = parse_expr(text).eval()
+    except ClassAdSyntaxError:
+        return None
+    return value if isinstance(value, (bool, int, float, str)) else None
 
 
 def _dir_files(directory: str, exclude: re.Pattern | None) -> list[str]:

@@ -32,6 +32,7 @@ def test_typed_getters(tmp_path):
     assert cfg.get_list("L") == ["a", "b", "c", "d"] and cfg.get_list("EMPTY") == []
     assert cfg.get_int("EMPTY", 7) == 7 and cfg.get_int("NEVER_SET", -1) == -1
     assert cfg.get_int("UPDATE_INTERVAL") == 300 and cfg.get_float("MASTER_BACKOFF_FACTOR") == 2.0
+    assert cfg.get_int("MAX_JOBS_RUNNING") == min(10000, cfg.get_int("DETECTED_MEMORY"))  # ClassAd MIN()
     assert cfg.get_int("CLASSAD_LIFETIME") == 900      # HTCondor's code default, not in the table
     assert cfg.get("CLASSAD_LIFETIME") is None
     with pytest.raises(ConfigError, match=r"BAD = 'notanumber' is not a valid int \(set at .*line 9\)"):
