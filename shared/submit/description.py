@@ -44,7 +44,6 @@ _ALIASES = {"cmd": "executable", "args": "arguments", "env": "environment", "std
             "stdout": "output", "stderr": "error", "initial_dir": "initialdir",
             "requestcpus": "request_cpus", "requestmemory": "request_memory",
             "requestdisk": "request_disk", "prio": "priority"}
-_BUILTIN_MACROS = ("cluster", "clusterid", "process", "procid", "step", "row", "itemindex")
 # Size suffixes of request_memory / request_disk, as powers of 1024 of a byte.
 _UNITS = {"": None, "k": 1, "kb": 1, "m": 2, "mb": 2, "g": 3, "gb": 3, "t": 4, "tb": 4}
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*([a-zA-Z]*)\s*$")
@@ -287,7 +286,7 @@ class _ProcMaker:
         if notification:
             number = NOTIFICATIONS.get(notification.strip().lower())
             if number is None:
-                raise SubmitError(f"Notification must be 'Never', 'Always', 'Complete', or 'Error'", line)
+                raise SubmitError("Notification must be 'Never', 'Always', 'Complete', or 'Error'", line)
             ad["JobNotification"] = number
         for key, attr in _EXPRESSION_KEYS.items():
             value, line = self.value(key)
