@@ -1,0 +1,147 @@
+"""condor_collector: stores every daemon's ads by MyType and Name, answers queries, expires old ads."""
+from __future__ import annotations
+
+import time
+
+from shared.classad import ClassAd, eval_constraint, parse_expr
+from shared.daemon import DEFER, Daemon, daemon_main
+
+
+class Collector(Daemon):
+    subsystem = "COLLECTOR"
+
+    def __init__(self, argv=None):
+        super().__init__(argv)
+        self.tables: dict[str, dict[str, ClassAd]] = {}
+        self.waiters: list[tuple[bytes, dict, float]] = []  # deferred WAIT_FOR_ADS requests
+
+    def setup(self) -> None:
+        host = (self.param("COLLECTOR_HOST") or "").split(",")[0].strip()
+        port = host.rpartition(":")[2]
+        self.bind(int(port) if port.isdigit() else 0)
+        self.handlers.update({
+            "UPDATE_ADS": self.on_update,
+            "INVALIDATE_ADS": self.on_invalidate,
+            "QUERY_ADS": self.on_query,
+            "WAIT_FOR_ADS": self.on_wait,
+        })
+        self.lifetime = self.cfg.get_int("CLASSAD_LIFETIME", 900)
+        self.every(min(self.lifetime, 60), self.expire)
+        self.every(0.25, self.expire_waiters)
+        self.every(self.cfg.get_int("COLLECTOR_UPDATE_INTERVAL", 900), self.advertise_self, first=0)
+
+    def on_reconfig(self) -> None:
+        self.lifetime = self.cfg.get_int("CLASSAD_LIFETIME", 900)
+
+    # -- updates ---------------------------------------------------------------------------
+    def store(self, ad: ClassAd) -> None:
+        my_type, name = ad.eval("MyType"), ad.eval("Name")
+        if not isinstance(my_type, str) or not isinstance(name, str):
+            raise ValueError("an ad needs string MyType and Name attributes")
+        table = self.tables.setdefault(my_type, {})
+        old = table.get(name)
+        if old is not None and old.eval("MyAddress") != ad.eval("MyAddress"):
+            self.log(f"WARNING: {my_type} ad '{name}' from {ad.eval('MyAddress')} replaces the one "
+                     f"from {old.eval('MyAddress')}: two daemons advertise the same Name; "
+                     f"give each a unique name to avoid collisions")
+        if ad.lookup("LastHeardFrom") is None:
+            ad["LastHeardFrom"] = int(time.time())
+        table[name] = ad
+
+    def on_update(self, message: dict, ident: bytes) -> dict:
+        ads = [ClassAd.from_wire(wire) for wire in message["ads"]]
+        for ad in ads:
+            self.store(ad)
+        self.wake_waiters()
+        return {}
+
+    def on_invalidate(self, message: dict, ident: bytes) -> dict:
+        table = self.tables.get(message["my_type"], {})
+        removed = [name for name in message["names"] if table.pop(name, None) is not None]
+        return {"removed": len(removed)}
+
+    def expire(self) -> None:
+        now = time.time()
+        for my_type, table in self.tables.items():
+            for name, ad in list(table.items()):
+                lifetime = ad.eval("ClassAdLifetime")
+                if not isinstance(lifetime, int):
+                    lifetime = self.lifetime
+                heard = ad.eval("LastHeardFrom")
+                if isinstance(heard, (int, float)) and now - heard > lifetime:
+                    self.log(f"Expiring {my_type} ad '{name}'")
+                    del table[name]
+
+    # -- queries ---------------------------------------------------------------------------
+    def select(self, my_type: str, constraint: str | None) -> list[ClassAd]:
+        tables = self.tables.values() if my_type == "Any" else [self.tables.get(my_type, {})]
+        expr = parse_expr(constraint) if constraint else None
+        return [ad for table in tables for ad in table.values()
+                if ad.eval("Absent") is not True and (expr is None or eval_constraint(expr, ad))]
+
+    def on_query(self, message: dict, ident: bytes) -> dict:
+        ads = self.select(message["my_type"], message.get("constraint"))
+        projection = message.get("projection")
+        wires = []
+        for ad in ads:
+            wire = ad.to_wire()
+            if projection:
+                wanted = {name.lower() for name in projection}
+                wire = {key: value for key, value in wire.items() if key.lower() in wanted}
+            wires.append(wire)
+        return {"ads": wires}
+
+    def on_wait(self, message: dict, ident: bytes):
+        """Reply once `count` ads of `my_type` match `constraint` (the harness's readiness wait)."""
+        deadline = time.monotonic() + float(message.get("timeout", 10))
+        self.select(message["my_type"], message.get("constraint"))  # reject a bad constraint now
+        self.waiters.append((ident, message, deadline))
+        self.wake_waiters()
+        return DEFER
+
+    def wake_waiters(self) -> None:
+        pending = []
+        for ident, message, deadline in self.waiters:
+            ads = self.select(message["my_type"], message.get("constraint"))
+            distinct = message.get("distinct")
+            count = len({repr(ad.eval(distinct)) for ad in ads} if distinct else ads)
+            if count >= int(message["count"]):
+                self.reply_to(ident, {"ok": True, "count": count})
+            else:
+                pending.append((ident, message, deadline))
+        self.waiters = pending
+
+    def expire_waiters(self) -> None:
+        now = time.monotonic()
+        for ident, message, deadline in self.waiters:
+            if now >= deadline:
+                self.reply_to(ident, {"ok": False, "error": "timed out waiting for ads"})
+        self.waiters = [waiter for waiter in self.waiters if waiter[2] > now]
+
+    # -- own ad ----------------------------------------------------------------------------
+    def advertise_self(self) -> None:
+        name = self.param("COLLECTOR_NAME") or f"My Pool - {self.param('CONDOR_HOST', self.hostname)}"
+        ad = self.common_ad_attributes(ClassAd(), "Collector", f"{name}@{self.hostname}")
+        slots = self.tables.get("Machine", {}).values()
+        states = [slot.eval("State") for slot in slots]
+        ad["CollectorIpAddr"] = self.address
+        ad["UpdateInterval"] = 24 * self.cfg.get_int("COLLECTOR_UPDATE_INTERVAL", 900)
+        ad["HostsTotal"] = len(states)
+        ad["HostsClaimed"] = states.count("Claimed")
+        ad["HostsUnclaimed"] = states.count("Unclaimed")
+        ad["HostsOwner"] = states.count("Owner")
+        submitters = self.tables.get("Submitter", {}).values()
+        ad["RunningJobs"] = sum(count_of(s, "RunningJobs") for s in submitters)
+        ad["IdleJobs"] = sum(count_of(s, "IdleJobs") for s in submitters)
+        ad["SubmitterAds"] = len(self.tables.get("Submitter", {}))
+        self.store(ad)
+        self.wake_waiters()
+
+
+def count_of(ad: ClassAd, attr: str) -> int:
+    value = ad.eval(attr)
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return daemon_main(Collector, argv)

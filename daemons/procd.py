@@ -1,0 +1,141 @@
+"""condor_procd: tracks each job's whole process family and signals all of it on request.
+
+One procd serves one startd instance, at that instance's PROCD_ADDRESS (a path: the procd binds
+``ipc://<PROCD_ADDRESS>``). A family is a root pid plus a marker value: every process whose
+environment carries ``CONDORSIM_FAMILY=<marker>`` belongs to it, so descendants that were
+re-parented or started their own session are still found. Two startds configured onto one
+address is HTCondor's silent failure; here the second procd refuses to start.
+"""
+from __future__ import annotations
+
+import fcntl
+import os
+import signal
+from pathlib import Path
+
+import psutil
+
+from shared.daemon import Daemon, DaemonStartError, daemon_main
+
+FAMILY_MARKER = "CONDORSIM_FAMILY"
+
+
+def family_processes(root_pid: int | None, marker: str) -> list[psutil.Process]:
+    """Every live process of a family: the root's descendants plus every carrier of the marker."""
+    found: dict[int, psutil.Process] = {}
+    if root_pid:
+        try:
+            root = psutil.Process(root_pid)
+            for process in [root, *root.children(recursive=True)]:
+                found[process.pid] = process
+        except psutil.Error:
+            pass
+    for process in psutil.process_iter():
+        if process.pid in found or process.pid == os.getpid():
+            continue
+        try:
+            if process.environ().get(FAMILY_MARKER) == marker:
+                found[process.pid] = process
+        except psutil.Error:
+            continue
+    return list(found.values())
+
+
+def signal_family(root_pid: int | None, marker: str, signum: int) -> int:
+    """Signal every process of the family; returns how many were signalled."""
+    count = 0
+    for process in family_processes(root_pid, marker):
+        try:
+            process.send_signal(signum)
+            count += 1
+        except psutil.Error:
+            pass
+    return count
+
+
+class Procd(Daemon):
+    subsystem = "PROCD"
+
+    def __init__(self, argv=None):
+        super().__init__(argv)
+        rest = self.options["rest"]
+        self.address_path = rest[rest.index("-A") + 1] if "-A" in rest[:-1] else self.param("PROCD_ADDRESS")
+        self.families: dict[str, int | None] = {}  # marker -> root pid
+        self.lock_file = None
+
+    def setup(self) -> None:
+        if not self.address_path:
+            raise DaemonStartError("no PROCD_ADDRESS configured")
+        lock_path = f"{self.address_path}.lock"
+        Path(lock_path).parent.mkdir(parents=True, exist_ok=True)
+        self.lock_file = open(lock_path, "a+")
+        try:
+            fcntl.flock(self.lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.lock_file.seek(0)
+            holder = self.lock_file.read().strip() or "another process"
+            raise DaemonStartError(
+                f"PROCD_ADDRESS {self.address_path} is already in use by the procd of another startd "
+                f"(pid {holder}); give each startd its own PROCD_ADDRESS") from None
+        self.lock_file.truncate(0)
+        self.lock_file.write(f"{os.getpid()}\n")
+        self.lock_file.flush()
+        import zmq
+        from shared import protocol
+        self.sock = protocol.context().socket(zmq.ROUTER)
+        self.sock.setsockopt(zmq.LINGER, 0)
+        self.sock.bind(f"ipc://{self.address_path}")
+        self.address = f"ipc://{self.address_path}"
+        self.handlers.update({
+            "REGISTER_FAMILY": self.on_register,
+            "SIGNAL_FAMILY": self.on_signal_family,
+            "UNREGISTER_FAMILY": self.on_unregister,
+            "FAMILY_USAGE": self.on_usage,
+        })
+
+    def on_register(self, message: dict, ident: bytes) -> dict:
+        self.families[str(message["marker"])] = int(message["root_pid"]) if message.get("root_pid") else None
+        return {}
+
+    def on_unregister(self, message: dict, ident: bytes) -> dict:
+        self.families.pop(str(message["marker"]), None)
+        return {}
+
+    def on_signal_family(self, message: dict, ident: bytes) -> dict:
+        marker = str(message["marker"])
+        signum = int(message.get("signal", signal.SIGKILL))
+        count = signal_family(self.families.get(marker), marker, signum)
+        self.log(f"Sent signal {signum} to {count} process(es) of family {marker}")
+        return {"signalled": count}
+
+    def on_usage(self, message: dict, ident: bytes) -> dict:
+        marker = str(message["marker"])
+        user = system = 0.0
+        rss = 0
+        processes = family_processes(self.families.get(marker), marker)
+        for process in processes:
+            try:
+                times = process.cpu_times()
+                user += times.user + times.children_user
+                system += times.system + times.children_system
+                rss += process.memory_info().rss
+            except psutil.Error:
+                continue
+        return {"user_cpu": user, "sys_cpu": system, "rss_kb": rss // 1024, "processes": len(processes)}
+
+    def shutdown(self) -> None:
+        """Nothing a procd tracked may outlive it."""
+        for marker, root in self.families.items():
+            count = signal_family(root, marker, signal.SIGKILL)
+            if count:
+                self.log(f"Killed {count} process(es) of family {marker} at shutdown")
+        try:
+            os.unlink(self.address_path)
+        except OSError:
+            pass
+        if self.lock_file:
+            self.lock_file.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    return daemon_main(Procd, argv)

@@ -1,0 +1,555 @@
+"""condor_schedd: the job queue, its policy, and the shadow role for every running job."""
+from __future__ import annotations
+
+import getpass
+import secrets
+import time
+from dataclasses import dataclass
+
+from shared import protocol
+from shared.classad import ClassAd, Undefined, parse_expr, unparse
+from shared.classad import eval_constraint
+from shared.daemon import Daemon, daemon_main
+from shared.userlog import UserLog
+
+from daemons.job_queue import JobId, JobQueue, job_key
+from daemons.negotiator import default_daemon_name
+
+IDLE, RUNNING, REMOVED, COMPLETED, HELD, TRANSFERRING, SUSPENDED = 1, 2, 3, 4, 5, 6, 7
+STATUS_COUNTS = {IDLE: "Idle", RUNNING: "Running", REMOVED: "Removed", COMPLETED: "Completed",
+                 HELD: "Held", SUSPENDED: "Suspended"}
+# Attributes that decide which jobs the negotiator may treat as one (an autocluster).
+SIGNIFICANT_ATTRIBUTES = ["Requirements", "Rank", "RequestCpus", "RequestMemory", "RequestDisk",
+                          "JobUniverse", "Owner", "NiceUser", "ConcurrencyLimits"]
+
+
+@dataclass
+class Run:
+    """A running job's shadow: the claim it runs under."""
+    claim_id: str
+    slot_name: str
+    startd: str
+    slot_ad: ClassAd
+    started: bool = False
+
+
+def job_id(key: JobId) -> str:
+    return f"{key[0]}.{key[1]}"
+
+
+class Schedd(Daemon):
+    subsystem = "SCHEDD"
+
+    def __init__(self, argv=None):
+        super().__init__(argv)
+        self.user = getpass.getuser()
+        self.name = self.param("SCHEDD_NAME") or default_daemon_name(self.hostname)
+        self.runs: dict[JobId, Run] = {}
+        self.update_soon = False
+        self.owners: set[str] = set()  # owners whose Submitter ads we advertise
+
+    # -- set-up ----------------------------------------------------------------------------
+    def setup(self) -> None:
+        self.queue = JobQueue(self.param("SPOOL"), self.log)
+        self.bind()
+        self.handlers.update({
+            "NEW_CLUSTER": self.on_new_cluster, "SUBMIT": self.on_submit,
+            "QUERY_JOBS": self.on_query, "ACT_ON_JOBS": self.on_act,
+            "RESCHEDULE": self.on_reschedule, "NEGOTIATE": self.on_negotiate,
+            "MATCHES": self.on_matches, "JOB_STARTED": self.on_job_started,
+            "JOB_EXITED": self.on_job_exited,
+        })
+        self.recover_running_jobs()
+        self.update_ads = self.keep_advertised(self.cfg.get_float("SCHEDD_INTERVAL", 300), self.schedd_ads)
+        self.every(self.cfg.get_float("PERIODIC_EXPR_INTERVAL", 60), self.periodic_policy)
+        self.every(0.1, self.flush_updates)
+
+    def recover_running_jobs(self) -> None:
+        """Jobs that were running when the last schedd died go back to idle; their claims are released."""
+        for key, ad in list(self.queue.jobs.items()):
+            status = ad.eval("JobStatus")
+            if status in (RUNNING, TRANSFERRING, SUSPENDED) or (status == REMOVED and ad.eval("RemoteHost") is not Undefined):
+                claim, startd = ad.eval("ClaimId"), ad.eval("StartdIpAddr")
+                if isinstance(claim, str) and isinstance(startd, str):
+                    try:
+                        protocol.Client(startd, timeout=2).call("RELEASE_CLAIM", claim_id=claim, fast=True)
+                    except (protocol.CommunicationError, protocol.RemoteError) as exc:
+                        self.log(f"Could not release the old claim of job {job_id(key)}: {exc}")
+                if status == REMOVED:
+                    self.finish_removal(key)
+                else:
+                    self.requeue(key, "The schedd restarted while the job was running")
+        self.queue.commit()
+
+    # -- helpers ---------------------------------------------------------------------------
+    def user_log(self, ad: ClassAd) -> UserLog | None:
+        path = ad.eval("UserLog")
+        if not isinstance(path, str) or not path:
+            return None
+        return UserLog(path, self.param("DEFAULT_USERLOG_FORMAT_OPTIONS") or "ISO_DATE")
+
+    def write_event(self, key: JobId, event: str, *args, **kwargs) -> None:
+        ad = self.queue.jobs.get(key)
+        log = self.user_log(ad) if ad is not None else None
+        if log is not None:
+            try:
+                getattr(log, event)(ad, *args, **kwargs)
+            except OSError as exc:
+                self.log(f"Failed to write {event} event of job {job_id(key)} to its user log: {exc}")
+
+    def set_status(self, key: JobId, status: int) -> None:
+        ad = self.queue.jobs[key]
+        old = ad.eval("JobStatus")
+        self.queue.set(key, "LastJobStatus", old if isinstance(old, int) else IDLE)
+        self.queue.set(key, "JobStatus", status)
+        self.queue.set(key, "EnteredCurrentStatus", int(time.time()))
+        self.update_soon = True
+
+    def move_hold_reason(self, key: JobId) -> None:
+        for attr in ("HoldReason", "HoldReasonCode", "HoldReasonSubCode"):
+            value = self.queue.jobs[key].lookup(attr)
+            if value is not None:
+                self.queue.set(key, f"Last{attr}", value)
+                self.queue.delete_attr(key, attr)
+
+    def negotiator_address(self) -> str | None:
+        from shared.locate import query_ads
+        try:
+            ads = query_ads(self.cfg, "Negotiator", projection=["MyAddress"], timeout=1)
+        except (protocol.CommunicationError, protocol.RemoteError):
+            return None
+        addresses = [ad.eval("MyAddress") for ad in ads]
+        return next((a for a in addresses if isinstance(a, str)), None)
+
+    def reschedule(self) -> None:
+        address = self.negotiator_address()
+        if address:
+            protocol.Client(address).send("RESCHEDULE")
+
+    # -- submit ----------------------------------------------------------------------------
+    def on_new_cluster(self, message: dict, ident: bytes) -> dict:
+        return {"cluster": self.queue.new_cluster()}
+
+    def on_submit(self, message: dict, ident: bytes) -> dict:
+        cluster = int(message["cluster"])
+        owner = str(message["owner"])
+        ads = [ClassAd.from_wire(wire) for wire in message["ads"]]
+        if not ads:
+            raise ValueError("no job ads to submit")
+        if cluster >= self.queue.next_cluster or any((cluster, p) in self.queue.jobs for p in range(len(ads))):
+            raise ValueError(f"cluster {cluster} was not allocated by NEW_CLUSTER or is already used")
+        now = int(time.time())
+        uid_domain = self.param("UID_DOMAIN") or self.hostname
+        keys = []
+        for proc, ad in enumerate(ads):
+            ad["ClusterId"] = cluster
+            ad["ProcId"] = proc
+            ad["Owner"] = owner
+            ad["User"] = f"{owner}@{uid_domain}"
+            ad["GlobalJobId"] = f"{self.name}#{cluster}.{proc}#{now}"
+            ad["TotalSubmitProcs"] = len(ads)
+            if not isinstance(ad.eval("QDate"), int):
+                ad["QDate"] = now
+            ad["EnteredCurrentStatus"] = now
+            ad["NumShadowStarts"] = ad["NumHolds"] = 0
+            if ad.eval("JobStatus") == HELD:
+                ad["HoldReason"] = "submitted on hold at user's request"
+                ad["HoldReasonCode"] = 15
+                ad["HoldReasonSubCode"] = 0
+            else:
+                ad["JobStatus"] = IDLE
+            self.queue.add((cluster, proc), ad)
+            keys.append((cluster, proc))
+        self.queue.commit()  # fsync'd before the submit is acknowledged
+        for key in keys:
+            self.write_event(key, "submit", self.address)
+        self.log(f"Submitted {len(keys)} job(s) to cluster {cluster} for {owner}")
+        self.update_soon = True
+        self.reschedule()
+        return {"procs": len(keys)}
+
+    # -- queries ---------------------------------------------------------------------------
+    def on_query(self, message: dict, ident: bytes) -> dict:
+        constraint = message.get("constraint")
+        expr = parse_expr(constraint) if constraint else None
+        owner = message.get("owner")
+        only_mine = bool(owner) and owner != self.user
+        now = int(time.time())
+        projection = message.get("projection")
+        wanted = {name.lower() for name in projection} if projection else None
+        jobs, counts, mine = [], self.count_statuses(None), self.count_statuses(owner if only_mine else None)
+        selected = {status: 0 for status in STATUS_COUNTS}
+        for key in sorted(self.queue.jobs):
+            ad = self.queue.jobs[key]
+            if only_mine and ad.eval("Owner") != owner:
+                continue
+            if expr is not None and not eval_constraint(expr, ad):
+                continue
+            status = ad.eval("JobStatus")
+            if status in selected:
+                selected[status] += 1
+            wire = ad.to_wire()
+            wire["ServerTime"] = str(now)
+            if wanted is not None:
+                wire = {k: v for k, v in wire.items() if k.lower() in wanted | {"clusterid", "procid"}}
+            jobs.append(wire)
+        summary = ClassAd()
+        summary["Jobs"] = len(jobs)
+        for status, name in STATUS_COUNTS.items():
+            summary[name] = selected[status]
+            summary[f"Allusers{name}"] = counts[status]
+            summary[f"My{name}"] = mine[status]
+        summary["AllusersJobs"] = sum(counts.values())
+        summary["MyJobs"] = sum(mine.values())
+        if only_mine:
+            summary["MyName"] = owner
+        return {"jobs": jobs, "summary": summary.to_wire()}
+
+    def count_statuses(self, owner: str | None) -> dict[int, int]:
+        counts = {status: 0 for status in STATUS_COUNTS}
+        for ad in self.queue.jobs.values():
+            status = ad.eval("JobStatus")
+            if status in counts and (owner is None or ad.eval("Owner") == owner):
+                counts[status] += 1
+        return counts
+
+    # -- rm / hold / release ---------------------------------------------------------------
+    def select_jobs(self, message: dict) -> list[JobId]:
+        keys: list[JobId] = []
+        if message.get("all"):
+            return sorted(self.queue.jobs)
+        for text in message.get("ids") or []:
+            if "." in text:
+                keys.append(job_key(text))
+            else:
+                keys += sorted(k for k in self.queue.jobs if k[0] == int(text))
+        if message.get("owner"):
+            keys += sorted(k for k, ad in self.queue.jobs.items() if ad.eval("Owner") == message["owner"])
+        if message.get("constraint"):
+            expr = parse_expr(message["constraint"])
+            keys += sorted(k for k, ad in self.queue.jobs.items() if eval_constraint(expr, ad))
+        return keys
+
+    def on_act(self, message: dict, ident: bytes) -> dict:
+        action = message["action"]
+        if action not in ("remove", "hold", "release"):
+            raise ValueError(f"unknown action {action!r}")
+        user = str(message.get("user") or self.user)
+        reason = f"{message.get('reason') or 'via condor_' + ('rm' if action == 'remove' else action)} (by user {user})"
+        queue_empty = not self.queue.jobs
+        results = []
+        for key in self.select_jobs(message):
+            ad = self.queue.jobs.get(key)
+            if ad is None:
+                results.append({"id": job_id(key), "result": "not_found"})
+                continue
+            results.append({"id": job_id(key), "result": getattr(self, action)(key, reason, message)})
+        self.queue.commit()
+        if action == "release" and any(r["result"] == "ok" for r in results):
+            self.reschedule()
+        return {"results": results, "queue_empty": queue_empty}
+
+    def remove(self, key: JobId, reason: str, message: dict | None = None) -> str:
+        ad = self.queue.jobs[key]
+        status = ad.eval("JobStatus")
+        if status == REMOVED:
+            return "already_removed"
+        if status == COMPLETED:
+            return "permission"
+        self.move_hold_reason(key)
+        self.set_status(key, REMOVED)
+        self.queue.set(key, "RemoveReason", reason)
+        if key in self.runs:
+            self.stop_job(key, fast=False)  # 009 once the shadow is gone
+        else:
+            self.finish_removal(key)
+        return "ok"
+
+    def finish_removal(self, key: JobId) -> None:
+        reason = self.queue.jobs[key].eval("RemoveReason")
+        self.write_event(key, "aborted", reason if isinstance(reason, str) else None)
+        self.queue.remove(key)
+        self.update_soon = True
+
+    def hold(self, key: JobId, reason: str, message: dict | None = None, code: int = 1) -> str:
+        ad = self.queue.jobs[key]
+        status = ad.eval("JobStatus")
+        if status == HELD:
+            return "already_held"
+        if status in (REMOVED, COMPLETED):
+            return "permission"
+        subcode = int((message or {}).get("subcode") or 0)
+        self.set_status(key, HELD)
+        self.queue.set(key, "HoldReason", reason)
+        self.queue.set(key, "HoldReasonCode", code)
+        self.queue.set(key, "HoldReasonSubCode", subcode)
+        holds = ad.eval("NumHolds")
+        self.queue.set(key, "NumHolds", (holds if isinstance(holds, int) else 0) + 1)
+        release_reason = ad.lookup("ReleaseReason")
+        if release_reason is not None:
+            self.queue.set(key, "LastReleaseReason", release_reason)
+            self.queue.delete_attr(key, "ReleaseReason")
+        if key in self.runs:
+            self.stop_job(key, fast=code != 1)  # 012 once the shadow is gone
+        else:
+            self.write_event(key, "held", reason, code, subcode)
+        return "ok"
+
+    def release(self, key: JobId, reason: str, message: dict | None = None) -> str:
+        ad = self.queue.jobs[key]
+        if ad.eval("JobStatus") != HELD:
+            return "not_held"
+        self.move_hold_reason(key)
+        self.set_status(key, IDLE)
+        self.queue.set(key, "ReleaseReason", reason)
+        self.write_event(key, "released", reason)
+        return "ok"
+
+    # -- periodic policy -------------------------------------------------------------------
+    def periodic_policy(self) -> None:
+        for key in sorted(self.queue.jobs):
+            ad = self.queue.jobs.get(key)
+            if ad is None:
+                continue
+            status = ad.eval("JobStatus")
+            if status in (HELD, COMPLETED, REMOVED):
+                pass
+            elif self.fires(ad, "PeriodicHold"):
+                custom = ad.eval("PeriodicHoldReason")
+                reason = custom if isinstance(custom, str) and custom else self.policy_text(ad, "PeriodicHold")
+                subcode = ad.eval("PeriodicHoldSubCode")
+                self.log(f"Job {job_id(key)} put on hold: {reason}")
+                self.hold(key, reason, {"subcode": subcode if isinstance(subcode, int) else 0}, code=3)
+                continue
+            if status == HELD and ad.eval("HoldReasonCode") != 1 and self.fires(ad, "PeriodicRelease"):
+                self.release(key, self.policy_text(ad, "PeriodicRelease"))
+                continue
+            if status != REMOVED and self.fires(ad, "PeriodicRemove"):
+                self.remove(key, self.policy_text(ad, "PeriodicRemove"))
+        self.queue.commit()
+
+    @staticmethod
+    def fires(ad: ClassAd, attr: str) -> bool:
+        if ad.lookup(attr) is None:
+            return False
+        value = ad.eval(attr)
+        return value is True or (isinstance(value, (int, float)) and not isinstance(value, bool) and value != 0)
+
+    @staticmethod
+    def policy_text(ad: ClassAd, attr: str) -> str:
+        return f"The job attribute {attr} expression '{unparse(ad.lookup(attr))}' evaluated to TRUE"
+
+    # -- negotiation -----------------------------------------------------------------------
+    def on_reschedule(self, message: dict, ident: bytes) -> dict:
+        self.reschedule()
+        return {}
+
+    def on_negotiate(self, message: dict, ident: bytes) -> dict:
+        """Idle jobs grouped into autoclusters: one representative ad and the job ids of each."""
+        significant = SIGNIFICANT_ATTRIBUTES + [a for a in message.get("significant", [])
+                                                if a.lower() not in {s.lower() for s in SIGNIFICANT_ATTRIBUTES}]
+        clusters: dict[tuple, dict] = {}
+        for key in sorted(self.queue.jobs):
+            ad = self.queue.jobs[key]
+            if ad.eval("JobStatus") != IDLE or key in self.runs:
+                continue
+            signature = tuple(unparse(ad.lookup(attr)) if ad.lookup(attr) is not None else ""
+                              for attr in significant)
+            group = clusters.setdefault(signature, {"job": ad.to_wire(), "ids": []})
+            group["ids"].append(job_id(key))
+        priority = lambda item: -(self.queue.jobs[job_key(item["ids"][0])].eval("JobPrio") or 0)
+        requests = sorted(clusters.values(), key=lambda g: (priority(g), job_key(g["ids"][0])))
+        return {"requests": requests, "schedd": self.address}
+
+    def on_matches(self, message: dict, ident: bytes) -> dict:
+        matches = [(job_key(m["job"]), ClassAd.from_wire(m["slot"])) for m in message["matches"]]
+        self.after(0, lambda: self.claim_and_start(matches))
+        return {}
+
+    def claim_and_start(self, matches: list[tuple[JobId, ClassAd]]) -> None:
+        for key, slot in matches:
+            ad = self.queue.jobs.get(key)
+            if ad is None or ad.eval("JobStatus") != IDLE or key in self.runs:
+                continue
+            startd, slot_name = slot.eval("MyAddress"), slot.eval("Name")
+            claim_id = f"<{startd}>#{int(time.time())}#{secrets.token_hex(8)}"
+            try:
+                client = protocol.Client(startd, timeout=5)
+                client.call("REQUEST_CLAIM", claim_id=claim_id, slot=slot_name, job=ad.to_wire(),
+                            schedd=self.address)
+                self.start_job(key, claim_id, slot_name, startd, slot)
+                client.call("ACTIVATE_CLAIM", claim_id=claim_id, job=self.queue.jobs[key].to_wire())
+            except (protocol.CommunicationError, protocol.RemoteError) as exc:
+                self.log(f"Could not start job {job_id(key)} on {slot_name}: {exc}")
+                if key in self.runs:
+                    del self.runs[key]
+                    self.requeue(key, None, evicted=False)
+        self.queue.commit()
+
+    def start_job(self, key: JobId, claim_id: str, slot_name: str, startd: str, slot: ClassAd) -> None:
+        ad = self.queue.jobs[key]
+        now = int(time.time())
+        self.runs[key] = Run(claim_id, slot_name, startd, slot)
+        self.set_status(key, RUNNING)
+        current = ad.eval("JobCurrentStartDate")
+        if isinstance(current, int):
+            self.queue.set(key, "JobLastStartDate", current)
+        if not isinstance(ad.eval("JobStartDate"), int):
+            self.queue.set(key, "JobStartDate", now)
+        self.queue.set(key, "JobCurrentStartDate", now)
+        self.queue.set(key, "ShadowBday", now)
+        starts = ad.eval("NumShadowStarts")
+        self.queue.set(key, "NumShadowStarts", (starts if isinstance(starts, int) else 0) + 1)
+        self.queue.set(key, "RemoteHost", slot_name)
+        self.queue.set(key, "ClaimId", claim_id)
+        self.queue.set(key, "StartdIpAddr", startd)
+        self.queue.commit()
+
+    def stop_job(self, key: JobId, fast: bool) -> None:
+        run = self.runs[key]
+        try:
+            protocol.Client(run.startd, timeout=5).call("RELEASE_CLAIM", claim_id=run.claim_id, fast=fast)
+        except (protocol.CommunicationError, protocol.RemoteError) as exc:
+            self.log(f"Could not stop job {job_id(key)} on {run.slot_name}: {exc}")
+            self.shadow_gone(key, None)
+
+    def requeue(self, key: JobId, reason: str | None, evicted: bool = True) -> None:
+        ad = self.queue.jobs[key]
+        if evicted:
+            self.write_event(key, "evicted", reason)
+        remote = ad.eval("RemoteHost")
+        if isinstance(remote, str):
+            self.queue.set(key, "LastRemoteHost", remote)
+        for attr in ("RemoteHost", "ClaimId", "StartdIpAddr"):
+            self.queue.delete_attr(key, attr)
+        self.set_status(key, IDLE)
+
+    def on_job_started(self, message: dict, ident: bytes) -> dict:
+        key = job_key(message["job"])
+        run = self.runs.get(key)
+        if run is None or run.claim_id != message["claim_id"]:
+            raise ValueError(f"no shadow for job {message['job']} with that claim")
+        run.started = True
+        ad = self.queue.jobs[key]
+        starts = ad.eval("NumJobStarts")
+        self.queue.set(key, "NumJobStarts", (starts if isinstance(starts, int) else 0) + 1)
+        self.queue.commit()
+        self.write_event(key, "execute", run.startd, run.slot_name)
+        return {}
+
+    def on_job_exited(self, message: dict, ident: bytes) -> dict:
+        key = job_key(message["job"])
+        run = self.runs.get(key)
+        if run is None or run.claim_id != message["claim_id"]:
+            raise ValueError(f"no shadow for job {message['job']} with that claim")
+        self.shadow_gone(key, message)
+        return {}
+
+    def shadow_gone(self, key: JobId, exit: dict | None) -> None:
+        """The job's processes are gone: record the outcome by what the job's status now says."""
+        run = self.runs.pop(key, None)
+        ad = self.queue.jobs.get(key)
+        if ad is None:
+            return
+        status = ad.eval("JobStatus")
+        now = int(time.time())
+        bday = ad.eval("ShadowBday")
+        if isinstance(bday, int):
+            wall = ad.eval("RemoteWallClockTime")
+            self.queue.set(key, "RemoteWallClockTime", float((wall if isinstance(wall, (int, float)) else 0) + now - bday))
+        usage = (exit or {}).get("usage") or {}
+        for attr, field in (("RemoteUserCpu", "user_cpu"), ("RemoteSysCpu", "sys_cpu")):
+            if field in usage:
+                self.queue.set(key, attr, float(usage[field]))
+        if status == REMOVED:
+            self.finish_removal(key)
+        elif status == HELD:
+            self.write_event(key, "held", ad.eval("HoldReason"), ad.eval("HoldReasonCode"),
+                             ad.eval("HoldReasonSubCode") or 0)
+            for attr in ("RemoteHost", "ClaimId", "StartdIpAddr"):
+                self.queue.delete_attr(key, attr)
+        elif exit and exit.get("error"):
+            reason = f"Error from {run.slot_name if run else 'the execute node'}: {exit['error']}"
+            self.hold(key, reason, {"subcode": exit.get("errno", 0)}, code=6)
+        elif exit and exit.get("exited"):
+            self.complete(key, exit, run)
+        else:
+            self.requeue(key, "The job was evicted from its slot")
+        if run is not None and status not in (REMOVED, HELD):
+            try:
+                protocol.Client(run.startd, timeout=2).call("RELEASE_CLAIM", claim_id=run.claim_id)
+            except (protocol.CommunicationError, protocol.RemoteError):
+                pass
+        self.queue.commit()
+        self.update_soon = True
+        self.after(0, self.reschedule)
+
+    def complete(self, key: JobId, exit: dict, run: Run | None) -> None:
+        signal_number = exit.get("signal")
+        code = exit.get("code")
+        self.queue.set(key, "ExitBySignal", signal_number is not None)
+        if signal_number is not None:
+            self.queue.set(key, "ExitSignal", int(signal_number))
+        else:
+            self.queue.set(key, "ExitCode", int(code or 0))
+        self.queue.set(key, "CompletionDate", int(time.time()))
+        self.write_event(key, "terminated", exit_code=code, exit_signal=signal_number,
+                         usage=exit.get("usage"), slot_ad=run.slot_ad if run else None)
+        ad = self.queue.jobs[key]
+        if self.fires(ad, "OnExitHold"):
+            self.hold(key, f"The job attribute OnExitHold expression '{unparse(ad.lookup('OnExitHold'))}' "
+                           f"evaluated to TRUE", None, code=3)
+            return
+        if ad.lookup("OnExitRemove") is not None and not self.fires(ad, "OnExitRemove"):
+            self.requeue(key, None, evicted=False)
+            return
+        self.set_status(key, COMPLETED)
+        if ad.eval("LeaveJobInQueue") is not True:
+            self.queue.remove(key)
+
+    # -- ads -------------------------------------------------------------------------------
+    def flush_updates(self) -> None:
+        if self.update_soon:
+            self.update_soon = False
+            self.update_ads()
+
+    def schedd_ads(self) -> list[ClassAd]:
+        counts = self.count_statuses(None)
+        ad = self.common_ad_attributes(ClassAd(), "Scheduler", self.name)
+        ad["ScheddIpAddr"] = self.address
+        ad["TotalRunningJobs"] = counts[RUNNING]
+        ad["TotalIdleJobs"] = counts[IDLE]
+        ad["TotalHeldJobs"] = counts[HELD]
+        ad["TotalRemovedJobs"] = counts[REMOVED]
+        ad["TotalJobAds"] = len(self.queue.jobs)
+        ad["TotalFlockedJobs"] = 0
+        owners = sorted({o for o in (j.eval("Owner") for j in self.queue.jobs.values()) if isinstance(o, str)})
+        ad["NumUsers"] = ad["NumOwners"] = len(owners)
+        ad["MaxJobsRunning"] = self.cfg.get_int("MAX_JOBS_RUNNING")
+        ads = [ad]
+        uid_domain = self.param("UID_DOMAIN") or self.hostname
+        for owner in owners:
+            mine = self.count_statuses(owner)
+            submitter = self.common_ad_attributes(ClassAd(), "Submitter", f"{owner}@{uid_domain}")
+            submitter["ScheddName"] = self.name
+            submitter["ScheddIpAddr"] = self.address
+            submitter["SubmitterTag"] = self.param("CONDOR_HOST") or self.hostname
+            submitter["RunningJobs"] = submitter["WeightedRunningJobs"] = mine[RUNNING]
+            submitter["IdleJobs"] = submitter["WeightedIdleJobs"] = mine[IDLE]
+            submitter["HeldJobs"] = mine[HELD]
+            submitter["FlockedJobs"] = 0
+            ads.append(submitter)
+        gone = [f"{o}@{uid_domain}" for o in self.owners - set(owners)]
+        self.invalidate("Submitter", gone)
+        self.owners = set(owners)
+        return ads
+
+    def shutdown(self) -> None:
+        self.queue.commit()
+        uid_domain = self.param("UID_DOMAIN") or self.hostname
+        self.invalidate("Submitter", [f"{o}@{uid_domain}" for o in self.owners])
+        self.invalidate("Scheduler", [self.name])
+
+
+def main(argv: list[str] | None = None) -> int:
+    return daemon_main(Schedd, argv)

@@ -1,0 +1,379 @@
+"""condor_startd: advertises slots carved from this machine's CPUs and memory, and runs claimed jobs.
+
+Each startd instance (the plain one, or one started with -local-name like SHADOW_STARTD) has its
+own procd at its PROCD_ADDRESS and spawns one condor_starter per activated claim.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import psutil
+
+from shared import protocol
+from shared.classad import ClassAd, ClassAdSyntaxError, parse_expr, symmetric_match
+from shared.daemon import POOL_MARKER, Daemon, DaemonStartError, daemon_main
+
+WITHIN_RESOURCE_LIMITS = ("MY.Cpus > 0 && TARGET.RequestCpus <= MY.Cpus && MY.Memory > 0 && "
+                          "TARGET.RequestMemory <= MY.Memory && MY.Disk > 0 && "
+                          "TARGET.RequestDisk <= MY.Disk")
+
+
+@dataclass
+class Slot:
+    id: int
+    type_id: int
+    cpus: int
+    memory: int
+    disk: int
+    state: str = "Unclaimed"
+    activity: str = "Idle"
+    entered_state: int = field(default_factory=lambda: int(time.time()))
+    entered_activity: int = field(default_factory=lambda: int(time.time()))
+    claim_id: str | None = None
+    job: ClassAd | None = None
+    schedd_address: str | None = None
+    starter: subprocess.Popen | None = None
+    job_start: int | None = None
+
+    def set_state(self, state: str, activity: str) -> None:
+        now = int(time.time())
+        if state != self.state:
+            self.state, self.entered_state = state, now
+        if activity != self.activity or state != self.state:
+            self.activity, self.entered_activity = activity, now
+
+
+def parse_share(text: str, total: int, what: str) -> int | Fraction | None:
+    """One SLOT_TYPE item value: an absolute amount, a fraction `1/4`, a percent `25%`, or `auto`."""
+    text = text.strip()
+    if text.lower() == "auto":
+        return None
+    try:
+        if text.endswith("%"):
+            return Fraction(text[:-1].strip()) / 100 * total
+        if "/" in text:
+            return Fraction(text) * total
+        return int(float(text))
+    except (ValueError, ZeroDivisionError):
+        raise DaemonStartError(f"bad {what} share {text!r} in a SLOT_TYPE definition") from None
+
+
+class Startd(Daemon):
+    subsystem = "STARTD"
+
+    def __init__(self, argv=None):
+        super().__init__(argv)
+        self.slots: list[Slot] = []
+        self.procd: subprocess.Popen | None = None
+        self.procd_address = ""
+
+    # -- naming and resources --------------------------------------------------------------
+    def startd_name(self) -> str:
+        name = self.param("STARTD_NAME")
+        if not name:
+            return self.hostname
+        return name if "@" in name else f"{name}@{self.hostname}"
+
+    def slot_name(self, slot: Slot) -> str:
+        return f"slot{slot.id}@{self.startd_name()}"
+
+    def build_slots(self) -> list[Slot]:
+        cpus = self.cfg.get_int("NUM_CPUS", psutil.cpu_count() or 1)
+        memory = self.cfg.get_int("MEMORY", psutil.virtual_memory().total // (1024 * 1024))
+        memory -= self.cfg.get_int("RESERVED_MEMORY", 0)
+        execute = self.param("EXECUTE") or tempfile.gettempdir()
+        os.makedirs(execute, exist_ok=True)
+        disk = psutil.disk_usage(execute).free // 1024
+        if self.cfg.get_bool("SLOT_TYPE_0_PARTITIONABLE", False):
+            raise DaemonStartError("partitionable slots are not supported yet; "
+                                   "set SLOT_TYPE_0_PARTITIONABLE = FALSE")
+        types: list[tuple[int, int, str]] = []  # (type id, count, definition)
+        for type_id in range(1, 10):
+            count = self.cfg.get_int(f"NUM_SLOTS_TYPE_{type_id}", 0)
+            if count:
+                types.append((type_id, count, self.param(f"SLOT_TYPE_{type_id}") or ""))
+        if not types:
+            types = [(0, self.cfg.get_int("NUM_SLOTS", cpus), "")]
+        fixed, auto = [], []
+        for type_id, count, definition in types:
+            shares = {"cpus": None, "memory": None, "disk": None}
+            for item in filter(None, (part.strip() for part in definition.split(","))):
+                key, sep, value = item.partition("=")
+                if not sep:  # a bare value is a share of everything
+                    for resource in shares:
+                        shares[resource] = value or key
+                elif key.strip().lower() in shares:
+                    shares[key.strip().lower()] = value
+            for _ in range(count):
+                fixed.append((type_id, shares)) if any(shares.values()) else auto.append((type_id, shares))
+        totals = {"cpus": cpus, "memory": memory, "disk": disk}
+        used = {resource: Fraction(0) for resource in totals}
+        amounts = []
+        for type_id, shares in fixed + auto:
+            amount = {}
+            for resource, total in totals.items():
+                text = shares[resource]
+                amount[resource] = None if text is None else parse_share(str(text), total, resource)
+                if amount[resource] is not None:
+                    used[resource] += amount[resource]
+            amounts.append((type_id, amount))
+        autos = {resource: sum(1 for _, a in amounts if a[resource] is None) for resource in totals}
+        slots = []
+        ordered = sorted(amounts, key=lambda item: item[0])
+        for index, (type_id, amount) in enumerate(ordered, start=1):
+            values = {}
+            for resource, total in totals.items():
+                value = amount[resource]
+                if value is None:
+                    value = (total - used[resource]) / max(autos[resource], 1)
+                values[resource] = max(int(value), 1 if resource == "cpus" else 0)
+            slots.append(Slot(index, type_id, values["cpus"], values["memory"], values["disk"]))
+        self.totals = totals
+        return slots
+
+    # -- ads -------------------------------------------------------------------------------
+    def slot_ad(self, slot: Slot) -> ClassAd:
+        ad = self.common_ad_attributes(ClassAd(), "Machine", self.slot_name(slot))
+        ad["TargetType"] = "Job"
+        ad["StartdIpAddr"] = self.address
+        ad["SlotID"] = slot.id
+        ad["SlotTypeID"] = slot.type_id
+        ad["SlotType"] = "Static"
+        ad["Cpus"] = slot.cpus
+        ad["Memory"] = slot.memory
+        ad["Disk"] = slot.disk
+        ad["TotalSlotCpus"] = slot.cpus
+        ad["TotalSlotMemory"] = slot.memory
+        ad["TotalSlotDisk"] = slot.disk
+        ad["TotalCpus"] = float(self.totals["cpus"])
+        ad["TotalMemory"] = self.totals["memory"]
+        ad["TotalDisk"] = self.totals["disk"]
+        ad["TotalSlots"] = len(self.slots)
+        ad["DetectedCpus"] = psutil.cpu_count() or 1
+        ad["DetectedMemory"] = psutil.virtual_memory().total // (1024 * 1024)
+        ad["MachineResources"] = "Cpus Memory Disk Swap"
+        ad.set_expr("SlotWeight", "Cpus")
+        ad["Arch"] = "X86_64"
+        ad["OpSys"] = "LINUX"
+        ad["OpSysAndVer"] = "Debian12"
+        ad["OpSysShortName"] = "Debian"
+        ad["UidDomain"] = self.param("UID_DOMAIN") or self.hostname
+        ad["FileSystemDomain"] = self.param("FILESYSTEM_DOMAIN") or self.hostname
+        ad["HasFileTransfer"] = True
+        ad["State"] = slot.state
+        ad["Activity"] = slot.activity
+        ad["EnteredCurrentState"] = slot.entered_state
+        ad["EnteredCurrentActivity"] = slot.entered_activity
+        load = 1.0 if slot.activity == "Busy" else 0.0
+        for attr in ("LoadAvg", "CondorLoadAvg", "TotalLoadAvg", "TotalCondorLoadAvg"):
+            ad[attr] = load
+        ad["KeyboardIdle"] = ad["ConsoleIdle"] = int(time.time()) - self.start_time
+        self.set_policy_expr(ad, "Start", self.param("START") or "True")
+        ad.set_expr("WithinResourceLimits", WITHIN_RESOURCE_LIMITS)
+        ad.set_expr("Requirements", "START && WithinResourceLimits")
+        self.set_policy_expr(ad, "Rank", self.param("RANK") or "0.0")
+        ad["CurrentRank"] = 0.0
+        ad["MaxJobRetirementTime"] = 0
+        ad.set_expr("MachineMaxVacateTime", "10 * 60")
+        if slot.job is not None:
+            owner = slot.job.eval("Owner")
+            user = slot.job.eval("User")
+            ad["RemoteUser"] = user if isinstance(user, str) else owner
+            ad["RemoteOwner"] = user if isinstance(user, str) else owner
+            ad["ClientMachine"] = self.hostname
+            ad["JobId"] = f"{slot.job.eval('ClusterId')}.{slot.job.eval('ProcId')}"
+            global_id = slot.job.eval("GlobalJobId")
+            if isinstance(global_id, str):
+                ad["GlobalJobId"] = global_id
+            ad["PublicClaimId"] = slot.claim_id.split("#")[0] if slot.claim_id else ""
+            if slot.job_start:
+                ad["JobStart"] = slot.job_start
+                ad["TotalJobRunTime"] = int(time.time()) - slot.job_start
+        self.publish_config_attrs(ad, slot)
+        return ad
+
+    def set_policy_expr(self, ad: ClassAd, attr: str, text: str) -> None:
+        try:
+            ad.set_expr(attr, text)
+        except ClassAdSyntaxError as exc:
+            self.log(f"CONFIGURATION PROBLEM: {attr.upper()} = {text} does not parse ({exc}); using False")
+            ad.set_expr(attr, "False")
+
+    def publish_config_attrs(self, ad: ClassAd, slot: Slot) -> None:
+        names = []
+        for knob in ("STARTD_ATTRS", "STARTD_EXPRS", "SYSTEM_STARTD_ATTRS", f"SLOT{slot.id}_STARTD_ATTRS"):
+            names += [name for name in self.cfg.get_list(knob) if name not in names]
+        for name in names:
+            text = self.param(f"SLOT{slot.id}_{name}")
+            text = self.param(name) if text is None else text
+            if text is None:
+                continue
+            try:
+                ad.set_expr(name, text)
+            except ClassAdSyntaxError as exc:
+                self.log(f"CONFIGURATION PROBLEM: Failed to insert ClassAd attribute {name} = {text}: {exc}")
+
+    # -- procd -----------------------------------------------------------------------------
+    def start_procd(self) -> None:
+        address = self.param("PROCD_ADDRESS")
+        if not address:
+            raise DaemonStartError("PROCD_ADDRESS is not defined")
+        env = dict(os.environ, CONDOR_INHERIT=f"{os.getpid()} -")
+        env["_CONDOR_PROCD_LOG"] = self.param("PROCD_LOG") or ""
+        self.procd = subprocess.Popen([self.param("PROCD") or "condor_procd", "-A", address],
+                                      env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.PIPE)
+        self.procd_address = f"ipc://{address}"
+        client = protocol.Client(self.procd_address, timeout=0.2)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            if self.procd.poll() is not None:
+                reason = self.procd.stderr.read().decode(errors="replace").strip()
+                raise DaemonStartError(f"my procd failed to start: {reason or 'exit ' + str(self.procd.returncode)}")
+            try:
+                client.call("PING")
+                return
+            except protocol.CommunicationError:
+                continue
+        raise DaemonStartError(f"my procd at {address} did not answer")
+
+    def procd_call(self, command: str, **payload) -> dict | None:
+        try:
+            return protocol.Client(self.procd_address, timeout=2).call(command, **payload)
+        except (protocol.CommunicationError, protocol.RemoteError) as exc:
+            self.log(f"procd {command} failed: {exc}")
+            return None
+
+    # -- life cycle ------------------------------------------------------------------------
+    def setup(self) -> None:
+        self.slots = self.build_slots()
+        self.start_procd()  # before binding: a startd that cannot have its procd publishes nothing
+        self.bind()
+        self.handlers.update({
+            "REQUEST_CLAIM": self.on_request_claim,
+            "ACTIVATE_CLAIM": self.on_activate_claim,
+            "DEACTIVATE_CLAIM": self.on_deactivate_claim,
+            "RELEASE_CLAIM": self.on_release_claim,
+        })
+        self.update_collector = self.keep_advertised(self.cfg.get_float("UPDATE_INTERVAL", 300),
+                                                     lambda: [self.slot_ad(slot) for slot in self.slots])
+        self.log(f"Created {len(self.slots)} slot(s) named slotN@{self.startd_name()}")
+
+    def on_reconfig(self) -> None:
+        self.update_collector()
+
+    def shutdown(self) -> None:
+        for slot in self.slots:
+            self.stop_starter(slot, fast=True)
+        deadline = time.monotonic() + 5
+        for slot in self.slots:
+            if slot.starter is not None:
+                try:
+                    slot.starter.wait(max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    slot.starter.kill()
+        self.invalidate("Machine", [self.slot_name(slot) for slot in self.slots])
+        if self.procd is not None and self.procd.poll() is None:
+            self.procd.terminate()
+            try:
+                self.procd.wait(5)
+            except subprocess.TimeoutExpired:
+                self.procd.kill()
+
+    # -- claims ----------------------------------------------------------------------------
+    def slot_by_claim(self, claim_id: str) -> Slot:
+        for slot in self.slots:
+            if slot.claim_id == claim_id:
+                return slot
+        raise ValueError("unknown claim id")
+
+    def on_request_claim(self, message: dict, ident: bytes) -> dict:
+        job = ClassAd.from_wire(message["job"])
+        name = message["slot"]
+        slot = next((s for s in self.slots if self.slot_name(s) == name), None)
+        if slot is None:
+            raise ValueError(f"no slot named {name}")
+        if slot.state != "Unclaimed":
+            raise ValueError(f"{name} is {slot.state}, not Unclaimed")
+        if not symmetric_match(job, self.slot_ad(slot)):
+            raise ValueError(f"{name} does not match the job")
+        slot.claim_id = str(message["claim_id"])
+        slot.job = job
+        slot.schedd_address = str(message["schedd"])
+        slot.set_state("Claimed", "Idle")
+        self.log(f"{name}: claimed by {slot.schedd_address} for job {job.eval('ClusterId')}.{job.eval('ProcId')}")
+        self.update_collector()
+        return {"slot": self.slot_ad(slot).to_wire()}
+
+    def on_activate_claim(self, message: dict, ident: bytes) -> dict:
+        slot = self.slot_by_claim(str(message["claim_id"]))
+        if slot.starter is not None:
+            raise ValueError("claim already has a running job")
+        slot.job = ClassAd.from_wire(message["job"])
+        job_file = os.path.join(self.param("EXECUTE"), f".job_{slot.id}_{os.getpid()}.ad")
+        with open(job_file, "w") as handle:
+            handle.write("".join(f"{k} = {v}\n" for k, v in slot.job.to_wire().items()))
+        env = dict(os.environ, CONDOR_INHERIT=f"{os.getpid()} {self.address}")
+        env["_CONDOR_STARTER_LOG"] = self.param("STARTER_LOG") or ""
+        env["_CONDOR_EXECUTE"] = self.param("EXECUTE") or ""
+        env["_CONDOR_PROCD_ADDRESS"] = self.param("PROCD_ADDRESS") or ""
+        argv = [self.param("STARTER") or "condor_starter", "-job-ad", job_file,
+                "-claim", slot.claim_id, "-schedd", slot.schedd_address,
+                "-slot-name", self.slot_name(slot), "-startd", self.address]
+        slot.starter = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        slot.job_start = int(time.time())
+        slot.set_state("Claimed", "Busy")
+        self.log(f"{self.slot_name(slot)}: activated; starter pid {slot.starter.pid}")
+        self.update_collector()
+        return {"starter_pid": slot.starter.pid}
+
+    def stop_starter(self, slot: Slot, fast: bool) -> None:
+        if slot.starter is not None and slot.starter.poll() is None:
+            slot.starter.send_signal(signal.SIGQUIT if fast else signal.SIGTERM)
+
+    def on_deactivate_claim(self, message: dict, ident: bytes) -> dict:
+        slot = self.slot_by_claim(str(message["claim_id"]))
+        self.stop_starter(slot, bool(message.get("fast")))
+        return {}
+
+    def on_release_claim(self, message: dict, ident: bytes) -> dict:
+        slot = self.slot_by_claim(str(message["claim_id"]))
+        if slot.starter is not None:
+            self.stop_starter(slot, bool(message.get("fast", True)))
+            slot.claim_id = f"released:{slot.claim_id}"  # freed once the starter is gone
+        else:
+            self.free(slot)
+        return {}
+
+    def free(self, slot: Slot) -> None:
+        slot.claim_id = slot.job = slot.schedd_address = slot.job_start = None
+        slot.set_state("Unclaimed", "Idle")
+        self.update_collector()
+
+    def poll_children(self) -> None:
+        for slot in self.slots:
+            if slot.starter is not None and slot.starter.poll() is not None:
+                self.log(f"{self.slot_name(slot)}: starter pid {slot.starter.pid} exited "
+                         f"with status {slot.starter.returncode}")
+                slot.starter = None
+                slot.job_start = None
+                if slot.claim_id and slot.claim_id.startswith("released:"):
+                    self.free(slot)
+                else:
+                    slot.set_state("Claimed", "Idle")
+                    self.update_collector()
+        if self.procd is not None and self.procd.poll() is not None:
+            self.log(f"ERROR: my procd exited with status {self.procd.returncode}; shutting down")
+            self.procd = None
+            self.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    return daemon_main(Startd, argv)

@@ -1,0 +1,190 @@
+"""condor_starter: runs one job for its startd, in a scratch directory, under the startd's procd.
+
+Started by the startd per activated claim with ``-job-ad FILE -claim ID -schedd ADDR -slot-name
+NAME -startd ADDR``. Reports JOB_STARTED and JOB_EXITED to the schedd (the shadow's side). On
+SIGTERM it soft-kills the job's whole family (the job's KillSig, then SIGKILL after the vacate
+time), on SIGQUIT it hard-kills it; either way nothing of the job outlives the starter.
+"""
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import signal
+import subprocess
+import time
+import uuid
+
+from shared import protocol
+from shared.classad import parse_ad
+from shared.config import ConfigError, parse_args_string, parse_environment_string
+from shared.daemon import POOL_MARKER, Daemon, DaemonStartError, daemon_main
+
+from daemons.procd import FAMILY_MARKER
+
+
+class Starter(Daemon):
+    subsystem = "STARTER"
+
+    def __init__(self, argv=None):
+        super().__init__(argv)
+        rest = self.options["rest"]
+        options = dict(zip(rest[::2], rest[1::2]))
+        try:
+            self.job_file = options["-job-ad"]
+            self.claim_id = options["-claim"]
+            self.schedd = options["-schedd"]
+            self.slot_name = options["-slot-name"]
+        except KeyError as exc:
+            raise DaemonStartError(f"condor_starter needs {exc.args[0]}") from None
+        with open(self.job_file) as handle:
+            self.job = parse_ad(handle.read())
+        os.unlink(self.job_file)
+        self.job_id = f"{self.job.eval('ClusterId')}.{self.job.eval('ProcId')}"
+        self.family = f"{self.job_id}-{uuid.uuid4().hex[:12]}"
+        self.process: subprocess.Popen | None = None
+        self.procd = f"ipc://{self.param('PROCD_ADDRESS')}"
+        self.kill_deadline: float | None = None
+        self.reported = False
+        self.killing = False  # set once asked to stop the job: its exit is then an eviction
+        self.scratch = ""
+
+    def setup(self) -> None:
+        self.bind()
+        self.scratch = os.path.join(self.param("EXECUTE") or "/tmp", f"dir_{os.getpid()}")
+        os.makedirs(self.scratch, exist_ok=True)
+        self.after(0, self.start_job)
+        self.every(0.2, self.check_kill_deadline)
+
+    def string(self, attr: str, default: str | None = None) -> str | None:
+        value = self.job.eval(attr)
+        return value if isinstance(value, str) else default
+
+    def job_command(self) -> list[str]:
+        command = self.string("Cmd")
+        if not command:
+            raise FileNotFoundError(errno.ENOENT, "job has no Cmd", "")
+        arguments = self.string("Arguments")
+        if arguments is not None:
+            args = parse_args_string('"' + arguments + '"')
+        else:
+            args = parse_args_string(self.string("Args", "") or "")
+        return [command, *args]
+
+    def job_environment(self) -> dict[str, str]:
+        env: dict[str, str] = {}
+        text = self.string("Environment")
+        if text is not None:
+            env.update(parse_environment_string('"' + text + '"'))
+        elif self.string("Env"):
+            env.update(parse_environment_string(self.string("Env")))
+        env.setdefault("PATH", os.environ.get("PATH", "/usr/bin:/bin"))
+        env["_CONDOR_SCRATCH_DIR"] = self.scratch
+        env["_CONDOR_SLOT_NAME"] = self.slot_name
+        env["CONDOR_JOBID"] = self.job_id
+        env[FAMILY_MARKER] = self.family  # how the procd finds every process of the job
+        if POOL_MARKER in os.environ:
+            env[POOL_MARKER] = os.environ[POOL_MARKER]
+        return env
+
+    def open_stdio(self, attr: str, iwd: str, mode: str):
+        path = self.string(attr, "/dev/null") or "/dev/null"
+        return open(os.path.join(iwd, path), mode)
+
+    def start_job(self) -> None:
+        iwd = self.string("Iwd", self.scratch) or self.scratch
+        try:
+            argv = self.job_command()
+            env = self.job_environment()
+            with self.open_stdio("In", iwd, "rb") as stdin, self.open_stdio("Out", iwd, "ab") as stdout, \
+                    self.open_stdio("Err", iwd, "ab") as stderr:
+                self.process = subprocess.Popen(argv, cwd=iwd, env=env, stdin=stdin, stdout=stdout,
+                                                stderr=stderr, start_new_session=True)
+        except (OSError, ConfigError) as exc:
+            number = getattr(exc, "errno", 0) or 0
+            message = f"Failed to execute '{self.string('Cmd', '')}': {getattr(exc, 'strerror', None) or exc}"
+            self.log(f"Job {self.job_id}: {message}")
+            self.report("JOB_EXITED", error=message, errno=number)
+            self.stop()
+            return
+        self.call_procd("REGISTER_FAMILY", marker=self.family, root_pid=self.process.pid)
+        self.log(f"Job {self.job_id} started: pid {self.process.pid}, {' '.join(argv)}")
+        self.report("JOB_STARTED", pid=self.process.pid)
+
+    def call_procd(self, command: str, **payload) -> dict | None:
+        try:
+            return protocol.Client(self.procd, timeout=2).call(command, **payload)
+        except (protocol.CommunicationError, protocol.RemoteError) as exc:
+            self.log(f"procd {command} failed: {exc}")
+            return None
+
+    def report(self, command: str, **payload) -> None:
+        try:
+            protocol.Client(self.schedd, timeout=5).call(command, job=self.job_id, claim_id=self.claim_id, **payload)
+        except (protocol.CommunicationError, protocol.RemoteError) as exc:
+            self.log(f"Could not tell the schedd {command}: {exc}")
+
+    def kill_family(self, signum: int) -> None:
+        if self.call_procd("SIGNAL_FAMILY", marker=self.family, signal=int(signum)) is None and self.process:
+            try:
+                os.killpg(self.process.pid, signum)
+            except OSError:
+                pass
+
+    def check_kill_deadline(self) -> None:
+        if self.kill_deadline is not None and time.monotonic() >= self.kill_deadline:
+            self.kill_deadline = None
+            self.log(f"Job {self.job_id} did not exit in its vacate time; killing its processes")
+            self.kill_family(signal.SIGKILL)
+
+    def _dispatch_signals(self) -> None:
+        """SIGTERM: soft kill, then hard after the vacate time; SIGQUIT: hard kill now."""
+        while self._signals:
+            signum = self._signals.pop(0)
+            if signum not in (signal.SIGTERM, signal.SIGQUIT, signal.SIGINT):
+                continue
+            if self.process is None or self.process.poll() is not None:
+                self.stop()
+                continue
+            self.killing = True
+            if signum == signal.SIGQUIT:
+                self.kill_family(signal.SIGKILL)
+            else:
+                kill_sig = getattr(signal, str(self.string("KillSig", "SIGTERM")), signal.SIGTERM)
+                self.kill_family(kill_sig)
+                vacate = self.job.eval("JobMaxVacateTime")
+                self.kill_deadline = time.monotonic() + min(vacate if isinstance(vacate, int) else 600, 600)
+
+    def poll_children(self) -> None:
+        if self.process is None or self.reported or self.process.poll() is None:
+            return
+        usage = self.call_procd("FAMILY_USAGE", marker=self.family) or {}
+        self.kill_family(signal.SIGKILL)  # leftovers of the job must not outlive it
+        self.call_procd("UNREGISTER_FAMILY", marker=self.family)
+        status = self.process.returncode
+        exit_info = {"exited": not self.killing, "usage": {"user_cpu": usage.get("user_cpu", 0.0),
+                                               "sys_cpu": usage.get("sys_cpu", 0.0)}}
+        if status < 0:
+            exit_info["signal"] = -status
+        else:
+            exit_info["code"] = status
+        self.log(f"Job {self.job_id} exited: {'signal ' + str(-status) if status < 0 else 'status ' + str(status)}")
+        self.reported = True
+        self.report("JOB_EXITED", **exit_info)
+        self.stop()
+
+    def shutdown(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.kill_family(signal.SIGKILL)
+            try:
+                self.process.wait(5)
+            except subprocess.TimeoutExpired:
+                pass
+        if self.process is not None and not self.reported:
+            self.reported = True
+            self.report("JOB_EXITED", exited=False)
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    return daemon_main(Starter, argv)

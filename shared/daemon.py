@@ -1,0 +1,378 @@
+"""The core every daemon runs on (HTCondor's DaemonCore, in small).
+
+One thread, one event loop: a ROUTER socket on 127.0.0.1 answers commands, timers fire, and
+signals (SIGTERM: shut down, SIGHUP: reconfigure, SIGCHLD: reap) wake the loop at once through
+a wakeup pipe. A daemon started by a master learns the master's pid from ``CONDOR_INHERIT`` and
+exits as soon as that master is gone, so a killed master leaves nothing behind.
+"""
+from __future__ import annotations
+
+import ctypes
+import heapq
+import itertools
+import os
+import signal
+import socket
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any, Callable
+
+import zmq
+
+from shared import protocol
+from shared.classad import ClassAd
+from shared.config import ConfigError, load_config
+
+CONDOR_VERSION = "$CondorVersion: 25.14.0 2026-09-24 BuildID: 0 $"
+CONDOR_PLATFORM = "$CondorPlatform: X86_64-Debian_12 $"
+POOL_MARKER = "CONDORSIM_POOL"  # environment variable every process of a pool carries
+DEFER = object()  # a handler's return value meaning "I will reply later with reply_to()"
+
+Handler = Callable[[dict, bytes], Any]
+
+
+class DaemonLog:
+    """A daemon's log file, in HTCondor's line format ``MM/DD/YY HH:MM:SS message``."""
+
+    def __init__(self, path: str | None, echo: bool = False):
+        self.echo = echo
+        self.file = None
+        if path:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            self.file = open(path, "a", buffering=1)
+
+    def __call__(self, message: str) -> None:
+        now = time.time()
+        line = f"{time.strftime('%m/%d/%y %H:%M:%S', time.localtime(now))} {message}\n"
+        if self.file:
+            self.file.write(line)
+        if self.echo or not self.file:
+            sys.stderr.write(line)
+
+
+def parse_daemon_args(argv: list[str]) -> dict:
+    """The command-line options HTCondor daemons share: -f, -t, -local-name NAME."""
+    options = {"foreground": False, "log_to_terminal": False, "local_name": None, "rest": []}
+    args = iter(argv)
+    for arg in args:
+        if arg == "-f":
+            options["foreground"] = True
+        elif arg == "-t":
+            options["log_to_terminal"] = True
+        elif arg in ("-local-name", "-localname"):
+            options["local_name"] = next(args, None)
+            if not options["local_name"]:
+                raise SystemExit("-local-name needs a name")
+        else:
+            options["rest"].append(arg)
+    return options
+
+
+def set_parent_death_signal() -> None:
+    """Ask Linux to SIGTERM us the moment our parent dies (no-op elsewhere)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def write_address_file(path: str, address: str) -> None:
+    """Atomically publish our address the way HTCondor's address files look."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    tmp.write_text(f"{address}\n{CONDOR_VERSION}\n{CONDOR_PLATFORM}\n")
+    os.replace(tmp, target)
+
+
+def read_address_file(path: str | None) -> str | None:
+    try:
+        first = Path(path).read_text().split("\n", 1)[0].strip() if path else ""
+    except OSError:
+        return None
+    return first or None
+
+
+class Daemon:
+    """Base class: subclasses set ``subsystem``, register handlers and timers in ``setup``."""
+
+    subsystem = "DAEMON"
+
+    def __init__(self, argv: list[str] | None = None):
+        self.options = parse_daemon_args(sys.argv[1:] if argv is None else argv)
+        self.local_name: str | None = self.options["local_name"]
+        self.cfg = self.load_config()
+        self.log = DaemonLog(self.param(f"{self.subsystem}_LOG"), self.options["log_to_terminal"])
+        self.start_time = int(time.time())
+        self.reconfig_time = self.start_time
+        self.sequence = itertools.count()
+        self.handlers: dict[str, Handler] = {"PING": lambda msg, ident: {},
+                                             "CHILD_ALIVE": lambda msg, ident: {}}
+        self._timers: list[tuple[float, int, Callable[[], Any], float | None]] = []
+        self._timer_ids = itertools.count()
+        self._running = True
+        self._signals: list[int] = []
+        self.master_pid, self.master_address = self._inherited_master()
+        self.hostname = self.cfg.get("FULL_HOSTNAME") or socket.getfqdn()
+        self.sock: zmq.Socket | None = None
+        self.address = ""
+
+    # -- configuration ------------------------------------------------------------------
+    def load_config(self):
+        return load_config(subsystem=self.subsystem, local_name=self.local_name)
+
+    def param(self, name: str, default: str | None = None) -> str | None:
+        value = self.cfg.get(name)
+        return default if value is None else value
+
+    def reconfig(self) -> None:
+        """Re-read the configuration in our own context (SIGHUP / condor_reconfig)."""
+        try:
+            self.cfg = self.load_config()
+        except ConfigError as exc:
+            self.log(f"ERROR: reconfig failed, keeping the old configuration: {exc}")
+            return
+        self.reconfig_time = int(time.time())
+        self.log("Reconfig complete")
+        self.on_reconfig()
+
+    def on_reconfig(self) -> None:
+        """Subclasses re-read their knobs here."""
+
+    # -- sockets ---------------------------------------------------------------------------
+    def bind(self, port: int = 0) -> None:
+        self.sock = protocol.context().socket(zmq.ROUTER)
+        self.sock.setsockopt(zmq.LINGER, 0)
+        self.sock.setsockopt(zmq.ROUTER_MANDATORY, 0)
+        if port:
+            self.sock.bind(f"tcp://127.0.0.1:{port}")
+        else:
+            port = self.sock.bind_to_random_port("tcp://127.0.0.1")
+        self.address = protocol.sinful("127.0.0.1", port)
+        address_file = self.param(f"{self.subsystem}_ADDRESS_FILE")
+        if address_file:
+            write_address_file(address_file, self.address)
+
+    def reply_to(self, ident: bytes, reply: dict) -> None:
+        try:
+            self.sock.send_multipart([ident, b"", protocol.pack(reply)], zmq.NOBLOCK)
+        except zmq.ZMQError:
+            pass  # the requester is gone; nothing to do
+
+    def _handle(self, frames: list[bytes]) -> None:
+        ident, payload = frames[0], frames[-1]
+        try:
+            message = protocol.unpack(payload)
+            command = message.get("cmd")
+            handler = self.handlers.get(command) if isinstance(command, str) else None
+            if handler is None:
+                raise ValueError(f"unknown command {command!r}")
+        except ValueError as exc:
+            self.log(f"Received a malformed or unknown message: {exc}")
+            self.reply_to(ident, {"ok": False, "error": str(exc)})
+            return
+        try:
+            result = handler(message, ident)
+        except (KeyError, TypeError, ValueError) as exc:
+            self.log(f"Bad {command} request: {exc!r}")
+            self.reply_to(ident, {"ok": False, "error": f"bad {command} request: {exc}"})
+            return
+        except Exception:  # a daemon never dies from what a peer sends
+            self.log(f"ERROR handling {command}:\n{traceback.format_exc()}")
+            self.reply_to(ident, {"ok": False, "error": f"internal error handling {command}"})
+            return
+        if result is not DEFER:
+            self.reply_to(ident, {"ok": True, **(result or {})})
+
+    # -- timers ----------------------------------------------------------------------------
+    def every(self, interval: float, callback: Callable[[], Any], first: float | None = None) -> None:
+        """Run callback every `interval` seconds (first after `first`, default interval)."""
+        due = time.monotonic() + (interval if first is None else first)
+        heapq.heappush(self._timers, (due, next(self._timer_ids), callback, interval))
+
+    def after(self, delay: float, callback: Callable[[], Any]) -> None:
+        heapq.heappush(self._timers, (time.monotonic() + delay, next(self._timer_ids), callback, None))
+
+    def _run_timers(self) -> None:
+        now = time.monotonic()
+        while self._timers and self._timers[0][0] <= now:
+            _, _, callback, interval = heapq.heappop(self._timers)
+            if interval is not None:
+                heapq.heappush(self._timers, (now + interval, next(self._timer_ids), callback, interval))
+            try:
+                callback()
+            except Exception:
+                self.log(f"ERROR in timer {getattr(callback, '__name__', callback)}:\n{traceback.format_exc()}")
+
+    # -- master supervision ----------------------------------------------------------------
+    @staticmethod
+    def _inherited_master() -> tuple[int | None, str | None]:
+        inherit = os.environ.get("CONDOR_INHERIT", "").split()
+        if len(inherit) >= 2 and inherit[0].isdigit():
+            return int(inherit[0]), inherit[1]
+        return None, None
+
+    def _master_gone(self) -> bool:
+        return self.master_pid is not None and os.getppid() != self.master_pid
+
+    # -- ads -------------------------------------------------------------------------------
+    def common_ad_attributes(self, ad: ClassAd, my_type: str, name: str) -> ClassAd:
+        now = int(time.time())
+        ad["MyType"] = my_type
+        ad["Name"] = name
+        ad["Machine"] = self.hostname
+        ad["MyAddress"] = self.address
+        ad["CondorVersion"] = CONDOR_VERSION
+        ad["CondorPlatform"] = CONDOR_PLATFORM
+        ad["MyCurrentTime"] = now
+        ad["DaemonStartTime"] = self.start_time
+        ad["DaemonLastReconfigTime"] = self.reconfig_time
+        ad["UpdateSequenceNumber"] = next(self.sequence)
+        return ad
+
+    def collector_address(self) -> str | None:
+        from shared.locate import collector_address
+        try:
+            return collector_address(self.cfg)
+        except protocol.CommunicationError:
+            return None
+
+    def advertise(self, ads: list[ClassAd], timeout: float = 2.0) -> bool:
+        """Send ads to the collector; False (and a log line) when it cannot be reached yet."""
+        address = self.collector_address()
+        if not address:
+            return False
+        try:
+            protocol.Client(address, timeout).call("UPDATE_ADS", ads=[ad.to_wire() for ad in ads])
+        except (protocol.CommunicationError, protocol.RemoteError) as exc:
+            self.log(f"Failed to send ads to the collector at {address}: {exc}")
+            return False
+        return True
+
+    def keep_advertised(self, interval: float, make_ads: Callable[[], list[ClassAd]]) -> Callable[[], None]:
+        """Send make_ads() to the collector now and every `interval` s; retry soon while it is unreachable.
+
+        Returns a function that sends an update at once (after a state change)."""
+        retry_pending = False
+
+        def update() -> None:
+            nonlocal retry_pending
+            if not self.advertise(make_ads()) and not retry_pending:
+                retry_pending = True
+                self.after(0.1, retry)
+
+        def retry() -> None:
+            nonlocal retry_pending
+            retry_pending = False
+            update()
+
+        self.every(interval, update, first=0)
+        return update
+
+    def invalidate(self, my_type: str, names: list[str], timeout: float = 0.5) -> None:
+        address = self.collector_address()
+        if not address or not names:
+            return
+        try:
+            protocol.Client(address, timeout).call("INVALIDATE_ADS", my_type=my_type, names=names)
+        except (protocol.CommunicationError, protocol.RemoteError) as exc:
+            self.log(f"Failed to invalidate {my_type} ads: {exc}")
+
+    # -- life cycle ------------------------------------------------------------------------
+    def setup(self) -> None:
+        """Subclasses bind, register handlers and timers here."""
+        self.bind()
+
+    def shutdown(self) -> None:
+        """Subclasses release what they hold (invalidate ads, stop children) here."""
+
+    def stop(self) -> None:
+        self._running = False
+
+    def _on_signal(self, signum: int, frame: Any) -> None:
+        self._signals.append(signum)
+
+    def run(self) -> int:
+        set_parent_death_signal()
+        wake_read, wake_write = os.pipe()
+        os.set_blocking(wake_write, False)
+        signal.set_wakeup_fd(wake_write)
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGCHLD, signal.SIGQUIT):
+            signal.signal(signum, self._on_signal)
+        if self._master_gone():
+            return 0
+        self.setup()
+        self.log(f"******************************************************")
+        self.log(f"** condor_{self.subsystem.lower()} (condorsim) pid {os.getpid()}"
+                 + (f" local name {self.local_name}" if self.local_name else "")
+                 + f" at {self.address}")
+        self.log(f"******************************************************")
+        self.started()
+        poller = zmq.Poller()
+        poller.register(self.sock, zmq.POLLIN)
+        poller.register(wake_read, zmq.POLLIN)
+        while self._running:
+            timeout = 500.0
+            if self._timers:
+                timeout = min(timeout, max(0.0, (self._timers[0][0] - time.monotonic()) * 1000))
+            events = dict(poller.poll(timeout))
+            if wake_read in events:
+                os.read(wake_read, 4096)
+            self._dispatch_signals()
+            for _ in range(1000):  # bounded so timers still run under a flood
+                try:
+                    frames = self.sock.recv_multipart(zmq.NOBLOCK)
+                except zmq.Again:
+                    break
+                self._handle(frames)
+            self._run_timers()
+            self.poll_children()
+            if self._master_gone():
+                self.log("My master is gone; shutting down")
+                self._running = False
+        self.log("Shutting down")
+        try:
+            self.shutdown()
+        finally:
+            self.log(f"**** condor_{self.subsystem.lower()} (condorsim) pid {os.getpid()} EXITING WITH STATUS 0")
+        return 0
+
+    def _dispatch_signals(self) -> None:
+        while self._signals:
+            signum = self._signals.pop(0)
+            if signum in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT):
+                self.log(f"Got signal {signal.Signals(signum).name}. Performing graceful shutdown.")
+                self._running = False
+            elif signum == signal.SIGHUP:
+                self.reconfig()
+
+    def started(self) -> None:
+        """Called once the socket is bound, before the loop starts: tell our parent we are up."""
+        if self.master_address and self.master_address.startswith("<"):
+            protocol.Client(self.master_address).send(
+                "CHILD_ALIVE", pid=os.getpid(), address=self.address, subsystem=self.subsystem)
+
+    def poll_children(self) -> None:
+        """Subclasses with child processes reap them here (called every loop turn)."""
+
+
+def daemon_main(cls: type[Daemon], argv: list[str] | None = None) -> int:
+    """Entry point shared by every daemon program: configuration errors end it with a message."""
+    try:
+        daemon = cls(argv)
+    except (ConfigError, DaemonStartError) as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return 1
+    try:
+        return daemon.run()
+    except DaemonStartError as exc:
+        daemon.log(f"ERROR: {exc}")
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return 1
+
+
+class DaemonStartError(Exception):
+    """A daemon cannot start (e.g. a resource it needs is taken); the message says why."""

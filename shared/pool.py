@@ -1,0 +1,175 @@
+"""PersonalPool: a whole pool in a temporary directory, up in about a second, always torn down.
+
+    with PersonalPool(config={"NUM_CPUS": "4"}) as pool:
+        print(pool.run("condor_status").stdout)
+
+Readiness is event-driven: ``condor_master`` returns once the master runs; the master answers
+WAIT_CHILDREN_ALIVE when every daemon of DAEMON_LIST has reported its address; the collector
+answers WAIT_FOR_ADS when the ads are in. Every process of the pool carries the environment
+marker ``CONDORSIM_POOL=<id>``; teardown checks with psutil that none is left, kills any, and
+fails loudly.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sysconfig
+import tempfile
+import uuid
+from pathlib import Path
+
+import psutil
+
+from shared.classad import ClassAd
+from shared.config import load_config
+from shared.daemon import POOL_MARKER, read_address_file
+from shared.protocol import Client
+
+# Timers short enough that tests need no waiting; a user's config may override any of them.
+FAST_KNOBS = {
+    "UPDATE_INTERVAL": "1",
+    "MASTER_UPDATE_INTERVAL": "1",
+    "SCHEDD_INTERVAL": "1",
+    "NEGOTIATOR_INTERVAL": "1",
+    "NEGOTIATOR_MIN_INTERVAL": "0",
+    "PERIODIC_EXPR_INTERVAL": "1",
+    "MASTER_BACKOFF_CONSTANT": "0",
+    "SHUTDOWN_GRACEFUL_TIMEOUT": "10",
+    "SLOT_TYPE_0_PARTITIONABLE": "FALSE",
+}
+
+DAEMON_SUBSYSTEMS = {"condor_collector": "COLLECTOR", "condor_negotiator": "NEGOTIATOR",
+                     "condor_schedd": "SCHEDD", "condor_startd": "STARTD"}
+AD_TYPE_OF = {"COLLECTOR": "Collector", "NEGOTIATOR": "Negotiator", "SCHEDD": "Scheduler"}
+
+
+class PoolError(Exception):
+    """The pool did not come up, or did not go away cleanly."""
+
+
+class PersonalPool:
+    def __init__(self, config: dict[str, str] | None = None, config_d: dict[str, str] | None = None,
+                 directory: str | None = None, timeout: float = 30.0):
+        self.config = {**FAST_KNOBS, **(config or {})}
+        self.config_d = config_d or {}
+        self.timeout = timeout
+        self.pool_id = f"pool-{uuid.uuid4().hex[:12]}"
+        self._own_dir = directory is None
+        self.dir = Path(directory or tempfile.mkdtemp(prefix="condorsim-"))
+        self.env: dict[str, str] = {}
+        self.master_address: str | None = None
+        self.children: dict = {}
+
+    # -- set-up ----------------------------------------------------------------------------
+    def write_config(self) -> Path:
+        config_dir = self.dir / "config.d"
+        config_dir.mkdir(parents=True, exist_ok=True)
+        for name, text in self.config_d.items():
+            (config_dir / name).write_text(text)
+        lines = ["use ROLE:Personal", f"LOCAL_DIR = {self.dir / 'local'}",
+                 f"LOCAL_CONFIG_DIR = {config_dir}",
+                 f"SBIN = {sysconfig.get_path('scripts')}", f"BIN = {sysconfig.get_path('scripts')}"]
+        lines += [f"{name} = {value}" for name, value in self.config.items()]
+        root = self.dir / "condor_config"
+        root.write_text("\n".join(lines) + "\n")
+        return root
+
+    def start(self) -> "PersonalPool":
+        root = self.write_config()
+        self.env = dict(os.environ, CONDOR_CONFIG=str(root), **{POOL_MARKER: self.pool_id})
+        self.env.pop("CONDOR_INHERIT", None)
+        # The tools and daemons of this installation come first, whatever the caller's PATH.
+        self.env["PATH"] = os.pathsep.join([sysconfig.get_path("scripts"), self.env.get("PATH", "")])
+        try:
+            result = subprocess.run(["condor_master"], env=self.env, capture_output=True, text=True,
+                                    timeout=self.timeout)
+            if result.returncode != 0:
+                raise PoolError(f"condor_master failed: {result.stderr.strip()}")
+            self.cfg = load_config(subsystem="TOOL", env=self.env)
+            self.master_address = read_address_file(self.cfg.get("MASTER_ADDRESS_FILE"))
+            if not self.master_address:
+                raise PoolError("condor_master is up but wrote no address file")
+            self.wait_ready()
+        except BaseException:
+            self.stop(check=False)
+            raise
+        return self
+
+    def wait_ready(self) -> None:
+        master = Client(self.master_address, timeout=self.timeout)
+        self.children = master.call("WAIT_CHILDREN_ALIVE", timeout=self.timeout)["children"]
+        expected = {"DaemonMaster": 1}
+        startds = 0
+        for name in self.children:
+            program = os.path.basename(self.cfg.get(name) or "")
+            subsystem = DAEMON_SUBSYSTEMS.get(program)
+            if subsystem == "STARTD":
+                startds += 1
+            elif subsystem in AD_TYPE_OF:
+                expected[AD_TYPE_OF[subsystem]] = expected.get(AD_TYPE_OF[subsystem], 0) + 1
+        for ad_type, count in expected.items():
+            self.wait_for_ads(ad_type, count)
+        if startds:
+            self.wait_for_ads("Machine", startds, distinct="StartdIpAddr")
+
+    def wait_for_ads(self, ad_type: str, count: int, constraint: str | None = None,
+                     distinct: str | None = None, timeout: float | None = None) -> int:
+        """Block until the collector holds `count` matching ads (or distinct values of an attribute)."""
+        timeout = self.timeout if timeout is None else timeout
+        reply = Client(self.collector_address(), timeout=timeout + 1).call(
+            "WAIT_FOR_ADS", my_type=ad_type, count=count, constraint=constraint,
+            distinct=distinct, timeout=timeout)
+        return reply["count"]
+
+    def collector_address(self) -> str:
+        from shared.locate import collector_address
+        return collector_address(self.cfg)
+
+    # -- use -------------------------------------------------------------------------------
+    def run(self, *argv: str, input: str | None = None, check: bool = False,
+            timeout: float = 60) -> subprocess.CompletedProcess:
+        """Run a tool against this pool."""
+        return subprocess.run(list(argv), env=self.env, input=input, capture_output=True, text=True,
+                              check=check, timeout=timeout)
+
+    def query(self, ad_type: str, constraint: str | None = None) -> list[ClassAd]:
+        from shared.locate import query_ads
+        return query_ads(self.cfg, ad_type, constraint)
+
+    def processes(self) -> list[psutil.Process]:
+        """Every live process carrying this pool's marker."""
+        found = []
+        for process in psutil.process_iter():
+            try:
+                if process.environ().get(POOL_MARKER) == self.pool_id and process.status() != psutil.STATUS_ZOMBIE:
+                    found.append(process)
+            except psutil.Error:
+                continue
+        return found
+
+    # -- teardown --------------------------------------------------------------------------
+    def stop(self, check: bool = True) -> None:
+        """condor_off -master, wait for the pool to go, and make sure nothing of it is left."""
+        if self.master_address:
+            try:
+                Client(self.master_address, timeout=5).call("DAEMONS_OFF", master=True)
+            except Exception:
+                pass
+        gone, alive = psutil.wait_procs(self.processes(), timeout=15)
+        leftovers = [f"{p.pid} {' '.join(p.cmdline()[:3])}" for p in alive if p.is_running()]
+        for process in alive:
+            try:
+                process.kill()
+            except psutil.Error:
+                pass
+        if self._own_dir:
+            shutil.rmtree(self.dir, ignore_errors=True)
+        if leftovers and check:
+            raise PoolError(f"processes of {self.pool_id} were left running and had to be killed: {leftovers}")
+
+    def __enter__(self) -> "PersonalPool":
+        return self.start()
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop(check=exc_info[0] is None)

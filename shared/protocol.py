@@ -1,0 +1,114 @@
+"""Wire protocol: ZeroMQ sockets carrying msgpack maps.
+
+A request is a map ``{"cmd": NAME, ...payload}``; every reply is a map with ``"ok"``: true plus
+the result fields, or false plus ``"error"``. Daemons bind a ROUTER socket on 127.0.0.1 and
+clients talk to it with a DEALER socket (an empty delimiter frame first, as REQ would send), so
+a client can give up after a timeout without wedging a REQ state machine. Addresses travel in
+HTCondor's "sinful" form ``<127.0.0.1:PORT>``.
+"""
+from __future__ import annotations
+
+import os
+import re
+import threading
+from typing import Any
+
+import msgpack
+import zmq
+
+_SINFUL = re.compile(r"<([0-9.]+|[A-Za-z0-9_.-]+):(\d+)(\?[^>]*)?>")
+
+
+class CommunicationError(Exception):
+    """The peer could not be reached or did not answer in time."""
+
+
+class RemoteError(Exception):
+    """The peer answered, refusing the request; the text is the peer's reason."""
+
+
+def sinful(host: str, port: int) -> str:
+    return f"<{host}:{port}>"
+
+
+def endpoint(address: str) -> str:
+    """ZeroMQ endpoint for a sinful string, a bare host:port, or an ipc:// / tcp:// endpoint."""
+    if address.startswith(("ipc://", "tcp://")):
+        return address
+    match = _SINFUL.fullmatch(address.strip())
+    if match:
+        return f"tcp://{match.group(1)}:{match.group(2)}"
+    host, sep, port = address.strip().rpartition(":")
+    if sep and port.isdigit():
+        return f"tcp://{host}:{port}"
+    raise CommunicationError(f"malformed daemon address {address!r}")
+
+
+def pack(message: dict) -> bytes:
+    return msgpack.packb(message, use_bin_type=True)
+
+
+def unpack(data: bytes) -> dict:
+    """Decode one message; raises ValueError on anything that is not a msgpack map."""
+    try:
+        message = msgpack.unpackb(data, raw=False, strict_map_key=False)
+    except Exception as exc:  # msgpack raises several unrelated types on garbage
+        raise ValueError(f"undecodable message ({exc.__class__.__name__})") from None
+    if not isinstance(message, dict):
+        raise ValueError("message is not a map")
+    return message
+
+
+_context_lock = threading.Lock()
+_context: zmq.Context | None = None
+_context_pid = 0
+
+
+def context() -> zmq.Context:
+    """The process's ZeroMQ context, created anew after a fork."""
+    global _context, _context_pid
+    with _context_lock:
+        if _context is None or _context_pid != os.getpid():
+            _context = zmq.Context()
+            _context_pid = os.getpid()
+        return _context
+
+
+class Client:
+    """Request/reply to one daemon, with a timeout on every call."""
+
+    def __init__(self, address: str, timeout: float = 5.0):
+        self.address = address
+        self.timeout = timeout
+
+    def _socket(self) -> zmq.Socket:
+        sock = context().socket(zmq.DEALER)
+        sock.setsockopt(zmq.LINGER, 200)
+        sock.connect(endpoint(self.address))
+        return sock
+
+    def call(self, command: str, **payload: Any) -> dict:
+        sock = self._socket()
+        try:
+            sock.send_multipart([b"", pack({"cmd": command, **payload})])
+            if not sock.poll(int(self.timeout * 1000)):
+                raise CommunicationError(
+                    f"no answer from {self.address} to {command} within {self.timeout:g} s")
+            frames = sock.recv_multipart()
+        finally:
+            sock.close()
+        try:
+            reply = unpack(frames[-1])
+        except ValueError as exc:
+            raise CommunicationError(f"bad reply from {self.address}: {exc}") from None
+        if not reply.get("ok"):
+            raise RemoteError(str(reply.get("error", "request refused")))
+        return reply
+
+    def send(self, command: str, **payload: Any) -> None:
+        """Fire and forget: the reply, if any, is dropped (used where waiting could deadlock)."""
+        sock = self._socket()
+        try:
+            sock.send_multipart([b"", pack({"cmd": command, **payload})])
+        finally:
+            sock.close()
