@@ -8,7 +8,7 @@ import time as _time
 from .operators import compare, identical, to_bool3
 from .scope import env_of
 from .times import format_abstime, format_reltime, local_offset, parse_abstime, parse_reltime
-from .unparse import NEW, format_real
+from .unparse import NEW, format_real, pretty
 from .values import INT64_MAX, INT64_MIN, AbsTime, Error, RelTime, Undefined, wrap64
 
 FUNCTIONS: dict = {}
@@ -192,10 +192,6 @@ builtin("round", args=(1, 1))(_rounding(round))
 
 @builtin("pow", args=(2, 2))
 def _pow(env, a, b):
-    if a is Error or b is Error:
-        return Error
-    if a is Undefined or b is Undefined:
-        return Undefined
     ta, tb = type(a), type(b)
     if ta not in (int, float) or tb not in (int, float):
         return Error
@@ -216,10 +212,6 @@ def _pow(env, a, b):
 
 @builtin("quantize", args=(2, 2))
 def _quantize(env, a, b):
-    if a is Error or b is Error:
-        return Error
-    if a is Undefined or b is Undefined:
-        return Undefined
     if type(a) not in (int, float):
         return Error
     if type(b) is list:
@@ -237,8 +229,12 @@ def _quantize(env, a, b):
     if b == 0:
         return a
     if type(a) is int and type(b) is int:
-        return wrap64(-(-a // b) * b)
-    return float(math.ceil(a / b) * b)
+        n = a + b - 1  # HTCondor rounds with C's truncating division: ((a + b - 1) / b) * b
+        q = abs(n) // abs(b)
+        return wrap64((q if (n < 0) == (b < 0) else -q) * b)
+    q = a / b
+    c = float(math.ceil(q)) if math.isfinite(q) else q
+    return math.copysign(c, q) * b if c == 0 else c * b
 
 
 # --- type tests and control --------------------------------------------------------------------
@@ -301,9 +297,9 @@ def _join(env, fns):
         sep, items = values
     else:
         sep, items = values[0], values[1:]
-    if sep is Undefined or items is Undefined:
+    if items is Undefined:
         return Undefined
-    sep = to_string(sep)
+    sep = "" if sep is Undefined else to_string(sep)
     if type(sep) is not str or type(items) is not list:
         return Error
     parts = []
@@ -341,9 +337,9 @@ def _substr(env, s, off, length=None):
 @builtin("size", args=(1, 1))
 def _size(env, v):
     t = type(v)
-    if t is str or t is list:
-        return len(v)
-    if _is_ad(v):
+    if t is str:
+        return len(v) if v.isascii() else len(v.encode("utf-8", "surrogateescape"))
+    if t is list or _is_ad(v):
         return len(v)
     if v is Undefined:
         return Undefined
@@ -394,7 +390,12 @@ def version_compare(a: str, b: str) -> int:
             m = j
             while m < len(b) and b[m].isdigit():
                 m += 1
-            c = _cmp(int(a[i:k]), int(b[j:m]))
+            ra, rb = a[i:k], b[j:m]
+            fa, fb = ra[0] == "0" and len(ra) > 1, rb[0] == "0" and len(rb) > 1
+            if fa or fb:  # a leading zero makes a run a fraction (strverscmp)
+                c = _cmp(ra, rb) if fa and fb else (-1 if fa else 1)
+            else:
+                c = _cmp(int(ra), int(rb))
             if c:
                 return c
             i, j = k, m
@@ -672,10 +673,6 @@ builtin("stringListMax", args=(1, 2))(_sl_numeric("max"))
 
 @builtin("split", args=(1, 2))
 def _split(env, s, seps=", \t"):
-    if s is Error or seps is Error:
-        return Error
-    if s is Undefined or seps is Undefined:
-        return Undefined
     if type(s) is not str or type(seps) is not str:
         return Error
     items, cur, pending = [], [], False
@@ -862,9 +859,7 @@ def _each_context(env, fns):
     results = []
     for item in ads:
         ad = _force(env, item)
-        if not _is_ad(ad):
-            return None, Error
-        results.append(fns[0](env_of(env, ad)))
+        results.append(fns[0](env_of(env, ad)) if _is_ad(ad) else Error)
     return results, None
 
 
@@ -944,7 +939,7 @@ def _split_time(env, t=None):
         ad["Days"] = sign * days
         ad["Hours"] = sign * (rem // 3600)
         ad["Minutes"] = sign * (rem % 3600 // 60)
-        ad["Seconds"] = sign * (rem % 60)
+        ad["Seconds"] = float(sign * (rem % 60))
         return ad
     if type(t) is int:
         t = AbsTime(t, local_offset(t))
@@ -1004,7 +999,7 @@ def unparse_special(call_node):
         while e is not None:
             x = e.ad._exprs.get(key)
             if x is not None:
-                return NEW.node(x.node)
+                return pretty(x.node)
             e = e.parent
         return ""
     return impl

@@ -103,6 +103,10 @@ def tokenize(text: str, old_strings: bool = False) -> list[Token]:
             tok = Token(STR, value, start, spaced)
         elif c == "'":
             value, i = read_quoted(text, i, "'")
+            if prev is not None and prev.kind == QNAME:
+                prev.value += value
+                spaced = False
+                continue
             tok = Token(QNAME, value, start, spaced)
         else:
             for length in (3, 2, 1):

@@ -192,12 +192,12 @@ def compare(op: str, a, b):
 
 
 def identical(a, b):
-    """``is``: same type and same value; strings case-sensitively; lists and ads -> error."""
+    """``is``: same type and same value; strings case-sensitively; two lists or two ads -> error."""
     ta, tb = type(a), type(b)
-    if ta is list or tb is list or hasattr(a, "_exprs") or hasattr(b, "_exprs"):
-        return Error
     if ta is not tb:
         return False
+    if ta is list or hasattr(a, "_exprs"):
+        return Error
     if a is Undefined or a is Error or b is Undefined or b is Error:
         return a is b
     if ta is AbsTime or ta is RelTime:

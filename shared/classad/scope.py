@@ -113,7 +113,7 @@ def lookup(env: Env, key: str):
 
 
 def lookup_in(env: Env, key: str):
-    """``ad.name``: the ad's attributes, then its enclosing scopes; no special names or TARGET."""
+    """``ad.name``: the ad's attributes and special names, then its enclosing scopes; no TARGET."""
     e = env
     while e is not None:
         x = e.ad._exprs.get(key)
@@ -123,6 +123,8 @@ def lookup_in(env: Env, key: str):
             i = e.link_names.get(key)
             if i is not None:
                 return e.links[i].ad
+        if key in SPECIAL_NAMES:
+            return _special(e, key)
         e = e.parent
     return Undefined
 

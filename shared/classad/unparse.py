@@ -157,6 +157,25 @@ class Unparser:
         raise TypeError(f"not a ClassAd value: {v!r}")
 
 
+def pretty(node: N.Node, base: int = 0) -> str:
+    """Multi-line form of lists and ads that the ClassAd function unparse() returns."""
+    t = type(node)
+    if t is N.AdLit:
+        pad = " " * (base + 4)
+        last = {}
+        for name, item in node.attrs:
+            key = name.lower()
+            last[key] = (last[key][0] if key in last else name, item)
+        items = sorted(last.values(), key=lambda p: (len(p[0]), p[0].lower()))
+        body = "; \n".join(f"{pad}    {quote_name(name)} = {pretty(item, base + 8)}" for name, item in items)
+        return f"\n{pad}[\n" + (body + "\n" if items else "") + pad + "]"
+    if t is N.ListLit:
+        pad = " " * (base + 3)
+        body = ",\n".join(f"{pad}   {pretty(item, base + 6)}" for item in node.items)
+        return f"\n{pad}{{\n" + (body + "\n" if node.items else "") + pad + "}"
+    return NEW.node(node)
+
+
 NEW = Unparser()
 OLD = Unparser(old=True)
 
