@@ -64,6 +64,27 @@ def force(env, item):
 def _select(node: N.Select):
     base = compile_node(node.base)
     key = node.key
+    scope = node.base.key if type(node.base) is N.AttrRef and not node.base.absolute else None
+    if scope == "target":
+        # Short path: in a match, TARGET (when the ad has no attribute of that name) is the other ad.
+        def select_target(env):
+            t = env.target
+            if t is None or "target" in env.ad._exprs:
+                return select_value(env, base(env), key)
+            x = t.ad._exprs.get(key)
+            if x is not None:
+                return x.value if x.const else eval_attr(t, key, x)
+            return lookup_in(t, key)
+        return select_target
+    if scope == "my":
+        def select_my(env):
+            if "my" in env.ad._exprs:
+                return select_value(env, base(env), key)
+            x = env.ad._exprs.get(key)
+            if x is not None:
+                return x.value if x.const else eval_attr(env, key, x)
+            return lookup_in(env, key)
+        return select_my
 
     def select(env):
         return select_value(env, base(env), key)
