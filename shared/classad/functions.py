@@ -193,27 +193,30 @@ builtin("round", args=(1, 1))(_rounding(round))
 @builtin("pow", args=(2, 2))
 def _pow(env, a, b):
     ta, tb = type(a), type(b)
-    if ta not in (int, float) or tb not in (int, float):
-        return Error
     if ta is int and tb is int and b >= 0:
         try:
             r = math.pow(a, b)
         except OverflowError:
             return INT64_MIN
         return _real_to_int(math.trunc(r + 0.5)) if math.isfinite(r) else INT64_MIN
+    a, b = to_real(a), to_real(b)
+    if type(a) is not float or type(b) is not float:
+        return Error
     try:
-        r = math.pow(float(a), float(b))
+        r = math.pow(a, b)
     except OverflowError:
         r = math.inf
     except (ValueError, ZeroDivisionError):
         r = math.nan if not (a == 0 and b < 0) else math.inf
-    return Error if r == math.inf else r
+    return r
 
 
 @builtin("quantize", args=(2, 2))
 def _quantize(env, a, b):
-    if type(a) not in (int, float):
-        return Error
+    if type(a) is not int:
+        a = to_real(a)
+        if type(a) is not float:
+            return Error
     if type(b) is list:
         items = [_force(env, i) for i in b]
         if not items:
@@ -224,8 +227,10 @@ def _quantize(env, a, b):
             if item >= a:
                 return item
         b = items[-1]
-    if type(b) not in (int, float):
-        return Error
+    if type(b) is not int:
+        b = to_real(b)
+        if type(b) is not float:
+            return Error
     if b == 0:
         return a
     if type(a) is int and type(b) is int:
@@ -317,8 +322,6 @@ def _join(env, fns):
 @builtin("substr", args=(2, 3))
 def _substr(env, s, off, length=None):
     vals = (s, off) if length is None else (s, off, length)
-    if any(v is Error for v in vals):
-        return Error
     if any(v is Undefined for v in vals):
         return Undefined
     if type(s) is not str or type(off) is not int or (length is not None and type(length) is not int):
@@ -379,33 +382,46 @@ builtin("strcmp", args=(2, 2))(_strcmp_like(False))
 builtin("stricmp", args=(2, 2))(_strcmp_like(True))
 
 
+_S_N, _S_I, _S_F, _S_Z = 0, 3, 6, 9
+_CMP, _LEN = 2, 3
+_NEXT_STATE = (_S_N, _S_I, _S_Z, _S_N, _S_I, _S_I, _S_N, _S_F, _S_F, _S_N, _S_F, _S_Z)
+_RESULT_TYPE = (_CMP, _CMP, _CMP, _CMP, _LEN, _CMP, _CMP, _CMP, _CMP,
+                _CMP, -1, -1, 1, _LEN, _LEN, 1, _LEN, _LEN,
+                _CMP, _CMP, _CMP, _CMP, _CMP, _CMP, _CMP, _CMP, _CMP,
+                _CMP, 1, 1, -1, _CMP, _CMP, -1, _CMP, _CMP)
+
+
+def _digit_class(c: int) -> int:
+    return 2 if c == 0x30 else 1 if 0x30 < c <= 0x39 else 0
+
+
 def version_compare(a: str, b: str) -> int:
-    """Natural order: runs of digits compare numerically, other characters by byte."""
-    i = j = 0
-    while i < len(a) and j < len(b):
-        if a[i].isdigit() and b[j].isdigit():
-            k = i
-            while k < len(a) and a[k].isdigit():
-                k += 1
-            m = j
-            while m < len(b) and b[m].isdigit():
-                m += 1
-            ra, rb = a[i:k], b[j:m]
-            fa, fb = ra[0] == "0" and len(ra) > 1, rb[0] == "0" and len(rb) > 1
-            if fa or fb:  # a leading zero makes a run a fraction (strverscmp)
-                c = _cmp(ra, rb) if fa and fb else (-1 if fa else 1)
-            else:
-                c = _cmp(int(ra), int(rb))
-            if c:
-                return c
-            i, j = k, m
-        else:
-            c = _cmp(a[i], b[j])
-            if c:
-                return c
-            i += 1
-            j += 1
-    return _cmp(len(a) - i, len(b) - j)
+    """GNU strverscmp, which HTCondor's versioncmp uses (digit runs compare as numbers;
+    a leading zero makes a run a fraction). Returns the byte difference like the C function."""
+    p1 = a.encode("utf-8", "surrogateescape") + b"\0"
+    p2 = b.encode("utf-8", "surrogateescape") + b"\0"
+    i = 0
+    c1, c2 = p1[0], p2[0]
+    state = _S_N + _digit_class(c1)
+    while c1 == c2:
+        if c1 == 0:
+            return 0
+        state = _NEXT_STATE[state]
+        i += 1
+        c1, c2 = p1[i], p2[i]
+        state += _digit_class(c1)
+    diff = c1 - c2
+    result = _RESULT_TYPE[state * 3 + _digit_class(c2)]
+    if result == _CMP:
+        return diff
+    if result == _LEN:
+        k = i + 1
+        while 0x30 <= p1[k] <= 0x39:
+            if not 0x30 <= p2[k] <= 0x39:
+                return 1
+            k += 1
+        return -1 if 0x30 <= p2[k] <= 0x39 else diff
+    return result
 
 
 def _version_fn(test):

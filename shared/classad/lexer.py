@@ -6,6 +6,7 @@ from .values import INT64_MAX, INT64_MIN
 
 # Token kinds
 INT, REAL, STR, NAME, QNAME, OP, EOF = "integer", "real", "string", "name", "quoted name", "op", "end of input"
+INVALID = "invalid text"
 
 KEYWORD_OPS = {"is": "is", "isnt": "isnt"}
 # Longest operators first so that maximal munch works by trying lengths 3, 2, 1.
@@ -43,11 +44,21 @@ class Token:
 
 
 def tokenize(text: str, old_strings: bool = False) -> list[Token]:
+    """Tokens of text; a lexical error becomes a final INVALID token (raised only if the parser
+    reaches it, since HTCondor ignores text after a closing ']')."""
+    tokens: list[Token] = []
+    try:
+        _scan(text, old_strings, tokens)
+    except ClassAdSyntaxError as e:
+        tokens.append(Token(INVALID, e, e.position, False))
+    return tokens
+
+
+def _scan(text: str, old_strings: bool, tokens: list) -> None:
     """Split text into tokens; raises ClassAdSyntaxError for bad literals or characters.
 
     ``old_strings`` selects the old-style ad line lexer: strings are not unescaped (only \\"
     is a quote) and adjacent literals do not concatenate."""
-    tokens: list[Token] = []
     i, n = 0, len(text)
     spaced = False
     while True:
@@ -69,7 +80,7 @@ def tokenize(text: str, old_strings: bool = False) -> list[Token]:
             spaced = True
         if i >= n:
             tokens.append(Token(EOF, None, n, spaced))
-            return tokens
+            return
         start = i
         c = text[i]
         prev = tokens[-1] if tokens else None
@@ -108,6 +119,9 @@ def tokenize(text: str, old_strings: bool = False) -> list[Token]:
                 spaced = False
                 continue
             tok = Token(QNAME, value, start, spaced)
+        elif text.startswith("..", i):  # HTCondor's lexer reads ".." as one "."
+            tok = Token(OP, ".", i, spaced)
+            i += 2
         else:
             for length in (3, 2, 1):
                 if text[i:i + length] in OPERATORS[length]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from . import nodes as N
 from .errors import ClassAdSyntaxError
-from .lexer import EOF, INT, NAME, OP, QNAME, REAL, STR, Token, tokenize
+from .lexer import EOF, INT, INVALID, NAME, OP, QNAME, REAL, STR, Token, tokenize
 from .values import Error, Undefined
 
 # Binary precedence levels, lowest first (the conditional ?: sits below all of them).
@@ -33,6 +33,8 @@ class Parser:
 
     def fail(self, expected: str, tok: Token | None = None):
         tok = tok or self.tok
+        if tok.kind == INVALID:
+            raise tok.value
         raise ClassAdSyntaxError(f"expected {expected}, found {tok.describe()}", tok.pos, self.text)
 
     def is_op(self, *ops: str) -> bool:
@@ -201,7 +203,10 @@ def parse_node(text: str) -> N.Node:
     """Parse a whole expression; trailing tokens are an error."""
     p = Parser(text)
     node = p.expression()
-    if not p.at_end():
+    # Like HTCondor, a ';' and/or a ']' may follow the expression; after ']' nothing is read.
+    if p.is_op(";"):
+        p.i += 1
+    if not p.at_end() and not p.is_op("]"):
         p.fail("end of expression (an operator or nothing)")
     return node
 

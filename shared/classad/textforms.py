@@ -5,7 +5,7 @@ from .errors import ClassAdSyntaxError
 from .parser import Parser, parse_node_prefix
 
 
-def _new_style_ads(text: str) -> list:
+def parse_new_style_ads(text: str) -> list:
     """One or more new-style ads, optionally wrapped in ``{ ..., ... }`` (condor_q -l:new)."""
     p = Parser(text)
     wrapped = p.is_op("{")
@@ -64,7 +64,7 @@ def _old_style_ads(text: str) -> list:
 def parse_ads(text: str) -> list:
     """Several ads: old style separated by blank lines, or new-style ads one after another."""
     if text.lstrip().startswith(("[", "{")):
-        return _new_style_ads(text)
+        return parse_new_style_ads(text)
     return _old_style_ads(text)
 
 
