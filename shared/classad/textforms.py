@@ -127,7 +127,7 @@ def _json_ad(ad, indent: int) -> str:
     if not len(ad):
         return "{}"
     pad = " " * (indent + 2)
-    items = sorted(ad._exprs.items(), key=lambda kv: ad._names[kv[0]])
+    items = sorted(ad._exprs.items(), key=lambda kv: (len(kv[0]), kv[0]))  # as HTCondor orders ads
     body = ",\n".join(f"{pad}{json.dumps(ad._names[k])}: {_json_value(e, indent + 2)}" for k, e in items)
     return "{\n" + body + "\n" + " " * indent + "}"
 
