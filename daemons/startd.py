@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -237,10 +238,11 @@ class Startd(Daemon):
                 reason = self.procd.stderr.read().decode(errors="replace").strip()
                 raise DaemonStartError(f"my procd failed to start: {reason or 'exit ' + str(self.procd.returncode)}")
             try:
-                client.call("PING")
-                return
-            except protocol.CommunicationError:
-                continue
+                if client.call("PING").get("pid") == self.procd.pid:
+                    return
+            except (protocol.CommunicationError, protocol.RemoteError):
+                pass
+            time.sleep(0.02)  # another procd answered at our address: wait for ours to start or fail
         raise DaemonStartError(f"my procd at {address} did not answer")
 
     def procd_call(self, command: str, **payload) -> dict | None:
@@ -370,9 +372,12 @@ class Startd(Daemon):
                     slot.set_state("Claimed", "Idle")
                     self.update_collector()
         if self.procd is not None and self.procd.poll() is not None:
-            self.log(f"ERROR: my procd exited with status {self.procd.returncode}; shutting down")
+            reason = self.procd.stderr.read().decode(errors="replace").strip()
+            self.log(f"ERROR: my procd exited with status {self.procd.returncode}"
+                     + (f" ({reason})" if reason else "") + "; shutting down")
+            print(f"ERROR: my procd exited: {reason or self.procd.returncode}", file=sys.stderr)
             self.procd = None
-            self.stop()
+            self.stop(1)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -109,11 +109,12 @@ class Daemon:
         self.start_time = int(time.time())
         self.reconfig_time = self.start_time
         self.sequence = itertools.count()
-        self.handlers: dict[str, Handler] = {"PING": lambda msg, ident: {},
+        self.handlers: dict[str, Handler] = {"PING": lambda msg, ident: {"pid": os.getpid()},
                                              "CHILD_ALIVE": lambda msg, ident: {}}
         self._timers: list[tuple[float, int, Callable[[], Any], float | None]] = []
         self._timer_ids = itertools.count()
         self._running = True
+        self.exit_status = 0
         self._signals: list[int] = []
         self.master_pid, self.master_address = self._inherited_master()
         self.hostname = self.cfg.get("FULL_HOSTNAME") or socket.getfqdn()
@@ -273,6 +274,8 @@ class Daemon:
         return update
 
     def invalidate(self, my_type: str, names: list[str], timeout: float = 0.5) -> None:
+        if self._master_gone():
+            return  # the whole pool is going down with our master; the collector is gone too
         address = self.collector_address()
         if not address or not names:
             return
@@ -289,8 +292,9 @@ class Daemon:
     def shutdown(self) -> None:
         """Subclasses release what they hold (invalidate ads, stop children) here."""
 
-    def stop(self) -> None:
+    def stop(self, status: int = 0) -> None:
         self._running = False
+        self.exit_status = self.exit_status or status
 
     def _on_signal(self, signum: int, frame: Any) -> None:
         self._signals.append(signum)
@@ -337,8 +341,9 @@ class Daemon:
         try:
             self.shutdown()
         finally:
-            self.log(f"**** condor_{self.subsystem.lower()} (condorsim) pid {os.getpid()} EXITING WITH STATUS 0")
-        return 0
+            self.log(f"**** condor_{self.subsystem.lower()} (condorsim) pid {os.getpid()} "
+                     f"EXITING WITH STATUS {self.exit_status}")
+        return self.exit_status
 
     def _dispatch_signals(self) -> None:
         while self._signals:

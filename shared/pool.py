@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sysconfig
 import tempfile
+import time
 import uuid
 from pathlib import Path
 
@@ -42,6 +43,13 @@ FAST_KNOBS = {
 DAEMON_SUBSYSTEMS = {"condor_collector": "COLLECTOR", "condor_negotiator": "NEGOTIATOR",
                      "condor_schedd": "SCHEDD", "condor_startd": "STARTD"}
 AD_TYPE_OF = {"COLLECTOR": "Collector", "NEGOTIATOR": "Negotiator", "SCHEDD": "Scheduler"}
+
+
+def is_alive(process: psutil.Process) -> bool:
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
 
 
 class PoolError(Exception):
@@ -142,7 +150,7 @@ class PersonalPool:
         found = []
         for process in psutil.process_iter():
             try:
-                if process.environ().get(POOL_MARKER) == self.pool_id and process.status() != psutil.STATUS_ZOMBIE:
+                if process.environ().get(POOL_MARKER) == self.pool_id and is_alive(process):
                     found.append(process)
             except psutil.Error:
                 continue
@@ -156,13 +164,19 @@ class PersonalPool:
                 Client(self.master_address, timeout=5).call("DAEMONS_OFF", master=True)
             except Exception:
                 pass
-        gone, alive = psutil.wait_procs(self.processes(), timeout=15)
-        leftovers = [f"{p.pid} {' '.join(p.cmdline()[:3])}" for p in alive if p.is_running()]
+        alive = self.processes()
+        deadline = time.monotonic() + 15
+        while alive and time.monotonic() < deadline:
+            time.sleep(0.02)  # psutil.wait_procs backs off to long sleeps; poll tightly instead
+            alive = [p for p in alive if is_alive(p)]
+        leftovers = []
         for process in alive:
             try:
+                leftovers.append(f"{process.pid} {' '.join(process.cmdline()[:3])}")
                 process.kill()
             except psutil.Error:
                 pass
+        self.master_address = None
         if self._own_dir:
             shutil.rmtree(self.dir, ignore_errors=True)
         if leftovers and check:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from . import nodes as N
 from .parser import parse_node
+from .scope import eval_env
 from .values import Error, Undefined
 
 _CACHE: dict[str, "Expr"] = {}
@@ -54,7 +55,6 @@ class Expr:
 
     def eval(self, my=None, target=None):
         """Value of the expression with MY = my (a ClassAd) and TARGET = target."""
-        from .scope import eval_env
         return self.fn(eval_env(my, target))
 
     def external_refs(self) -> set[str]:
