@@ -329,9 +329,12 @@ class Master(Daemon):
     def shutdown(self) -> None:
         """Stop every child, the collector last so the others can invalidate their ads."""
         timeout = self.cfg.get_float("SHUTDOWN_GRACEFUL_TIMEOUT", 1800)
-        others = [c for c in self.children.values() if c.name != "COLLECTOR"]
+        startds = [c for c in self.children.values()
+                   if c.argv and os.path.basename(c.argv[0]) == "condor_startd"]
         collector = [c for c in self.children.values() if c.name == "COLLECTOR"]
-        for group in (others, collector):
+        others = [c for c in self.children.values() if c not in startds and c not in collector]
+        # Startds first, so their jobs' exits still reach the schedd; the collector last.
+        for group in (startds, others, collector):
             for child in group:
                 child.held_off = True
                 self.stop_child(child)

@@ -122,6 +122,9 @@ class Schedd(Daemon):
         return next((a for a in addresses if isinstance(a, str)), None)
 
     def reschedule(self) -> None:
+        """Ask for a negotiation cycle, after publishing the Submitter ads it will read."""
+        self.update_soon = False
+        self.update_ads()
         address = self.negotiator_address()
         if address:
             protocol.Client(address).send("RESCHEDULE")

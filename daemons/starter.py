@@ -119,8 +119,10 @@ class Starter(Daemon):
             return None
 
     def report(self, command: str, **payload) -> None:
+        # Once asked to kill the job, its schedd may be the one that went away: don't hang on it.
+        timeout = 2 if self.killing else 5
         try:
-            protocol.Client(self.schedd, timeout=5).call(command, job=self.job_id, claim_id=self.claim_id, **payload)
+            protocol.Client(self.schedd, timeout=timeout).call(command, job=self.job_id, claim_id=self.claim_id, **payload)
         except (protocol.CommunicationError, protocol.RemoteError) as exc:
             self.log(f"Could not tell the schedd {command}: {exc}")
 
