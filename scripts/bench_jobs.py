@@ -1,0 +1,292 @@
+"""Benchmark: submit rate, submit->running latency and negotiation throughput.
+
+    python -m scripts.bench_jobs [--submit-jobs N] [--latency-samples N]
+                                 [--match-jobs N] [--match-slots N] [--autoclusters 1,100,...]
+                                 [--pool-jobs N] [--pool-slots N]
+
+Prints, each with the scale it was measured at:
+  - submit rate: one cluster of --submit-jobs jobs that cannot run (requirements = False, a pool
+    with no negotiator or startd), timed end to end through condor_submit and broken down in
+    process (parse, build the job ads, the SUBMIT call the schedd acknowledges after its fsync);
+  - submit->running latency: single /bin/sleep jobs, from the start of condor_submit (and from
+    the SUBMIT call) until the schedd's QUERY_JOBS shows JobStatus == 2 (goal < 0.5 s);
+  - negotiation throughput: the negotiator's matchmaking (daemons.negotiator.ranked_candidates,
+    the loop of one cycle) run in process for --match-jobs idle jobs in K autoclusters against
+    --match-slots slot ads cloned from a real slot ad; and a real pool's figure: --pool-jobs jobs
+    against --pool-slots slots, from the SUBMIT acknowledgement until every slot runs a job.
+Figures only: nothing here asserts a speed.
+"""
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+from shared.classad import ClassAd, parse_expr
+from shared.config import load_config
+from shared.locate import schedd_address
+from shared.pool import PersonalPool
+from shared.protocol import Client
+from shared.submit import parse_submit
+from daemons.negotiator import POST_JOB_RANK, PRE_JOB_RANK, ranked_candidates
+
+SLEEP_JOB = "executable = /bin/sleep\narguments = 1d\n"
+POLL_SECONDS = 0.005  # how often the latency probe asks the schedd; bounds the error of each sample
+
+
+# -- helpers -------------------------------------------------------------------------------
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms"
+
+
+RUNNING = "JobStatus == 2"
+STARTED = "JobStatus == 2 && NumJobStarts >= 1"  # the starter has reported the job's process running
+
+
+def count_jobs(schedd: Client, constraint: str = RUNNING) -> int:
+    return len(schedd.call("QUERY_JOBS", constraint=constraint, projection=["JobStatus"])["jobs"])
+
+
+def wait_until(condition, timeout: float, what: str, interval: float = POLL_SECONDS) -> float:
+    """Poll `condition` until true; the perf_counter time it was first seen true."""
+    deadline = time.perf_counter() + timeout
+    while True:
+        if condition():
+            return time.perf_counter()
+        if time.perf_counter() > deadline:
+            raise TimeoutError(f"{what} did not happen within {timeout:g} s")
+        time.sleep(interval)
+
+
+def remove_all(pool: PersonalPool, schedd: Client) -> None:
+    """condor_rm -all once every running job's starter has reported, then wait for an empty queue.
+
+    (Removing a job whose starter is still starting up leaves it in the queue for good: the
+    starter dies before it reports, and nobody tells the schedd. See the report.)"""
+    wait_until(lambda: count_jobs(schedd, RUNNING) == count_jobs(schedd, STARTED), 60,
+               "every running job's starter reporting", interval=0.05)
+    pool.run("condor_rm", "-all")
+    wait_until(lambda: not schedd.call("QUERY_JOBS", projection=["JobStatus"])["jobs"], 60,
+               "removal of every job", interval=0.05)
+
+
+def submit_in_process(pool: PersonalPool, text: str) -> dict[str, float]:
+    """What condor_submit does, timed step by step in this process."""
+    marks = [time.perf_counter()]
+    cfg = load_config(subsystem="SUBMIT", env=pool.env)
+    description = parse_submit(text, "bench.sub")
+    schedd = Client(schedd_address(cfg), timeout=120)
+    marks.append(time.perf_counter())
+    cluster = int(schedd.call("NEW_CLUSTER")["cluster"])
+    jobs = description.build_jobs(cluster, cwd=str(pool.dir), config=cfg)
+    marks.append(time.perf_counter())
+    wire = [ad.to_wire() for ad in jobs]
+    marks.append(time.perf_counter())
+    schedd.call("SUBMIT", cluster=cluster, owner=getpass.getuser(), ads=wire)
+    marks.append(time.perf_counter())
+    steps = ("config + parse", "NEW_CLUSTER + build ads", "ads to wire", "SUBMIT (schedd ack after fsync)")
+    return {step: marks[i + 1] - marks[i] for i, step in enumerate(steps)} | {"jobs": len(jobs)}
+
+
+# -- 1. submit rate ------------------------------------------------------------------------
+def bench_submit(jobs: int) -> None:
+    text = f"{SLEEP_JOB}requirements = False\nqueue {jobs}\n"
+    with PersonalPool(config={"DAEMON_LIST": "MASTER, COLLECTOR, SCHEDD"}, timeout=120) as pool:
+        submit_file = pool.dir / "bench.sub"
+        submit_file.write_text(text)
+        began = time.perf_counter()
+        result = pool.run("condor_submit", str(submit_file), timeout=600)
+        wall = time.perf_counter() - began
+        if f"{jobs} job(s) submitted" not in result.stdout:
+            raise RuntimeError(f"condor_submit failed: {result.stdout}{result.stderr}")
+        steps = submit_in_process(pool, text)
+        began = time.perf_counter()
+        listed = pool.run("condor_q", timeout=600)
+        query_wall = time.perf_counter() - began
+    print(f"Submit rate, one cluster of {jobs} jobs (requirements = False; master, collector, schedd):")
+    print(f"  condor_submit end to end: {ms(wall)}, {jobs / wall:,.0f} jobs/s")
+    in_process = sum(v for k, v in steps.items() if k != "jobs")
+    print(f"  same in process: {ms(in_process)}, {jobs / in_process:,.0f} jobs/s; of which")
+    for step, seconds in steps.items():
+        if step != "jobs":
+            print(f"    {step:<34} {ms(seconds):>8}")
+    print(f"  SUBMIT call alone: {jobs / steps['SUBMIT (schedd ack after fsync)']:,.0f} jobs/s")
+    summary = listed.stdout.strip().splitlines()[-1] if listed.stdout.strip() else listed.stderr.strip()
+    print(f"  condor_q (batch view) over {2 * jobs} jobs: {ms(query_wall)} ({summary.strip()})")
+
+
+# -- 2. submit -> running latency ----------------------------------------------------------
+def bench_latency(samples: int) -> None:
+    with PersonalPool(config={"NUM_CPUS": str(2 * samples)}, timeout=60) as pool:
+        schedd = Client(schedd_address(pool.cfg), timeout=30)
+        tool_exit, tool_running, tool_started, call_running = [], [], [], []
+        try:
+            for i in range(samples):  # through condor_submit, as a user would
+                began = time.perf_counter()
+                process = subprocess.Popen(["condor_submit"], env=pool.env, stdin=subprocess.PIPE,
+                                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                process.stdin.write(SLEEP_JOB + "queue\n")
+                process.stdin.close()
+                exited: list[float] = []
+
+                def running() -> bool:
+                    if not exited and process.poll() is not None:
+                        exited.append(time.perf_counter())
+                    return count_jobs(schedd) == 2 * i + 1
+
+                seen = wait_until(running, 30, "a submitted job running")
+                process.wait(30)
+                tool_exit.append((exited[0] if exited else time.perf_counter()) - began)
+                tool_running.append(seen - began)
+                seen = wait_until(lambda: count_jobs(schedd, STARTED) == 2 * i + 1, 30, "a job's starter reporting")
+                tool_started.append(seen - began)
+                steps = submit_in_process(pool, SLEEP_JOB + "queue\n")  # the bare SUBMIT call
+                began = time.perf_counter() - steps["SUBMIT (schedd ack after fsync)"]
+                seen = wait_until(lambda: count_jobs(schedd) == 2 * i + 2, 30, "a submitted job running")
+                call_running.append(seen - began)
+        finally:
+            remove_all(pool, schedd)
+    print(f"Submit -> running latency (single /bin/sleep 1d jobs, {samples} samples each, "
+          f"QUERY_JOBS polled every {ms(POLL_SECONDS)}; goal < 500 ms):")
+    for label, values in (("condor_submit start -> tool exits", tool_exit),
+                          ("condor_submit start -> JobStatus 2", tool_running),
+                          ("condor_submit start -> job started", tool_started),
+                          ("SUBMIT call -> JobStatus 2", call_running)):
+        print(f"  {label:<36} median {ms(statistics.median(values)):>7}  "
+              f"min {ms(min(values)):>7}  max {ms(max(values)):>7}")
+
+
+# -- 3. negotiation throughput -------------------------------------------------------------
+def templates() -> tuple[ClassAd, ClassAd, dict[str, str]]:
+    """A real slot ad and job ad from a personal pool, and its negotiator rank knobs."""
+    with PersonalPool(config={"NUM_CPUS": "1"}) as pool:
+        slot = pool.query("Machine")[0]
+        cfg = load_config(subsystem="SUBMIT", env=pool.env)
+        job = parse_submit(SLEEP_JOB + "queue\n").build_jobs(1, cwd=str(pool.dir), config=cfg)[0]
+        job["Owner"], job["JobStatus"] = getpass.getuser(), 1
+        knobs = {knob: pool.cfg.get(knob) for knob in ("NEGOTIATOR_PRE_JOB_RANK", "NEGOTIATOR_POST_JOB_RANK")}
+    return slot, job, knobs
+
+
+def synthetic_slots(template: ClassAd, count: int) -> list[ClassAd]:
+    """`count` unclaimed slots like the template, on hosts of 8 slots, with varied memory."""
+    slots = []
+    for i in range(count):
+        slot = template.copy()
+        host = f"bench{i // 8}.example"
+        slot["Name"] = f"slot{i % 8 + 1}@{host}"
+        slot["Machine"] = host
+        slot["SlotID"] = i % 8 + 1
+        slot["Memory"] = 1024 * (1 + i % 4)
+        slot["State"], slot["Activity"] = "Unclaimed", "Idle"
+        slots.append(slot)
+    return slots
+
+
+def match_cycle(requests: list[tuple[ClassAd, list[str]]], slots: list[ClassAd], pre_rank, post_rank) -> dict:
+    """The matchmaking of one negotiation cycle, as Negotiator.negotiate_with does it."""
+    free = set(range(len(slots)))
+    matches = rejected = scanned = 0
+    for job, ids in requests:
+        scanned += len(free)
+        candidates = ranked_candidates(job, slots, free, pre_rank, post_rank)
+        for _, index in zip(ids, candidates):
+            free.discard(index)
+            matches += 1
+        if len(candidates) < len(ids):
+            rejected += 1
+    return {"matches": matches, "rejected": rejected, "scanned": scanned}
+
+
+def rank_expr(text: str | None, default: str):
+    text = default if text is None else text
+    return parse_expr(text) if text.strip() else None
+
+
+def bench_matchmaking(jobs: int, slot_count: int, autoclusters: list[int]) -> None:
+    slot, job, knobs = templates()
+    slots = synthetic_slots(slot, slot_count)
+    pre_rank = rank_expr(knobs["NEGOTIATOR_PRE_JOB_RANK"], PRE_JOB_RANK)
+    post_rank = rank_expr(knobs["NEGOTIATOR_POST_JOB_RANK"], POST_JOB_RANK)
+    print(f"Negotiation throughput in process ({jobs} idle jobs, {slot_count} unclaimed slots, one cycle, "
+          f"ranked_candidates with the default PRE/POST_JOB_RANK):")
+    print(f"  {'autoclusters':>12} {'matches':>8} {'rejected':>8} {'slot scans':>10} {'cycle':>9} "
+          f"{'matches/s':>10} {'us/scan':>8}")
+    for groups in autoclusters:
+        groups = max(1, min(groups, jobs))
+        requests = []
+        for g in range(groups):  # autoclusters differ in RequestMemory; every one fits some slot
+            ad = job.copy()
+            ad["RequestMemory"] = 1 + g % 1024
+            ids = [f"1.{p}" for p in range(g, jobs, groups)]
+            requests.append((ad, ids))
+        began = time.perf_counter()
+        result = match_cycle(requests, slots, pre_rank, post_rank)
+        seconds = time.perf_counter() - began
+        print(f"  {groups:12d} {result['matches']:8d} {result['rejected']:8d} {result['scanned']:10d} "
+              f"{ms(seconds):>9} {result['matches'] / seconds:10,.0f} "
+              f"{seconds * 1e6 / max(result['scanned'], 1):8.1f}")
+
+
+def bench_pool_matching(jobs: int, slot_count: int) -> None:
+    """Real pool: one startd with `slot_count` static slots; jobs started per second end to end."""
+    with PersonalPool(config={"NUM_CPUS": str(slot_count)}, timeout=60) as pool:
+        schedd = Client(schedd_address(pool.cfg), timeout=30)
+        try:
+            steps = submit_in_process(pool, f"{SLEEP_JOB}queue {jobs}\n")
+            acked = time.perf_counter()
+            first = wait_until(lambda: count_jobs(schedd) >= 1, 60, "a first job running", 0.01)
+            filled = wait_until(lambda: count_jobs(schedd) >= slot_count, 120,
+                                f"{slot_count} jobs running", 0.01)
+        finally:
+            remove_all(pool, schedd)
+    print(f"Negotiation in a real pool ({jobs} idle /bin/sleep jobs, one startd with {slot_count} static slots):")
+    print(f"  SUBMIT of {jobs} jobs acknowledged in {ms(steps['SUBMIT (schedd ack after fsync)'])}")
+    print(f"  first job running after {ms(first - acked)}; all {slot_count} slots running after "
+          f"{ms(filled - acked)}: {slot_count / (filled - acked):,.1f} jobs started/s "
+          f"(match, claim, activate, starter, procd)")
+
+
+def parse_counts(text: str) -> list[int]:
+    try:
+        counts = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"want numbers separated by commas, not {text!r}") from None
+    if not counts or any(count < 1 for count in counts):
+        raise argparse.ArgumentTypeError("counts must be at least 1")
+    return counts
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--submit-jobs", type=int, default=10000, help="jobs in the submitted cluster")
+    parser.add_argument("--latency-samples", type=int, default=7, help="single-job submits timed")
+    parser.add_argument("--match-jobs", type=int, default=10000, help="idle jobs in the in-process cycle")
+    parser.add_argument("--match-slots", type=int, default=1000, help="slots in the in-process cycle")
+    parser.add_argument("--autoclusters", type=parse_counts, default=[1, 100, 10000],
+                        help="autocluster counts to try in process, e.g. 1,100")
+    parser.add_argument("--pool-jobs", type=int, default=200, help="jobs submitted to the real pool")
+    parser.add_argument("--pool-slots", type=int, default=20, help="static slots of the real pool")
+    args = parser.parse_args(argv)
+    if min(args.submit_jobs, args.latency_samples, args.match_jobs, args.match_slots,
+           args.pool_jobs, args.pool_slots) < 1:
+        parser.error("every count must be at least 1")
+    if args.pool_jobs < args.pool_slots:
+        parser.error("--pool-jobs must be at least --pool-slots (the figure is the time to fill every slot)")
+    print(f"host: {os.cpu_count()} CPUs, python {sys.version.split()[0]}")
+    bench_submit(args.submit_jobs)
+    print()
+    bench_latency(args.latency_samples)
+    print()
+    bench_matchmaking(args.match_jobs, args.match_slots, args.autoclusters)
+    print()
+    bench_pool_matching(args.pool_jobs, args.pool_slots)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,57 @@
+"""Smoke tests: each benchmark script runs at a tiny scale and prints every figure it promises.
+
+They check the report's shape and that its numbers parse, never how fast anything was.
+"""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+NUMBER = r"[\d,]+(?:\.\d+)?"
+
+
+def run_script(module: str, *args: str) -> str:
+    result = subprocess.run([sys.executable, "-m", module, *args], cwd=REPO, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@pytest.mark.timeout(150)
+def test_bench_pool_prints_startup_memory_growth_and_floor():
+    out = run_script("scripts.bench_pool", "--runs", "1", "--startds", "2")
+    assert re.search(rf"fresh python \+ zmq, msgpack, psutil, asyncio: {NUMBER} ms CPU, .* USS {NUMBER} MiB", out)
+    assert re.search(rf"fork from an imported parent: {NUMBER} ms .* USS {NUMBER} MiB each", out)
+    assert re.search(rf"Personal pool .*: start\(\) median {NUMBER} ms over 1 run", out)
+    for phase in ("config written", "master running", "children alive", "ads visible"):
+        assert re.search(rf"{phase}\s+\+\s*{NUMBER} ms", out), phase
+    for daemon in ("condor_master", "condor_collector", "condor_negotiator", "condor_schedd",
+                   "condor_startd", "condor_procd"):
+        assert re.search(rf"\n  {daemon}\s+{NUMBER}\s+{NUMBER}\s+{NUMBER}\s+{NUMBER}\n", out), daemon
+    assert "2 startds on one host: start() median" in out
+    assert re.search(r"\n  condor_startd\s+2\s", out)  # the extra startd came up beside the first
+    growth = out.split("Growth with startds")[1].splitlines()
+    assert re.match(rf"\s+1\s+6\s+{NUMBER}", growth[2]) and re.match(rf"\s+2\s+8\s+{NUMBER}", growth[3])
+
+
+@pytest.mark.timeout(150)
+def test_bench_jobs_prints_submit_latency_and_matchmaking_figures():
+    out = run_script("scripts.bench_jobs", "--submit-jobs", "40", "--latency-samples", "1",
+                     "--match-jobs", "30", "--match-slots", "10", "--autoclusters", "1,30",
+                     "--pool-jobs", "3", "--pool-slots", "2")
+    assert "Submit rate, one cluster of 40 jobs" in out
+    assert re.search(rf"condor_submit end to end: {NUMBER} ms, {NUMBER} jobs/s", out)
+    assert re.search(rf"SUBMIT call alone: {NUMBER} jobs/s", out)
+    assert re.search(r"condor_q \(batch view\) over 80 jobs: .*80 jobs; 0 completed, 0 removed, 80 idle", out)
+    assert re.search(rf"condor_submit start -> JobStatus 2\s+median\s+{NUMBER} ms", out)
+    assert re.search(rf"SUBMIT call -> JobStatus 2\s+median\s+{NUMBER} ms", out)
+    assert "(30 idle jobs, 10 unclaimed slots" in out
+    # one autocluster fills all 10 slots in one scan; 30 autoclusters match 10 and reject 20
+    assert re.search(rf"\n\s+1\s+10\s+1\s+10\s+{NUMBER} ms\s+{NUMBER}", out)
+    assert re.search(rf"\n\s+30\s+10\s+20\s+55\s+{NUMBER} ms\s+{NUMBER}", out)
+    assert re.search(rf"all 2 slots running after {NUMBER} ms: {NUMBER} jobs started/s", out)
