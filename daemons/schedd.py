@@ -479,10 +479,8 @@ class Schedd(Daemon):
         else:
             self.requeue(key, "The job was evicted from its slot")
         if run is not None and status not in (REMOVED, HELD):
-            try:
-                protocol.Client(run.startd, timeout=2).call("RELEASE_CLAIM", claim_id=run.claim_id)
-            except (protocol.CommunicationError, protocol.RemoteError):
-                pass
+            # One-way: the startd may itself be waiting for this job's starter to finish.
+            protocol.Client(run.startd).send("RELEASE_CLAIM", claim_id=run.claim_id)
         self.queue.commit()
         self.update_soon = True
         self.after(0, self.reschedule)
