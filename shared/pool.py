@@ -58,13 +58,18 @@ class PoolError(Exception):
 
 class PersonalPool:
     def __init__(self, config: dict[str, str] | None = None, config_d: dict[str, str] | None = None,
-                 directory: str | None = None, timeout: float = 30.0):
+                 directory: str | None = None, timeout: float = 30.0, embedded: bool = False):
+        """A pool configured in `directory` (a new temporary one by default), or, with
+        `embedded=True`, the user's own personal pool on the shipped default configuration."""
+        if embedded and (config or config_d or directory):
+            raise ValueError("the embedded pool takes no configuration of its own")
+        self.embedded = embedded
         self.config = {**FAST_KNOBS, **(config or {})}
         self.config_d = config_d or {}
         self.timeout = timeout
         self.pool_id = f"pool-{uuid.uuid4().hex[:12]}"
-        self._own_dir = directory is None
-        self.dir = Path(directory or tempfile.mkdtemp(prefix="condorsim-"))
+        self._own_dir = directory is None and not embedded
+        self.dir = None if embedded else Path(directory or tempfile.mkdtemp(prefix="condorsim-"))
         self.env: dict[str, str] = {}
         self.master_address: str | None = None
         self.children: dict = {}
@@ -84,9 +89,12 @@ class PersonalPool:
         return root
 
     def start(self) -> "PersonalPool":
-        root = self.write_config()
-        self.env = dict(os.environ, CONDOR_CONFIG=str(root), **{POOL_MARKER: self.pool_id})
+        self.env = dict(os.environ, **{POOL_MARKER: self.pool_id})
         self.env.pop("CONDOR_INHERIT", None)
+        if self.embedded:
+            self.env.pop("CONDOR_CONFIG", None)
+        else:
+            self.env["CONDOR_CONFIG"] = str(self.write_config())
         # The tools and daemons of this installation come first, whatever the caller's PATH.
         self.env["PATH"] = os.pathsep.join([sysconfig.get_path("scripts"), self.env.get("PATH", "")])
         try:
