@@ -12,6 +12,7 @@ import getpass
 import math
 import os
 import time
+from dataclasses import dataclass, field
 
 from shared import protocol
 from shared.classad import ClassAd, ClassAdSyntaxError, parse_expr, rank, symmetric_match
@@ -52,6 +53,30 @@ def ranked_candidates(job: ClassAd, slots: list[ClassAd], free: set[int], pre_ra
     return [index for _, index in scored]
 
 
+def significant_attributes(slots: list[ClassAd]) -> list[str]:
+    """Job attributes the slots' policies read: jobs that differ in them must not share an autocluster."""
+    names: set[str] = set()
+    seen: set[str] = set()
+    for slot in slots:
+        for attr in ("Requirements", "Start", "Rank", "WithinResourceLimits"):
+            expr = slot.lookup(attr)
+            if expr is not None and str(expr) not in seen:
+                seen.add(str(expr))
+                names |= expr.external_refs()
+    return sorted(names)
+
+
+@dataclass
+class Submitter:
+    """One submitter's part in a negotiation cycle."""
+    name: str
+    schedd: str
+    requests: list[tuple[ClassAd, list[str]]]
+    running: int
+    rejections: int = 0
+    candidates: dict[int, list[int]] = field(default_factory=dict)
+
+
 class Negotiator(Daemon):
     subsystem = "NEGOTIATOR"
 
@@ -62,6 +87,7 @@ class Negotiator(Daemon):
         self.last_cycle = 0.0
         self.cycle_pending = False
         self.stats: dict[str, int | float] = {}
+        self.significant: list[str] = []
 
     def setup(self) -> None:
         self.bind()
@@ -106,33 +132,99 @@ class Negotiator(Daemon):
             self.log(f"Negotiation cycle skipped: {exc}")
             return
         self.decay_usage()
-        schedds: dict[str, list[str]] = {}
-        for submitter in submitters:
-            name, address = submitter.eval("Name"), submitter.eval("ScheddIpAddr")
+        self.significant = significant_attributes(slots)
+        pending: dict[str, Submitter] = {}
+        for ad in submitters:
+            name, address, running = ad.eval("Name"), ad.eval("ScheddIpAddr"), ad.eval("RunningJobs")
             if isinstance(name, str) and isinstance(address, str):
-                schedds.setdefault(address, []).append(name)
-        order = sorted(schedds, key=lambda a: min(self.usage.get(n, 0.0) for n in schedds[a]))
-        matches_total = rejections = idle_jobs = 0
+                running = running if isinstance(running, int) else 0
+                pending[name] = Submitter(name, address, self.fetch_requests(address, name), running)
         free = set(range(len(slots)))
-        for address in order:
-            if not free:
-                break
-            matched, rejected, idle = self.negotiate_with(address, slots, free)
-            matches_total += matched
-            rejections += rejected
-            idle_jobs += idle
-            for name in schedds[address]:
-                self.usage[name] = self.usage.get(name, 0.0) + matched
+        matches: dict[str, list[dict]] = {}
+        idle_jobs = sum(len(ids) for sub in pending.values() for _, ids in sub.requests)
+        self.spin_pie(pending, slots, free, matches)
+        matched = self.send_matches(matches)
         self.stats = {"LastNegotiationCycleEnd0": int(time.time()),
                       "LastNegotiationCycleDuration0": int(time.time() - started),
                       "LastNegotiationCycleCandidateSlots0": len(slots),
-                      "LastNegotiationCycleActiveSubmitterCount0": len(submitters),
-                      "LastNegotiationCycleNumSchedulers0": len(schedds),
+                      "LastNegotiationCycleActiveSubmitterCount0": len(pending),
+                      "LastNegotiationCycleNumSchedulers0": len({s.schedd for s in pending.values()}),
                       "LastNegotiationCycleNumIdleJobs0": idle_jobs,
-                      "LastNegotiationCycleMatches0": matches_total,
-                      "LastNegotiationCycleRejections0": rejections}
-        if matches_total:
-            self.log(f"Negotiation cycle: {matches_total} match(es), {rejections} rejection(s)")
+                      "LastNegotiationCycleMatches0": matched,
+                      "LastNegotiationCycleRejections0": sum(s.rejections for s in pending.values())}
+        if matched:
+            self.log(f"Negotiation cycle: {matched} match(es) for {len(pending)} submitter(s)")
+
+    def priority(self, submitter: "Submitter") -> float:
+        """Effective priority (lower is better): 0.5 plus slots in use plus decayed recent matches."""
+        return 0.5 + submitter.running + self.usage.get(submitter.name, 0.0)
+
+    def spin_pie(self, pending: dict[str, "Submitter"], slots: list[ClassAd], free: set[int],
+                 matches: dict[str, list[dict]]) -> None:
+        """Share the free slots between submitters in proportion to 1/priority, best first;
+        spin again with what is left until no submitter can use more."""
+        while free:
+            active = sorted((s for s in pending.values() if s.requests), key=self.priority)
+            if not active:
+                return
+            weights = {s.name: 1.0 / self.priority(s) for s in active}
+            total, budget, progress = sum(weights.values()), len(free), 0
+            for submitter in active:
+                share = max(1, int(budget * weights[submitter.name] / total))
+                got = self.match_submitter(submitter, share, slots, free, matches.setdefault(submitter.schedd, []))
+                self.usage[submitter.name] = self.usage.get(submitter.name, 0.0) + got
+                submitter.running += got
+                progress += got
+                if not free:
+                    return
+            if not progress:
+                return
+
+    def match_submitter(self, submitter: "Submitter", share: int, slots: list[ClassAd], free: set[int],
+                        matches: list[dict]) -> int:
+        """Match up to `share` of the submitter's idle jobs, autocluster by autocluster."""
+        got = 0
+        while got < share and submitter.requests:
+            job, ids = submitter.requests[0]
+            candidates = submitter.candidates.get(id(job))
+            if candidates is None:  # ranked once per autocluster: its jobs are alike
+                candidates = ranked_candidates(job, slots, free, self.pre_rank, self.post_rank)
+                submitter.candidates[id(job)] = candidates
+            while candidates and candidates[0] not in free:
+                candidates.pop(0)
+            if not candidates:
+                submitter.rejections += 1  # the rest of this autocluster waits for the next cycle
+                submitter.requests.pop(0)
+                continue
+            index = candidates.pop(0)
+            free.discard(index)
+            matches.append({"job": ids.pop(0), "slot": slots[index].to_wire()})
+            got += 1
+            if not ids:
+                submitter.requests.pop(0)
+        return got
+
+    def fetch_requests(self, address: str, submitter: str) -> list[tuple[ClassAd, list[str]]]:
+        """One submitter's idle jobs from its schedd: (representative job ad, job ids) per autocluster."""
+        try:
+            reply = protocol.Client(address, timeout=10).call("NEGOTIATE", submitter=submitter,
+                                                                  significant=self.significant)
+        except (protocol.CommunicationError, protocol.RemoteError) as exc:
+            self.log(f"Failed to negotiate with the schedd at {address} for {submitter}: {exc}")
+            return []
+        return [(ClassAd.from_wire(request["job"]), list(request["ids"])) for request in reply["requests"]]
+
+    def send_matches(self, matches: dict[str, list[dict]]) -> int:
+        sent = 0
+        for address, schedd_matches in matches.items():
+            if not schedd_matches:
+                continue
+            try:
+                protocol.Client(address, timeout=10).call("MATCHES", matches=schedd_matches)
+                sent += len(schedd_matches)
+            except (protocol.CommunicationError, protocol.RemoteError) as exc:
+                self.log(f"Failed to send matches to the schedd at {address}: {exc}")
+        return sent
 
     def decay_usage(self) -> None:
         now = time.monotonic()
@@ -140,31 +232,6 @@ class Negotiator(Daemon):
         self._last_decay = now
         factor = 0.5 ** (elapsed / self.halflife) if self.halflife > 0 else 0.0
         self.usage = {name: used * factor for name, used in self.usage.items()}
-
-    def negotiate_with(self, address: str, slots: list[ClassAd], free: set[int]) -> tuple[int, int, int]:
-        """Match one schedd's autoclusters against the free slots; the slots used leave `free`."""
-        try:
-            reply = protocol.Client(address, timeout=10).call("NEGOTIATE", significant=[])
-        except (protocol.CommunicationError, protocol.RemoteError) as exc:
-            self.log(f"Failed to negotiate with the schedd at {address}: {exc}")
-            return 0, 0, 0
-        matches, rejected, idle = [], 0, 0
-        for request in reply["requests"]:
-            job = ClassAd.from_wire(request["job"])
-            idle += len(request["ids"])
-            candidates = ranked_candidates(job, slots, free, self.pre_rank, self.post_rank)
-            for job_id, index in zip(request["ids"], candidates):
-                free.discard(index)
-                matches.append({"job": job_id, "slot": slots[index].to_wire()})
-            if len(candidates) < len(request["ids"]):
-                rejected += 1  # the rest of this autocluster waits for the next cycle
-        if matches:
-            try:
-                protocol.Client(address, timeout=10).call("MATCHES", matches=matches)
-            except (protocol.CommunicationError, protocol.RemoteError) as exc:
-                self.log(f"Failed to send matches to the schedd at {address}: {exc}")
-                return 0, rejected, idle
-        return len(matches), rejected, idle
 
     # -- ad --------------------------------------------------------------------------------
     def negotiator_ads(self) -> list[ClassAd]:

@@ -20,7 +20,7 @@ STATUS_COUNTS = {IDLE: "Idle", RUNNING: "Running", REMOVED: "Removed", COMPLETED
                  HELD: "Held", SUSPENDED: "Suspended"}
 # Attributes that decide which jobs the negotiator may treat as one (an autocluster).
 SIGNIFICANT_ATTRIBUTES = ["Requirements", "Rank", "RequestCpus", "RequestMemory", "RequestDisk",
-                          "JobUniverse", "Owner", "NiceUser", "ConcurrencyLimits"]
+                          "JobUniverse", "JobPrio", "User", "NiceUser", "ConcurrencyLimits"]
 
 
 @dataclass
@@ -348,21 +348,37 @@ class Schedd(Daemon):
         return {}
 
     def on_negotiate(self, message: dict, ident: bytes) -> dict:
-        """Idle jobs grouped into autoclusters: one representative ad and the job ids of each."""
-        significant = SIGNIFICANT_ATTRIBUTES + [a for a in message.get("significant", [])
-                                                if a.lower() not in {s.lower() for s in SIGNIFICANT_ATTRIBUTES}]
+        """A submitter's idle jobs grouped into autoclusters: a representative ad and the job ids of
+        each, best JobPrio first. Jobs are alike when they agree on every attribute that matching
+        can read: the basics, those the negotiator names (from slot policies), and those the
+        job's own Requirements and Rank reference."""
+        submitter = message.get("submitter")
+        from_slots = [str(name) for name in message.get("significant") or []]
         clusters: dict[tuple, dict] = {}
         for key in sorted(self.queue.jobs):
             ad = self.queue.jobs[key]
             if ad.eval("JobStatus") != IDLE or key in self.runs:
                 continue
-            signature = tuple(unparse(ad.lookup(attr)) if ad.lookup(attr) is not None else ""
-                              for attr in significant)
-            group = clusters.setdefault(signature, {"job": ad.to_wire(), "ids": []})
+            if submitter is not None and ad.eval("User") != submitter:
+                continue
+            attributes = SIGNIFICANT_ATTRIBUTES + from_slots + self.referenced_attributes(ad)
+            signature = tuple((name.lower(), unparse(ad.lookup(name)) if ad.lookup(name) is not None else "")
+                              for name in attributes)
+            priority = ad.eval("JobPrio")
+            group = clusters.setdefault(signature, {"job": ad.to_wire(), "ids": [],
+                                                    "prio": priority if isinstance(priority, int) else 0})
             group["ids"].append(job_id(key))
-        priority = lambda item: -(self.queue.jobs[job_key(item["ids"][0])].eval("JobPrio") or 0)
-        requests = sorted(clusters.values(), key=lambda g: (priority(g), job_key(g["ids"][0])))
-        return {"requests": requests, "schedd": self.address}
+        ordered = sorted(clusters.values(), key=lambda group: (-group["prio"], job_key(group["ids"][0])))
+        return {"requests": [{"job": group["job"], "ids": group["ids"]} for group in ordered]}
+
+    @staticmethod
+    def referenced_attributes(ad: ClassAd) -> list[str]:
+        names: set[str] = set()
+        for attr in ("Requirements", "Rank"):
+            expr = ad.lookup(attr)
+            if expr is not None:
+                names |= expr.external_refs()
+        return sorted(names)
 
     def on_matches(self, message: dict, ident: bytes) -> dict:
         matches = [(job_key(m["job"]), ClassAd.from_wire(m["slot"])) for m in message["matches"]]

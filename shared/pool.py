@@ -143,11 +143,11 @@ class PersonalPool:
         return collector_address(self.cfg)
 
     # -- use -------------------------------------------------------------------------------
-    def run(self, *argv: str, input: str | None = None, check: bool = False,
-            timeout: float = 60) -> subprocess.CompletedProcess:
-        """Run a tool against this pool."""
-        return subprocess.run(list(argv), env=self.env, input=input, capture_output=True, text=True,
-                              check=check, timeout=timeout)
+    def run(self, *argv: str, input: str | None = None, check: bool = False, timeout: float = 60,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+        """Run a tool against this pool (`env` adds to the pool's environment, e.g. USER)."""
+        return subprocess.run(list(argv), env={**self.env, **(env or {})}, input=input,
+                              capture_output=True, text=True, check=check, timeout=timeout)
 
     def query(self, ad_type: str, constraint: str | None = None) -> list[ClassAd]:
         from shared.locate import query_ads
