@@ -6,24 +6,29 @@ from typing import Callable, TypeVar
 
 T = TypeVar("T")
 
-SLEEP_JOBS = "executable = /bin/sleep\narguments = 1d\nqueue {count}\n"
+SLEEP_JOBS = "executable = /bin/sleep\narguments = 1d\n{extra}queue {count}\n"
+NEVER_MATCH = "requirements = False\n"  # keeps jobs idle: no shadow/starter timing in the test
 
 
-def wait_until(condition: Callable[[], T], timeout: float = 8.0, what: str = "condition") -> T:
-    """Poll `condition` until it returns something true; fail with `what` after `timeout` seconds."""
+def wait_until(condition: Callable[[], T], timeout: float = 8.0, what: str = "condition",
+               show: Callable[[], object] | None = None) -> T:
+    """Poll `condition` until it returns something true; fail with `what` (and `show()`, the state
+    worth seeing) after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while True:
         value = condition()
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g} s waiting for {what} (last: {value!r})")
+            seen = show() if show else value
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what} (last: {seen!r})")
         time.sleep(0.05)  # poll interval, not synchronisation
 
 
-def submit(pool, count: int = 1) -> int:
-    """Queue `count` /bin/sleep 1d jobs; return the cluster id."""
-    result = pool.run("condor_submit", "-terse", input=SLEEP_JOBS.format(count=count))
+def submit(pool, count: int = 1, runnable: bool = True) -> int:
+    """Queue `count` /bin/sleep 1d jobs (never matched unless `runnable`); return the cluster id."""
+    text = SLEEP_JOBS.format(count=count, extra="" if runnable else NEVER_MATCH)
+    result = pool.run("condor_submit", "-terse", input=text)
     assert result.returncode == 0, result.stderr
     return int(result.stdout.split(".")[0])
 
@@ -34,5 +39,13 @@ def job_states(pool) -> dict[str, int]:
     return {f"{c}.{p}": int(s) for c, p, s in (line.split() for line in out.splitlines() if line.strip())}
 
 
+def wait_for_queue(pool, condition: Callable[[dict[str, int]], bool], what: str) -> dict[str, int]:
+    """Wait until `condition(job_states)` holds; a timeout shows the queue."""
+    wait_until(lambda: condition(job_states(pool)), what=what, show=lambda: job_states(pool))
+    return job_states(pool)
+
+
 def job_attr(pool, job: str, attr: str) -> str:
-    return pool.run("condor_q", job, "-af", attr).stdout.strip()
+    result = pool.run("condor_q", job, "-af", attr)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()

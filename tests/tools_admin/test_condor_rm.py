@@ -9,7 +9,7 @@ import pytest
 
 from scripts import condor_rm
 
-from jobtool_helpers import job_attr, job_states, submit, wait_until
+from jobtool_helpers import job_attr, job_states, submit, wait_for_queue
 
 ME = getpass.getuser()
 HELD, IDLE, RUNNING = 5, 1, 2
@@ -53,7 +53,7 @@ def test_by_job_id_messages_streams_and_exit_codes(pool_factory):
     c = submit(pool, 2)
     r = pool.run("condor_hold", f"{c}.0")
     assert (r.returncode, r.stdout, r.stderr) == (0, f"Job {c}.0 held\n", "")
-    wait_until(lambda: job_states(pool)[f"{c}.0"] == HELD, what="job held")
+    wait_for_queue(pool, lambda q: q[f"{c}.0"] == HELD, what="job held")
     assert job_attr(pool, f"{c}.0", "HoldReason") == f"via condor_hold (by user {ME})"
 
     r = pool.run("condor_hold", f"{c}.0", f"{c}.1", f"{c}.9")
@@ -63,32 +63,32 @@ def test_by_job_id_messages_streams_and_exit_codes(pool_factory):
 
     r = pool.run("condor_release", f"{c}.0")
     assert (r.returncode, r.stdout, r.stderr) == (0, f"Job {c}.0 released\n", "")
-    wait_until(lambda: job_states(pool)[f"{c}.0"] in (IDLE, RUNNING), what="job released")
+    wait_for_queue(pool, lambda q: q[f"{c}.0"] in (IDLE, RUNNING), what="job released")
     r = pool.run("condor_release", f"{c}.0")
     assert (r.returncode, r.stdout, r.stderr) == (1, "", f"\nJob {c}.0 not held to be released\n")
 
     r = pool.run("condor_rm", f"{c}.0", f"{c}.1")
     assert (r.returncode, r.stdout, r.stderr) == (
         0, f"Job {c}.0 marked for removal\nJob {c}.1 marked for removal\n", "")
-    wait_until(lambda: not job_states(pool), what="empty queue")
+    wait_for_queue(pool, lambda q: not q, what="empty queue")
     r = pool.run("condor_rm", f"{c}.0")
     assert (r.returncode, r.stdout, r.stderr) == (1, "", f"\nJob {c}.0 not found\n")
 
 
 def test_cluster_user_constraint_and_all(pool_factory):
     pool = pool_factory()
-    c1, c2 = submit(pool, 2), submit(pool, 2)
+    c1, c2 = submit(pool, 2, runnable=False), submit(pool, 2, runnable=False)
     r = pool.run("condor_hold", str(c1))
     assert (r.returncode, r.stdout, r.stderr) == (0, f"All jobs in cluster {c1} have been held\n", "")
-    wait_until(lambda: [job_states(pool)[f"{c1}.{p}"] for p in (0, 1)] == [HELD, HELD], what="cluster held")
+    wait_for_queue(pool, lambda q: [q[f"{c1}.{p}"] for p in (0, 1)] == [HELD, HELD], what="cluster held")
 
     r = pool.run("condor_release", ME)
     assert (r.returncode, r.stdout) == (0, f'All jobs of user "{ME}" have been released\n')
-    wait_until(lambda: HELD not in job_states(pool).values(), what="all released")
+    wait_for_queue(pool, lambda q: HELD not in q.values(), what="all released")
 
     r = pool.run("condor_hold", "-constraint", "ProcId == 1")
     assert r.stdout == "All jobs matching constraint (ProcId == 1) have been held\n"
-    wait_until(lambda: {j for j, s in job_states(pool).items() if s == HELD} == {f"{c1}.1", f"{c2}.1"},
+    wait_for_queue(pool, lambda q: {j for j, s in q.items() if s == HELD} == {f"{c1}.1", f"{c2}.1"},
                what="proc 1 of both clusters held")
 
     r = pool.run("condor_release", str(c1), str(c2))
@@ -98,19 +98,19 @@ def test_cluster_user_constraint_and_all(pool_factory):
     r = pool.run("condor_rm", str(c2), "-constraint", "ProcId == 0")
     assert r.stdout == (f"All jobs matching constraint ((ProcId == 0) && (ClusterId == {c2})) "
                         "have been marked for removal\n")
-    wait_until(lambda: f"{c2}.0" not in job_states(pool), what=f"{c2}.0 removed")
+    wait_for_queue(pool, lambda q: f"{c2}.0" not in q, what=f"{c2}.0 removed")
     assert f"{c2}.1" in job_states(pool)
 
     r = pool.run("condor_rm", "-all")
     assert (r.returncode, r.stdout, r.stderr) == (0, "All jobs have been marked for removal\n", "")
-    wait_until(lambda: not job_states(pool), what="empty queue")
+    wait_for_queue(pool, lambda q: not q, what="empty queue")
     r = pool.run("condor_rm", "-all")
     assert (r.returncode, r.stdout, r.stderr) == (0, "", "condor_rm:0:There are no jobs in the queue\n")
 
 
 def test_nothing_matched_while_the_queue_has_jobs(pool_factory):
     pool = pool_factory()
-    c = submit(pool)
+    c = submit(pool, runnable=False)
     r = pool.run("condor_hold", str(c + 41))
     assert (r.returncode, r.stdout, r.stderr) == (1, "", f"\nCouldn't find/hold all jobs in cluster {c + 41}\n")
     r = pool.run("condor_release", "nobody")
@@ -121,10 +121,10 @@ def test_nothing_matched_while_the_queue_has_jobs(pool_factory):
 
 def test_reason_subcode_long_and_totals(pool_factory):
     pool = pool_factory()
-    c = submit(pool, 2)
+    c = submit(pool, 2, runnable=False)
     r = pool.run("condor_hold", "-reason", "disk full", "-subcode", "7", str(c))
     assert r.returncode == 0, r.stderr
-    wait_until(lambda: set(job_states(pool).values()) == {HELD}, what="jobs held")
+    wait_for_queue(pool, lambda q: set(q.values()) == {HELD}, what="jobs held")
     assert job_attr(pool, f"{c}.1", "HoldReason") == f"disk full (by user {ME})"
     assert job_attr(pool, f"{c}.1", "HoldReasonSubCode") == "7"
 
@@ -139,14 +139,16 @@ def test_reason_subcode_long_and_totals(pool_factory):
                                          "ActionResult = 1"}
     assert message == f"Job {c}.0 marked for removal\n"
     assert pool.run("condor_rm", "-all").returncode == 0
-    wait_until(lambda: not job_states(pool), what="empty queue")
+    wait_for_queue(pool, lambda q: not q, what="empty queue")
 
 
 def test_release_puts_the_job_back_to_run(pool_factory):
     pool = pool_factory()
     c = submit(pool)
-    wait_until(lambda: job_states(pool).get(f"{c}.0") == RUNNING, what="job running")
+    wait_for_queue(pool, lambda q: q.get(f"{c}.0") == RUNNING, what="job running")
     assert pool.run("condor_hold", f"{c}.0").returncode == 0
-    wait_until(lambda: job_states(pool)[f"{c}.0"] == HELD, what="job held")
+    wait_for_queue(pool, lambda q: q[f"{c}.0"] == HELD, what="job held")
     assert pool.run("condor_release", f"{c}.0").returncode == 0
-    wait_until(lambda: job_states(pool)[f"{c}.0"] == RUNNING, what="job running again")
+    wait_for_queue(pool, lambda q: q[f"{c}.0"] == RUNNING, what="job running again")
+    assert pool.run("condor_rm", f"{c}.0").returncode == 0
+    wait_for_queue(pool, lambda q: not q, what="empty queue")  # a running job slows pool shutdown
