@@ -15,6 +15,7 @@ from shared.userlog import UserLog
 from daemons.job_queue import JobId, JobQueue, job_key
 from daemons.negotiator import default_daemon_name
 
+MATCH_BATCH = 8  # matched jobs started per turn of the event loop
 IDLE, RUNNING, REMOVED, COMPLETED, HELD, TRANSFERRING, SUSPENDED = 1, 2, 3, 4, 5, 6, 7
 STATUS_COUNTS = {IDLE: "Idle", RUNNING: "Running", REMOVED: "Removed", COMPLETED: "Completed",
                  HELD: "Held", SUSPENDED: "Suspended"}
@@ -45,8 +46,8 @@ class Schedd(Daemon):
         self.user = getpass.getuser()
         self.name = self.param("SCHEDD_NAME") or default_daemon_name(self.hostname)
         self.runs: dict[JobId, Run] = {}
-        self.update_soon = False
-        self.owners: set[str] = set()  # owners whose Submitter ads we advertise
+        self.owners: set[str] = set()
+        self.pending_matches: list[tuple[JobId, ClassAd]] = []  # from the negotiator, not yet started  # owners whose Submitter ads we advertise
 
     # -- set-up ----------------------------------------------------------------------------
     def setup(self) -> None:
@@ -57,12 +58,11 @@ class Schedd(Daemon):
             "QUERY_JOBS": self.on_query, "ACT_ON_JOBS": self.on_act,
             "RESCHEDULE": self.on_reschedule, "NEGOTIATE": self.on_negotiate,
             "MATCHES": self.on_matches, "JOB_STARTED": self.on_job_started,
-            "JOB_EXITED": self.on_job_exited,
+            "JOB_EXITED": self.on_job_exited, "STARTER_EXITED": self.on_starter_exited,
         })
+        self.update_ads_soon = self.keep_advertised(self.cfg.get_float("SCHEDD_INTERVAL", 300), self.schedd_ads)
         self.recover_running_jobs()
-        self.update_ads = self.keep_advertised(self.cfg.get_float("SCHEDD_INTERVAL", 300), self.schedd_ads)
         self.every(self.cfg.get_float("PERIODIC_EXPR_INTERVAL", 60), self.periodic_policy)
-        self.every(0.1, self.flush_updates)
 
     def recover_running_jobs(self) -> None:
         """Jobs that were running when the last schedd died go back to idle; their claims are released."""
@@ -103,7 +103,7 @@ class Schedd(Daemon):
         self.queue.set(key, "LastJobStatus", old if isinstance(old, int) else IDLE)
         self.queue.set(key, "JobStatus", status)
         self.queue.set(key, "EnteredCurrentStatus", int(time.time()))
-        self.update_soon = True
+        self.update_ads_soon()
 
     def move_hold_reason(self, key: JobId) -> None:
         for attr in ("HoldReason", "HoldReasonCode", "HoldReasonSubCode"):
@@ -123,8 +123,7 @@ class Schedd(Daemon):
 
     def reschedule(self) -> None:
         """Ask for a negotiation cycle, after publishing the Submitter ads it will read."""
-        self.update_soon = False
-        self.update_ads()
+        self.advertise(self.schedd_ads())
         address = self.negotiator_address()
         if address:
             protocol.Client(address).send("RESCHEDULE")
@@ -167,7 +166,7 @@ class Schedd(Daemon):
         for key in keys:
             self.write_event(key, "submit", self.address)
         self.log(f"Submitted {len(keys)} job(s) to cluster {cluster} for {owner}")
-        self.update_soon = True
+        self.update_ads_soon()
         self.reschedule()
         return {"procs": len(keys)}
 
@@ -272,7 +271,7 @@ class Schedd(Daemon):
         reason = self.queue.jobs[key].eval("RemoveReason")
         self.write_event(key, "aborted", reason if isinstance(reason, str) else None)
         self.queue.remove(key)
-        self.update_soon = True
+        self.update_ads_soon()
 
     def hold(self, key: JobId, reason: str, message: dict | None = None, code: int = 1) -> str:
         ad = self.queue.jobs[key]
@@ -381,29 +380,44 @@ class Schedd(Daemon):
         return sorted(names)
 
     def on_matches(self, message: dict, ident: bytes) -> dict:
-        matches = [(job_key(m["job"]), ClassAd.from_wire(m["slot"])) for m in message["matches"]]
-        self.after(0, lambda: self.claim_and_start(matches))
+        was_idle = not self.pending_matches
+        self.pending_matches += [(job_key(m["job"]), ClassAd.from_wire(m["slot"])) for m in message["matches"]]
+        if was_idle:
+            self.after(0, self.claim_and_start)
         return {}
 
-    def claim_and_start(self, matches: list[tuple[JobId, ClassAd]]) -> None:
-        for key, slot in matches:
+    def claim_and_start(self) -> None:
+        """Claim and start a few matched jobs, then let the event loop serve others before the next few.
+        The queue records each claim (committed) before the job is activated under it."""
+        batch, self.pending_matches = self.pending_matches[:MATCH_BATCH], self.pending_matches[MATCH_BATCH:]
+        claimed = []
+        for key, slot in batch:
             ad = self.queue.jobs.get(key)
             if ad is None or ad.eval("JobStatus") != IDLE or key in self.runs:
                 continue
             startd, slot_name = slot.eval("MyAddress"), slot.eval("Name")
             claim_id = f"<{startd}>#{int(time.time())}#{secrets.token_hex(8)}"
             try:
-                client = protocol.Client(startd, timeout=5)
-                client.call("REQUEST_CLAIM", claim_id=claim_id, slot=slot_name, job=ad.to_wire(),
-                            schedd=self.address)
-                self.start_job(key, claim_id, slot_name, startd, slot)
-                client.call("ACTIVATE_CLAIM", claim_id=claim_id, job=self.queue.jobs[key].to_wire())
+                protocol.Client(startd, timeout=5).call("REQUEST_CLAIM", claim_id=claim_id, slot=slot_name,
+                                                        job=ad.to_wire(), schedd=self.address)
             except (protocol.CommunicationError, protocol.RemoteError) as exc:
-                self.log(f"Could not start job {job_id(key)} on {slot_name}: {exc}")
-                if key in self.runs:
-                    del self.runs[key]
-                    self.requeue(key, None, evicted=False)
+                self.log(f"Could not claim {slot_name} for job {job_id(key)}: {exc}")
+                continue
+            self.start_job(key, claim_id, slot_name, startd, slot)
+            claimed.append(key)
         self.queue.commit()
+        for key in claimed:
+            run = self.runs[key]
+            try:
+                protocol.Client(run.startd, timeout=5).call("ACTIVATE_CLAIM", claim_id=run.claim_id,
+                                                            job=self.queue.jobs[key].to_wire())
+            except (protocol.CommunicationError, protocol.RemoteError) as exc:
+                self.log(f"Could not start job {job_id(key)} on {run.slot_name}: {exc}")
+                del self.runs[key]
+                self.requeue(key, None, evicted=False)
+        self.queue.commit()
+        if self.pending_matches:
+            self.after(0, self.claim_and_start)
 
     def start_job(self, key: JobId, claim_id: str, slot_name: str, startd: str, slot: ClassAd) -> None:
         ad = self.queue.jobs[key]
@@ -422,7 +436,6 @@ class Schedd(Daemon):
         self.queue.set(key, "RemoteHost", slot_name)
         self.queue.set(key, "ClaimId", claim_id)
         self.queue.set(key, "StartdIpAddr", startd)
-        self.queue.commit()
 
     def stop_job(self, key: JobId, fast: bool) -> None:
         run = self.runs[key]
@@ -464,6 +477,15 @@ class Schedd(Daemon):
         self.shadow_gone(key, message)
         return {}
 
+    def on_starter_exited(self, message: dict, ident: bytes) -> dict:
+        """The startd saw the job's starter exit; if it never reported, the job was evicted."""
+        key = job_key(message["job"])
+        run = self.runs.get(key)
+        if run is not None and run.claim_id == message["claim_id"]:
+            self.log(f"The starter of job {job_id(key)} on {run.slot_name} exited without reporting")
+            self.shadow_gone(key, None)
+        return {}
+
     def shadow_gone(self, key: JobId, exit: dict | None) -> None:
         """The job's processes are gone: record the outcome by what the job's status now says."""
         run = self.runs.pop(key, None)
@@ -498,7 +520,7 @@ class Schedd(Daemon):
             # One-way: the startd may itself be waiting for this job's starter to finish.
             protocol.Client(run.startd).send("RELEASE_CLAIM", claim_id=run.claim_id)
         self.queue.commit()
-        self.update_soon = True
+        self.update_ads_soon()
         self.after(0, self.reschedule)
 
     def complete(self, key: JobId, exit: dict, run: Run | None) -> None:
@@ -525,11 +547,6 @@ class Schedd(Daemon):
             self.queue.remove(key)
 
     # -- ads -------------------------------------------------------------------------------
-    def flush_updates(self) -> None:
-        if self.update_soon:
-            self.update_soon = False
-            self.update_ads()
-
     def schedd_ads(self) -> list[ClassAd]:
         counts = self.count_statuses(None)
         ad = self.common_ad_attributes(ClassAd(), "Scheduler", self.name)

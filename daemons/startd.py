@@ -41,6 +41,7 @@ class Slot:
     schedd_address: str | None = None
     starter: subprocess.Popen | None = None
     job_start: int | None = None
+    releasing: bool = False  # the claim ends once its starter is gone
 
     def set_state(self, state: str, activity: str) -> None:
         now = int(time.time())
@@ -291,7 +292,7 @@ class Startd(Daemon):
     # -- claims ----------------------------------------------------------------------------
     def slot_by_claim(self, claim_id: str) -> Slot:
         for slot in self.slots:
-            if slot.claim_id == claim_id:
+            if slot.claim_id == claim_id and not slot.releasing:
                 return slot
         raise ValueError("unknown claim id")
 
@@ -349,13 +350,14 @@ class Startd(Daemon):
         slot = self.slot_by_claim(str(message["claim_id"]))
         if slot.starter is not None:
             self.stop_starter(slot, bool(message.get("fast", True)))
-            slot.claim_id = f"released:{slot.claim_id}"  # freed once the starter is gone
+            slot.releasing = True
         else:
             self.free(slot)
         return {}
 
     def free(self, slot: Slot) -> None:
         slot.claim_id = slot.job = slot.schedd_address = slot.job_start = None
+        slot.releasing = False
         slot.set_state("Unclaimed", "Idle")
         self.update_collector()
 
@@ -366,7 +368,12 @@ class Startd(Daemon):
                          f"with status {slot.starter.returncode}")
                 slot.starter = None
                 slot.job_start = None
-                if slot.claim_id and slot.claim_id.startswith("released:"):
+                # A starter killed before it could report leaves its job to us: tell the schedd
+                # (one-way; it ignores this when the starter's own report came first).
+                protocol.Client(slot.schedd_address).send(
+                    "STARTER_EXITED", claim_id=slot.claim_id,
+                    job=f"{slot.job.eval('ClusterId')}.{slot.job.eval('ProcId')}")
+                if slot.releasing:
                     self.free(slot)
                 else:
                     slot.set_state("Claimed", "Idle")

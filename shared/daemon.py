@@ -256,22 +256,24 @@ class Daemon:
     def keep_advertised(self, interval: float, make_ads: Callable[[], list[ClassAd]]) -> Callable[[], None]:
         """Send make_ads() to the collector now and every `interval` s; retry soon while it is unreachable.
 
-        Returns a function that sends an update at once (after a state change)."""
-        retry_pending = False
+        Returns a function to call after a state change: it sends an update within a few
+        milliseconds, one for a whole burst of changes."""
+        pending = False
 
         def update() -> None:
-            nonlocal retry_pending
-            if not self.advertise(make_ads()) and not retry_pending:
-                retry_pending = True
-                self.after(0.1, retry)
+            nonlocal pending
+            pending = False
+            if not self.advertise(make_ads()):
+                schedule(0.1)
 
-        def retry() -> None:
-            nonlocal retry_pending
-            retry_pending = False
-            update()
+        def schedule(delay: float) -> None:
+            nonlocal pending
+            if not pending:
+                pending = True
+                self.after(delay, update)
 
         self.every(interval, update, first=0)
-        return update
+        return lambda: schedule(0.02)
 
     def invalidate(self, my_type: str, names: list[str], timeout: float = 0.5) -> None:
         if self._master_gone():
