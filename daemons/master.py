@@ -15,6 +15,7 @@ import psutil
 
 from shared.classad import ClassAd
 from shared.config import ConfigError, parse_args_string, parse_environment_string
+from shared.spawn import spawn
 from shared.daemon import DEFER, POOL_MARKER, Daemon, DaemonStartError, parse_daemon_args
 
 # Daemon names that are DaemonCore daemons in their own right: anything else gets -local-name.
@@ -142,8 +143,9 @@ class Master(Daemon):
         if argv is None:
             return
         try:
-            child.process = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL,
-                                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            # A forked child must not hold the instance lock nor the launcher's ready pipe.
+            private = [self.lock_file.fileno()] + ([self.ready_fd] if self.ready_fd is not None else [])
+            child.process = spawn(argv, env, close_fds=private)
         except OSError as exc:
             self.log(f"ERROR: failed to start {child.name} ({argv[0]}): {exc}")
             self.schedule_restart(child)
@@ -374,7 +376,7 @@ def main(argv: list[str] | None = None) -> int:
     os.close(write_fd)
     os.waitpid(pid, 0)
     with os.fdopen(read_fd) as pipe:
-        status = pipe.read()
+        status = pipe.readline()
     if status.startswith("OK"):
         return 0
     sys.stderr.write(status or "ERROR: condor_master failed to start\n")

@@ -18,6 +18,7 @@ import psutil
 
 from shared import protocol
 from shared.classad import ClassAd, ClassAdSyntaxError, parse_expr, symmetric_match
+from shared.spawn import spawn
 from shared.daemon import POOL_MARKER, Daemon, DaemonStartError, daemon_main
 
 WITHIN_RESOURCE_LIMITS = ("MY.Cpus > 0 && TARGET.RequestCpus <= MY.Cpus && MY.Memory > 0 && "
@@ -228,9 +229,7 @@ class Startd(Daemon):
             raise DaemonStartError("PROCD_ADDRESS is not defined")
         env = dict(os.environ, CONDOR_INHERIT=f"{os.getpid()} -")
         env["_CONDOR_PROCD_LOG"] = self.param("PROCD_LOG") or ""
-        self.procd = subprocess.Popen([self.param("PROCD") or "condor_procd", "-A", address],
-                                      env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                      stderr=subprocess.PIPE)
+        self.procd = spawn([self.param("PROCD") or "condor_procd", "-A", address], env)
         self.procd_address = f"ipc://{address}"
         client = protocol.Client(self.procd_address, timeout=0.2)
         deadline = time.monotonic() + 15
@@ -329,8 +328,7 @@ class Startd(Daemon):
         argv = [self.param("STARTER") or "condor_starter", "-job-ad", job_file,
                 "-claim", slot.claim_id, "-schedd", slot.schedd_address,
                 "-slot-name", self.slot_name(slot), "-startd", self.address]
-        slot.starter = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        slot.starter = spawn(argv, env, capture_stderr=False)
         slot.job_start = int(time.time())
         slot.set_state("Claimed", "Busy")
         self.log(f"{self.slot_name(slot)}: activated; starter pid {slot.starter.pid}")

@@ -62,6 +62,7 @@ def unpack(data: bytes) -> dict:
 _context_lock = threading.Lock()
 _context: zmq.Context | None = None
 _context_pid = 0
+_parent_contexts: list[zmq.Context] = []  # a forked child keeps, never touches, its parent's
 
 
 def context() -> zmq.Context:
@@ -69,6 +70,8 @@ def context() -> zmq.Context:
     global _context, _context_pid
     with _context_lock:
         if _context is None or _context_pid != os.getpid():
+            if _context is not None:
+                _parent_contexts.append(_context)  # destroying it here would hang on dead threads
             _context = zmq.Context()
             _context_pid = os.getpid()
         return _context
