@@ -364,9 +364,11 @@ def kill_and_read_delay(pool, name: str, kills: int) -> int:
     os.kill(child_pid(pool, name), signal.SIGKILL)
     log = Path(pool.cfg.get("MASTER_LOG"))
     pattern = re.compile(rf"restarting {name} in (\d+) seconds")
-    found = wait_until(lambda: (lambda d: len(d) >= kills and d)(pattern.findall(log.read_text())),
-                       timeout=5, message=f"restart line {kills} for {name}")
-    return int(found[kills - 1])
+
+    def delays() -> list[str] | None:
+        found = pattern.findall(log.read_text())
+        return found if len(found) >= kills else None
+    return int(wait_until(delays, timeout=5, message=f"restart line {kills} for {name}")[kills - 1])
 
 
 def wait_for_restart(pool, name: str, old_pid: int, killed_at: float, delay: int) -> None:
