@@ -126,8 +126,8 @@ class Negotiator(Daemon):
         self.last_cycle = time.monotonic()
         started = time.time()
         try:
-            slots = query_ads(self.cfg, "Machine", 'State == "Unclaimed"', timeout=5)
-            submitters = query_ads(self.cfg, "Submitter", "IdleJobs > 0", timeout=5)
+            slots = query_ads(self.cfg, "Machine", 'State == "Unclaimed"', timeout=2)
+            submitters = query_ads(self.cfg, "Submitter", "IdleJobs > 0", timeout=2)
         except (protocol.CommunicationError, protocol.RemoteError) as exc:
             self.log(f"Negotiation cycle skipped: {exc}")
             return

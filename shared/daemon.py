@@ -241,16 +241,12 @@ class Daemon:
         except protocol.CommunicationError:
             return None
 
-    def advertise(self, ads: list[ClassAd], timeout: float = 2.0) -> bool:
-        """Send ads to the collector; False (and a log line) when it cannot be reached yet."""
+    def advertise(self, ads: list[ClassAd]) -> bool:
+        """Send ads to the collector, one-way like HTCondor's updates; False while it has no address yet."""
         address = self.collector_address()
         if not address:
             return False
-        try:
-            protocol.Client(address, timeout).call("UPDATE_ADS", ads=[ad.to_wire() for ad in ads])
-        except (protocol.CommunicationError, protocol.RemoteError) as exc:
-            self.log(f"Failed to send ads to the collector at {address}: {exc}")
-            return False
+        protocol.Client(address).send("UPDATE_ADS", ads=[ad.to_wire() for ad in ads])
         return True
 
     def keep_advertised(self, interval: float, make_ads: Callable[[], list[ClassAd]]) -> Callable[[], None]:
@@ -275,16 +271,12 @@ class Daemon:
         self.every(interval, update, first=0)
         return lambda: schedule(0.02)
 
-    def invalidate(self, my_type: str, names: list[str], timeout: float = 0.5) -> None:
+    def invalidate(self, my_type: str, names: list[str]) -> None:
         if self._master_gone():
             return  # the whole pool is going down with our master; the collector is gone too
         address = self.collector_address()
-        if not address or not names:
-            return
-        try:
-            protocol.Client(address, timeout).call("INVALIDATE_ADS", my_type=my_type, names=names)
-        except (protocol.CommunicationError, protocol.RemoteError) as exc:
-            self.log(f"Failed to invalidate {my_type} ads: {exc}")
+        if address and names:
+            protocol.Client(address).send("INVALIDATE_ADS", my_type=my_type, names=names)
 
     # -- life cycle ------------------------------------------------------------------------
     def setup(self) -> None:
@@ -359,8 +351,11 @@ class Daemon:
     def started(self) -> None:
         """Called once the socket is bound, before the loop starts: tell our parent we are up."""
         if self.master_address and self.master_address.startswith("<"):
-            protocol.Client(self.master_address).send(
-                "CHILD_ALIVE", pid=os.getpid(), address=self.address, subsystem=self.subsystem)
+            try:  # answered at once; waiting only while a master busy starting 100 daemons catches up
+                protocol.Client(self.master_address, timeout=30).call(
+                    "CHILD_ALIVE", pid=os.getpid(), address=self.address, subsystem=self.subsystem)
+            except (protocol.CommunicationError, protocol.RemoteError) as exc:
+                self.log(f"Could not tell my parent I am alive: {exc}")
 
     def poll_children(self) -> None:
         """Subclasses with child processes reap them here (called every loop turn)."""

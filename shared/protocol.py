@@ -109,9 +109,29 @@ class Client:
         return reply
 
     def send(self, command: str, **payload: Any) -> None:
-        """Fire and forget: the reply, if any, is dropped (used where waiting could deadlock)."""
-        sock = self._socket()
+        """Fire and forget, never blocking: for ad updates, and wherever waiting could deadlock.
+
+        Messages to one address go over one long-lived connection, so they arrive in order;
+        ZeroMQ delivers them in the background (queued while the peer is briefly away)."""
+        sock = _oneway_socket(self.address)
+        while sock.poll(0):  # drop the replies nobody waits for
+            sock.recv_multipart()
         try:
-            sock.send_multipart([b"", pack({"cmd": command, **payload})])
-        finally:
-            sock.close()
+            sock.send_multipart([b"", pack({"cmd": command, **payload})], zmq.NOBLOCK)
+        except zmq.Again:
+            pass  # the peer is gone and its queue is full: the message is lost, as a datagram would be
+
+
+_oneway_sockets: dict[tuple[int, str], zmq.Socket] = {}
+
+
+def _oneway_socket(address: str) -> zmq.Socket:
+    key = (os.getpid(), address)
+    sock = _oneway_sockets.get(key)
+    if sock is None:
+        sock = context().socket(zmq.DEALER)
+        sock.setsockopt(zmq.LINGER, 1000)
+        sock.setsockopt(zmq.SNDHWM, 1000)
+        sock.connect(endpoint(address))
+        _oneway_sockets[key] = sock
+    return sock
