@@ -32,6 +32,7 @@ class Run:
     startd: str
     slot_ad: ClassAd
     started: bool = False
+    size_reported: bool = False  # event 006 written for this run
 
 
 def job_id(key: JobId) -> str:
@@ -59,6 +60,7 @@ class Schedd(Daemon):
             "RESCHEDULE": self.on_reschedule, "NEGOTIATE": self.on_negotiate,
             "MATCHES": self.on_matches, "JOB_STARTED": self.on_job_started,
             "JOB_EXITED": self.on_job_exited, "STARTER_EXITED": self.on_starter_exited,
+            "JOB_USAGE": self.on_job_usage,
         })
         self.update_ads_soon = self.keep_advertised(self.cfg.get_float("SCHEDD_INTERVAL", 300), self.schedd_ads)
         self.recover_running_jobs()
@@ -467,6 +469,29 @@ class Schedd(Daemon):
         self.queue.set(key, "NumJobStarts", (starts if isinstance(starts, int) else 0) + 1)
         self.queue.commit()
         self.write_event(key, "execute", run.startd, run.slot_name)
+        return {}
+
+    def on_job_usage(self, message: dict, ident: bytes) -> dict:
+        """A running job's usage: recorded in the queue, with event 006 when its image grows."""
+        key = job_key(message["job"])
+        run = self.runs.get(key)
+        if run is None or run.claim_id != message["claim_id"]:
+            raise ValueError(f"no shadow for job {message['job']} with that claim")
+        usage = message["usage"]
+        rss_kb = int(usage.get("rss_kb", 0))
+        ad = self.queue.jobs[key]
+        old_size = ad.eval("ImageSize")
+        self.queue.set(key, "ResidentSetSize", rss_kb)
+        self.queue.set(key, "MemoryUsage", -(-rss_kb // 1024))
+        self.queue.set(key, "RemoteUserCpu", float(usage.get("user_cpu", 0.0)))
+        self.queue.set(key, "RemoteSysCpu", float(usage.get("sys_cpu", 0.0)))
+        old_size = old_size if isinstance(old_size, int) else 0
+        if not run.size_reported or rss_kb > old_size:
+            self.queue.set(key, "ImageSize", max(rss_kb, old_size))
+            self.write_event(key, "image_size", self.queue.jobs[key].eval("ImageSize"),
+                             memory_mb=-(-rss_kb // 1024), rss_kb=rss_kb)
+            run.size_reported = True
+        self.queue.commit()
         return {}
 
     def on_job_exited(self, message: dict, ident: bytes) -> dict:

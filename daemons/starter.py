@@ -55,6 +55,8 @@ class Starter(Daemon):
         os.makedirs(self.scratch, exist_ok=True)
         self.after(0, self.start_job)
         self.every(0.2, self.check_kill_deadline)
+        interval = self.cfg.get_float("STARTER_UPDATE_INTERVAL", 300)
+        self.every(interval, self.send_usage, first=min(interval, 1.0))
 
     def string(self, attr: str, default: str | None = None) -> str | None:
         value = self.job.eval(attr)
@@ -110,6 +112,14 @@ class Starter(Daemon):
         self.call_procd("REGISTER_FAMILY", marker=self.family, root_pid=self.process.pid)
         self.log(f"Job {self.job_id} started: pid {self.process.pid}, {' '.join(argv)}")
         self.report("JOB_STARTED", pid=self.process.pid)
+
+    def send_usage(self) -> None:
+        """Tell the schedd what the job's processes use now (image size, memory, CPU)."""
+        if self.process is None or self.process.poll() is not None or self.killing:
+            return
+        usage = self.call_procd("FAMILY_USAGE", marker=self.family)
+        if usage:
+            self.report("JOB_USAGE", usage=usage)
 
     def call_procd(self, command: str, **payload) -> dict | None:
         try:

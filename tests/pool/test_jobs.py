@@ -125,3 +125,20 @@ def test_user_log_read_by_htcondor(personal_pool, tmp_path):
     assert terminated["TerminatedNormally"] is True
     assert terminated["ReturnValue"] == 3
     assert (terminated.cluster, terminated.proc) == (1, 0)
+
+
+def test_usage_updates_reach_the_queue_and_the_log(personal_pool, tmp_path):
+    import htcondor2
+    log = tmp_path / "usage.log"
+    submit = f"executable = /bin/sleep\narguments = 3\nlog = {log}\nqueue\n"
+    assert personal_pool.run("condor_submit", input=submit).returncode == 0
+    wait_until(lambda: ("006", "001.000.000") in events(log), timeout=15, message="an image size event")
+    assert int(job_field(personal_pool, "MemoryUsage")["1.0"]) >= 1
+    assert int(job_field(personal_pool, "ResidentSetSize")["1.0"]) > 0
+    wait_until(lambda: ("005", "001.000.000") in events(log), timeout=15, message="the job to finish")
+    read = list(htcondor2.JobEventLog(str(log)).events(stop_after=0))
+    kinds = [event.type for event in read]
+    assert kinds[:3] == [htcondor2.JobEventType.SUBMIT, htcondor2.JobEventType.EXECUTE,
+                         htcondor2.JobEventType.IMAGE_SIZE]
+    assert kinds[-1] == htcondor2.JobEventType.JOB_TERMINATED
+    assert read[2]["Size"] > 0 and read[2]["MemoryUsage"] >= 1
