@@ -1,22 +1,20 @@
 """condor_master: starts every daemon of DAEMON_LIST, restarts the ones that die, obeys condor_off/on."""
 from __future__ import annotations
 
-import fcntl
 import math
 import os
 import signal
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import psutil
 
 from shared.classad import ClassAd
 from shared.config import ConfigError, parse_args_string, parse_environment_string
-from shared.spawn import spawn
-from shared.daemon import DEFER, POOL_MARKER, Daemon, DaemonStartError, parse_daemon_args
+from shared.spawn import Process, spawn
+from shared.daemon import (DEFER, POOL_MARKER, Daemon, DaemonStartError, HeldLock, parse_daemon_args,
+                           take_exclusive_lock)
 
 # Daemon names that are DaemonCore daemons in their own right: anything else gets -local-name.
 BUILTIN_DAEMONS = {"MASTER", "COLLECTOR", "NEGOTIATOR", "SCHEDD", "STARTD", "GRIDMANAGER",
@@ -26,7 +24,7 @@ BUILTIN_DAEMONS = {"MASTER", "COLLECTOR", "NEGOTIATOR", "SCHEDD", "STARTD", "GRI
 @dataclass
 class Child:
     name: str
-    process: subprocess.Popen | None = None
+    process: Process | None = None
     start_time: float = 0.0
     restarts: int = 0
     restart_at: float | None = None  # monotonic time of a pending (re)start
@@ -50,19 +48,12 @@ class Master(Daemon):
     # -- start-up --------------------------------------------------------------------------
     def take_instance_lock(self) -> None:
         path = self.param("MASTER_INSTANCE_LOCK") or os.path.join(self.param("LOCK") or "/tmp", "InstanceLock")
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self.lock_file = open(path, "a+")
         try:
-            fcntl.flock(self.lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self.lock_file.seek(0)
-            holder = self.lock_file.read().strip() or "unknown pid"
+            self.lock_file = take_exclusive_lock(path)
+        except HeldLock as held:
             raise DaemonStartError(
-                f"another condor_master (pid {holder}) is already running on this configuration "
+                f"another condor_master (pid {held}) is already running on this configuration "
                 f"(lock {path} is held); not starting a second one") from None
-        self.lock_file.truncate(0)
-        self.lock_file.write(f"{os.getpid()}\n")
-        self.lock_file.flush()
 
     def make_directories(self) -> None:
         for knob in ("LOG", "SPOOL", "EXECUTE", "LOCK", "RUN"):
@@ -203,7 +194,7 @@ class Master(Daemon):
             self.stop()
 
     @staticmethod
-    def _drain_stderr(child: Child, process: subprocess.Popen | None = None) -> None:
+    def _drain_stderr(child: Child, process: Process | None = None) -> None:
         """Read what the child wrote on stderr so its pipe never fills; keep the tail."""
         process = process or child.process
         try:

@@ -8,14 +8,12 @@ address is HTCondor's silent failure; here the second procd refuses to start.
 """
 from __future__ import annotations
 
-import fcntl
 import os
 import signal
-from pathlib import Path
 
 import psutil
 
-from shared.daemon import Daemon, DaemonStartError, daemon_main
+from shared.daemon import Daemon, DaemonStartError, HeldLock, daemon_main, take_exclusive_lock
 
 FAMILY_MARKER = "CONDORSIM_FAMILY"
 
@@ -66,20 +64,12 @@ class Procd(Daemon):
     def setup(self) -> None:
         if not self.address_path:
             raise DaemonStartError("no PROCD_ADDRESS configured")
-        lock_path = f"{self.address_path}.lock"
-        Path(lock_path).parent.mkdir(parents=True, exist_ok=True)
-        self.lock_file = open(lock_path, "a+")
         try:
-            fcntl.flock(self.lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self.lock_file.seek(0)
-            holder = self.lock_file.read().strip() or "another process"
+            self.lock_file = take_exclusive_lock(f"{self.address_path}.lock")
+        except HeldLock as held:
             raise DaemonStartError(
                 f"PROCD_ADDRESS {self.address_path} is already in use by the procd of another startd "
-                f"(pid {holder}); give each startd its own PROCD_ADDRESS") from None
-        self.lock_file.truncate(0)
-        self.lock_file.write(f"{os.getpid()}\n")
-        self.lock_file.flush()
+                f"(pid {held}); give each startd its own PROCD_ADDRESS") from None
         import zmq
         from shared import protocol
         self.sock = protocol.context().socket(zmq.ROUTER)

@@ -31,7 +31,6 @@ class Run:
     slot_name: str
     startd: str
     slot_ad: ClassAd
-    started: bool = False
     size_reported: bool = False  # event 006 written for this run
 
 
@@ -458,12 +457,16 @@ class Schedd(Daemon):
             self.queue.delete_attr(key, attr)
         self.set_status(key, IDLE)
 
-    def on_job_started(self, message: dict, ident: bytes) -> dict:
+    def shadow_for(self, message: dict) -> tuple[JobId, Run]:
+        """The running job a starter's message is about, checked against the claim it runs under."""
         key = job_key(message["job"])
         run = self.runs.get(key)
         if run is None or run.claim_id != message["claim_id"]:
             raise ValueError(f"no shadow for job {message['job']} with that claim")
-        run.started = True
+        return key, run
+
+    def on_job_started(self, message: dict, ident: bytes) -> dict:
+        key, run = self.shadow_for(message)
         ad = self.queue.jobs[key]
         starts = ad.eval("NumJobStarts")
         self.queue.set(key, "NumJobStarts", (starts if isinstance(starts, int) else 0) + 1)
@@ -473,10 +476,7 @@ class Schedd(Daemon):
 
     def on_job_usage(self, message: dict, ident: bytes) -> dict:
         """A running job's usage: recorded in the queue, with event 006 when its image grows."""
-        key = job_key(message["job"])
-        run = self.runs.get(key)
-        if run is None or run.claim_id != message["claim_id"]:
-            raise ValueError(f"no shadow for job {message['job']} with that claim")
+        key, run = self.shadow_for(message)
         usage = message["usage"]
         rss_kb = int(usage.get("rss_kb", 0))
         ad = self.queue.jobs[key]
@@ -495,10 +495,7 @@ class Schedd(Daemon):
         return {}
 
     def on_job_exited(self, message: dict, ident: bytes) -> dict:
-        key = job_key(message["job"])
-        run = self.runs.get(key)
-        if run is None or run.claim_id != message["claim_id"]:
-            raise ValueError(f"no shadow for job {message['job']} with that claim")
+        key, _ = self.shadow_for(message)
         self.shadow_gone(key, message)
         return {}
 

@@ -17,9 +17,9 @@ from fractions import Fraction
 import psutil
 
 from shared import protocol
-from shared.classad import ClassAd, ClassAdSyntaxError, parse_expr, symmetric_match
-from shared.spawn import spawn
-from shared.daemon import POOL_MARKER, Daemon, DaemonStartError, daemon_main
+from shared.classad import ClassAd, ClassAdSyntaxError, symmetric_match
+from shared.spawn import Process, spawn
+from shared.daemon import Daemon, DaemonStartError, daemon_main
 
 WITHIN_RESOURCE_LIMITS = ("MY.Cpus > 0 && TARGET.RequestCpus <= MY.Cpus && MY.Memory > 0 && "
                           "TARGET.RequestMemory <= MY.Memory && MY.Disk > 0 && "
@@ -40,7 +40,7 @@ class Slot:
     claim_id: str | None = None
     job: ClassAd | None = None
     schedd_address: str | None = None
-    starter: subprocess.Popen | None = None
+    starter: Process | None = None
     job_start: int | None = None
     releasing: bool = False  # the claim ends once its starter is gone
 
@@ -73,8 +73,7 @@ class Startd(Daemon):
     def __init__(self, argv=None):
         super().__init__(argv)
         self.slots: list[Slot] = []
-        self.procd: subprocess.Popen | None = None
-        self.procd_address = ""
+        self.procd: Process | None = None
 
     # -- naming and resources --------------------------------------------------------------
     def startd_name(self) -> str:
@@ -230,8 +229,7 @@ class Startd(Daemon):
         env = dict(os.environ, CONDOR_INHERIT=f"{os.getpid()} -")
         env["_CONDOR_PROCD_LOG"] = self.param("PROCD_LOG") or ""
         self.procd = spawn([self.param("PROCD") or "condor_procd", "-A", address], env)
-        self.procd_address = f"ipc://{address}"
-        client = protocol.Client(self.procd_address, timeout=0.2)
+        client = protocol.Client(f"ipc://{address}", timeout=0.2)
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             if self.procd.poll() is not None:
@@ -244,13 +242,6 @@ class Startd(Daemon):
                 pass
             time.sleep(0.02)  # another procd answered at our address: wait for ours to start or fail
         raise DaemonStartError(f"my procd at {address} did not answer")
-
-    def procd_call(self, command: str, **payload) -> dict | None:
-        try:
-            return protocol.Client(self.procd_address, timeout=2).call(command, **payload)
-        except (protocol.CommunicationError, protocol.RemoteError) as exc:
-            self.log(f"procd {command} failed: {exc}")
-            return None
 
     # -- life cycle ------------------------------------------------------------------------
     def setup(self) -> None:

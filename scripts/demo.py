@@ -59,9 +59,8 @@ def main() -> int:
         print(f"$ cat {work}/hello.log\n{(work / 'hello.log').read_text()}")
         show(pool, "condor_q")
     finally:
-        print("$ condor_off -master")
-        pool.stop()
-    print("Pool stopped; no condorsim process is left.")
+        pool.stop()  # first: nothing, not even a closed stdout, may leave the pool running
+    print("$ condor_off -master\nPool stopped; no condorsim process is left.")
     return 0
 
 

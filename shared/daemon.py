@@ -8,6 +8,7 @@ exits as soon as that master is gone, so a killed master leaves nothing behind.
 from __future__ import annotations
 
 import ctypes
+import fcntl
 import heapq
 import itertools
 import os
@@ -86,6 +87,28 @@ def write_address_file(path: str, address: str) -> None:
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     tmp.write_text(f"{address}\n{CONDOR_VERSION}\n{CONDOR_PLATFORM}\n")
     os.replace(tmp, target)
+
+
+def take_exclusive_lock(path: str):
+    """Lock `path` for this process alone (recording our pid in it); returns the open file, which
+    holds the lock, or raises HeldLock naming the holder's pid."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    handle = open(path, "a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "unknown"
+        handle.close()
+        raise HeldLock(holder) from None
+    handle.truncate(0)
+    handle.write(f"{os.getpid()}\n")
+    handle.flush()
+    return handle
+
+
+class HeldLock(Exception):
+    """Another live process holds the lock; the argument is its pid as it recorded it."""
 
 
 def read_address_file(path: str | None) -> str | None:
@@ -303,11 +326,11 @@ class Daemon:
         if self._master_gone():
             return 0
         self.setup()
-        self.log(f"******************************************************")
+        self.log("******************************************************")
         self.log(f"** condor_{self.subsystem.lower()} (condorsim) pid {os.getpid()}"
                  + (f" local name {self.local_name}" if self.local_name else "")
                  + f" at {self.address}")
-        self.log(f"******************************************************")
+        self.log("******************************************************")
         self.started()
         poller = zmq.Poller()
         poller.register(self.sock, zmq.POLLIN)

@@ -65,6 +65,9 @@ class ForkedProcess:
         self.send_signal(signal.SIGKILL)
 
 
+Process = subprocess.Popen | ForkedProcess  # what spawn() returns
+
+
 def own_module(program: str) -> str | None:
     """The module to run for `program` if it is one of this installation's daemon commands."""
     name = os.path.basename(program)
@@ -77,7 +80,7 @@ def own_module(program: str) -> str | None:
 
 
 def spawn(argv: list[str], env: dict[str, str], capture_stderr: bool = True,
-          close_fds: list[int] | None = None):
+          close_fds: list[int] | None = None) -> Process:
     """Start argv with env; stdin/stdout go to /dev/null, stderr to a pipe (or /dev/null).
     A forked child closes `close_fds` (e.g. a lock the parent alone must hold)."""
     module = own_module(argv[0])

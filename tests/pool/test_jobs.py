@@ -90,7 +90,7 @@ def test_periodic_hold_kills_the_job_and_release_runs_it_again(pool_factory, tmp
     wait_until(lambda: events(log)[events(log).index(("013", "001.000.000")):][1:2] == [("001", "001.000.000")]
                if ("013", "001.000.000") in events(log) else False,
                timeout=15, message="a new execute event after the release")
-    numbers = [number for number, _ in events(log)]
+    numbers = [number for number, _ in events(log) if number != "006"]  # image size updates may come any time
     assert numbers[:4] == ["000", "001", "012", "013"] and numbers[4] == "001"
 
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 import os
 import random
 import signal
-import socket
-import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -51,7 +49,7 @@ def test_master_restarts_a_killed_startd(shadow_pool):
 
     def restarted():
         pid = Client(shadow_pool.master_address).call("CHILDREN")["children"]["STARTD"]["pid"]
-        return pid not in (None, old_pid) and len(shadow_pool.query("Machine", f"StartdIpAddr =!= undefined")) == 8 \
+        return pid not in (None, old_pid) and len(shadow_pool.query("Machine", "StartdIpAddr =!= undefined")) == 8 \
             and pid
     new_pid = wait_until(restarted, timeout=20, message="the startd to be restarted")
     wait_until(lambda: len({ad.eval("StartdIpAddr") for ad in shadow_pool.query("Machine")}) == 2
