@@ -4,6 +4,8 @@ from __future__ import annotations
 import os
 import random
 import signal
+import subprocess
+import sysconfig
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -13,6 +15,7 @@ import psutil
 import pytest
 import zmq
 
+from shared.daemon import POOL_MARKER, read_address_file
 from shared.pool import PersonalPool
 from shared.protocol import Client, endpoint
 from tests.pool.conftest import SEED_SHADOW_STARTD, wait_until
@@ -153,3 +156,24 @@ def test_eight_pools_in_parallel(tmp_path):
     with ThreadPoolExecutor(8) as executor:
         counts = list(executor.map(one_pool, range(8)))
     assert counts == [1] * 8
+
+
+def test_master_in_the_foreground_with_f(tmp_path):
+    pool = PersonalPool(config={"NUM_CPUS": "1"}, directory=str(tmp_path / "pool"))
+    env = dict(os.environ, CONDOR_CONFIG=str(pool.write_config()), **{POOL_MARKER: pool.pool_id})
+    env["PATH"] = os.pathsep.join([sysconfig.get_path("scripts"), env["PATH"]])
+    master = subprocess.Popen(["condor_master", "-f"], env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE)
+    try:
+        address_file = tmp_path / "pool" / "local" / "log" / ".master_address"
+        wait_until(lambda: read_address_file(str(address_file)), message="the master's address file")
+        assert master.poll() is None  # -f: the command itself is the master
+        children = Client(read_address_file(str(address_file)), timeout=20).call("WAIT_CHILDREN_ALIVE")["children"]
+        assert set(children) == {"COLLECTOR", "NEGOTIATOR", "STARTD", "SCHEDD"}
+        Client(read_address_file(str(address_file))).call("DAEMONS_OFF", master=True)
+        assert master.wait(15) == 0
+        wait_until(lambda: not pool.processes(), message="every daemon to exit with its master")
+    finally:
+        if master.poll() is None:
+            master.kill()
+        pool.stop(check=False)
