@@ -14,10 +14,10 @@ import sys
 import time
 from typing import Any
 
-from shared.classad import ClassAdSyntaxError, format_json, parse_expr
-from shared.columns import (AutoFormat, Column, Table, as_number, collapse_escapes, evaluate,
-                            format_date, format_items, format_time, is_undefined, long_form,
-                            parse_autoformat_args)
+from shared.columns import (Column, Table, date_cell, evaluate, format_time, int_of, is_undefined,
+                            number_cell, number_of, string_of)
+from shared.tool_options import (QueryOptions, ToolExit, UsageError, is_arg, load_query_config,
+                                 option_value, read_query_command_line, render_ads as _render_ads)
 
 IDLE, RUNNING, REMOVED, COMPLETED, HELD, TRANSFERRING_OUTPUT, SUSPENDED = 1, 2, 3, 4, 5, 6, 7
 _STATUS_LETTER = {1: "I", 2: "R", 3: "X", 4: "C", 5: "H", 6: ">", 7: "S", 8: "F", 9: "B"}
@@ -42,43 +42,12 @@ USAGE = """Usage: condor_q [general-opts] [restriction-list] [output-opts]
 
 # --- cell helpers --------------------------------------------------------------------------
 
-def _num(ad: Any, attr: str) -> int | float | None:
-    return as_number(evaluate(ad, attr))
-
-
-def _int(ad: Any, attr: str, default: int = 0) -> int:
-    number = _num(ad, attr)
-    return default if number is None else int(number)
-
-
-def _str(ad: Any, attr: str) -> str | None:
-    value = evaluate(ad, attr)
-    return value if isinstance(value, str) else None
-
-
 def job_id(ad: Any) -> tuple[int, int]:
-    return _int(ad, "ClusterId"), _int(ad, "ProcId")
+    return int_of(ad, "ClusterId"), int_of(ad, "ProcId")
 
 
 def sort_jobs(jobs: list[Any]) -> list[Any]:
     return sorted(jobs, key=job_id)
-
-
-def _cluster_cell(ad: Any) -> str | None:
-    number = _num(ad, "ClusterId")
-    return None if number is None else "%4d." % number
-
-
-def _proc_cell(ad: Any) -> str | None:
-    number = _num(ad, "ProcId")
-    return None if number is None else "%-3d" % number
-
-
-def _qdate(attr: str):
-    def render(ad: Any) -> str | None:
-        number = _num(ad, attr)
-        return None if number is None else format_date(number)
-    return render
 
 
 def _run_time(cumulative: bool):
@@ -87,25 +56,25 @@ def _run_time(cumulative: bool):
     def render(ad: Any) -> str | None:
         if is_undefined(evaluate(ad, "RemoteUserCpu")):
             return None
-        status = _int(ad, "JobStatus")
+        status = int_of(ad, "JobStatus")
         seconds = 0.0
         if status in (RUNNING, TRANSFERRING_OUTPUT, SUSPENDED):
-            bday = _num(ad, "ShadowBday")
-            now = _num(ad, "ServerTime")
+            bday = number_of(ad, "ShadowBday")
+            now = number_of(ad, "ServerTime")
             if bday is not None:
                 seconds = max(0.0, (now if now is not None else time.time()) - bday)
             if cumulative:
-                seconds += _num(ad, "RemoteWallClockTime") or 0
+                seconds += number_of(ad, "RemoteWallClockTime") or 0
         elif cumulative:
-            seconds = _num(ad, "RemoteWallClockTime") or 0
+            seconds = number_of(ad, "RemoteWallClockTime") or 0
         else:
-            seconds = _num(ad, "LastRemoteWallClockTime") or 0
+            seconds = number_of(ad, "LastRemoteWallClockTime") or 0
         return format_time(seconds)
     return render
 
 
 def _status_cell(ad: Any) -> str | None:
-    status = _num(ad, "JobStatus")
+    status = number_of(ad, "JobStatus")
     if status is None:
         return None
     text = [_STATUS_LETTER.get(int(status), "?"), " "]
@@ -117,15 +86,10 @@ def _status_cell(ad: Any) -> str | None:
     return "".join(text)
 
 
-def _priority(ad: Any) -> str | None:
-    number = _num(ad, "JobPrio")
-    return None if number is None else "%d" % number
-
-
 def _size(ad: Any) -> str | None:
-    megabytes = _num(ad, "MemoryUsage")
+    megabytes = number_of(ad, "MemoryUsage")
     if megabytes is None:
-        kilobytes = _num(ad, "ImageSize")
+        kilobytes = number_of(ad, "ImageSize")
         if kilobytes is None:
             return None
         megabytes = kilobytes / 1024.0
@@ -133,21 +97,21 @@ def _size(ad: Any) -> str | None:
 
 
 def _command(ad: Any) -> str | None:
-    cmd = _str(ad, "Cmd")
+    cmd = string_of(ad, "Cmd")
     if cmd is None:
         return None
-    description = _str(ad, "JobDescription")
+    description = string_of(ad, "JobDescription")
     if description:
         return f"({description})"
-    args = _str(ad, "Arguments")
+    args = string_of(ad, "Arguments")
     if args is None:
-        args = _str(ad, "Args")
+        args = string_of(ad, "Args")
     text = os.path.basename(cmd)
     return f"{text} {args}" if args else text
 
 
 def _remote_host(ad: Any) -> str | None:
-    host = _str(ad, "RemoteHost")
+    host = string_of(ad, "RemoteHost")
     if host is None:
         return None
     match = re.match(r"<([^:>?]+)", host)
@@ -159,34 +123,26 @@ def _remote_host(ad: Any) -> str | None:
     return host
 
 
-def _hold_subcode(ad: Any) -> str | None:
-    number = _num(ad, "HoldReasonSubCode")
-    return None if number is None else "/%-3d" % number
-
-
-def _hold_code(ad: Any) -> str | None:
-    number = _num(ad, "HoldReasonCode")
-    return None if number is None else "%4d" % number
-
-
 def _id_columns() -> list[Column]:
     # printf'd numbers are right-aligned when the column outgrows them (HTCondor pads them
     # on the left), so a widened proc column shows ` 0  `
-    return [Column(" ID", _cluster_cell, width=5, auto=True, right=True, nosuffix=True),
-            Column(" ", _proc_cell, width=3, auto=True, right=True, noprefix=True)]
+    return [Column(" ID", number_cell("ClusterId", "%4d."), width=5, auto=True, right=True,
+                   nosuffix=True),
+            Column(" ", number_cell("ProcId", "%-3d"), width=3, auto=True, right=True,
+                   noprefix=True)]
 
 
 def _owner_column() -> Column:
-    return Column("OWNER", lambda ad: _str(ad, "Owner"), width=14, truncate=True)
+    return Column("OWNER", lambda ad: string_of(ad, "Owner"), width=14, truncate=True)
 
 
 def nobatch_columns(cumulative: bool = False) -> list[Column]:
     return _id_columns() + [
         _owner_column(),
-        Column("  SUBMITTED", _qdate("QDate"), width=11, right=True, truncate=True),
+        Column("  SUBMITTED", date_cell("QDate"), width=11, right=True, truncate=True),
         Column("    RUN_TIME", _run_time(cumulative), width=12, right=True, truncate=True),
         Column("ST", _status_cell, auto=True),
-        Column("PRI", _priority, auto=True),
+        Column("PRI", number_cell("JobPrio", "%d"), auto=True),
         Column("SIZE", _size, width=4, right=True, truncate=True),
         Column("CMD", _command),
     ]
@@ -199,34 +155,38 @@ def run_columns(cumulative: bool = False) -> list[Column]:
 def hold_columns() -> list[Column]:
     return _id_columns() + [
         _owner_column(),
-        Column("HELD_SINCE", _qdate("EnteredCurrentStatus"), width=11, right=True, truncate=True),
-        Column("CODE", _hold_code, width=4, right=True, truncate=True, nosuffix=True),
-        Column("/SUB", _hold_subcode, width=4, truncate=True, noprefix=True),
-        Column("HOLD_REASON", lambda ad: _str(ad, "HoldReason")),
+        Column("HELD_SINCE", date_cell("EnteredCurrentStatus"), width=11, right=True,
+               truncate=True),
+        Column("CODE", number_cell("HoldReasonCode", "%4d"), width=4, right=True, truncate=True,
+               nosuffix=True),
+        Column("/SUB", number_cell("HoldReasonSubCode", "/%-3d"), width=4, truncate=True,
+               noprefix=True),
+        Column("HOLD_REASON", lambda ad: string_of(ad, "HoldReason")),
     ]
 
 
-def _render_columns(columns: list[Column], jobs: list[Any]) -> str:
+def _render_columns(columns: list[Column], items: list[Any]) -> str:
+    """Heading and one line per item (a job, or a batch)."""
     table = Table(columns)
-    rows = table.render(sort_jobs(jobs))
+    rows = table.render(items)
     return "".join(line + "\n" for line in [table.heading()] + rows)
 
 
 def render_nobatch(jobs: list[Any], cumulative: bool = False) -> str:
     """`-nobatch`: heading + one line per job."""
-    return _render_columns(nobatch_columns(cumulative), jobs)
+    return _render_columns(nobatch_columns(cumulative), sort_jobs(jobs))
 
 
 def render_run(jobs: list[Any], cumulative: bool = False) -> str:
     """`-run`: heading + one line per running job with its slot."""
-    running = [j for j in jobs if _int(j, "JobStatus") == RUNNING]
-    return _render_columns(run_columns(cumulative), running)
+    running = [j for j in jobs if int_of(j, "JobStatus") == RUNNING]
+    return _render_columns(run_columns(cumulative), sort_jobs(running))
 
 
 def render_hold(jobs: list[Any]) -> str:
     """`-hold`: heading + one line per held job with its hold reason."""
-    held = [j for j in jobs if _int(j, "JobStatus") == HELD]
-    return _render_columns(hold_columns(), held)
+    held = [j for j in jobs if int_of(j, "JobStatus") == HELD]
+    return _render_columns(hold_columns(), sort_jobs(held))
 
 
 # --- batch view ----------------------------------------------------------------------------
@@ -243,13 +203,13 @@ class Batch:
         self.jobs: list[Any] = []
 
     def count(self, *statuses: int) -> int:
-        return sum(1 for j in self.jobs if _int(j, "JobStatus") in statuses)
+        return sum(1 for j in self.jobs if int_of(j, "JobStatus") in statuses)
 
     def total(self) -> int | None:
         """TotalSubmitProcs summed over the batch's clusters; None if any cluster lacks it."""
         per_cluster: dict[int, int | float | None] = {}
         for job in self.jobs:
-            per_cluster.setdefault(_int(job, "ClusterId"), _num(job, "TotalSubmitProcs"))
+            per_cluster.setdefault(int_of(job, "ClusterId"), number_of(job, "TotalSubmitProcs"))
         if any(v is None for v in per_cluster.values()):
             return None
         return int(sum(per_cluster.values()))  # type: ignore[arg-type]
@@ -267,8 +227,8 @@ class Batch:
 def batches(jobs: list[Any]) -> list[Batch]:
     found: dict[tuple[str, str], Batch] = {}
     for job in sort_jobs(jobs):
-        owner = _str(job, "Owner") or ""
-        name = _str(job, "JobBatchName") or "ID: %d" % _int(job, "ClusterId")
+        owner = string_of(job, "Owner") or ""
+        name = string_of(job, "JobBatchName") or "ID: %d" % int_of(job, "ClusterId")
         found.setdefault((owner, name), Batch(owner, name)).jobs.append(job)
     return list(found.values())
 
@@ -294,7 +254,7 @@ def render_batch(jobs: list[Any]) -> str:
     columns = [
         Column("OWNER", lambda b: b.owner, width=owner_width),
         Column("BATCH_NAME", lambda b: b.name, width=name_width),
-        Column("   SUBMITTED", lambda b: _qdate("QDate")(b.jobs[0]), width=12, right=True),
+        Column("   SUBMITTED", lambda b: date_cell("QDate")(b.jobs[0]), width=12, right=True),
         Column("  DONE", done, width=6, right=True),
         Column("  RUN ", lambda b: _count_cell(b.count(RUNNING, TRANSFERRING_OUTPUT)), width=6,
                right=True),
@@ -307,9 +267,7 @@ def render_batch(jobs: list[Any]) -> str:
         Column(" TOTAL", lambda b: _count_cell(b.total()), width=6, right=True),
         Column("JOB_IDS", Batch.job_ids),
     ]
-    table = Table(columns)
-    rows = table.render(groups)
-    return "".join(line + "\n" for line in [table.heading()] + rows)
+    return _render_columns(columns, groups)
 
 
 # --- title and summary ---------------------------------------------------------------------
@@ -331,8 +289,8 @@ _COUNTS = ("Completed", "Removed", "Idle", "Running", "Held", "Suspended")
 
 
 def _summary_counts(summary: Any, prefix: str) -> str:
-    jobs = _int(summary, prefix + "Jobs")
-    counts = [_int(summary, prefix + name) for name in _COUNTS]
+    jobs = int_of(summary, prefix + "Jobs")
+    counts = [int_of(summary, prefix + name) for name in _COUNTS]
     return ("%d jobs; %d completed, %d removed, %d idle, %d running, %d held, %d suspended"
             % (jobs, *counts))
 
@@ -343,7 +301,7 @@ def render_summary(summary: Any, allusers: bool = False, old_style: bool = False
     if old_style:
         return "\n" + _summary_counts(summary, "") + "\n"
     lines = ["Total for query: " + _summary_counts(summary, "")]
-    my_name = _str(summary, "MyName")
+    my_name = string_of(summary, "MyName")
     if my_name and not allusers:
         lines.append(f"Total for {my_name}: " + _summary_counts(summary, "My"))
     lines.append("Total for all users: " + _summary_counts(summary, "Allusers"))
@@ -366,46 +324,19 @@ def render_queue(view: str, jobs: list[Any], summary: Any, schedd_name: str,
 
 def render_ads(jobs: list[Any], opts: "Options") -> str:
     """The ad-oriented outputs: -long, -json, -af, -format (no title, no summary)."""
-    jobs = sort_jobs(jobs)
-    if opts.json:
-        return format_json(jobs) if jobs else ""
-    if opts.long:
-        return long_form(jobs, opts.attributes)
-    if opts.autoformat is not None:
-        return opts.autoformat.render(jobs)
-    return format_items(jobs, opts.formats)
+    return _render_ads(sort_jobs(jobs), opts)
 
 
 # --- command line ---------------------------------------------------------------------------
 
-class UsageError(Exception):
-    pass
-
-
-def _is_arg(arg: str, name: str, min_len: int = 1) -> bool:
-    word = arg.lstrip("-")
-    return arg.startswith("-") and len(word) >= min_len and name.startswith(word.lower())
-
-
-class Options:
+class Options(QueryOptions):
     def __init__(self) -> None:
+        super().__init__()
         self.view = "batch"
-        self.batch_chosen = False
-        self.long = False
-        self.json = False
         self.allusers = False
         self.cumulative = False
-        self.help = False
-        self.attributes: list[str] | None = None
-        self.autoformat: AutoFormat | None = None
-        self.formats: list[tuple[str, str]] = []
-        self.constraints: list[str] = []
         self.restrictions: list[str] = []
         self.name: str | None = None
-
-    @property
-    def ad_output(self) -> bool:
-        return self.long or self.json or self.autoformat is not None or bool(self.formats)
 
 
 def parse_args(argv: list[str]) -> Options:
@@ -413,53 +344,26 @@ def parse_args(argv: list[str]) -> Options:
     i = 0
     while i < len(argv):
         arg = argv[i]
-
-        def value() -> str:
-            if i + 1 >= len(argv):
-                raise UsageError(f"Error: Argument {arg} requires another parameter")
-            return argv[i + 1]
-
-        head = arg.split(":")[0]
         if not arg.startswith("-"):
             opts.restrictions.append(arg)
-        elif _is_arg(arg, "help", 1):
-            opts.help = True
-        elif _is_arg(arg, "allusers", 2):
-            opts.allusers = True
-        elif _is_arg(arg, "nobatch", 3):
-            opts.view = "nobatch"
-        elif _is_arg(arg, "batch", 1):
-            opts.view = "batch"
-        elif _is_arg(arg, "run", 1):
-            opts.view = "run"
-        elif _is_arg(arg, "hold", 2):
-            opts.view = "hold"
-        elif _is_arg(arg, "long", 1):
-            opts.long = True
-        elif _is_arg(arg, "json", 2):
-            opts.json = True
-        elif _is_arg(arg, "cumulative-time", 2):
-            opts.cumulative = True
-        elif _is_arg(arg, "attributes", 2):
-            opts.attributes = [a for a in value().replace(",", " ").split() if a]
-            i += 1
-        elif _is_arg(arg, "constraint", 2):
-            opts.constraints.append(value())
-            i += 1
-        elif _is_arg(arg, "name", 1):
-            opts.name = value()
-            i += 1
-        elif _is_arg(arg, "format", 1):
-            if i + 2 >= len(argv):
-                raise UsageError("Error: -format requires format and attribute parameters")
-            opts.formats.append((collapse_escapes(argv[i + 1]), argv[i + 2]))
-            i += 2
-        elif head == "-af" or _is_arg(head, "autoformat", 5):
-            try:
-                opts.autoformat, i = parse_autoformat_args(argv, i)
-            except ValueError as err:
-                raise UsageError(str(err)) from None
+        elif (after := opts.take_common(argv, i)) is not None:
+            i = after
             continue
+        elif is_arg(arg, "allusers", 2):
+            opts.allusers = True
+        elif is_arg(arg, "nobatch", 3):
+            opts.view = "nobatch"
+        elif is_arg(arg, "batch", 1):
+            opts.view = "batch"
+        elif is_arg(arg, "run", 1):
+            opts.view = "run"
+        elif is_arg(arg, "hold", 2):
+            opts.view = "hold"
+        elif is_arg(arg, "cumulative-time", 2):
+            opts.cumulative = True
+        elif is_arg(arg, "name", 1):
+            opts.name = option_value(argv, i)
+            i += 1
         else:
             raise UsageError(f"Error: unrecognized option {arg}")
         i += 1
@@ -504,10 +408,10 @@ def _schedd_name(cfg: Any, address: str, wanted: str | None) -> str:
     except Exception:
         ads = []
     for ad in ads:
-        name = _str(ad, "Name")
+        name = string_of(ad, "Name")
         if wanted and name == wanted:
             return name
-        if not wanted and _str(ad, "MyAddress") == address:
+        if not wanted and string_of(ad, "MyAddress") == address:
             return name or address
     if wanted:
         return wanted
@@ -516,30 +420,15 @@ def _schedd_name(cfg: Any, address: str, wanted: str | None) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    constraint = None
     try:
-        opts = parse_args(argv)
-        if opts.help:
-            sys.stdout.write(USAGE)
-            return 0
-        constraint = build_constraint(opts)
-        if constraint is not None:
-            parse_expr(constraint)
-    except UsageError as err:
-        print(err, file=sys.stderr)
-        return 1
-    except ClassAdSyntaxError as err:
-        print(f"Error: invalid constraint expression: {constraint}\n{err}", file=sys.stderr)
-        return 1
+        opts, constraint = read_query_command_line(argv, parse_args, build_constraint, USAGE,
+                                                   "Error: invalid constraint expression")
+        cfg = load_query_config()
+    except ToolExit as stop:
+        return stop.status
 
-    from shared.config import ConfigError, load_config
     from shared.locate import schedd_address
     from shared.protocol import Client, CommunicationError, RemoteError
-    try:
-        cfg = load_config(subsystem="TOOL")
-    except ConfigError as err:
-        print(f"ERROR: {err}", file=sys.stderr)
-        return 1
 
     only_mine = _config_bool(cfg, "CONDOR_Q_ONLY_MY_JOBS", True)
     owner = None

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import socket
 import sys
-from collections import defaultdict
 from typing import Any, Callable
 
-from shared.classad import ClassAdSyntaxError, format_json, parse_expr, unparse_old
-from shared.columns import (AutoFormat, Column, NaturalKey, Table, as_number, collapse_escapes,
-                            evaluate, format_date, format_items, format_time, is_undefined,
-                            long_form, parse_autoformat_args)
+from shared.classad import unparse_old
+from shared.columns import (Column, NaturalKey, Table, as_number, date_cell, evaluate, format_time,
+                            int_of, is_undefined, number_cell, number_of, string_of)
+from shared.tool_options import (QueryOptions, ToolExit, UsageError, is_arg, load_query_config,
+                                 option_value, read_query_command_line, render_ads)
 
 USAGE = """Usage: condor_status [help-opt] [query-opt] [display-opt] [name ...]
     where [query-opt] is one of
@@ -49,30 +49,13 @@ def _attr_text(attr: str) -> Callable[[Any], str | None]:
     return render
 
 
-def _number(attr: str, fmt: str) -> Callable[[Any], str | None]:
-    def render(ad: Any) -> str | None:
-        number = as_number(evaluate(ad, attr))
-        return None if number is None else fmt % number
-    return render
-
-
-def _int(ad: Any, attr: str) -> int:
-    number = as_number(evaluate(ad, attr))
-    return int(number) if number is not None else 0
-
-
-def _str(ad: Any, attr: str) -> str | None:
-    value = evaluate(ad, attr)
-    return value if isinstance(value, str) else None
-
-
 def _elapsed(since_attr: str) -> Callable[[Any], str | None]:
     """`%T` of (LastHeardFrom, else MyCurrentTime) minus the ad's timestamp, at least 0."""
     def render(ad: Any) -> str | None:
-        since = as_number(evaluate(ad, since_attr))
-        now = as_number(evaluate(ad, "LastHeardFrom"))
+        since = number_of(ad, since_attr)
+        now = number_of(ad, "LastHeardFrom")
         if now is None:
-            now = as_number(evaluate(ad, "MyCurrentTime"))
+            now = number_of(ad, "MyCurrentTime")
         if since is None or now is None:
             return None
         return format_time(max(0, now - since))
@@ -80,7 +63,7 @@ def _elapsed(since_attr: str) -> Callable[[Any], str | None]:
 
 
 def _activity(ad: Any) -> str | None:
-    activity = _str(ad, "Activity")
+    activity = string_of(ad, "Activity")
     if activity == "Idle" and evaluate(ad, "OCU") is True:
         return "OCU"
     return activity
@@ -128,22 +111,22 @@ def sort_ads(ads: list[Any], sort_exprs: list[str] | None = None) -> list[Any]:
     """Default order: Machine then Name, natural compare; `-sort` expressions replace it."""
     if sort_exprs:
         return sorted(ads, key=lambda ad: tuple(_sort_value(evaluate(ad, e)) for e in sort_exprs))
-    return sorted(ads, key=lambda ad: (NaturalKey(_str(ad, "Machine") or ""),
-                                       NaturalKey(_str(ad, "Name") or "")))
+    return sorted(ads, key=lambda ad: (NaturalKey(string_of(ad, "Machine") or ""),
+                                       NaturalKey(string_of(ad, "Name") or "")))
 
 
 # --- slot view ------------------------------------------------------------------------------
 
 def slot_columns(wide: bool = False) -> list[Column]:
     columns = [
-        Column("Name", _attr_text("Name"), width=34, auto=True, undefined="??"),
+        _name_column(width=34),
         Column("OpSys", _attr_text("OpSys"), width=10, undefined="??"),
         Column("Arch", _attr_text("Arch"), width=8, undefined="??"),
         Column("State", _attr_text("State"), width=5, auto=True, undefined="??"),
         Column("Activity", _activity, width=8, undefined="??"),
-        Column("LoadAv", _number("CondorLoadAvg", "%.3f"), width=6, right=True, truncate=True,
+        Column("LoadAv", number_cell("CondorLoadAvg", "%.3f"), width=6, right=True, truncate=True,
                undefined="??"),
-        Column("Mem", _number("Memory", "%6d"), width=6, right=True, undefined="??"),
+        Column("Mem", number_cell("Memory", "%6d"), width=6, right=True, undefined="??"),
     ]
     if wide:
         columns.append(Column("ActivityTime", _elapsed("EnteredCurrentActivity"), auto=True,
@@ -179,7 +162,7 @@ _SLOT_ROW = "%6d %5d %7d %9d %7d %10d %6d %8d %6d"
 
 def _slot_counts(ad: Any) -> list[int] | None:
     """Counts one slot adds: [Total, Owner, Claimed, ..., BkIdle]; None if its state is unknown."""
-    state = _str(ad, "State")
+    state = string_of(ad, "State")
     counts = [0] * 9
     if state == "Unclaimed" and evaluate(ad, "IsBackfillSlot") is True:
         counts[8] = 1
@@ -210,7 +193,7 @@ def render_totals(ads: list[Any], wide: bool = False) -> str:
         counts = _slot_counts(ad)
         if counts is None:
             continue
-        key = "%s/%s" % (_str(ad, "Arch") or "?", _str(ad, "OpSys") or "?")
+        key = "%s/%s" % (string_of(ad, "Arch") or "?", string_of(ad, "OpSys") or "?")
         row = rows.setdefault(key, [0] * 9)
         for n, count in enumerate(counts):
             row[n] += count
@@ -221,19 +204,29 @@ def render_totals(ads: list[Any], wide: bool = False) -> str:
 
 # --- other ad types -------------------------------------------------------------------------
 
-def schedd_columns() -> list[Column]:
+def _name_column(**layout: Any) -> Column:
+    return Column("Name", _attr_text("Name"), auto=True, undefined="??", **layout)
+
+
+def _job_count_columns(prefix: str, last_heading: str, last_attr: str) -> list[Column]:
+    """Name, Machine, RunningJobs, IdleJobs and one more count (the schedd, submitter and
+    collector views); `prefix` goes before the job counts' attribute names."""
     return [
-        Column("Name", _attr_text("Name"), auto=True, undefined="??"),
+        _name_column(),
         Column("Machine", _attr_text("Machine"), auto=True, undefined="??"),
-        Column("RunningJobs", _number("TotalRunningJobs", "%11d"), width=11, right=True),
-        Column("  IdleJobs", _number("TotalIdleJobs", "%10d"), width=10, right=True),
-        Column("  HeldJobs", _number("TotalHeldJobs", "%10d"), width=10, right=True),
+        Column("RunningJobs", number_cell(prefix + "RunningJobs", "%11d"), width=11, right=True),
+        Column("  IdleJobs", number_cell(prefix + "IdleJobs", "%10d"), width=10, right=True),
+        Column(last_heading, number_cell(last_attr, "%10d"), width=10, right=True),
     ]
+
+
+def schedd_columns() -> list[Column]:
+    return _job_count_columns("Total", "  HeldJobs", "TotalHeldJobs")
 
 
 def render_schedd_totals(ads: list[Any]) -> str:
     header = "%18s %18s %18s" % ("TotalRunningJobs", "TotalIdleJobs", "TotalHeldJobs")
-    grand = [sum(_int(ad, a) for ad in ads)
+    grand = [sum(int_of(ad, a) for ad in ads)
              for a in ("TotalRunningJobs", "TotalIdleJobs", "TotalHeldJobs")]
     return ("\n" + " " * 14 + header + "\n\n" + " " * 14 + "\n\n"
             + "%14s" % "Total" + "%18d %18d %18d" % tuple(grand) + "\n")
@@ -246,21 +239,15 @@ def render_schedds(ads: list[Any], totals: bool = True) -> str:
 
 
 def submitter_columns() -> list[Column]:
-    return [
-        Column("Name", _attr_text("Name"), auto=True, undefined="??"),
-        Column("Machine", _attr_text("Machine"), auto=True, undefined="??"),
-        Column("RunningJobs", _number("RunningJobs", "%11d"), width=11, right=True),
-        Column("  IdleJobs", _number("IdleJobs", "%10d"), width=10, right=True),
-        Column("  HeldJobs", _number("HeldJobs", "%10d"), width=10, right=True),
-    ]
+    return _job_count_columns("", "  HeldJobs", "HeldJobs")
 
 
 def render_submitter_totals(ads: list[Any], wide: bool = False) -> str:
     rows: dict[str, list[int]] = {}
     for ad in ads:
-        row = rows.setdefault(_str(ad, "Name") or "?", [0, 0, 0])
+        row = rows.setdefault(string_of(ad, "Name") or "?", [0, 0, 0])
         for n, attr in enumerate(("RunningJobs", "IdleJobs", "HeldJobs")):
-            row[n] += _int(ad, attr)
+            row[n] += int_of(ad, attr)
     header = "%11s %10s %10s" % ("RunningJobs", "IdleJobs", "HeldJobs")
     return _totals_block(rows, header, "%11d %10d %10d", wide)
 
@@ -273,64 +260,53 @@ def render_submitters(ads: list[Any], totals: bool = True, wide: bool = False) -
 
 
 def _version(ad: Any) -> str | None:
-    text = _str(ad, "CondorVersion")
+    text = string_of(ad, "CondorVersion")
     return None if text is None else format_version(text)
 
 
 def _memory(ad: Any) -> str | None:
-    number = as_number(evaluate(ad, "DetectedMemory"))
+    number = number_of(ad, "DetectedMemory")
     return None if number is None else readable_mb(number)
 
 
 def master_columns() -> list[Column]:
     return [
-        Column("Name", _attr_text("Name"), auto=True, undefined="??"),
+        _name_column(),
         Column("Version", _version, width=14, undefined="??"),
-        Column("Cpus", _number("DetectedCpus", "%4d"), width=4, right=True),
+        Column("Cpus", number_cell("DetectedCpus", "%4d"), width=4, right=True),
         Column("  Memory", _memory, width=10, right=True),
         Column("   Uptime", _elapsed("DaemonStartTime"), width=13, right=True),
     ]
 
 
-def _cycle_end(ad: Any) -> str | None:
-    number = as_number(evaluate(ad, "LastNegotiationCycleEnd0"))
-    return None if number is None else format_date(number)
-
-
 def negotiator_columns() -> list[Column]:
     stat = "LastNegotiationCycle"
     return [
-        Column("Name", _attr_text("Name"), auto=True, undefined="??"),
-        Column("LastCycleEnd", _cycle_end, width=12, right=True),
-        Column("(Sec)", _number(stat + "Duration0", "%.2f"), width=5, right=True, auto=True),
-        Column("  Slots", _number(stat + "CandidateSlots0", "%d"), width=7, right=True),
-        Column("Submitrs", _number(stat + "ActiveSubmitterCount0", "%d"), width=8, right=True),
-        Column("Schedds", _number(stat + "NumSchedulers0", "%d"), width=7, right=True),
-        Column("   Jobs", _number(stat + "NumIdleJobs0", "%d"), width=7, right=True),
-        Column("Matches", _number(stat + "Matches0", "%d"), width=7, right=True),
-        Column("Rejections", _number(stat + "Rejections0", "%d"), width=10, right=True),
+        _name_column(),
+        Column("LastCycleEnd", date_cell(stat + "End0"), width=12, right=True),
+        Column("(Sec)", number_cell(stat + "Duration0", "%.2f"), width=5, right=True, auto=True),
+        Column("  Slots", number_cell(stat + "CandidateSlots0", "%d"), width=7, right=True),
+        Column("Submitrs", number_cell(stat + "ActiveSubmitterCount0", "%d"), width=8, right=True),
+        Column("Schedds", number_cell(stat + "NumSchedulers0", "%d"), width=7, right=True),
+        Column("   Jobs", number_cell(stat + "NumIdleJobs0", "%d"), width=7, right=True),
+        Column("Matches", number_cell(stat + "Matches0", "%d"), width=7, right=True),
+        Column("Rejections", number_cell(stat + "Rejections0", "%d"), width=10, right=True),
     ]
 
 
 def collector_columns() -> list[Column]:
-    return [
-        Column("Name", _attr_text("Name"), auto=True, undefined="??"),
-        Column("Machine", _attr_text("Machine"), auto=True, undefined="??"),
-        Column("RunningJobs", _number("RunningJobs", "%11d"), width=11, right=True),
-        Column("  IdleJobs", _number("IdleJobs", "%10d"), width=10, right=True),
-        Column("HostsTotal", _number("HostsTotal", "%10d"), width=10, right=True),
-    ]
+    return _job_count_columns("", "HostsTotal", "HostsTotal")
 
 
 def _target_type(ad: Any) -> str:
-    return _str(ad, "TargetType") or "None"
+    return string_of(ad, "TargetType") or "None"
 
 
 def any_columns() -> list[Column]:
     return [
         Column("MyType", _attr_text("MyType"), width=18, undefined="??"),
         Column("TargetType", _target_type, width=18),
-        Column("Name", _attr_text("Name"), width=41, auto=True, undefined="??"),
+        _name_column(width=41),
     ]
 
 
@@ -343,32 +319,16 @@ AD_TYPES = {
 }
 
 
-def _is_arg(arg: str, name: str, min_len: int = 1) -> bool:
-    """HTCondor's option matching: `-name` or any abbreviation of at least min_len chars."""
-    word = arg.lstrip("-")
-    if not arg.startswith("-") or not word:
-        return False
-    return len(word) >= min_len and name.startswith(word.lower())
+class Options(QueryOptions):
+    constraint_letters = 3
 
-
-class UsageError(Exception):
-    pass
-
-
-class Options:
     def __init__(self) -> None:
+        super().__init__()
         self.mode = "startd"
-        self.long = False
-        self.json = False
         self.total = False
         self.wide = False
-        self.attributes: list[str] | None = None
-        self.autoformat: AutoFormat | None = None
-        self.formats: list[tuple[str, str]] = []
-        self.constraints: list[str] = []
         self.sort: list[str] = []
         self.names: list[str] = []
-        self.help = False
 
 
 def parse_args(argv: list[str]) -> Options:
@@ -376,57 +336,31 @@ def parse_args(argv: list[str]) -> Options:
     i = 0
     while i < len(argv):
         arg = argv[i]
-
-        def value() -> str:
-            if i + 1 >= len(argv):
-                raise UsageError(f"Error: Argument {arg} requires another parameter")
-            return argv[i + 1]
-
         if not arg.startswith("-") or arg == "-":
             opts.names.append(arg)
-        elif _is_arg(arg, "help", 1):
-            opts.help = True
-        elif _is_arg(arg, "long", 1):
-            opts.long = True
-        elif _is_arg(arg, "json", 2):
-            opts.json = True
-        elif _is_arg(arg, "total", 2):
-            opts.total = True
-        elif _is_arg(arg, "wide", 1):
-            opts.wide = True
-        elif _is_arg(arg, "attributes", 2):
-            opts.attributes = [a for a in value().replace(",", " ").split() if a]
-            i += 1
-        elif _is_arg(arg, "constraint", 3):
-            opts.constraints.append(value())
-            i += 1
-        elif _is_arg(arg, "sort", 2):
-            opts.sort.append(value())
-            i += 1
-        elif _is_arg(arg, "format", 1):
-            if i + 2 >= len(argv):
-                raise UsageError("Error: -format requires format and attribute parameters")
-            opts.formats.append((collapse_escapes(argv[i + 1]), argv[i + 2]))
-            i += 2
-        elif arg.split(":")[0] == "-af" or _is_arg(arg.split(":")[0], "autoformat", 5):
-            try:
-                opts.autoformat, i = parse_autoformat_args(argv, i)
-            except ValueError as err:
-                raise UsageError(str(err)) from None
+        elif (after := opts.take_common(argv, i)) is not None:
+            i = after
             continue
-        elif _is_arg(arg, "schedd", 2):
+        elif is_arg(arg, "total", 2):
+            opts.total = True
+        elif is_arg(arg, "wide", 1):
+            opts.wide = True
+        elif is_arg(arg, "sort", 2):
+            opts.sort.append(option_value(argv, i))
+            i += 1
+        elif is_arg(arg, "schedd", 2):
             opts.mode = "schedd"
-        elif _is_arg(arg, "submitters", 2):
+        elif is_arg(arg, "submitters", 2):
             opts.mode = "submitters"
-        elif _is_arg(arg, "master", 2):
+        elif is_arg(arg, "master", 2):
             opts.mode = "master"
-        elif _is_arg(arg, "negotiator", 2):
+        elif is_arg(arg, "negotiator", 2):
             opts.mode = "negotiator"
-        elif _is_arg(arg, "collector", 2):
+        elif is_arg(arg, "collector", 2):
             opts.mode = "collector"
-        elif _is_arg(arg, "any", 2):
+        elif is_arg(arg, "any", 2):
             opts.mode = "any"
-        elif _is_arg(arg, "startd", 3) or _is_arg(arg, "slots", 3):
+        elif is_arg(arg, "startd", 3) or is_arg(arg, "slots", 3):
             opts.mode = "startd"
         else:
             raise UsageError(f"Error: unknown option {arg}")
@@ -458,14 +392,8 @@ def build_constraint(opts: Options) -> str | None:
 def render(opts: Options, ads: list[Any]) -> str:
     """Everything condor_status prints for the already-fetched ads."""
     ads = sort_ads(ads, opts.sort)
-    if opts.json:
-        return format_json(ads) if ads else ""
-    if opts.long:
-        return long_form(ads, opts.attributes)
-    if opts.autoformat is not None:
-        return opts.autoformat.render(ads)
-    if opts.formats:
-        return format_items(ads, opts.formats)
+    if opts.ad_output:
+        return render_ads(ads, opts)
     if opts.mode == "startd":
         return render_totals(ads, opts.wide) if opts.total else render_slots(ads, opts.wide)
     if opts.mode == "schedd":
@@ -484,28 +412,14 @@ def render(opts: Options, ads: list[Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     try:
-        opts = parse_args(argv)
-        if opts.help:
-            sys.stdout.write(USAGE)
-            return 0
-        constraint = build_constraint(opts)
-        if constraint is not None:
-            parse_expr(constraint)
-    except UsageError as err:
-        print(err, file=sys.stderr)
-        return 1
-    except ClassAdSyntaxError as err:
-        print(f"Error: Invalid constraint expression: {constraint}\n{err}", file=sys.stderr)
-        return 1
+        opts, constraint = read_query_command_line(argv, parse_args, build_constraint, USAGE,
+                                                   "Error: Invalid constraint expression")
+        cfg = load_query_config()
+    except ToolExit as stop:
+        return stop.status
 
-    from shared.config import ConfigError, load_config
     from shared.locate import query_ads
     from shared.protocol import CommunicationError, RemoteError
-    try:
-        cfg = load_config(subsystem="TOOL")
-    except ConfigError as err:
-        print(f"ERROR: {err}", file=sys.stderr)
-        return 1
     try:
         ads = query_ads(cfg, AD_TYPES[opts.mode], constraint)
     except CommunicationError as err:

@@ -49,6 +49,20 @@ def evaluate(ad: Any, attr_or_expr: str) -> Any:
         return Error
 
 
+def number_of(ad: Any, attr_or_expr: str) -> int | float | None:
+    return as_number(evaluate(ad, attr_or_expr))
+
+
+def int_of(ad: Any, attr_or_expr: str, default: int = 0) -> int:
+    number = number_of(ad, attr_or_expr)
+    return default if number is None else int(number)
+
+
+def string_of(ad: Any, attr_or_expr: str) -> str | None:
+    value = evaluate(ad, attr_or_expr)
+    return value if isinstance(value, str) else None
+
+
 # --- time and date formats -----------------------------------------------------------------
 
 def format_time(seconds: float) -> str:
@@ -127,6 +141,22 @@ class Column:
     noprefix: bool = False
     nosuffix: bool = False
     undefined: str = ""
+
+
+def number_cell(attr: str, fmt: str) -> Callable[[Any], str | None]:
+    """A cell renderer printing the attribute with a printf format; None when not a number."""
+    def render(ad: Any) -> str | None:
+        number = number_of(ad, attr)
+        return None if number is None else fmt % number
+    return render
+
+
+def date_cell(attr: str) -> Callable[[Any], str | None]:
+    """A cell renderer printing a timestamp attribute as QDATE; None when not a number."""
+    def render(ad: Any) -> str | None:
+        number = number_of(ad, attr)
+        return None if number is None else format_date(number)
+    return render
 
 
 def _fill(width: int) -> str:
@@ -210,7 +240,7 @@ def _find_conversion(fmt: str) -> re.Match | None:
         return _CONVERSION.match(fmt, idx)
 
 
-def _string_of(value: Any) -> str:
+def _v_text(value: Any) -> str:
     """`%v`: strings raw, everything else unparsed (`undefined`, `error`, `1.5`, lists...)."""
     return value if isinstance(value, str) else unparse_old(value)
 
@@ -255,7 +285,7 @@ def _convert(letter: str, value: Any, ad: Any, attr: str) -> Any:
         return _raw_text(ad, attr) if _has_attr(ad, attr) else None
     if letter == "V":
         return unparse_old(value)
-    return _string_of(value)  # v
+    return _v_text(value)  # v
 
 
 def _has_attr(ad: Any, attr: str) -> bool:
@@ -341,19 +371,19 @@ def _af_renderer(item: str, letter: str, label: bool) -> Callable[[Any], str]:
         value = evaluate(ad, item)
         if letter == "V":
             return prefix + unparse_old(value)
-        return prefix + _string_of(value)
+        return prefix + _v_text(value)
     return render
 
 
 def _job_id_columns(headings: bool, label: bool) -> list[Column]:
     def cluster(ad: Any) -> str | None:
-        number = as_number(evaluate(ad, "ClusterId"))
+        number = number_of(ad, "ClusterId")
         if number is None:
             return None
         return ("ID = " if label else "") + ("%4d." if headings else "%d.") % number
 
     def proc(ad: Any) -> str | None:
-        number = as_number(evaluate(ad, "ProcId"))
+        number = number_of(ad, "ProcId")
         if number is None:
             return None
         return ("%-3d" if headings else "%d") % number

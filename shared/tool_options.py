@@ -1,0 +1,152 @@
+"""Command-line handling the tools share (tools.md §0).
+
+The query tools (condor_q, condor_status) accept the same ad-output options (-help, -long,
+-json, -attributes, -constraint, -format, -af) with HTCondor's abbreviation rules, check their
+constraint the same way and print the same errors; `QueryOptions`, `read_query_command_line`
+and `render_ads` serve both.  `ToolExit` and `load_tool_config` serve the job and admin tools.
+"""
+from __future__ import annotations
+
+import sys
+from typing import Any, Callable, TypeVar
+
+from shared.classad import ClassAdSyntaxError, format_json, parse_expr
+from shared.columns import (AutoFormat, collapse_escapes, format_items, long_form,
+                            parse_autoformat_args)
+
+
+class ToolExit(Exception):
+    """Stop the tool with this exit status (the message has been printed)."""
+
+    def __init__(self, status: int):
+        super().__init__(status)
+        self.status = status
+
+
+def load_tool_config(prog: str) -> Any:
+    """The TOOL configuration; any error prints `prog: configuration error: ...` and exits 1."""
+    from shared.config import load_config
+    try:
+        return load_config(subsystem="TOOL")
+    except Exception as exc:  # any config error stops the tool with its message
+        sys.stderr.write(f"{prog}: configuration error: {exc}\n")
+        raise ToolExit(1) from None
+
+
+# --- the query tools -----------------------------------------------------------------------
+
+class UsageError(Exception):
+    pass
+
+
+def is_arg(arg: str, name: str, min_len: int = 1) -> bool:
+    """HTCondor's option matching: `-name` or any abbreviation of at least min_len chars."""
+    word = arg.lstrip("-")
+    if not arg.startswith("-") or not word:
+        return False
+    return len(word) >= min_len and name.startswith(word.lower())
+
+
+def option_value(argv: list[str], i: int) -> str:
+    """The parameter after option argv[i]."""
+    if i + 1 >= len(argv):
+        raise UsageError(f"Error: Argument {argv[i]} requires another parameter")
+    return argv[i + 1]
+
+
+class QueryOptions:
+    """The options both query tools take; each tool's Options adds its own."""
+    constraint_letters = 2  # how much of -constraint must be given
+
+    def __init__(self) -> None:
+        self.long = False
+        self.json = False
+        self.help = False
+        self.attributes: list[str] | None = None
+        self.autoformat: AutoFormat | None = None
+        self.formats: list[tuple[str, str]] = []
+        self.constraints: list[str] = []
+
+    @property
+    def ad_output(self) -> bool:
+        return self.long or self.json or self.autoformat is not None or bool(self.formats)
+
+    def take_common(self, argv: list[str], i: int) -> int | None:
+        """Take the shared option at argv[i]: the index of the next argument, or None when
+        argv[i] is not one of them."""
+        arg = argv[i]
+        head = arg.split(":")[0]
+        if is_arg(arg, "help", 1):
+            self.help = True
+        elif is_arg(arg, "long", 1):
+            self.long = True
+        elif is_arg(arg, "json", 2):
+            self.json = True
+        elif is_arg(arg, "attributes", 2):
+            self.attributes = [a for a in option_value(argv, i).replace(",", " ").split() if a]
+            return i + 2
+        elif is_arg(arg, "constraint", self.constraint_letters):
+            self.constraints.append(option_value(argv, i))
+            return i + 2
+        elif is_arg(arg, "format", 1):
+            if i + 2 >= len(argv):
+                raise UsageError("Error: -format requires format and attribute parameters")
+            self.formats.append((collapse_escapes(argv[i + 1]), argv[i + 2]))
+            return i + 3
+        elif head == "-af" or is_arg(head, "autoformat", 5):
+            try:
+                self.autoformat, after = parse_autoformat_args(argv, i)
+            except ValueError as err:
+                raise UsageError(str(err)) from None
+            return after
+        else:
+            return None
+        return i + 1
+
+
+Options = TypeVar("Options", bound=QueryOptions)
+
+
+def read_query_command_line(argv: list[str], parse_args: Callable[[list[str]], Options],
+                            build_constraint: Callable[[Options], str | None], usage: str,
+                            invalid_constraint: str) -> tuple[Options, str | None]:
+    """Parse the command line and check the constraint it builds.  `-help` prints `usage` and
+    exits 0; a usage error, or a constraint that does not parse (reported as
+    `invalid_constraint: <constraint>` and the parser's message), exits 1 (ToolExit)."""
+    constraint = None
+    try:
+        opts = parse_args(argv)
+        if opts.help:
+            sys.stdout.write(usage)
+            raise ToolExit(0)
+        constraint = build_constraint(opts)
+        if constraint is not None:
+            parse_expr(constraint)
+    except UsageError as err:
+        print(err, file=sys.stderr)
+        raise ToolExit(1) from None
+    except ClassAdSyntaxError as err:
+        print(f"{invalid_constraint}: {constraint}\n{err}", file=sys.stderr)
+        raise ToolExit(1) from None
+    return opts, constraint
+
+
+def load_query_config() -> Any:
+    """The TOOL configuration; a configuration error prints `ERROR: ...` and exits 1."""
+    from shared.config import ConfigError, load_config
+    try:
+        return load_config(subsystem="TOOL")
+    except ConfigError as err:
+        print(f"ERROR: {err}", file=sys.stderr)
+        raise ToolExit(1) from None
+
+
+def render_ads(ads: list[Any], opts: QueryOptions) -> str:
+    """The ad-oriented outputs of already sorted ads: -json, else -long, else -af, else -format."""
+    if opts.json:
+        return format_json(ads) if ads else ""
+    if opts.long:
+        return long_form(ads, opts.attributes)
+    if opts.autoformat is not None:
+        return opts.autoformat.render(ads)
+    return format_items(ads, opts.formats)
