@@ -9,7 +9,7 @@ from . import nodes as N
 from .ad import ClassAd
 from .operators import (ARITHMETIC, BITWISE, COMPARISON, arithmetic, bit_not, bitwise, compare,
                         identical, logical_and, logical_not, logical_or, negate, to_bool3, unary_plus)
-from .scope import adopt, env_of, eval_attr, lookup, lookup_absolute, lookup_in
+from .scope import adopt, env_of, eval_attr, lookup, lookup_absolute
 from .values import INT64_MAX, INT64_MIN, Error, Undefined, wrap64
 
 
@@ -47,7 +47,7 @@ def select_value(env, v, key: str):
         x = v._exprs.get(key)
         if x is not None:
             return x.value if x.const else eval_attr(e, key, x)
-        return lookup_in(e, key)
+        return lookup(e, key, False)
     if v is Undefined:
         return Undefined
     if type(v) is list:
@@ -74,7 +74,7 @@ def _select(node: N.Select):
             x = t.ad._exprs.get(key)
             if x is not None:
                 return x.value if x.const else eval_attr(t, key, x)
-            return lookup_in(t, key)
+            return lookup(t, key, False)
         return select_target
     if scope == "my":
         def select_my(env):
@@ -83,7 +83,7 @@ def _select(node: N.Select):
             x = env.ad._exprs.get(key)
             if x is not None:
                 return x.value if x.const else eval_attr(env, key, x)
-            return lookup_in(env, key)
+            return lookup(env, key, False)
         return select_my
 
     def select(env):

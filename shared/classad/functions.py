@@ -573,15 +573,15 @@ def string_list_items(s: str, delims: str) -> list[str]:
     return items
 
 
-def _string_list_args(values, default_delims, undefined_as_empty=True):
-    """(list_text, delims) from (list[, delims]) values, or an Error/Undefined result."""
-    if any(v is Error for v in values):
+def _string_list_pair(a, b, delims):
+    """Items of two string-list arguments, or the call's Error/Undefined result."""
+    if a is Error or b is Error or delims is Error:
         return Error
-    if any(v is Undefined for v in values):
+    if a is Undefined or b is Undefined:
         return Undefined
-    if any(type(v) is not str for v in values):
+    if type(a) is not str or type(b) is not str or type(delims) is not str:
         return Error
-    return values[0], (values[1] if len(values) > 1 else default_delims)
+    return string_list_items(a, delims), string_list_items(b, delims)
 
 
 _DEFAULT_DELIMS = ", \t\r\n"
@@ -611,15 +611,10 @@ builtin("stringListIMember", args=(2, 3))(_sl_member(True))
 
 def _sl_subset(fold):
     def impl(env, sub, lst, delims=_DEFAULT_DELIMS):
-        for v in (sub, lst, delims):
-            if v is Error:
-                return Error
-        if sub is Undefined or lst is Undefined:
-            return Undefined
-        if type(sub) is not str or type(lst) is not str or type(delims) is not str:
-            return Error
-        a = string_list_items(sub, delims)
-        b = string_list_items(lst, delims)
+        pair = _string_list_pair(sub, lst, delims)
+        if type(pair) is not tuple:
+            return pair
+        a, b = pair
         if fold:
             a, b = [x.lower() for x in a], [x.lower() for x in b]
         return set(a) <= set(b)
@@ -632,14 +627,10 @@ builtin("stringListISubsetMatch", args=(2, 3))(_sl_subset(True))
 
 @builtin("stringListsIntersect", args=(2, 3))
 def _sl_intersect(env, a, b, delims=_DEFAULT_DELIMS):
-    for v in (a, b, delims):
-        if v is Error:
-            return Error
-    if a is Undefined or b is Undefined:
-        return Undefined
-    if type(a) is not str or type(b) is not str or type(delims) is not str:
-        return Error
-    return bool(set(string_list_items(a, delims)) & set(string_list_items(b, delims)))
+    pair = _string_list_pair(a, b, delims)
+    if type(pair) is not tuple:
+        return pair
+    return bool(set(pair[0]) & set(pair[1]))
 
 
 @builtin("stringListSize", args=(1, 2))

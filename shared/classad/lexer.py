@@ -104,21 +104,15 @@ def _scan(text: str, old_strings: bool, tokens: list) -> None:
         elif c == '"' and old_strings:
             value, i = _read_old_string(text, i)
             tok = Token(STR, value, start, spaced)
-        elif c == '"':
-            value, i = read_quoted(text, i, '"')
-            # adjacent string literals separated only by whitespace/comments concatenate
-            if prev is not None and prev.kind == STR:
+        elif c == '"' or c == "'":
+            kind = STR if c == '"' else QNAME
+            value, i = read_quoted(text, i, c)
+            # adjacent literals of one kind separated only by whitespace/comments concatenate
+            if prev is not None and prev.kind == kind:
                 prev.value += value
                 spaced = False
                 continue
-            tok = Token(STR, value, start, spaced)
-        elif c == "'":
-            value, i = read_quoted(text, i, "'")
-            if prev is not None and prev.kind == QNAME:
-                prev.value += value
-                spaced = False
-                continue
-            tok = Token(QNAME, value, start, spaced)
+            tok = Token(kind, value, start, spaced)
         elif text.startswith("..", i):  # HTCondor's lexer reads ".." as one "."
             tok = Token(OP, ".", i, spaced)
             i += 2

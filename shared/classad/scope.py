@@ -90,8 +90,10 @@ def _special(env: Env, key: str):
 SPECIAL_NAMES = frozenset({"my", "self", "parent", "toplevel", "root", "currenttime"})
 
 
-def lookup(env: Env, key: str):
-    """A plain name: scope chain outward (attributes, links, special names), then TARGET."""
+def lookup(env: Env, key: str, use_target: bool = True):
+    """A plain name: scope chain outward (attributes, links, special names), then TARGET.
+
+    With ``use_target=False`` this is ``ad.name``: the ad and its enclosing scopes only."""
     e = env
     while e is not None:
         x = e.ad._exprs.get(key)
@@ -104,28 +106,12 @@ def lookup(env: Env, key: str):
         if key in SPECIAL_NAMES:
             return _special(e, key)
         e = e.parent
-    t = env.target
-    if t is not None:
-        x = t.ad._exprs.get(key)
-        if x is not None:
-            return eval_attr(t, key, x)
-    return Undefined
-
-
-def lookup_in(env: Env, key: str):
-    """``ad.name``: the ad's attributes and special names, then its enclosing scopes; no TARGET."""
-    e = env
-    while e is not None:
-        x = e.ad._exprs.get(key)
-        if x is not None:
-            return eval_attr(e, key, x)
-        if e.link_names is not None:
-            i = e.link_names.get(key)
-            if i is not None:
-                return e.links[i].ad
-        if key in SPECIAL_NAMES:
-            return _special(e, key)
-        e = e.parent
+    if use_target:
+        t = env.target
+        if t is not None:
+            x = t.ad._exprs.get(key)
+            if x is not None:
+                return eval_attr(t, key, x)
     return Undefined
 
 

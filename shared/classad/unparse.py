@@ -9,25 +9,32 @@ from .values import AbsTime, Error, RelTime, Undefined
 _RESERVED_NAMES = {"error", "false", "is", "isnt", "parent", "true", "undefined"}
 _ESCAPES = {0x5C: "\\\\", 0x22: '\\"', 0x0A: "\\n", 0x09: "\\t", 0x0D: "\\r", 0x08: "\\b",
             0x0C: "\\f", 0x0B: "\\v", 0x07: "\\a"}
+# in '...' names a double quote stands as itself and a single quote is escaped
+_NAME_ESCAPES = {b: esc for b, esc in _ESCAPES.items() if b != 0x22} | {0x27: "\\'"}
 _IDENT_START = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
 _IDENT_CHARS = _IDENT_START | set("0123456789")
 
 
-def quote_string(s: str) -> str:
-    """A string literal in HTCondor's canonical escaped form."""
-    if s.isascii() and s.isprintable() and "\\" not in s and '"' not in s:
-        return '"' + s + '"'
-    out = ['"']
-    for b in s.encode("utf-8", "surrogateescape"):
-        esc = _ESCAPES.get(b)
+def _quote(text: str, quote: str, escapes: dict[int, str]) -> str:
+    """``text`` between ``quote`` characters, its UTF-8 bytes escaped per ``escapes`` or in octal."""
+    out = [quote]
+    for b in text.encode("utf-8", "surrogateescape"):
+        esc = escapes.get(b)
         if esc is not None:
             out.append(esc)
         elif 32 <= b < 127:
             out.append(chr(b))
         else:
             out.append(f"\\{b:03o}")
-    out.append('"')
+    out.append(quote)
     return "".join(out)
+
+
+def quote_string(s: str) -> str:
+    """A string literal in HTCondor's canonical escaped form."""
+    if s.isascii() and s.isprintable() and "\\" not in s and '"' not in s:
+        return '"' + s + '"'
+    return _quote(s, '"', _ESCAPES)
 
 
 def quote_name(name: str) -> str:
@@ -35,20 +42,7 @@ def quote_name(name: str) -> str:
     if name and name[0] in _IDENT_START and all(c in _IDENT_CHARS for c in name) \
             and name.lower() not in _RESERVED_NAMES:
         return name
-    out = ["'"]
-    for b in name.encode("utf-8", "surrogateescape"):
-        if b == 0x27:
-            out.append("\\'")
-        elif b == 0x5C:
-            out.append("\\\\")
-        elif b in _ESCAPES and b != 0x22:
-            out.append(_ESCAPES[b])
-        elif 32 <= b < 127:
-            out.append(chr(b))
-        else:
-            out.append(f"\\{b:03o}")
-    out.append("'")
-    return "".join(out)
+    return _quote(name, "'", _NAME_ESCAPES)
 
 
 def format_real(x: float) -> str:
