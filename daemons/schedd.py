@@ -47,7 +47,8 @@ class Schedd(Daemon):
         self.name = self.param("SCHEDD_NAME") or default_daemon_name(self.hostname)
         self.runs: dict[JobId, Run] = {}
         self.owners: set[str] = set()
-        self.pending_matches: list[tuple[JobId, ClassAd]] = []  # from the negotiator, not yet started  # owners whose Submitter ads we advertise
+        self.pending_matches: list[tuple[JobId, ClassAd]] = []  # from the negotiator, not yet started
+        self.refs_cache: dict[str, list[str]] = {}  # expression text -> attributes it references  # owners whose Submitter ads we advertise
 
     # -- set-up ----------------------------------------------------------------------------
     def setup(self) -> None:
@@ -362,23 +363,28 @@ class Schedd(Daemon):
             if submitter is not None and ad.eval("User") != submitter:
                 continue
             attributes = SIGNIFICANT_ATTRIBUTES + from_slots + self.referenced_attributes(ad)
-            signature = tuple((name.lower(), unparse(ad.lookup(name)) if ad.lookup(name) is not None else "")
-                              for name in attributes)
-            priority = ad.eval("JobPrio")
-            group = clusters.setdefault(signature, {"job": ad.to_wire(), "ids": [],
-                                                    "prio": priority if isinstance(priority, int) else 0})
+            signature = tuple((name.lower(), None if expr is None else str(expr))
+                              for name in attributes for expr in (ad.lookup(name),))
+            group = clusters.get(signature)
+            if group is None:
+                priority = ad.eval("JobPrio")
+                group = clusters[signature] = {"job": ad.to_wire(), "ids": [],
+                                               "prio": priority if isinstance(priority, int) else 0}
             group["ids"].append(job_id(key))
         ordered = sorted(clusters.values(), key=lambda group: (-group["prio"], job_key(group["ids"][0])))
         return {"requests": [{"job": group["job"], "ids": group["ids"]} for group in ordered]}
 
-    @staticmethod
-    def referenced_attributes(ad: ClassAd) -> list[str]:
-        names: set[str] = set()
+    def referenced_attributes(self, ad: ClassAd) -> list[str]:
+        """Attribute names the job's Requirements and Rank read (cached by expression text)."""
+        names: list[str] = []
         for attr in ("Requirements", "Rank"):
             expr = ad.lookup(attr)
             if expr is not None:
-                names |= expr.external_refs()
-        return sorted(names)
+                text = str(expr)
+                if text not in self.refs_cache:
+                    self.refs_cache[text] = sorted(expr.external_refs())
+                names += self.refs_cache[text]
+        return names
 
     def on_matches(self, message: dict, ident: bytes) -> dict:
         was_idle = not self.pending_matches
