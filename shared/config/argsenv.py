@@ -36,57 +36,96 @@ def _ends_in_escaped_quote(text: str) -> bool:
     return True
 
 
-def _split_v2(body: str, what: str) -> list[str]:
-    items: list[str] = []
-    current: list[str] = []
-    in_item = False
-    i, n = 0, len(body)
+# Blanks that separate V2 words (and that canonical V2 text wraps in single quotes).
+V2_BLANKS = " \t\n\r"
+
+
+class V2SyntaxError(ValueError):
+    """A V2 value that breaks the syntax: ``kind`` is "double quote" (an unescaped '"' at
+    ``position`` of the text inside the outer quotes) or "single quote" (one left open)."""
+
+    def __init__(self, kind: str, position: int):
+        super().__init__(f"{kind} at position {position}")
+        self.kind = kind
+        self.position = position
+
+
+def split_v2(inner: str) -> list[str]:
+    """Words of the text between a V2 value's outer double quotes (submit and config alike)."""
+    return _split_v2_raw(_unescape_double_quotes(inner))
+
+
+def _unescape_double_quotes(inner: str) -> str:
+    """``""`` -> ``"``; any other double quote is an error."""
+    if '"' not in inner:
+        return inner
+    out = []
+    i, n = 0, len(inner)
     while i < n:
-        c = body[i]
-        if c.isspace():
-            if in_item:
-                items.append("".join(current))
-                current, in_item = [], False
-            i += 1
-            continue
-        in_item = True
+        c = inner[i]
         if c == '"':
-            if body.startswith('""', i):
-                current.append('"')
+            if i + 1 < n and inner[i + 1] == '"':
+                out.append('"')
                 i += 2
                 continue
-            raise ConfigError(f"{what}: unescaped double quote at position {i + 1} (write \"\" for a literal one)")
+            raise V2SyntaxError("double quote", i)
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
+def _split_v2_raw(raw: str) -> list[str]:
+    """Blank-separated words; ``'...'`` groups blanks into a word, ``''`` in it is a literal '."""
+    words: list[str] = []
+    word: list[str] | None = None
+    i, n = 0, len(raw)
+    while i < n:
+        c = raw[i]
+        if c in V2_BLANKS:
+            if word is not None:
+                words.append("".join(word))
+                word = None
+            i += 1
+            continue
+        if word is None:
+            word = []
         if c == "'":
             i += 1
             while True:
                 if i >= n:
-                    raise ConfigError(f"{what}: unterminated single quote")
-                if body[i] == "'":
-                    if body.startswith("''", i):
-                        current.append("'")
+                    raise V2SyntaxError("single quote", n)
+                if raw[i] == "'":
+                    if i + 1 < n and raw[i + 1] == "'":
+                        word.append("'")
                         i += 2
                         continue
                     i += 1
                     break
-                if body.startswith('""', i):
-                    current.append('"')
-                    i += 2
-                    continue
-                current.append(body[i])
+                word.append(raw[i])
                 i += 1
             continue
-        current.append(c)
+        word.append(c)
         i += 1
-    if in_item:
-        items.append("".join(current))
-    return items
+    if word is not None:
+        words.append("".join(word))
+    return words
+
+
+def _config_split_v2(body: str, what: str) -> list[str]:
+    try:
+        return split_v2(body)
+    except V2SyntaxError as e:
+        if e.kind == "double quote":
+            raise ConfigError(f"{what}: unescaped double quote at position {e.position + 1} "
+                              f"(write \"\" for a literal one)") from None
+        raise ConfigError(f"{what}: unterminated single quote") from None
 
 
 def parse_args_string(text: str) -> list[str]:
     """Arguments from an ArgList string in V1 (plain) or V2 (double-quoted) syntax."""
     text = text.strip()
     if _is_v2(text):
-        return _split_v2(_v2_body(text, "arguments"), "arguments")
+        return _config_split_v2(_v2_body(text, "arguments"), "arguments")
     return text.split()
 
 
@@ -94,7 +133,7 @@ def parse_environment_string(text: str) -> dict[str, str]:
     """NAME -> value from an environment string in V1 (';'-separated) or V2 (quoted) syntax."""
     text = text.strip()
     if _is_v2(text):
-        entries = _split_v2(_v2_body(text, "environment"), "environment")
+        entries = _config_split_v2(_v2_body(text, "environment"), "environment")
     else:
         entries = [e for e in text.split(";") if e.strip()]
     env: dict[str, str] = {}

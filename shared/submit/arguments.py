@@ -10,9 +10,9 @@ V1 environment is ``NAME=value;NAME=value`` and is stored converted to V2.
 
 from __future__ import annotations
 
-from .errors import SubmitError
+from shared.config.argsenv import V2_BLANKS, V2SyntaxError, split_v2 as split_v2_words
 
-_BLANKS = " \t\n\r"
+from .errors import SubmitError
 
 
 def is_v2(value: str) -> bool:
@@ -21,60 +21,14 @@ def is_v2(value: str) -> bool:
 
 def split_v2(value: str, what: str, line: int | None) -> list[str]:
     """Words of a V2 value (with its surrounding double quotes)."""
-    inner = _unquote_double(value, what, line)
-    words: list[str] = []
-    word: list[str] | None = None
-    i = 0
-    while i < len(inner):
-        ch = inner[i]
-        if ch in _BLANKS:
-            if word is not None:
-                words.append("".join(word))
-                word = None
-            i += 1
-            continue
-        if word is None:
-            word = []
-        if ch == "'":
-            i += 1
-            while True:
-                if i >= len(inner):
-                    raise SubmitError(f"Unbalanced single quote in {what}: {value}", line)
-                if inner[i] == "'":
-                    if inner[i + 1:i + 2] == "'":
-                        word.append("'")
-                        i += 2
-                        continue
-                    i += 1
-                    break
-                word.append(inner[i])
-                i += 1
-            continue
-        word.append(ch)
-        i += 1
-    if word is not None:
-        words.append("".join(word))
-    return words
-
-
-def _unquote_double(value: str, what: str, line: int | None) -> str:
-    """The text between the outer double quotes, ``""`` turned into ``"``."""
-    out = []
-    i = 1
-    end = len(value) - 1
-    while i < end:
-        ch = value[i]
-        if ch == '"':
-            if value[i + 1:i + 2] == '"' and i + 1 < end:
-                out.append('"')
-                i += 2
-                continue
+    try:
+        return split_v2_words(value[1:-1])
+    except V2SyntaxError as e:
+        if e.kind == "double quote":
             raise SubmitError(f"Unexpected characters following double-quote in {what}. Did you "
                               f"forget to escape the double-quote by repeating it? The full "
-                              f"{what} you specified were: {value}", line)
-        out.append(ch)
-        i += 1
-    return "".join(out)
+                              f"{what} you specified were: {value}", line) from None
+        raise SubmitError(f"Unbalanced single quote in {what}: {value}", line) from None
 
 
 def join_v2(words: list[str]) -> str:
@@ -86,7 +40,7 @@ def join_v2(words: list[str]) -> str:
         if not word:
             result += "''"
         for ch in word:
-            if ch in _BLANKS or ch == "'":
+            if ch in V2_BLANKS or ch == "'":
                 # Quote the character, merging with a quoted section that ends right here.
                 if result.endswith("'"):
                     result = result[:-1]
