@@ -16,8 +16,9 @@ from typing import Any
 
 from shared.columns import (Column, Table, date_cell, evaluate, format_time, int_of, is_undefined,
                             number_cell, number_of, string_of)
-from shared.tool_options import (QueryOptions, ToolExit, UsageError, is_arg, load_query_config,
-                                 option_value, read_query_command_line, render_ads as _render_ads)
+from shared.tool_options import (QueryOptions, ToolExit, UsageError, is_arg, join_constraints,
+                                 load_query_config, option_value, read_query_command_line,
+                                 render_ads as _render_ads, which_arg)
 
 IDLE, RUNNING, REMOVED, COMPLETED, HELD, TRANSFERRING_OUTPUT, SUSPENDED = 1, 2, 3, 4, 5, 6, 7
 _STATUS_LETTER = {1: "I", 2: "R", 3: "X", 4: "C", 5: "H", 6: ">", 7: "S", 8: "F", 9: "B"}
@@ -329,6 +330,10 @@ def render_ads(jobs: list[Any], opts: "Options") -> str:
 
 # --- command line ---------------------------------------------------------------------------
 
+# the table views' options and the letters each needs (no other option shares their prefixes)
+VIEW_OPTIONS = (("nobatch", 3), ("batch", 1), ("run", 1), ("hold", 2))
+
+
 class Options(QueryOptions):
     def __init__(self) -> None:
         super().__init__()
@@ -338,36 +343,28 @@ class Options(QueryOptions):
         self.restrictions: list[str] = []
         self.name: str | None = None
 
+    def take_word(self, arg: str) -> None:
+        self.restrictions.append(arg)
 
-def parse_args(argv: list[str]) -> Options:
-    opts = Options()
-    i = 0
-    while i < len(argv):
+    def take_own(self, argv: list[str], i: int) -> int:
         arg = argv[i]
-        if not arg.startswith("-"):
-            opts.restrictions.append(arg)
-        elif (after := opts.take_common(argv, i)) is not None:
-            i = after
-            continue
+        view = which_arg(arg, VIEW_OPTIONS)
+        if view is not None:
+            self.view = view
         elif is_arg(arg, "allusers", 2):
-            opts.allusers = True
-        elif is_arg(arg, "nobatch", 3):
-            opts.view = "nobatch"
-        elif is_arg(arg, "batch", 1):
-            opts.view = "batch"
-        elif is_arg(arg, "run", 1):
-            opts.view = "run"
-        elif is_arg(arg, "hold", 2):
-            opts.view = "hold"
+            self.allusers = True
         elif is_arg(arg, "cumulative-time", 2):
-            opts.cumulative = True
+            self.cumulative = True
         elif is_arg(arg, "name", 1):
-            opts.name = option_value(argv, i)
-            i += 1
+            self.name = option_value(argv, i)
+            return i + 2
         else:
             raise UsageError(f"Error: unrecognized option {arg}")
-        i += 1
-    return opts
+        return i + 1
+
+
+def parse_args(argv: list[str]) -> Options:
+    return Options().parse(argv)
 
 
 def restriction_constraint(restrictions: list[str]) -> str | None:
@@ -386,11 +383,7 @@ def restriction_constraint(restrictions: list[str]) -> str | None:
 
 
 def build_constraint(opts: Options) -> str | None:
-    parts = [f"({c})" for c in opts.constraints]
-    restriction = restriction_constraint(opts.restrictions)
-    if restriction:
-        parts.append(restriction)
-    return " && ".join(parts) if parts else None
+    return join_constraints(opts.constraints, restriction_constraint(opts.restrictions))
 
 
 def _to_ad(wire: Any) -> Any:

@@ -13,8 +13,9 @@ from typing import Any, Callable
 from shared.classad import unparse_old
 from shared.columns import (Column, NaturalKey, Table, as_number, date_cell, evaluate, format_time,
                             int_of, is_undefined, number_cell, number_of, string_of)
-from shared.tool_options import (QueryOptions, ToolExit, UsageError, is_arg, load_query_config,
-                                 option_value, read_query_command_line, render_ads)
+from shared.tool_options import (QueryOptions, ToolExit, UsageError, is_arg, join_constraints,
+                                 load_query_config, option_value, read_query_command_line,
+                                 render_ads, which_arg)
 
 USAGE = """Usage: condor_status [help-opt] [query-opt] [display-opt] [name ...]
     where [query-opt] is one of
@@ -319,6 +320,11 @@ AD_TYPES = {
 }
 
 
+# the views' options and the letters each needs (-slots is -startd)
+MODE_OPTIONS = (("schedd", 2), ("submitters", 2), ("master", 2), ("negotiator", 2),
+                ("collector", 2), ("any", 2), ("startd", 3), ("slots", 3))
+
+
 class Options(QueryOptions):
     constraint_letters = 3
 
@@ -330,42 +336,30 @@ class Options(QueryOptions):
         self.sort: list[str] = []
         self.names: list[str] = []
 
+    def take_word(self, arg: str) -> None:
+        self.names.append(arg)
 
-def parse_args(argv: list[str]) -> Options:
-    opts = Options()
-    i = 0
-    while i < len(argv):
+    def take_own(self, argv: list[str], i: int) -> int:
         arg = argv[i]
-        if not arg.startswith("-") or arg == "-":
-            opts.names.append(arg)
-        elif (after := opts.take_common(argv, i)) is not None:
-            i = after
-            continue
+        mode = which_arg(arg, MODE_OPTIONS)
+        if arg == "-":  # a name, as HTCondor takes it
+            self.names.append(arg)
+        elif mode is not None:
+            self.mode = "startd" if mode == "slots" else mode
         elif is_arg(arg, "total", 2):
-            opts.total = True
+            self.total = True
         elif is_arg(arg, "wide", 1):
-            opts.wide = True
+            self.wide = True
         elif is_arg(arg, "sort", 2):
-            opts.sort.append(option_value(argv, i))
-            i += 1
-        elif is_arg(arg, "schedd", 2):
-            opts.mode = "schedd"
-        elif is_arg(arg, "submitters", 2):
-            opts.mode = "submitters"
-        elif is_arg(arg, "master", 2):
-            opts.mode = "master"
-        elif is_arg(arg, "negotiator", 2):
-            opts.mode = "negotiator"
-        elif is_arg(arg, "collector", 2):
-            opts.mode = "collector"
-        elif is_arg(arg, "any", 2):
-            opts.mode = "any"
-        elif is_arg(arg, "startd", 3) or is_arg(arg, "slots", 3):
-            opts.mode = "startd"
+            self.sort.append(option_value(argv, i))
+            return i + 2
         else:
             raise UsageError(f"Error: unknown option {arg}")
-        i += 1
-    return opts
+        return i + 1
+
+
+def parse_args(argv: list[str]) -> Options:
+    return Options().parse(argv)
 
 
 def _host_constraint(name: str) -> str:
@@ -383,10 +377,8 @@ def _host_constraint(name: str) -> str:
 
 
 def build_constraint(opts: Options) -> str | None:
-    parts = [f"({c})" for c in opts.constraints]
-    if opts.names:
-        parts.append("(" + " || ".join(_host_constraint(n) for n in opts.names) + ")")
-    return " && ".join(parts) if parts else None
+    hosts = " || ".join(_host_constraint(n) for n in opts.names)
+    return join_constraints(opts.constraints, f"({hosts})" if hosts else None)
 
 
 def render(opts: Options, ads: list[Any]) -> str:

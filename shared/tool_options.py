@@ -8,7 +8,7 @@ and `render_ads` serve both.  `ToolExit` and `load_tool_config` serve the job an
 from __future__ import annotations
 
 import sys
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Self, TypeVar
 
 from shared.classad import ClassAdSyntaxError, format_json, parse_expr
 from shared.columns import (AutoFormat, collapse_escapes, format_items, long_form,
@@ -47,6 +47,11 @@ def is_arg(arg: str, name: str, min_len: int = 1) -> bool:
     return len(word) >= min_len and name.startswith(word.lower())
 
 
+def which_arg(arg: str, choices: tuple[tuple[str, int], ...]) -> str | None:
+    """The first (name, min_len) of `choices` that `arg` names, as `is_arg` matches."""
+    return next((name for name, min_len in choices if is_arg(arg, name, min_len)), None)
+
+
 def option_value(argv: list[str], i: int) -> str:
     """The parameter after option argv[i]."""
     if i + 1 >= len(argv):
@@ -55,7 +60,8 @@ def option_value(argv: list[str], i: int) -> str:
 
 
 class QueryOptions:
-    """The options both query tools take; each tool's Options adds its own."""
+    """The options both query tools take.  Each tool's Options adds its own: `take_word` gets
+    the arguments that are not options, `take_own` the options that are not shared."""
     constraint_letters = 2  # how much of -constraint must be given
 
     def __init__(self) -> None:
@@ -70,6 +76,25 @@ class QueryOptions:
     @property
     def ad_output(self) -> bool:
         return self.long or self.json or self.autoformat is not None or bool(self.formats)
+
+    def parse(self, argv: list[str]) -> Self:
+        i = 0
+        while i < len(argv):
+            if not argv[i].startswith("-"):
+                self.take_word(argv[i])
+                i += 1
+                continue
+            after = self.take_common(argv, i)
+            i = self.take_own(argv, i) if after is None else after
+        return self
+
+    def take_word(self, arg: str) -> None:
+        raise NotImplementedError
+
+    def take_own(self, argv: list[str], i: int) -> int:
+        """Take the tool's own option at argv[i] and return the index of the next argument;
+        UsageError when it is none of them."""
+        raise NotImplementedError
 
     def take_common(self, argv: list[str], i: int) -> int | None:
         """Take the shared option at argv[i]: the index of the next argument, or None when
@@ -105,6 +130,14 @@ class QueryOptions:
 
 
 Options = TypeVar("Options", bound=QueryOptions)
+
+
+def join_constraints(constraints: list[str], selection: str | None) -> str | None:
+    """The -constraint expressions, each parenthesized, and the tool's selection ANDed."""
+    parts = [f"({c})" for c in constraints]
+    if selection:
+        parts.append(selection)
+    return " && ".join(parts) if parts else None
 
 
 def read_query_command_line(argv: list[str], parse_args: Callable[[list[str]], Options],
