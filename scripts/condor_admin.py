@@ -19,9 +19,9 @@ import os
 import sys
 from dataclasses import dataclass
 
-from shared.config import load_config
 from shared.daemon import read_address_file
 from shared.protocol import Client, CommunicationError, RemoteError
+from shared.tool_options import ToolExit, load_tool_config
 
 # Daemon types HTCondor knows by name; any other -daemon name is a "generic" daemon.
 KNOWN_DAEMONS = {"master", "schedd", "startd", "collector", "negotiator", "kbdd", "credd",
@@ -30,12 +30,6 @@ SHORT_DAEMON_FLAGS = {"-master": "master", "-startd": "startd", "-schedd": "sche
                       "-collector": "collector", "-negotiator": "negotiator", "-kbdd": "kbdd"}
 COMMANDS = ("_reconfig", "_restart", "_off", "_on")  # longest first: "_off" must not read as "_on"
 SHUTDOWN_COMMANDS = ("_off", "_restart")
-
-
-class Exit(Exception):
-    def __init__(self, status: int):
-        super().__init__(status)
-        self.status = status
 
 
 @dataclass
@@ -55,7 +49,7 @@ class Options:
         return name.lower() if name.lower() in KNOWN_DAEMONS else name
 
 
-def usage(opts: Options, status: int = 1) -> Exit:
+def usage(opts: Options, status: int = 1) -> ToolExit:
     text = {
         "_off": "  {p} turns off the specified daemon.\n"
                 "  If no daemon is given, everything except the master is shut down.\n",
@@ -78,12 +72,12 @@ def usage(opts: Options, status: int = 1) -> Exit:
         "    -master, -startd, -schedd, -collector, -negotiator\n"
         "  (condorsim's tools act on the local host only)\n\n"
         + text.format(p=opts.prog) + "\n")
-    return Exit(status)
+    return ToolExit(status)
 
 
-def short_usage() -> Exit:
+def short_usage() -> ToolExit:
     sys.stderr.write('Use "-help" to see usage information\n')
-    return Exit(1)
+    return ToolExit(1)
 
 
 def parse_args(opts: Options, argv: list[str]) -> None:
@@ -204,13 +198,9 @@ def main(argv: list[str] | None = None, *, prog: str | None = None) -> int:
     opts = Options(prog, command)
     try:
         parse_args(opts, argv)
-    except Exit as stop:
+        cfg = load_tool_config(prog)
+    except ToolExit as stop:
         return stop.status
-    try:
-        cfg = load_config(subsystem="TOOL")
-    except Exception as exc:  # any config error stops the tool with its message
-        sys.stderr.write(f"{prog}: configuration error: {exc}\n")
-        return 1
     return run(opts, read_address_file(cfg.get("MASTER_ADDRESS_FILE")))
 
 

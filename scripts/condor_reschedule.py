@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import sys
 
-from shared.config import load_config
 from shared.locate import schedd_address
 from shared.protocol import CommunicationError
+from shared.tool_options import ToolExit, load_tool_config
 from scripts.condor_admin import send
 
 USAGE = ("Usage: condor_reschedule [-help] [-name schedd_name]\n\n"
@@ -30,10 +30,9 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(f'ERROR: invalid argument "{argv[0]}"\n{USAGE}')
         return 1
     try:
-        cfg = load_config(subsystem="TOOL")
-    except Exception as exc:  # any config error stops the tool with its message
-        sys.stderr.write(f"condor_reschedule: configuration error: {exc}\n")
-        return 1
+        cfg = load_tool_config("condor_reschedule")
+    except ToolExit as stop:
+        return stop.status
     who = "local schedd" if name is None else f"schedd {name}"
     try:
         address = schedd_address(cfg, name)

@@ -23,9 +23,9 @@ import sys
 from dataclasses import dataclass, field
 
 from shared.classad import ClassAd, ClassAdSyntaxError, format_old, parse_expr
-from shared.config import load_config
 from shared.locate import schedd_address
 from shared.protocol import Client, CommunicationError, RemoteError
+from shared.tool_options import ToolExit, load_tool_config
 
 
 @dataclass(frozen=True)
@@ -54,14 +54,6 @@ AR_LONG, AR_TOTALS = 1, 2
 CT_NONE, CT_ALL, CT_CLUSTER, CT_USER, CT_SIMPLE, CT_COMPLEX = range(6)
 
 JOB_NUMBER = re.compile(r"\d+(\.\d+)?|\.\d+")
-
-
-class Exit(Exception):
-    """Stop the tool with this exit status (the message has been printed)."""
-
-    def __init__(self, status: int):
-        super().__init__(status)
-        self.status = status
 
 
 @dataclass
@@ -100,7 +92,7 @@ class Request:
             self.user_cluster_type = CT_COMPLEX
 
 
-def usage(req: Request, status: int = 1) -> Exit:
+def usage(req: Request, status: int = 1) -> ToolExit:
     word = req.mode.verb
     sys.stderr.write(
         f"Usage: {req.prog} [options] [constraints]\n"
@@ -118,7 +110,7 @@ def usage(req: Request, status: int = 1) -> Exit:
         f"  user                {word} all jobs owned by user\n"
         f"  -constraint expr    {word} all jobs matching the boolean expression\n"
         f"  -all                {word} all jobs (cannot be used with other constraints)\n")
-    return Exit(status)
+    return ToolExit(status)
 
 
 def is_option(arg: str, name: str, least: int) -> bool:
@@ -130,7 +122,7 @@ def is_option(arg: str, name: str, least: int) -> bool:
 def next_value(req: Request, argv: list[str], i: int, option: str, dash_ok: bool = True) -> str:
     if i + 1 >= len(argv) or (not dash_ok and argv[i + 1].startswith("-")):
         sys.stderr.write(f"{req.prog}: -{option} requires another argument\n")
-        raise Exit(1)
+        raise ToolExit(1)
     return argv[i + 1]
 
 
@@ -154,13 +146,13 @@ def parse_args(req: Request, argv: list[str]) -> None:
                     parse_expr(text)
                 except ClassAdSyntaxError as exc:
                     sys.stderr.write(f"{req.prog}: invalid -constraint {text!r}: {exc}\n")
-                    raise Exit(1) from None
+                    raise ToolExit(1) from None
                 req.add_constraint(text, CT_SIMPLE)
                 i += 1
             elif is_option(arg, "all", 1):
                 if req.constraint_type or req.user_cluster_type:
                     sys.stderr.write(f"{req.prog}: can't mix -all with other constraints\n")
-                    raise Exit(1)
+                    raise ToolExit(1)
                 req.add_constraint("ClusterId >= 0", CT_ALL)
             elif is_option(arg, "addr", 2):
                 req.addr = next_value(req, argv, i, "addr", dash_ok=False)
@@ -168,7 +160,7 @@ def parse_args(req: Request, argv: list[str]) -> None:
                     sys.stderr.write(f'{req.prog}: "{req.addr}" is not a valid address\n'
                                      "Should be of the form <ip.address.here:port>\n"
                                      "For example: <123.456.789.123:6789>\n")
-                    raise Exit(1)
+                    raise ToolExit(1)
                 i += 1
             elif is_option(arg, "reason", 1):
                 req.reason = next_value(req, argv, i, "reason")
@@ -177,7 +169,7 @@ def parse_args(req: Request, argv: list[str]) -> None:
                 text = next_value(req, argv, i, "subcode")
                 if not re.fullmatch(r"[+-]?\d+", text.strip()):
                     sys.stderr.write(f"Invalid -subcode {text}!\n")
-                    raise Exit(1)
+                    raise ToolExit(1)
                 req.subcode = int(text)
                 i += 1
             elif is_option(arg, "name", 1):
@@ -340,7 +332,7 @@ def locate_schedd(req: Request, cfg) -> str:
             sys.stderr.write(f"Error: cannot get address of schedd {req.name}\n")
         else:
             sys.stderr.write(f"{req.prog}: Can't find address for local schedd\n")
-        raise Exit(1) from None
+        raise ToolExit(1) from None
 
 
 def reschedule(req: Request, cfg) -> None:
@@ -363,18 +355,14 @@ def main(argv: list[str] | None = None, *, prog: str | None = None) -> int:
     req = Request(prog, mode)
     try:
         parse_args(req, argv)
-        try:
-            cfg = load_config(subsystem="TOOL")
-        except Exception as exc:  # any config error stops the tool with its message
-            sys.stderr.write(f"{prog}: configuration error: {exc}\n")
-            return 1
+        cfg = load_tool_config(prog)
         client = Client(locate_schedd(req, cfg), timeout=30.0)
         if req.job_ids:
             do_job_ids(req, client)
         do_constraint(req, client)
         if mode.action == "release" and not req.had_error:
             reschedule(req, cfg)
-    except Exit as stop:
+    except ToolExit as stop:
         return stop.status
     sys.stdout.flush()
     return 1 if req.had_error else 0
