@@ -357,6 +357,8 @@ class Daemon:
         self.log("Shutting down")
         try:
             self.shutdown()
+            # A live collector takes our last messages in a few ms; an orphan has nobody to wait for.
+            protocol.close_oneway_sockets(0 if self._master_gone() else 200)
         finally:
             self.log(f"**** condor_{self.subsystem.lower()} (condorsim) pid {os.getpid()} "
                      f"EXITING WITH STATUS {self.exit_status}")

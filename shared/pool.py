@@ -19,6 +19,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Callable, TypeVar
 
 import psutil
 
@@ -46,11 +47,29 @@ DAEMON_SUBSYSTEMS = {"condor_collector": "COLLECTOR", "condor_negotiator": "NEGO
 AD_TYPE_OF = {"COLLECTOR": "Collector", "NEGOTIATOR": "Negotiator", "SCHEDD": "Scheduler"}
 
 
+def wait_until(condition: Callable[[], T], timeout: float = 10.0, message: str = "condition",
+               show: Callable[[], object] | None = None, interval: float = 0.05) -> T:
+    """Poll `condition` until it returns something true, and return that; after `timeout` seconds
+    raise TimeoutError naming `message` and the last state seen (`show()`, else the last value)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            seen = show() if show else value
+            raise TimeoutError(f"timed out after {timeout:g} s waiting for {message} (last: {seen!r})")
+        time.sleep(interval)
+
+
 def is_alive(process: psutil.Process) -> bool:
     try:
         return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
     except psutil.Error:
         return False
+
+
+T = TypeVar("T")
 
 
 class PoolError(Exception):

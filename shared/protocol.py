@@ -125,6 +125,12 @@ class Client:
 _oneway_sockets: dict[tuple[int, str], zmq.Socket] = {}
 
 
+def close_oneway_sockets(linger_ms: int) -> None:
+    """Close this process's one-way connections, waiting at most linger_ms for undelivered messages."""
+    for key in [key for key in _oneway_sockets if key[0] == os.getpid()]:
+        _oneway_sockets.pop(key).close(linger=linger_ms)
+
+
 def _oneway_socket(address: str) -> zmq.Socket:
     key = (os.getpid(), address)
     sock = _oneway_sockets.get(key)

@@ -1,25 +1,13 @@
 """Helpers shared by the integration tests that start real pools."""
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
 
+
 ROOT = Path(__file__).resolve().parents[2]
 SEED_SHADOW_STARTD = (ROOT / "config.d" / "31shadow_startd.config.example").read_text()
-
-
-def wait_until(predicate, timeout: float = 10.0, interval: float = 0.05, message: str = "condition"):
-    """Poll `predicate` until it returns a truthy value; fail the test after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            pytest.fail(f"timed out after {timeout:g} s waiting for {message}")
-        time.sleep(interval)
 
 
 @pytest.fixture

@@ -9,7 +9,8 @@ import psutil
 import pytest
 
 from shared.protocol import Client
-from tests.pool.conftest import SEED_SHADOW_STARTD, wait_until
+from shared.pool import wait_until
+from tests.pool.conftest import SEED_SHADOW_STARTD
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -16,9 +16,9 @@ import pytest
 import zmq
 
 from shared.daemon import POOL_MARKER, read_address_file
-from shared.pool import PersonalPool
+from shared.pool import PersonalPool, wait_until
 from shared.protocol import Client, endpoint
-from tests.pool.conftest import SEED_SHADOW_STARTD, wait_until
+from tests.pool.conftest import SEED_SHADOW_STARTD
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -21,7 +21,8 @@ import pytest
 from shared.daemon import POOL_MARKER
 from shared.pool import PersonalPool, is_alive
 from shared.protocol import Client
-from tests.pool.conftest import SEED_SHADOW_STARTD, wait_until
+from shared.pool import wait_until
+from tests.pool.conftest import SEED_SHADOW_STARTD
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -1,28 +1,12 @@
 """Helpers for the job-action and admin tool tests: waiting on a condition, submitting sleep jobs."""
 from __future__ import annotations
 
-import time
-from typing import Callable, TypeVar
+from typing import Callable
 
-T = TypeVar("T")
+from shared.pool import wait_until
 
 SLEEP_JOBS = "executable = /bin/sleep\narguments = 1d\n{extra}queue {count}\n"
 NEVER_MATCH = "requirements = False\n"  # keeps jobs idle: no shadow/starter timing in the test
-
-
-def wait_until(condition: Callable[[], T], timeout: float = 8.0, what: str = "condition",
-               show: Callable[[], object] | None = None) -> T:
-    """Poll `condition` until it returns something true; fail with `what` (and `show()`, the state
-    worth seeing) after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            seen = show() if show else value
-            raise AssertionError(f"timed out after {timeout:g} s waiting for {what} (last: {seen!r})")
-        time.sleep(0.05)  # poll interval, not synchronisation
 
 
 def submit(pool, count: int = 1, runnable: bool = True) -> int:
@@ -41,7 +25,7 @@ def job_states(pool) -> dict[str, int]:
 
 def wait_for_queue(pool, condition: Callable[[dict[str, int]], bool], what: str) -> dict[str, int]:
     """Wait until `condition(job_states)` holds; a timeout shows the queue."""
-    wait_until(lambda: condition(job_states(pool)), what=what, show=lambda: job_states(pool))
+    wait_until(lambda: condition(job_states(pool)), message=what, show=lambda: job_states(pool))
     return job_states(pool)
 
 

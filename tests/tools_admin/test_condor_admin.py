@@ -6,7 +6,7 @@ import pytest
 from scripts import condor_admin, condor_reschedule
 from shared.protocol import Client
 
-from jobtool_helpers import wait_until
+from shared.pool import wait_until
 
 SHADOW_STARTD = """SHADOW_STARTD = $(STARTD)
 SHADOW_STARTD_ARGS = -f -local-name SHADOW_STARTD
@@ -58,8 +58,8 @@ def test_off_and_on_one_startd(pool_factory):
     pool = pool_factory(config={"NUM_CPUS": "2"})
     ok(pool.run("condor_off", "-fast", "-daemon", "STARTD"),
        'Sent "Kill-Daemon-Fast" command for "STARTD" to local master\n')
-    wait_until(lambda: not pool.query("Machine"), what="slot ads gone")
-    wait_until(lambda: children(pool)["STARTD"]["pid"] is None, what="startd exited", show=lambda: children(pool))
+    wait_until(lambda: not pool.query("Machine"), message="slot ads gone")
+    wait_until(lambda: children(pool)["STARTD"]["pid"] is None, message="startd exited", show=lambda: children(pool))
     ok(pool.run("condor_on", "-daemon", "STARTD"), 'Sent "Spawn-Daemon" command for "STARTD" to local master\n')
     assert pool.wait_for_ads("Machine", 2, timeout=8) == 2
 
@@ -67,7 +67,7 @@ def test_off_and_on_one_startd(pool_factory):
 def test_off_everything_but_the_master_then_on(pool_factory):
     pool = pool_factory()
     ok(pool.run("condor_off"), 'Sent "Kill-All-Daemons" command to local master\n')
-    wait_until(lambda: len(pool.processes()) == 1, what="only the master left",
+    wait_until(lambda: len(pool.processes()) == 1, message="only the master left",
                show=lambda: [p.name() for p in pool.processes()])
     assert all(child["pid"] is None for child in children(pool).values())
     ok(pool.run("condor_on"), 'Sent "Spawn-All-Daemons" command to local master\n')
@@ -80,7 +80,7 @@ def test_restart_one_daemon_gets_a_new_process(pool_factory):
     old = children(pool)["STARTD"]["pid"]
     ok(pool.run("condor_restart", "-daemon", "STARTD"), 'Sent "Restart" command to local startd\n')
     wait_until(lambda: children(pool)["STARTD"]["pid"] not in (None, old) and children(pool)["STARTD"]["address"],
-               what="a new startd", show=lambda: children(pool))
+               message="a new startd", show=lambda: children(pool))
     assert pool.wait_for_ads("Machine", 1, timeout=8) >= 1
 
 
@@ -88,7 +88,7 @@ def test_named_daemon_of_daemon_list(pool_factory):
     pool = pool_factory(config={"NUM_CPUS": "1"}, config_d={"31shadow": SHADOW_STARTD})
     ok(pool.run("condor_off", "-daemon", "SHADOW_STARTD"),
        'Sent "Kill-Daemon" command for "SHADOW_STARTD" to local master\n')
-    wait_until(lambda: not pool.query("Machine", "IsShadowStartd =?= true"), what="shadow slot ads gone")
+    wait_until(lambda: not pool.query("Machine", "IsShadowStartd =?= true"), message="shadow slot ads gone")
     assert len(pool.query("Machine")) == 1  # the other startd keeps running
     ok(pool.run("condor_restart", "-daemon", "SHADOW_STARTD"), 'Sent "Restart" command to local SHADOW_STARTD\n')
     assert pool.wait_for_ads("Machine", 1, constraint="IsShadowStartd =?= true", timeout=8) == 1
@@ -115,6 +115,6 @@ def test_unknown_daemon_is_an_error(pool_factory):
 def test_off_master_leaves_no_process(pool_factory):
     pool = pool_factory()
     ok(pool.run("condor_off", "-master"), 'Sent "Kill-Daemon" command for "master" to local master\n')
-    wait_until(lambda: not pool.processes(), what="every process of the pool gone",
+    wait_until(lambda: not pool.processes(), message="every process of the pool gone",
                show=lambda: [p.name() for p in pool.processes()])
     pool.master_address = None  # nothing left for the fixture's teardown to stop
