@@ -47,30 +47,21 @@ def test_error_in_config_d_file_names_that_file(tmp_path):
         load_config(env={"CONDOR_CONFIG": str(root)})
 
 
-def test_error_inside_metaknob_points_at_the_use_line(tmp_path):
+@pytest.mark.parametrize("text, error", [
+    ("A = 1\nuse ROLE:Personal, Nope\n", r", line 2: .*Nope"),
+    ("LOCAL_CONFIG_FILE = {tmp}/absent\n", "cannot read config source .*absent"),
+    ("LOCAL_CONFIG_DIR = {tmp}\nLOCAL_CONFIG_DIR_EXCLUDE_REGEXP = ([\n", "LOCAL_CONFIG_DIR_EXCLUDE_REGEXP"),
+], ids=["error_inside_metaknob_points_at_the_use_line", "missing_local_config_file", "bad_exclude_regexp"])
+def test_bad_root_config_is_an_error_naming_the_cause(text, error, tmp_path):
     root = tmp_path / "condor_config"
-    root.write_text("A = 1\nuse ROLE:Personal, Nope\n")
-    with pytest.raises(ConfigError, match=r", line 2: .*Nope"):
-        load_config(env={"CONDOR_CONFIG": str(root)})
-
-
-def test_missing_local_config_file_is_an_error(tmp_path):
-    root = tmp_path / "condor_config"
-    root.write_text(f"LOCAL_CONFIG_FILE = {tmp_path}/absent\n")
-    with pytest.raises(ConfigError, match="cannot read config source .*absent"):
+    root.write_text(text.format(tmp=tmp_path))
+    with pytest.raises(ConfigError, match=error):
         load_config(env={"CONDOR_CONFIG": str(root)})
 
 
 def test_missing_root_file_is_an_error(tmp_path):
     with pytest.raises(ConfigError, match="does not exist"):
         load_config(env={"CONDOR_CONFIG": str(tmp_path / "nope")})
-
-
-def test_bad_exclude_regexp_is_an_error(tmp_path):
-    root = tmp_path / "condor_config"
-    root.write_text(f"LOCAL_CONFIG_DIR = {tmp_path}\nLOCAL_CONFIG_DIR_EXCLUDE_REGEXP = ([\n")
-    with pytest.raises(ConfigError, match="LOCAL_CONFIG_DIR_EXCLUDE_REGEXP"):
-        load_config(env={"CONDOR_CONFIG": str(root)})
 
 
 def test_circular_reference_is_an_error_not_a_hang(tmp_path):
