@@ -43,7 +43,6 @@ class Master(Daemon):
         self.ready_fd = ready_fd
         self.children: dict[str, Child] = {}
         self.lock_file = None
-        self.exit_when_children_gone = False
 
     # -- start-up --------------------------------------------------------------------------
     def take_instance_lock(self) -> None:
@@ -170,35 +169,31 @@ class Master(Daemon):
         now = time.monotonic()
         for child in self.children.values():
             process = child.process
-            if process is not None:
-                self._drain_stderr(child)
-            if process is not None and process.poll() is not None:
-                child.process = None
-                child.address = None
-                self._drain_stderr(child, process)
-                process.stderr.close()
-                lines = child.stderr_tail.decode(errors="replace").strip().splitlines()
-                message = lines[-1] if lines else ""
-                how = (f"died on signal {-process.returncode}" if process.returncode < 0
-                       else f"exited with status {process.returncode}")
-                self.log(f"The {child.name} (pid {process.pid}) {how}" + (f": {message}" if message else ""))
-                if child.stopping or child.held_off or self.exit_when_children_gone:
-                    continue
-                if now - child.start_time >= self.knob(child.name, "RECOVER_FACTOR", 300):
-                    child.restarts = 0
-                self.schedule_restart(child)
-            elif process is None and child.restart_at is not None and now >= child.restart_at \
-                    and not child.held_off and not self.exit_when_children_gone:
-                self.start_child(child)
-        if self.exit_when_children_gone and not any(c.process for c in self.children.values()):
-            self.stop()
+            if process is None:
+                if child.restart_at is not None and now >= child.restart_at and not child.held_off:
+                    self.start_child(child)
+                continue
+            exited = process.poll() is not None
+            self._drain_stderr(child)  # after poll(): all it wrote before exiting is in the pipe now
+            if not exited:
+                continue
+            child.process = child.address = None
+            process.stderr.close()
+            lines = child.stderr_tail.decode(errors="replace").strip().splitlines()
+            how = (f"died on signal {-process.returncode}" if process.returncode < 0
+                   else f"exited with status {process.returncode}")
+            self.log(f"The {child.name} (pid {process.pid}) {how}" + (f": {lines[-1]}" if lines else ""))
+            if child.stopping or child.held_off:
+                continue
+            if now - child.start_time >= self.knob(child.name, "RECOVER_FACTOR", 300):
+                child.restarts = 0
+            self.schedule_restart(child)
 
     @staticmethod
-    def _drain_stderr(child: Child, process: Process | None = None) -> None:
+    def _drain_stderr(child: Child) -> None:
         """Read what the child wrote on stderr so its pipe never fills; keep the tail."""
-        process = process or child.process
         try:
-            data = process.stderr.read() or b""
+            data = child.process.stderr.read() or b""
         except (OSError, ValueError):
             data = b""
         if data:
