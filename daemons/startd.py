@@ -17,7 +17,7 @@ from fractions import Fraction
 import psutil
 
 from shared import protocol
-from shared.classad import ClassAd, ClassAdSyntaxError, symmetric_match
+from shared.classad import ClassAd, ClassAdSyntaxError, format_new, symmetric_match
 from shared.spawn import Process, spawn
 from shared.daemon import Daemon, DaemonStartError, daemon_main
 
@@ -311,7 +311,7 @@ class Startd(Daemon):
         slot.job = ClassAd.from_wire(message["job"])
         job_file = os.path.join(self.param("EXECUTE"), f".job_{slot.id}_{os.getpid()}.ad")
         with open(job_file, "w") as handle:
-            handle.write("".join(f"{k} = {v}\n" for k, v in slot.job.to_wire().items()))
+            handle.write(format_new(slot.job))  # new-style text: strings keep their escapes
         env = dict(os.environ, CONDOR_INHERIT=f"{os.getpid()} {self.address}")
         env["_CONDOR_STARTER_LOG"] = self.param("STARTER_LOG") or ""
         env["_CONDOR_EXECUTE"] = self.param("EXECUTE") or ""

@@ -17,7 +17,7 @@ import uuid
 
 from shared import protocol
 from shared.classad import parse_ad
-from shared.config import ConfigError, parse_args_string, parse_environment_string
+from shared.config import ConfigError, parse_environment_string, parse_job_environment, split_v2_raw
 from shared.daemon import POOL_MARKER, Daemon, DaemonStartError, daemon_main
 
 from daemons.procd import FAMILY_MARKER
@@ -66,18 +66,15 @@ class Starter(Daemon):
         command = self.string("Cmd")
         if not command:
             raise FileNotFoundError(errno.ENOENT, "job has no Cmd", "")
-        arguments = self.string("Arguments")
-        if arguments is not None:
-            args = parse_args_string('"' + arguments + '"')
-        else:
-            args = parse_args_string(self.string("Args", "") or "")
+        arguments = self.string("Arguments")  # V2, as condor_submit stores it
+        args = split_v2_raw(arguments) if arguments is not None else (self.string("Args", "") or "").split()
         return [command, *args]
 
     def job_environment(self) -> dict[str, str]:
         env: dict[str, str] = {}
-        text = self.string("Environment")
+        text = self.string("Environment")  # V2, as condor_submit stores it; Env is the old V1 form
         if text is not None:
-            env.update(parse_environment_string('"' + text + '"'))
+            env.update(parse_job_environment(text))
         elif self.string("Env"):
             env.update(parse_environment_string(self.string("Env")))
         env.setdefault("PATH", os.environ.get("PATH", "/usr/bin:/bin"))
@@ -102,7 +99,7 @@ class Starter(Daemon):
                     self.open_stdio("Err", iwd, "ab") as stderr:
                 self.process = subprocess.Popen(argv, cwd=iwd, env=env, stdin=stdin, stdout=stdout,
                                                 stderr=stderr, start_new_session=True)
-        except (OSError, ConfigError) as exc:
+        except (OSError, ConfigError, ValueError) as exc:
             number = getattr(exc, "errno", 0) or 0
             message = f"Failed to execute '{self.string('Cmd', '')}': {getattr(exc, 'strerror', None) or exc}"
             self.log(f"Job {self.job_id}: {message}")

@@ -52,7 +52,7 @@ class V2SyntaxError(ValueError):
 
 def split_v2(inner: str) -> list[str]:
     """Words of the text between a V2 value's outer double quotes (submit and config alike)."""
-    return _split_v2_raw(_unescape_double_quotes(inner))
+    return split_v2_raw(_unescape_double_quotes(inner))
 
 
 def _unescape_double_quotes(inner: str) -> str:
@@ -74,8 +74,9 @@ def _unescape_double_quotes(inner: str) -> str:
     return "".join(out)
 
 
-def _split_v2_raw(raw: str) -> list[str]:
-    """Blank-separated words; ``'...'`` groups blanks into a word, ``''`` in it is a literal '."""
+def split_v2_raw(raw: str) -> list[str]:
+    """Blank-separated words; ``'...'`` groups blanks into a word, ``''`` in it is a literal '.
+    This is also how a job ad's ``Arguments`` (V2 with the ``""`` escapes already undone) splits."""
     words: list[str] = []
     word: list[str] | None = None
     i, n = 0, len(raw)
@@ -136,10 +137,22 @@ def parse_environment_string(text: str) -> dict[str, str]:
         entries = _config_split_v2(_v2_body(text, "environment"), "environment")
     else:
         entries = [e for e in text.split(";") if e.strip()]
+    return _environment(entries, strip_names=not _is_v2(text))
+
+
+def parse_job_environment(raw: str) -> dict[str, str]:
+    """NAME -> value from a job ad's ``Environment`` (V2 entries, ``""`` escapes already undone)."""
+    try:
+        return _environment(split_v2_raw(raw), strip_names=False)
+    except V2SyntaxError:
+        raise ConfigError(f"environment {raw!r}: unterminated single quote") from None
+
+
+def _environment(entries: list[str], strip_names: bool) -> dict[str, str]:
     env: dict[str, str] = {}
     for entry in entries:
         name, eq, value = entry.partition("=")
         if not eq or not name.strip() or re.search(r"\s", name.strip()):
             raise ConfigError(f"environment entry {entry!r} is not NAME=VALUE")
-        env[name.strip() if not _is_v2(text) else name] = value
+        env[name.strip() if strip_names else name] = value
     return env

@@ -143,3 +143,15 @@ def test_usage_updates_reach_the_queue_and_the_log(personal_pool, tmp_path):
                          htcondor2.JobEventType.IMAGE_SIZE]
     assert kinds[-1] == htcondor2.JobEventType.JOB_TERMINATED
     assert read[2]["Size"] > 0 and read[2]["MemoryUsage"] >= 1
+
+
+def test_arguments_and_environment_reach_the_job_intact(personal_pool, tmp_path):
+    out = tmp_path / "args.out"
+    submit = ("executable = /bin/sh\n"
+              """arguments = "-c 'printf %s/%s/%s ""$0"" ""$1"" ""$MYVAR""' back\\slash 'two words'"\n"""
+              """environment = "MYVAR='x y\\z'"\n"""
+              f"output = {out}\nqueue\n")
+    result = personal_pool.run("condor_submit", input=submit)
+    assert result.returncode == 0, result.stderr
+    wait_until(lambda: out.exists() and out.read_text(), timeout=15, message="the job's output")
+    assert out.read_text() == "back\\slash/two words/x y\\z"
