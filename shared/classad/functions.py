@@ -276,19 +276,26 @@ def _if_then_else(env, fns):
 
 # --- strings -----------------------------------------------------------------------------------
 def _strings(values):
-    """Convert each value to a string; first Error, then first Undefined wins."""
+    """Convert each value to a string; any Undefined wins, then any Error (as strcmp and
+    versioncmp have it: strcmp(error, undefined) is undefined)."""
     out = [to_string(v) for v in values]
-    if any(v is Error for v in out):
-        return Error
     if any(v is Undefined for v in out):
         return Undefined
+    if any(v is Error for v in out):
+        return Error
     return out
 
 
 @builtin("strcat", lazy=True)
 def _strcat(env, fns):
-    parts = _strings([fn(env) for fn in fns])
-    return parts if not isinstance(parts, list) else "".join(parts)
+    """The first argument that is undefined or error decides, left to right."""
+    parts = []
+    for fn in fns:
+        part = to_string(fn(env))
+        if part is Undefined or part is Error:
+            return part
+        parts.append(part)
+    return "".join(parts)
 
 
 @builtin("join", lazy=True)
@@ -298,8 +305,8 @@ def _join(env, fns):
         return Error
     if len(values) == 1:
         sep, items = "", values[0]
-    elif len(values) == 2 and type(values[1]) is list:
-        sep, items = values
+    elif len(values) == 2 and (type(values[1]) is list or values[1] is Undefined):
+        sep, items = values  # join(sep, list); join(sep, undefined) is undefined
     else:
         sep, items = values[0], values[1:]
     if items is Undefined:
