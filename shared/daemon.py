@@ -13,7 +13,6 @@ import heapq
 import itertools
 import os
 import signal
-import socket
 import sys
 import time
 import traceback
@@ -140,7 +139,7 @@ class Daemon:
         self.exit_status = 0
         self._signals: list[int] = []
         self.master_pid, self.master_address = self._inherited_master()
-        self.hostname = self.cfg.get("FULL_HOSTNAME") or socket.getfqdn()
+        self.hostname = self.cfg.get("FULL_HOSTNAME")  # detected by the configuration
         self.sock: zmq.Socket | None = None
         self.address = ""
 

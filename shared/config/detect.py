@@ -39,9 +39,26 @@ def _username() -> str:
         return str(os.geteuid())
 
 
+def _full_hostname() -> str:
+    """The host's name as HTCondor finds it: the host name if it has a domain, else a canonical
+    DNS name with one; never a reverse lookup's "localhost" (socket.getfqdn can give that)."""
+    host = socket.gethostname()
+    if "." in host:
+        return host
+    try:
+        infos = socket.getaddrinfo(host, None, 0, socket.SOCK_STREAM, 0, socket.AI_CANONNAME)
+    except OSError:
+        return host
+    for info in infos:
+        canonical = info[3]
+        if "." in canonical and not canonical.startswith("localhost"):
+            return canonical
+    return host
+
+
 def host_values() -> dict[str, str]:
     """Detected names that do not depend on the process context."""
-    fqdn = socket.getfqdn() or socket.gethostname()
+    fqdn = _full_hostname()
     cpus = _cpus()
     values = {
         "FULL_HOSTNAME": fqdn,
