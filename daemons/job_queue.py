@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from shared.classad import ClassAd, ClassAdSyntaxError, parse_expr, unparse
+from shared.classad import ClassAd, ClassAdSyntaxError, parse_expr
 
 JobId = tuple[int, int]
 HEADER = (0, 0)  # the ad holding NextClusterNum
@@ -125,7 +125,7 @@ class JobQueue:
     def set(self, key: JobId, name: str, value) -> None:
         ad = self.jobs[key]
         ad[name] = value
-        self._pending.append(f"103 {key[0]}.{key[1]} {name} {unparse(ad.lookup(name))}\n")
+        self._pending.append(f"103 {key[0]}.{key[1]} {name} {ad.lookup(name)}\n")
 
     def delete_attr(self, key: JobId, name: str) -> None:
         ad = self.jobs[key]

@@ -177,3 +177,15 @@ def test_master_in_the_foreground_with_f(tmp_path):
         if master.poll() is None:
             master.kill()
         pool.stop(check=False)
+
+
+def test_forked_daemons_show_their_own_names_and_arguments(shadow_pool):
+    shown = {}
+    for process in shadow_pool.processes():
+        words = [word for word in process.cmdline() if word]
+        shown.setdefault(process.name(), []).append([os.path.basename(words[0])] + words[1:])
+    assert sorted(shown) == ["condor_collector", "condor_master", "condor_negotiator", "condor_procd",
+                             "condor_schedd", "condor_startd"]
+    assert sorted(shown["condor_startd"]) == [["condor_startd"],
+                                              ["condor_startd", "-f", "-local-name", "SHADOW_STARTD"]]
+    assert [words[:2] for words in shown["condor_procd"]] == [["condor_procd", "-A"]] * 2
