@@ -19,6 +19,9 @@ MATCH_BATCH = 8  # matched jobs started per turn of the event loop
 IDLE, RUNNING, REMOVED, COMPLETED, HELD, TRANSFERRING, SUSPENDED = 1, 2, 3, 4, 5, 6, 7
 STATUS_COUNTS = {IDLE: "Idle", RUNNING: "Running", REMOVED: "Removed", COMPLETED: "Completed",
                  HELD: "Held", SUSPENDED: "Suspended"}
+# HTCondor's names for the hold reason codes this schedd gives (condor_holdcodes.h).
+HOLD_CODE_NAMES = {0: "Unspecified", 1: "UserRequest", 3: "JobPolicy", 5: "JobPolicyUndefined",
+                   6: "FailedToCreateProcess", 15: "SubmittedOnHold", 26: "SystemPolicy"}
 # Attributes that decide which jobs the negotiator may treat as one (an autocluster).
 SIGNIFICANT_ATTRIBUTES = ["Requirements", "Rank", "RequestCpus", "RequestMemory", "RequestDisk",
                           "JobUniverse", "JobPrio", "User", "NiceUser", "ConcurrencyLimits"]
@@ -289,6 +292,12 @@ class Schedd(Daemon):
         self.queue.set(key, "HoldReasonSubCode", subcode)
         holds = ad.eval("NumHolds")
         self.queue.set(key, "NumHolds", (holds if isinstance(holds, int) else 0) + 1)
+        by_reason = ad.eval("NumHoldsByReason")
+        by_reason = by_reason if isinstance(by_reason, ClassAd) else ClassAd()
+        name = HOLD_CODE_NAMES.get(code, "Unspecified")
+        count = by_reason.eval(name)
+        by_reason[name] = (count if isinstance(count, int) else 0) + 1
+        self.queue.set(key, "NumHoldsByReason", by_reason)
         release_reason = ad.lookup("ReleaseReason")
         if release_reason is not None:
             self.queue.set(key, "LastReleaseReason", release_reason)

@@ -82,6 +82,7 @@ def test_periodic_hold_kills_the_job_and_release_runs_it_again(pool_factory, tmp
     assert job_field(personal_pool, "HoldReason")["1.0"] == \
         "The job attribute PeriodicHold expression '(time() - JobStartDate) >= 2' evaluated to TRUE"
     assert job_field(personal_pool, "HoldReasonCode")["1.0"] == "3"
+    assert job_field(personal_pool, "NumHoldsByReason")["1.0"] == "[ JobPolicy = 1 ]"
     psutil.wait_procs([process], timeout=10)
     assert not process.is_running()
     wait_until(lambda: ("012", "001.000.000") in events(log), timeout=10, message="event 012")
