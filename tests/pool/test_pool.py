@@ -119,6 +119,7 @@ def test_two_startds_on_one_procd_address_second_refuses():
 def test_daemons_survive_garbage_on_their_sockets(personal_pool):
     children = Client(personal_pool.master_address).call("CHILDREN")["children"]
     addresses = [personal_pool.master_address] + [c["address"] for c in children.values()]
+    addresses.append(f"ipc://{personal_pool.cfg.get('PROCD_ADDRESS')}")  # the startd's procd
     rng = random.Random(4)
     ctx = zmq.Context.instance()
     for address in addresses:
