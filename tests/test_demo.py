@@ -1,0 +1,27 @@
+"""The README's first command: the pool demo on the embedded default configuration."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.timeout(180)
+def test_demo_runs_a_personal_pool_on_the_embedded_configuration(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "CONDOR_CONFIG"}
+    env["HOME"] = str(tmp_path)  # the embedded pool keeps its state in ~/.condorsim
+    result = subprocess.run([sys.executable, "-m", "scripts.demo"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=170)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    out = result.stdout
+    assert f"state in {tmp_path}/.condorsim" in out
+    assert "All jobs in cluster 1 have been marked for removal" in out
+    assert "hello from condorsim" in out
+    assert "005 (002.000.000)" in out and "Normal termination (return value 0)" in out
+    assert out.rstrip().endswith("Pool stopped; no condorsim process is left.")
+    assert (tmp_path / ".condorsim" / "log" / "MasterLog").exists()
