@@ -167,6 +167,8 @@ def _bool(env, v):
     if t is str:
         low = v.lower()
         return True if low == "true" else False if low == "false" else Undefined
+    if t is RelTime:
+        return v.secs != 0
     if v is Undefined:
         return Undefined
     return Error
@@ -211,35 +213,46 @@ def _pow(env, a, b):
     return r
 
 
+def _ceil(q: float) -> float:
+    """C's ceil: keeps infinities, NaN and the sign of a zero."""
+    if not math.isfinite(q):
+        return q
+    c = float(math.ceil(q))
+    return math.copysign(c, q) if c == 0 else c
+
+
 @builtin("quantize", args=(2, 2))
 def _quantize(env, a, b):
-    if type(a) is not int:
-        a = to_real(a)
-        if type(a) is not float:
-            return Error
+    """Round a up to a multiple of b; a list b gives the first element >= a (else its last
+    element is the step). A zero step hands a back unchanged, whatever its type."""
+    x = to_real(a)
+    if type(x) is not float:
+        return Error
     if type(b) is list:
-        items = [_force(env, i) for i in b]
-        if not items:
-            return Error
-        for item in items:
-            if type(item) not in (int, float):
+        step, rstep = 0.0, 0.0
+        for item in b:
+            step = _force(env, item)
+            rstep = to_real(step)
+            if type(rstep) is not float:
                 return Error
-            if item >= a:
-                return item
-        b = items[-1]
-    if type(b) is not int:
-        b = to_real(b)
-        if type(b) is not float:
+            if rstep >= x:
+                return step
+        b = step
+    else:
+        rstep = to_real(b)
+        if type(rstep) is not float:
             return Error
-    if b == 0:
+    if type(b) is int:
+        if b == 0:
+            return a
+        if type(a) is int:
+            n = wrap64(a + b - 1)  # C: ((a + b - 1) / b) * b, truncating and wrapping
+            q = abs(n) // abs(b)
+            return wrap64((q if (n < 0) == (b < 0) else -q) * b)
+        return _ceil(x / b) * b
+    if -1e-8 <= rstep <= 1e-8:
         return a
-    if type(a) is int and type(b) is int:
-        n = a + b - 1  # HTCondor rounds with C's truncating division: ((a + b - 1) / b) * b
-        q = abs(n) // abs(b)
-        return wrap64((q if (n < 0) == (b < 0) else -q) * b)
-    q = a / b
-    c = float(math.ceil(q)) if math.isfinite(q) else q
-    return math.copysign(c, q) * b if c == 0 else c * b
+    return _ceil(x / rstep) * rstep
 
 
 # --- type tests and control --------------------------------------------------------------------
@@ -300,30 +313,25 @@ def _strcat(env, fns):
 
 @builtin("join", lazy=True)
 def _join(env, fns):
+    """join(sep, items...) or join(sep, list) or join(list). Undefined items are skipped (an
+    undefined separator is ""); the result is undefined only if something was undefined and no
+    item was joined. Error anywhere wins."""
     values = [fn(env) for fn in fns]
-    if not values:
-        return Error
-    if len(values) == 1:
-        sep, items = "", values[0]
-    elif len(values) == 2 and (type(values[1]) is list or values[1] is Undefined):
-        sep, items = values  # join(sep, list); join(sep, undefined) is undefined
-    else:
-        sep, items = values[0], values[1:]
-    if items is Undefined:
-        return Undefined
-    sep = "" if sep is Undefined else to_string(sep)
-    if type(sep) is not str or type(items) is not list:
-        return Error
-    parts = []
-    for item in items:
-        v = _force(env, item)
-        if v is Undefined:
-            continue
+    if values and len(values) <= 2 and type(values[-1]) is list:
+        values = (values[:1] if len(values) == 2 else [""]) + [_force(env, i) for i in values[-1]]
+    sep, out, joined, saw_undefined = "", "", False, False
+    for i, v in enumerate(values):
         s = to_string(v)
         if s is Error:
             return Error
-        parts.append(s)
-    return sep.join(parts)
+        if s is Undefined:
+            saw_undefined = True
+        elif i == 0:
+            sep = s
+        else:
+            out = out + sep + s if out else s  # no separator until something non-empty is out
+            joined = True
+    return Undefined if saw_undefined and not joined else out
 
 
 @builtin("substr", args=(2, 3))
@@ -389,46 +397,49 @@ builtin("strcmp", args=(2, 2))(_strcmp_like(False))
 builtin("stricmp", args=(2, 2))(_strcmp_like(True))
 
 
-_S_N, _S_I, _S_F, _S_Z = 0, 3, 6, 9
-_CMP, _LEN = 2, 3
-_NEXT_STATE = (_S_N, _S_I, _S_Z, _S_N, _S_I, _S_I, _S_N, _S_F, _S_F, _S_N, _S_F, _S_Z)
-_RESULT_TYPE = (_CMP, _CMP, _CMP, _CMP, _LEN, _CMP, _CMP, _CMP, _CMP,
-                _CMP, -1, -1, 1, _LEN, _LEN, 1, _LEN, _LEN,
-                _CMP, _CMP, _CMP, _CMP, _CMP, _CMP, _CMP, _CMP, _CMP,
-                _CMP, 1, 1, -1, _CMP, _CMP, -1, _CMP, _CMP)
+def _isdigit(c: int) -> bool:
+    return 0x30 <= c <= 0x39
 
 
-def _digit_class(c: int) -> int:
-    return 2 if c == 0x30 else 1 if 0x30 < c <= 0x39 else 0
+def _schar(c: int) -> int:
+    return c - 256 if c >= 128 else c  # C's char is signed
 
 
 def version_compare(a: str, b: str) -> int:
-    """GNU strverscmp, which HTCondor's versioncmp uses (digit runs compare as numbers;
-    a leading zero makes a run a fraction). Returns the byte difference like the C function."""
-    p1 = a.encode("utf-8", "surrogateescape") + b"\0"
-    p2 = b.encode("utf-8", "surrogateescape") + b"\0"
+    """HTCondor's natural_cmp: digit runs compare as numbers, more leading zeros sort first.
+    Returns a difference (not just its sign) as the C function does."""
+    s1 = a.encode("utf-8", "surrogateescape") + b"\0"
+    s2 = b.encode("utf-8", "surrogateescape") + b"\0"
     i = 0
-    c1, c2 = p1[0], p2[0]
-    state = _S_N + _digit_class(c1)
-    while c1 == c2:
-        if c1 == 0:
-            return 0
-        state = _NEXT_STATE[state]
+    while s1[i] and s1[i] == s2[i]:
         i += 1
-        c1, c2 = p1[i], p2[i]
-        state += _digit_class(c1)
-    diff = c1 - c2
-    result = _RESULT_TYPE[state * 3 + _digit_class(c2)]
-    if result == _CMP:
+    if s1[i] == s2[i]:
+        return 0
+    diff = _schar(s1[i]) - _schar(s2[i])
+    n = i  # start of the digit run (same offset in both) that leads up to the mismatch
+    while n > 0 and _isdigit(s1[n - 1]):
+        n -= 1
+    if n == i and not (_isdigit(s1[i]) and _isdigit(s2[i])):
         return diff
-    if result == _LEN:
-        k = i + 1
-        while 0x30 <= p1[k] <= 0x39:
-            if not 0x30 <= p2[k] <= 0x39:
-                return 1
-            k += 1
-        return -1 if 0x30 <= p2[k] <= 0x39 else diff
-    return result
+    z1, z2 = n, n
+    while s1[z1] == 0x30:
+        z1 += 1
+    while s2[z2] == 0x30:
+        z2 += 1
+    if z1 > n and not _isdigit(s1[z1]):  # a lone final zero is a number, not a leading zero
+        z1 -= 1
+    if z2 > n and not _isdigit(s2[z2]):
+        z2 -= 1
+    if z1 != z2:
+        return z2 - z1
+    if z1 > n:
+        return diff
+    e1, e2 = z1, z2
+    while _isdigit(s1[e1]):
+        e1 += 1
+    while _isdigit(s2[e2]):
+        e2 += 1
+    return e1 - e2 if e1 != e2 else diff
 
 
 def _version_fn(test):
@@ -446,21 +457,26 @@ builtin("versionLE", args=(2, 2))(_version_fn(lambda a, b: version_compare(a, b)
 builtin("versionGT", args=(2, 2))(_version_fn(lambda a, b: version_compare(a, b) > 0))
 builtin("versionGE", args=(2, 2))(_version_fn(lambda a, b: version_compare(a, b) >= 0))
 builtin("versionEQ", args=(2, 2))(_version_fn(lambda a, b: version_compare(a, b) == 0))
-builtin("version_in_range", args=(3, 3))(_version_fn(
-    lambda v, lo, hi: version_compare(lo, v) <= 0 and version_compare(v, hi) <= 0))
+
+
+@builtin("version_in_range", args=(3, 3))
+def _version_in_range(env, v, lo, hi):
+    if lo is Undefined or hi is Undefined:  # only the bounds may be undefined
+        return Undefined
+    v, lo, hi = (to_string(x) for x in (v, lo, hi))
+    if type(v) is not str or type(lo) is not str or type(hi) is not str:
+        return Error
+    return version_compare(lo, v) <= 0 and version_compare(v, hi) <= 0
 
 
 # --- lists -------------------------------------------------------------------------------------
-def _member(test, allow_special):
+def _member(test, identical_mode):
     def impl(env, x, items):
-        if not allow_special:
-            if x is Error or type(x) is list or _is_ad(x):
-                return Error
-            if x is Undefined:
-                return Undefined
-        if items is Undefined:
+        if items is Undefined or (x is Undefined and not identical_mode):
             return Undefined
-        if type(items) is not list:
+        if type(items) is not list or type(x) is list or _is_ad(x):
+            return Error
+        if x is Error and not identical_mode:
             return Error
         for item in items:
             if test(_force(env, item), x) is True:
@@ -513,6 +529,8 @@ def _min_max(pick):
     def f(nums):
         if not nums:
             return Undefined
+        if len(nums) > 1:
+            nums = [int(x) if type(x) is bool else x for x in nums]
         best = nums[0]
         for x in nums[1:]:
             if pick(float(x), float(best)):
@@ -528,18 +546,19 @@ builtin("avg", args=(1, 1))(_list_arg(lambda nums: float(sum(float(x) for x in n
 builtin("min", args=(1, 1))(_list_arg(_min_max(lambda x, best: x < best)))
 builtin("max", args=(1, 1))(_list_arg(_min_max(lambda x, best: x > best)))
 
-_COMPARE_OPS = {"<", "<=", "==", "!=", ">=", ">", "is", "isnt"}
+_COMPARE_OPS = {"<", "<=", "==", "!=", ">=", ">", "is", "isnt"}  # case matters
 
 
 def _any_all(want_any):
     def impl(env, op, items, x):
-        if op is Error or items is Error or x is Error:
-            return Error
-        if op is Undefined or items is Undefined:
+        if op is Undefined:
             return Undefined
-        if type(op) is not str or op.lower() not in _COMPARE_OPS or type(items) is not list:
+        if type(op) is not str or op not in _COMPARE_OPS:
             return Error
-        op = op.lower()
+        if items is Undefined:
+            return Undefined
+        if type(items) is not list:
+            return Error
         for item in items:
             v = _force(env, item)
             if op == "is":
@@ -552,7 +571,7 @@ def _any_all(want_any):
             if r is Error:
                 return Error
             if r is Undefined:
-                return False
+                return False  # an undefined comparison ends either search unmatched
             if r is want_any:
                 return want_any
         return not want_any
@@ -580,30 +599,27 @@ def string_list_items(s: str, delims: str) -> list[str]:
     return items
 
 
-def _string_list_pair(a, b, delims):
-    """Items of two string-list arguments, or the call's Error/Undefined result."""
-    if a is Error or b is Error or delims is Error:
-        return Error
-    if a is Undefined or b is Undefined:
-        return Undefined
-    if type(a) is not str or type(b) is not str or type(delims) is not str:
-        return Error
-    return string_list_items(a, delims), string_list_items(b, delims)
-
-
 _DEFAULT_DELIMS = ", \t\r\n"
 
 
+def _string_list_args(x, lst, delims):
+    """Check stringListMember-style arguments: each a string or undefined (else error); both
+    lists undefined -> undefined; otherwise undefined reads as "" (delims: the default)."""
+    for v in (x, lst, delims):
+        if v is not None and v is not Undefined and type(v) is not str:
+            return Error
+    if x is Undefined and lst is Undefined:
+        return Undefined
+    return ("" if x is Undefined else x, "" if lst is Undefined else lst,
+            _DEFAULT_DELIMS if delims is None or delims is Undefined else delims)
+
+
 def _sl_member(fold):
-    def impl(env, x, lst, delims=_DEFAULT_DELIMS):
-        if x is Error or lst is Error or delims is Error:
-            return Error
-        if x is Undefined and lst is Undefined:
-            return Undefined
-        x = "" if x is Undefined else x
-        lst = "" if lst is Undefined else lst
-        if type(x) is not str or type(lst) is not str or type(delims) is not str:
-            return Error
+    def impl(env, x, lst, delims=None):
+        args = _string_list_args(x, lst, delims)
+        if type(args) is not tuple:
+            return args
+        x, lst, delims = args
         items = string_list_items(lst, delims)
         if fold:
             x = x.lower()
@@ -617,14 +633,17 @@ builtin("stringListIMember", args=(2, 3))(_sl_member(True))
 
 
 def _sl_subset(fold):
-    def impl(env, sub, lst, delims=_DEFAULT_DELIMS):
-        pair = _string_list_pair(sub, lst, delims)
-        if type(pair) is not tuple:
-            return pair
-        a, b = pair
+    def impl(env, sub, lst, delims=None):
+        args = _string_list_args(sub, lst, delims)
+        if type(args) is not tuple:
+            return args
+        sub, lst, delims = args
+        if sub == "":
+            return True
+        a, b = string_list_items(sub, delims), string_list_items(lst, delims)
         if fold:
             a, b = [x.lower() for x in a], [x.lower() for x in b]
-        return set(a) <= set(b)
+        return bool(a) and set(a) <= set(b)
     return impl
 
 
@@ -632,12 +651,31 @@ builtin("stringListSubsetMatch", args=(2, 3))(_sl_subset(False))
 builtin("stringListISubsetMatch", args=(2, 3))(_sl_subset(True))
 
 
+def _raw_tokens(s: str, delims: str) -> list[str]:
+    """Runs of non-delimiter characters, untrimmed (the core library's own splitting)."""
+    out, cur = [], []
+    for c in s:
+        if c in delims:
+            if cur:
+                out.append("".join(cur))
+                cur = []
+        else:
+            cur.append(c)
+    if cur:
+        out.append("".join(cur))
+    return out
+
+
 @builtin("stringListsIntersect", args=(2, 3))
-def _sl_intersect(env, a, b, delims=_DEFAULT_DELIMS):
-    pair = _string_list_pair(a, b, delims)
-    if type(pair) is not tuple:
-        return pair
-    return bool(set(pair[0]) & set(pair[1]))
+def _sl_intersect(env, a, b, delims=None):
+    if a is Error or b is Error or delims is Error:
+        return Error
+    if a is Undefined or b is Undefined or delims is Undefined:
+        return Undefined
+    if (delims is not None and type(delims) is not str) or type(a) is not str or type(b) is not str:
+        return Error
+    delims = delims or " ,"
+    return bool(set(_raw_tokens(a, delims)) & set(_raw_tokens(b, delims)))
 
 
 @builtin("stringListSize", args=(1, 2))
@@ -687,33 +725,28 @@ builtin("stringListMax", args=(1, 2))(_sl_numeric("max"))
 
 @builtin("split", args=(1, 2))
 def _split(env, s, seps=", \t"):
+    """Split at separator characters, dropping empty pieces, except that a non-blank separator
+    repeated (blanks between allowed) yields an empty item: "a,,b" -> a, "", b."""
     if type(s) is not str or type(seps) is not str:
         return Error
-    items, cur, pending = [], [], False
-    for c in s:
-        if c in seps:
-            if c.isspace():
-                if cur:
-                    items.append("".join(cur))
-                    cur = []
-                    pending = False
-            else:
-                if cur or pending:
-                    items.append("".join(cur))
-                cur, pending = [], True
-        else:
-            cur.append(c)
-    if cur:
-        items.append("".join(cur))
+    items, last, prev = [], 0, None
+    for ix, c in enumerate(s):
+        if c not in seps:
+            continue
+        if ix > last:
+            items.append(s[last:ix])
+        elif prev == c:
+            items.append("")
+        if not c.isspace():
+            prev = c
+        last = ix + 1
+    if len(s) > last:
+        items.append(s[last:])
     return items
 
 
 def _split_at(default_first):
     def impl(env, s):
-        if s is Error:
-            return Error
-        if s is Undefined:
-            return Undefined
         if type(s) is not str:
             return Error
         if "@" in s:
@@ -764,7 +797,7 @@ def _substitute(m, repl: str):
         c = repl[i]
         if c == "\\" and i + 1 < len(repl) and repl[i + 1].isdigit():
             g = int(repl[i + 1])
-            if g > (m.re.groups):
+            if g > (m.lastindex or 0):
                 return None
             out.append(m.group(g) or "")
             i += 2
@@ -789,7 +822,7 @@ def _regexps_impl(env, pat, s, repl, opts=""):
         return Error if r is None else r
     out, pos = [], 0
     for m in rx.finditer(s):
-        if m.end() == m.start():
+        if m.end() == m.start() and "g" in opts:
             return Error
         r = _substitute(m, repl)
         if r is None:
@@ -810,16 +843,15 @@ builtin("replaceAll", args=(3, 4))(lambda env, p, s, r, o="": _regexps_impl(env,
 
 @builtin("regexpMember", args=(2, 3))
 def _regexp_member(env, pat, items, opts=""):
-    bad = _regex_args((pat, opts))
-    if bad is not None:
-        return bad
-    if items is Undefined:
+    """True if a string element matches; undefined elements make a miss undefined; any other
+    element is an error. A pattern that does not compile matches nothing."""
+    if pat is Error or items is Error or opts is Error:
+        return Error
+    if pat is Undefined or items is Undefined or opts is Undefined:
         return Undefined
-    if type(items) is not list:
+    if type(opts) is not str or type(pat) is not str or type(items) is not list:
         return Error
     rx = _regex(pat, opts)
-    if rx is None:
-        return Error
     saw_undefined = False
     for item in items:
         v = _force(env, item)
@@ -828,17 +860,16 @@ def _regexp_member(env, pat, items, opts=""):
             continue
         if type(v) is not str:
             return Error
-        if rx.search(v):
+        if rx is not None and rx.search(v):
             return True
     return Undefined if saw_undefined else False
 
 
 @builtin("stringList_regexpMember", args=(2, 4))
-def _sl_regexp_member(env, pat, lst, delims=_DEFAULT_DELIMS, opts=""):
-    bad = _regex_args((pat, lst, delims, opts))
-    if bad is not None:
-        return bad
-    rx = _regex(pat, opts)
+def _sl_regexp_member(env, pat, lst, delims=", ", opts=""):
+    if type(pat) is not str or type(lst) is not str or type(delims) is not str or type(opts) is not str:
+        return Error
+    rx = _regex(pat, opts.lower())
     if rx is None:
         return Error
     items = string_list_items(lst, delims)
@@ -863,6 +894,8 @@ def _eval(env, v):
 
 
 def _each_context(env, fns):
+    """Values of fns[0] evaluated in each ad of the list fns[1] (undefined for an undefined
+    element, error for any other non-ad), or (None, the call's own undefined/error)."""
     if len(fns) != 2:
         return None, Error
     ads = fns[1](env)
@@ -873,7 +906,10 @@ def _each_context(env, fns):
     results = []
     for item in ads:
         ad = _force(env, item)
-        results.append(fns[0](env_of(env, ad)) if _is_ad(ad) else Error)
+        if _is_ad(ad):
+            results.append(fns[0](env_of(env, ad)))
+        else:
+            results.append(Undefined if ad is Undefined else Error)
     return results, None
 
 
@@ -883,10 +919,18 @@ def _eval_in_each(env, fns):
     return bad if results is None else results
 
 
+def _truthy(v) -> bool:
+    t = type(v)
+    return v is True or ((t is int or t is float) and v != 0)
+
+
 @builtin("countMatches", lazy=True)
 def _count_matches(env, fns):
+    """How many ads the expression is true (or a non-zero number) in; an undefined list counts 0."""
     results, bad = _each_context(env, fns)
-    return bad if results is None else sum(1 for r in results if r is True)
+    if results is None:
+        return 0 if bad is Undefined else bad
+    return sum(1 for r in results if _truthy(r))
 
 
 # --- time --------------------------------------------------------------------------------------
@@ -925,18 +969,66 @@ def _interval(env, v):
     return f"{sign}{seconds}"
 
 
+def _time_fields(t):
+    """The broken-down time formatTime shows: a struct_time, or None if t is no time."""
+    if type(t) is float and math.isfinite(t):
+        t = int(t)
+    if type(t) is int:
+        t = AbsTime(t, local_offset(t))
+    if type(t) is AbsTime:
+        try:
+            return tuple(_time.gmtime(int(t.secs) + t.offset))  # no zone name: the local one shows
+        except (ValueError, OverflowError, OSError):
+            return None
+    if _is_ad(t):  # an ad as splitTime makes it, with missing fields taken as zero
+        def field(name, default=0):
+            v = t._exprs.get(name.lower())
+            v = v.eval() if v is not None else default
+            return v if type(v) is int else default
+        year, month, day = field("Year", 1900), field("Month", 1), field("Day")
+        return (year, month, day, field("Hours"), field("Minutes"), field("Seconds"),
+                _weekday(year, month, day), 0, 0)
+    return None
+
+
+def _weekday(year: int, month: int, day: int) -> int:
+    """Day of the week (Monday 0) by Zeller's rule, valid for any day number."""
+    if month < 3:
+        month, year = month + 12, year - 1
+    return (day + 13 * (month + 1) // 5 + year + year // 4 - year // 100 + year // 400 + 5) % 7
+
+
 @builtin("formatTime", args=(0, 2))
 def _format_time(env, t=None, fmt="%c"):
     if t is None:
         t = int(_time.time())
-    if type(t) is AbsTime:
-        t = t.secs
-    if type(t) is not int or type(fmt) is not str:
+    if type(fmt) is not str or type(t) is RelTime:
+        return Error
+    fields = _time_fields(t)
+    if fields is None:
         return Error
     try:
-        return _time.strftime(fmt, _time.localtime(t))
-    except (ValueError, OverflowError, OSError):
+        return _time.strftime(fmt, fields)
+    except (ValueError, OverflowError, OSError, TypeError):
         return Error
+
+
+def _split_reltime(secs) -> dict:
+    """Days/Hours/Minutes/Seconds of a duration; a negative one negates only its largest part."""
+    r = abs(secs)
+    whole = int(r)
+    days, hours, minutes = whole // 86400, whole % 86400 // 3600, whole % 3600 // 60
+    seconds = float(whole % 60) + (r - math.floor(r))
+    if secs < 0:
+        if days:
+            days = -days
+        elif hours:
+            hours = -hours
+        elif minutes:
+            minutes = -minutes
+        else:
+            seconds = -seconds
+    return {"Days": days, "Hours": hours, "Minutes": minutes, "Seconds": seconds}
 
 
 @builtin("splitTime", args=(0, 1))
@@ -944,17 +1036,16 @@ def _split_time(env, t=None):
     from .ad import ClassAd
     if t is None:
         t = int(_time.time())
+    if t is Undefined:
+        return Undefined
     ad = ClassAd()
     if type(t) is RelTime:
-        secs = int(t.secs)
         ad["Type"] = "RelativeTime"
-        days, rem = divmod(abs(secs), 86400)
-        sign = -1 if secs < 0 else 1
-        ad["Days"] = sign * days
-        ad["Hours"] = sign * (rem // 3600)
-        ad["Minutes"] = sign * (rem % 3600 // 60)
-        ad["Seconds"] = float(sign * (rem % 60))
+        for name, v in _split_reltime(t.secs).items():
+            ad[name] = v
         return ad
+    if type(t) is float and math.isfinite(t):
+        t = int(t)
     if type(t) is int:
         t = AbsTime(t, local_offset(t))
     if type(t) is not AbsTime:
@@ -971,32 +1062,58 @@ def _split_time(env, t=None):
     return ad
 
 
+def _time_offset(v):
+    """absTime's second argument: seconds east of UTC as an int, or None if unusable."""
+    t = type(v)
+    if t is int:
+        return v
+    if t is float and math.isfinite(v):
+        return int(v)
+    if t is RelTime:
+        return int(v.secs)
+    return None
+
+
 @builtin("absTime", args=(0, 2))
-def _abstime(env, v=None, offset=None):
+def _abstime(env, v=None, *offset):
     if v is None:
         now = int(_time.time())
         return AbsTime(now, local_offset(now))
-    if v is Undefined or offset is Undefined:
-        return Undefined
-    if type(v) is str:
-        t = parse_abstime(v)
-        return Error if t is None else t
-    if type(v) not in (int, float) or (offset is not None and type(offset) is not int):
-        return Error
-    return AbsTime(v, local_offset(v) if offset is None else offset)
-
-
-@builtin("relTime", args=(0, 1))
-def _reltime(env, v=None):
-    if v is None:
-        return RelTime(0)
+    off = None
+    if offset:
+        off = _time_offset(offset[0])
+        if off is None:
+            return Error
+    t = type(v)
     if v is Undefined:
         return Undefined
-    if type(v) is str:
-        t = parse_reltime(v)
-        return Error if t is None else t
-    if type(v) in (int, float):
+    if t is str:
+        if offset:  # HTCondor hands a string back untouched here
+            return v
+        parsed = parse_abstime(v)
+        return Error if parsed is None else parsed
+    if t is AbsTime:
+        return v
+    if t is RelTime or t is int or t is float:
+        secs = v.secs if t is RelTime else v
+        return AbsTime(secs, local_offset(secs) if off is None else off)
+    return Error
+
+
+@builtin("relTime", args=(1, 1))
+def _reltime(env, v):
+    t = type(v)
+    if v is Undefined:
+        return Undefined
+    if t is str:
+        parsed = parse_reltime(v)
+        return Error if parsed is None else parsed
+    if t is int or t is float:
         return RelTime(v)
+    if t is RelTime:
+        return v
+    if t is AbsTime:
+        return RelTime(v.secs)
     return Error
 
 

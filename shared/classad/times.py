@@ -75,6 +75,8 @@ def parse_abstime(text: str) -> AbsTime | None:
 def parse_reltime(text: str) -> RelTime | None:
     """``[-][d+]hh:mm:ss[.fff]`` or unit form like ``1d2h3m4s``; None if malformed."""
     s = text.strip()
+    if not text:
+        return RelTime(0)  # HTCondor reads an empty string as no time at all
     sign = 1
     if s[:1] == "-":
         sign, s = -1, s[1:].strip()
