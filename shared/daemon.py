@@ -28,6 +28,7 @@ from shared.config import ConfigError, load_config
 CONDOR_VERSION = "$CondorVersion: 25.14.0 2026-09-24 BuildID: 0 $"
 CONDOR_PLATFORM = "$CondorPlatform: X86_64-Debian_12 $"
 POOL_MARKER = "CONDORSIM_POOL"  # environment variable every process of a pool carries
+TERMINATING = (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT)
 DEFER = object()  # a handler's return value meaning "I will reply later with reply_to()"
 
 Handler = Callable[[dict, bytes], Any]
@@ -322,6 +323,8 @@ class Daemon:
         signal.set_wakeup_fd(wake_write)
         for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGCHLD, signal.SIGQUIT):
             signal.signal(signum, self._on_signal)
+        # A request to a peer that died with our master must not hold up our own shutdown.
+        protocol.abort_waits_when(lambda: self._master_gone() or any(s in TERMINATING for s in self._signals))
         if self._master_gone():
             return 0
         self.setup()
@@ -366,7 +369,7 @@ class Daemon:
     def _dispatch_signals(self) -> None:
         while self._signals:
             signum = self._signals.pop(0)
-            if signum in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT):
+            if signum in TERMINATING:
                 self.log(f"Got signal {signal.Signals(signum).name}. Performing graceful shutdown.")
                 self._running = False
             elif signum == signal.SIGHUP:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+import time
 from typing import Any
 
 import msgpack
@@ -77,6 +78,22 @@ def context() -> zmq.Context:
         return _context
 
 
+_WAIT_SLICE_MS = 50
+
+
+def _never() -> bool:
+    return False
+
+
+_abort_waits = _never
+
+
+def abort_waits_when(predicate) -> None:
+    """Make every pending call give up as soon as predicate() is true (a daemon shutting down)."""
+    global _abort_waits
+    _abort_waits = predicate
+
+
 class Client:
     """Request/reply to one daemon, with a timeout on every call."""
 
@@ -94,9 +111,13 @@ class Client:
         sock = self._socket()
         try:
             sock.send_multipart([b"", pack({"cmd": command, **payload})])
-            if not sock.poll(int(self.timeout * 1000)):
-                raise CommunicationError(
-                    f"no answer from {self.address} to {command} within {self.timeout:g} s")
+            deadline = time.monotonic() + self.timeout
+            while not sock.poll(_WAIT_SLICE_MS):
+                if _abort_waits():
+                    raise CommunicationError(f"gave up waiting for {self.address}: shutting down")
+                if time.monotonic() >= deadline:
+                    raise CommunicationError(
+                        f"no answer from {self.address} to {command} within {self.timeout:g} s")
             frames = sock.recv_multipart()
         finally:
             sock.close()
