@@ -37,24 +37,31 @@ def events(log: Path) -> list[tuple[str, str]]:
     return found
 
 
-def test_seed_scenario_sixteen_jobs_on_two_startds(pool_factory):
-    # The seed ran 16 sleeps at once: 8 slots per startd. NUM_CPUS = 4 gives 4 static slots per
-    # startd, so the slots are overprovisioned to 8 each (NUM_SLOTS = 8) to let all 16 run together.
-    pool = pool_factory(config={"NUM_CPUS": "4", "NUM_SLOTS": "8", "SLOT_TYPE_0_PARTITIONABLE": "FALSE"},
-                        config_d={"31shadow_startd.config": SEED_SHADOW_STARTD})
+@pytest.mark.parametrize("slots", [4, 8])
+def test_seed_scenario_sixteen_jobs_on_two_startds(pool_factory, slots):
+    # The seed ran all 16 sleeps at once: 8 slots per startd. The configuration verbatim
+    # (NUM_CPUS = 4, static slots) gives 4 slots per startd, so 4 + 4 jobs run and 8 wait; with the
+    # slots overprovisioned to 8 per startd (NUM_SLOTS = 8) all 16 run, as in the seed.
+    config = {"NUM_CPUS": "4", "SLOT_TYPE_0_PARTITIONABLE": "FALSE"}
+    if slots == 8:
+        config["NUM_SLOTS"] = "8"
+    pool = pool_factory(config=config, config_d={"31shadow_startd.config": SEED_SHADOW_STARTD})
     host = pool.cfg.get("FULL_HOSTNAME")
     result = pool.run("condor_submit", input=SEED_SUBMIT)
     assert result.returncode == 0, result.stderr
     assert result.stdout == "Submitting job(s)................\n16 job(s) submitted to cluster 1.\n"
-    wait_until(lambda: len(sleepers(pool)) == 16, timeout=20, message="16 running sleep processes")
-    wait_until(lambda: list(job_field(pool, "JobStatus").values()) == ["2"] * 16, timeout=10,
-               message="all 16 jobs Running in condor_q")
+    running = [f"1.{p}" for p in range(slots)] + [f"1.{p}" for p in range(8, 8 + slots)]
+    wait_until(lambda: len(sleepers(pool)) == 2 * slots, timeout=20, message="the running sleep processes")
+    wait_until(lambda: sorted(j for j, s in job_field(pool, "JobStatus").items() if s == "2") == sorted(running),
+               timeout=10, message="the first jobs of each half Running in condor_q")
+    assert len(job_field(pool, "JobStatus")) == 16
     hosts = job_field(pool, "RemoteHost")
-    assert {hosts[f"1.{p}"] for p in range(8)} == {f"slot{n}@{host}" for n in range(1, 9)}
-    assert {hosts[f"1.{p}"] for p in range(8, 16)} == {f"slot{n}@SHADOW_STARTD@{host}" for n in range(1, 9)}
+    assert {hosts[f"1.{p}"] for p in range(slots)} == {f"slot{n}@{host}" for n in range(1, slots + 1)}
+    assert {hosts[f"1.{p}"] for p in range(8, 8 + slots)} == \
+        {f"slot{n}@SHADOW_STARTD@{host}" for n in range(1, slots + 1)}
     run = pool.run("condor_q", "-run")
     assert run.returncode == 0
-    assert sum(1 for line in run.stdout.splitlines() if "@SHADOW_STARTD@" in line) == 8
+    assert sum(1 for line in run.stdout.splitlines() if "@SHADOW_STARTD@" in line) == slots
     processes = sleepers(pool)
     result = pool.run("condor_rm", "1")
     assert result.returncode == 0, result.stderr
@@ -63,8 +70,8 @@ def test_seed_scenario_sixteen_jobs_on_two_startds(pool_factory):
     assert not alive
     wait_until(lambda: pool.run("condor_q", "-allusers", "-af", "ClusterId").stdout == "", timeout=15,
                message="the removed jobs to leave the queue")
-    wait_until(lambda: len(pool.query("Machine", 'State == "Unclaimed" && Activity == "Idle"')) == 16,
-               timeout=10, message="all 16 slots Unclaimed/Idle again")
+    wait_until(lambda: len(pool.query("Machine", 'State == "Unclaimed" && Activity == "Idle"')) == 2 * slots,
+               timeout=10, message="every slot Unclaimed/Idle again")
 
 
 def test_periodic_hold_kills_the_job_and_release_runs_it_again(pool_factory, tmp_path):
