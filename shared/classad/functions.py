@@ -584,19 +584,8 @@ builtin("allCompare", args=(3, 3))(_any_all(False))
 
 # --- string lists ------------------------------------------------------------------------------
 def string_list_items(s: str, delims: str) -> list[str]:
-    items, cur = [], []
-    for c in s:
-        if c in delims:
-            item = "".join(cur).strip()
-            if item:
-                items.append(item)
-            cur = []
-        else:
-            cur.append(c)
-    item = "".join(cur).strip()
-    if item:
-        items.append(item)
-    return items
+    """The items of a string list: split at any delimiter, trimmed, empty ones dropped."""
+    return [item for item in (token.strip() for token in _raw_tokens(s, delims)) if item]
 
 
 _DEFAULT_DELIMS = ", \t\r\n"
