@@ -175,7 +175,7 @@ class Daemon:
             self.sock.bind(f"tcp://127.0.0.1:{port}")
         else:
             port = self.sock.bind_to_random_port("tcp://127.0.0.1")
-        self.address = protocol.sinful("127.0.0.1", port)
+        self.address = protocol.sinful("127.0.0.1", port, alias=self.hostname)
         address_file = self.param(f"{self.subsystem}_ADDRESS_FILE")
         if address_file:
             write_address_file(address_file, self.address)

@@ -28,8 +28,12 @@ class RemoteError(Exception):
     """The peer answered, refusing the request; the text is the peer's reason."""
 
 
-def sinful(host: str, port: int) -> str:
-    return f"<{host}:{port}>"
+def sinful(host: str, port: int, alias: str | None = None) -> str:
+    """HTCondor's address form; a daemon's own carries its address list and host alias, as
+    HTCondor's do (``<127.0.0.1:9618?addrs=127.0.0.1-9618&alias=host&noUDP>``)."""
+    if alias is None:
+        return f"<{host}:{port}>"
+    return f"<{host}:{port}?addrs={host}-{port}&alias={alias}&noUDP>"
 
 
 def endpoint(address: str) -> str:
