@@ -52,19 +52,53 @@ class Slot:
             self.activity, self.entered_activity = activity, now
 
 
-def parse_share(text: str, total: int, what: str) -> int | Fraction | None:
-    """One SLOT_TYPE item value: an absolute amount, a fraction `1/4`, a percent `25%`, or `auto`."""
-    text = text.strip()
-    if text.lower() == "auto":
-        return None
+RESOURCES = ("cpus", "memory", "disk")
+
+
+def parse_slot_type(definition: str) -> dict[str, str | None]:
+    """A SLOT_TYPE_<n> value (``cpus=2, memory=25%, disk=auto`` or a bare share of everything)
+    as resource -> share text; None means "auto": an even part of what the fixed shares leave."""
+    shares: dict[str, str | None] = dict.fromkeys(RESOURCES)
+    for item in filter(None, (part.strip() for part in definition.split(","))):
+        key, sep, value = item.partition("=")
+        if not sep:
+            shares = dict.fromkeys(RESOURCES, key)
+        elif key.strip().lower() in shares:
+            shares[key.strip().lower()] = value.strip()
+    return {resource: None if text is None or text.lower() == "auto" else text
+            for resource, text in shares.items()}
+
+
+def parse_share(text: str, total: int, resource: str) -> Fraction:
+    """One share: an absolute amount, a fraction ``1/4`` or a percentage ``25%`` of `total`."""
     try:
         if text.endswith("%"):
             return Fraction(text[:-1].strip()) / 100 * total
         if "/" in text:
             return Fraction(text) * total
-        return int(float(text))
+        return Fraction(int(float(text)))
     except (ValueError, ZeroDivisionError):
-        raise DaemonStartError(f"bad {what} share {text!r} in a SLOT_TYPE definition") from None
+        raise DaemonStartError(f"bad {resource} share {text!r} in a SLOT_TYPE definition") from None
+
+
+def plan_slots(totals: dict[str, int], types: list[tuple[int, int, str]]) -> list[tuple[int, dict[str, int]]]:
+    """(type id, resource -> amount) for each slot, in slot-id order: types as (id, count,
+    SLOT_TYPE definition). Fixed shares come off first; auto shares split the rest evenly."""
+    wanted = [(type_id, parse_slot_type(definition)) for type_id, count, definition in types
+              for _ in range(count)]
+    fixed = [{resource: None if text is None else parse_share(text, totals[resource], resource)
+              for resource, text in shares.items()} for _, shares in wanted]
+    plans = []
+    for (type_id, _), amounts in zip(wanted, fixed):
+        slot = {}
+        for resource, total in totals.items():
+            amount = amounts[resource]
+            if amount is None:
+                left = total - sum(a[resource] for a in fixed if a[resource] is not None)
+                amount = left / max(1, sum(1 for a in fixed if a[resource] is None))
+            slot[resource] = max(int(amount), 1 if resource == "cpus" else 0)
+        plans.append((type_id, slot))
+    return plans
 
 
 class Startd(Daemon):
@@ -73,6 +107,7 @@ class Startd(Daemon):
     def __init__(self, argv=None):
         super().__init__(argv)
         self.slots: list[Slot] = []
+        self.totals: dict[str, int] = {}  # the machine's resources the slots share
         self.procd: Process | None = None
 
     # -- naming and resources --------------------------------------------------------------
@@ -86,58 +121,22 @@ class Startd(Daemon):
         return f"slot{slot.id}@{self.startd_name()}"
 
     def build_slots(self) -> list[Slot]:
-        cpus = self.cfg.get_int("NUM_CPUS", psutil.cpu_count() or 1)
-        memory = self.cfg.get_int("MEMORY", psutil.virtual_memory().total // (1024 * 1024))
-        memory -= self.cfg.get_int("RESERVED_MEMORY", 0)
         execute = self.param("EXECUTE") or tempfile.gettempdir()
         os.makedirs(execute, exist_ok=True)
-        disk = psutil.disk_usage(execute).free // 1024
+        memory = self.cfg.get_int("MEMORY", psutil.virtual_memory().total // (1024 * 1024))
+        self.totals = {"cpus": self.cfg.get_int("NUM_CPUS", psutil.cpu_count() or 1),
+                       "memory": memory - self.cfg.get_int("RESERVED_MEMORY", 0),
+                       "disk": psutil.disk_usage(execute).free // 1024}
         if self.cfg.get_bool("SLOT_TYPE_0_PARTITIONABLE", False):
             raise DaemonStartError("partitionable slots are not supported yet; "
                                    "set SLOT_TYPE_0_PARTITIONABLE = FALSE")
-        types: list[tuple[int, int, str]] = []  # (type id, count, definition)
-        for type_id in range(1, 10):
-            count = self.cfg.get_int(f"NUM_SLOTS_TYPE_{type_id}", 0)
-            if count:
-                types.append((type_id, count, self.param(f"SLOT_TYPE_{type_id}") or ""))
-        if not types:
-            types = [(0, self.cfg.get_int("NUM_SLOTS", cpus), "")]
-        fixed, auto = [], []
-        for type_id, count, definition in types:
-            shares = {"cpus": None, "memory": None, "disk": None}
-            for item in filter(None, (part.strip() for part in definition.split(","))):
-                key, sep, value = item.partition("=")
-                if not sep:  # a bare value is a share of everything
-                    for resource in shares:
-                        shares[resource] = value or key
-                elif key.strip().lower() in shares:
-                    shares[key.strip().lower()] = value
-            for _ in range(count):
-                fixed.append((type_id, shares)) if any(shares.values()) else auto.append((type_id, shares))
-        totals = {"cpus": cpus, "memory": memory, "disk": disk}
-        used = {resource: Fraction(0) for resource in totals}
-        amounts = []
-        for type_id, shares in fixed + auto:
-            amount = {}
-            for resource, total in totals.items():
-                text = shares[resource]
-                amount[resource] = None if text is None else parse_share(str(text), total, resource)
-                if amount[resource] is not None:
-                    used[resource] += amount[resource]
-            amounts.append((type_id, amount))
-        autos = {resource: sum(1 for _, a in amounts if a[resource] is None) for resource in totals}
-        slots = []
-        ordered = sorted(amounts, key=lambda item: item[0])
-        for index, (type_id, amount) in enumerate(ordered, start=1):
-            values = {}
-            for resource, total in totals.items():
-                value = amount[resource]
-                if value is None:
-                    value = (total - used[resource]) / max(autos[resource], 1)
-                values[resource] = max(int(value), 1 if resource == "cpus" else 0)
-            slots.append(Slot(index, type_id, values["cpus"], values["memory"], values["disk"]))
-        self.totals = totals
-        return slots
+        types = [(type_id, count, self.param(f"SLOT_TYPE_{type_id}") or "")
+                 for type_id in range(1, 10) for count in [self.cfg.get_int(f"NUM_SLOTS_TYPE_{type_id}", 0)]
+                 if count]
+        if not types:  # type 0: NUM_SLOTS slots sharing everything evenly
+            types = [(0, self.cfg.get_int("NUM_SLOTS", self.totals["cpus"]), "")]
+        return [Slot(slot_id, type_id, amounts["cpus"], amounts["memory"], amounts["disk"])
+                for slot_id, (type_id, amounts) in enumerate(plan_slots(self.totals, types), start=1)]
 
     # -- ads -------------------------------------------------------------------------------
     def slot_ad(self, slot: Slot) -> ClassAd:
