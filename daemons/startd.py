@@ -317,7 +317,7 @@ class Startd(Daemon):
         env["_CONDOR_PROCD_ADDRESS"] = self.param("PROCD_ADDRESS") or ""
         argv = [self.param("STARTER") or "condor_starter", "-job-ad", job_file,
                 "-claim", slot.claim_id, "-schedd", slot.schedd_address,
-                "-slot-name", self.slot_name(slot), "-startd", self.address]
+                "-slot-name", self.slot_name(slot)]
         slot.starter = spawn(argv, env, capture_stderr=False)
         slot.job_start = int(time.time())
         slot.set_state("Claimed", "Busy")

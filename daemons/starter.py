@@ -1,7 +1,7 @@
 """condor_starter: runs one job for its startd, in a scratch directory, under the startd's procd.
 
 Started by the startd per activated claim with ``-job-ad FILE -claim ID -schedd ADDR -slot-name
-NAME -startd ADDR``. Reports JOB_STARTED and JOB_EXITED to the schedd (the shadow's side). On
+NAME``. Reports JOB_STARTED, JOB_USAGE and JOB_EXITED to the schedd (the shadow's side). On
 SIGTERM it soft-kills the job's whole family (the job's KillSig, then SIGKILL after the vacate
 time), on SIGQUIT it hard-kills it; either way nothing of the job outlives the starter.
 """
@@ -16,7 +16,7 @@ import time
 import uuid
 
 from shared import protocol
-from shared.classad import parse_ad
+from shared.classad import ClassAdSyntaxError, parse_ad
 from shared.config import ConfigError, parse_environment_string, parse_job_environment, split_v2_raw
 from shared.daemon import POOL_MARKER, Daemon, DaemonStartError, daemon_main
 
@@ -37,9 +37,12 @@ class Starter(Daemon):
             self.slot_name = options["-slot-name"]
         except KeyError as exc:
             raise DaemonStartError(f"condor_starter needs {exc.args[0]}") from None
-        with open(self.job_file) as handle:
-            self.job = parse_ad(handle.read())
-        os.unlink(self.job_file)
+        try:
+            with open(self.job_file) as handle:
+                self.job = parse_ad(handle.read())
+            os.unlink(self.job_file)
+        except (OSError, ClassAdSyntaxError) as exc:
+            raise DaemonStartError(f"cannot read the job ad {self.job_file}: {exc}") from None
         self.job_id = f"{self.job.eval('ClusterId')}.{self.job.eval('ProcId')}"
         self.family = f"{self.job_id}-{uuid.uuid4().hex[:12]}"
         self.process: subprocess.Popen | None = None
