@@ -1,7 +1,7 @@
 """Finding daemons: the collector from COLLECTOR_HOST or its address file, the rest through it."""
 from __future__ import annotations
 
-from shared.classad import ClassAd
+from shared.classad import ClassAd, unparse
 from shared.protocol import Client, CommunicationError, RemoteError, sinful
 
 AD_TYPES = ("Machine", "Scheduler", "Submitter", "DaemonMaster", "Negotiator", "Collector", "Any")
@@ -42,7 +42,7 @@ def schedd_address(cfg, name: str | None = None) -> str:
         address = read_address_file(cfg.get("SCHEDD_ADDRESS_FILE"))
         if address:
             return address
-    constraint = None if name is None else f'Name == "{name}"'
+    constraint = None if name is None else f"Name == {unparse(name)}"  # a quoted string literal
     try:
         ads = query_ads(cfg, "Scheduler", constraint, ["MyAddress", "Name"])
     except RemoteError as exc:
