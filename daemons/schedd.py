@@ -10,6 +10,7 @@ from shared import protocol
 from shared.classad import ClassAd, Undefined, parse_expr, unparse
 from shared.classad import eval_constraint
 from shared.daemon import Daemon, daemon_main
+from shared.locate import query_ads
 from shared.userlog import UserLog
 
 from daemons.job_queue import JobId, JobQueue, job_key
@@ -118,7 +119,6 @@ class Schedd(Daemon):
                 self.queue.delete_attr(key, attr)
 
     def negotiator_address(self) -> str | None:
-        from shared.locate import query_ads
         try:
             ads = query_ads(self.cfg, "Negotiator", projection=["MyAddress"], timeout=1)
         except (protocol.CommunicationError, protocol.RemoteError):

@@ -19,7 +19,7 @@ import os
 import sys
 from dataclasses import dataclass
 
-from shared.daemon import read_address_file
+from shared.locate import read_address_file
 from shared.protocol import Client, CommunicationError, RemoteError
 from shared.tool_options import ToolExit, load_tool_config
 

@@ -24,6 +24,7 @@ import zmq
 from shared import protocol
 from shared.classad import ClassAd
 from shared.config import ConfigError, load_config
+from shared.locate import collector_address
 
 CONDOR_VERSION = "$CondorVersion: 25.14.0 2026-09-24 BuildID: 0 $"
 CONDOR_PLATFORM = "$CondorPlatform: X86_64-Debian_12 $"
@@ -109,14 +110,6 @@ def take_exclusive_lock(path: str):
 
 class HeldLock(Exception):
     """Another live process holds the lock; the argument is its pid as it recorded it."""
-
-
-def read_address_file(path: str | None) -> str | None:
-    try:
-        first = Path(path).read_text().split("\n", 1)[0].strip() if path else ""
-    except OSError:
-        return None
-    return first or None
 
 
 class Daemon:
@@ -258,7 +251,6 @@ class Daemon:
         return ad
 
     def collector_address(self) -> str | None:
-        from shared.locate import collector_address
         try:
             return collector_address(self.cfg)
         except protocol.CommunicationError:

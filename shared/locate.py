@@ -1,10 +1,21 @@
 """Finding daemons: the collector from COLLECTOR_HOST or its address file, the rest through it."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from shared.classad import ClassAd, unparse
 from shared.protocol import Client, CommunicationError, RemoteError, sinful
 
 AD_TYPES = ("Machine", "Scheduler", "Submitter", "DaemonMaster", "Negotiator", "Collector", "Any")
+
+
+def read_address_file(path: str | None) -> str | None:
+    """The sinful on the first line of a daemon's address file; None if there is none yet."""
+    try:
+        first = Path(path).read_text().split("\n", 1)[0].strip() if path else ""
+    except OSError:
+        return None
+    return first or None
 
 
 def collector_address(cfg) -> str:
@@ -16,7 +27,6 @@ def collector_address(cfg) -> str:
             return sinful(name, int(port))
         if not name and host and ":" not in host:
             return sinful(host, 9618)
-    from shared.daemon import read_address_file
     address = read_address_file(cfg.get("COLLECTOR_ADDRESS_FILE"))
     if not address:
         raise CommunicationError(
@@ -37,7 +47,6 @@ def query_ads(cfg, ad_type: str, constraint: str | None = None,
 
 def schedd_address(cfg, name: str | None = None) -> str:
     """A schedd's sinful: by Name through the collector, else the local SCHEDD_ADDRESS_FILE."""
-    from shared.daemon import read_address_file
     if name is None:
         address = read_address_file(cfg.get("SCHEDD_ADDRESS_FILE"))
         if address:

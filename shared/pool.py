@@ -25,7 +25,8 @@ import psutil
 
 from shared.classad import ClassAd
 from shared.config import load_config
-from shared.daemon import POOL_MARKER, read_address_file
+from shared.daemon import POOL_MARKER
+from shared.locate import collector_address, query_ads, read_address_file
 from shared.protocol import Client
 
 # Timers short enough that tests need no waiting; a user's config may override any of them.
@@ -91,6 +92,7 @@ class PersonalPool:
         self._own_dir = directory is None and not embedded
         self.dir = None if embedded else Path(directory or tempfile.mkdtemp(prefix="condorsim-"))
         self.env: dict[str, str] = {}
+        self.cfg = None  # the pool's configuration as a tool sees it, once started
         self.master_address: str | None = None
         self.children: dict = {}
 
@@ -159,7 +161,6 @@ class PersonalPool:
         return reply["count"]
 
     def collector_address(self) -> str:
-        from shared.locate import collector_address
         return collector_address(self.cfg)
 
     # -- use -------------------------------------------------------------------------------
@@ -170,7 +171,6 @@ class PersonalPool:
                               capture_output=True, text=True, check=check, timeout=timeout)
 
     def query(self, ad_type: str, constraint: str | None = None) -> list[ClassAd]:
-        from shared.locate import query_ads
         return query_ads(self.cfg, ad_type, constraint)
 
     def processes(self) -> list[psutil.Process]:

@@ -15,7 +15,8 @@ import psutil
 import pytest
 import zmq
 
-from shared.daemon import POOL_MARKER, read_address_file
+from shared.daemon import POOL_MARKER
+from shared.locate import read_address_file
 from shared.pool import PersonalPool, wait_until
 from shared.protocol import Client, endpoint
 from tests.pool.conftest import SEED_SHADOW_STARTD
