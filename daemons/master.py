@@ -305,8 +305,8 @@ class Master(Daemon):
         ad = self.common_ad_attributes(ClassAd(), "DaemonMaster", self.master_name())
         ad["MasterIpAddr"] = self.address
         ad["RealUid"] = os.getuid()
-        ad["DetectedCpus"] = psutil.cpu_count() or 1
-        ad["DetectedMemory"] = psutil.virtual_memory().total // (1024 * 1024)
+        ad["DetectedCpus"] = self.cfg.get_int("DETECTED_CPUS")
+        ad["DetectedMemory"] = self.cfg.get_int("DETECTED_MEMORY")
         for child in self.children.values():
             started = int(time.time() - (time.monotonic() - child.start_time)) if child.process else 0
             ad[f"{child.name}_StartTime"] = started

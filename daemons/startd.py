@@ -123,8 +123,8 @@ class Startd(Daemon):
     def build_slots(self) -> list[Slot]:
         execute = self.param("EXECUTE") or tempfile.gettempdir()
         os.makedirs(execute, exist_ok=True)
-        memory = self.cfg.get_int("MEMORY", psutil.virtual_memory().total // (1024 * 1024))
-        self.totals = {"cpus": self.cfg.get_int("NUM_CPUS", psutil.cpu_count() or 1),
+        memory = self.cfg.get_int("MEMORY", self.cfg.get_int("DETECTED_MEMORY"))
+        self.totals = {"cpus": self.cfg.get_int("NUM_CPUS", self.cfg.get_int("DETECTED_CPUS")),
                        "memory": memory - self.cfg.get_int("RESERVED_MEMORY", 0),
                        "disk": psutil.disk_usage(execute).free // 1024}
         if self.cfg.get_bool("SLOT_TYPE_0_PARTITIONABLE", False):
@@ -156,8 +156,8 @@ class Startd(Daemon):
         ad["TotalMemory"] = self.totals["memory"]
         ad["TotalDisk"] = self.totals["disk"]
         ad["TotalSlots"] = len(self.slots)
-        ad["DetectedCpus"] = psutil.cpu_count() or 1
-        ad["DetectedMemory"] = psutil.virtual_memory().total // (1024 * 1024)
+        ad["DetectedCpus"] = self.cfg.get_int("DETECTED_CPUS")
+        ad["DetectedMemory"] = self.cfg.get_int("DETECTED_MEMORY")
         ad["MachineResources"] = "Cpus Memory Disk Swap"
         ad.set_expr("SlotWeight", "Cpus")
         ad["Arch"] = "X86_64"
@@ -301,7 +301,7 @@ class Startd(Daemon):
         slot.set_state("Claimed", "Idle")
         self.log(f"{name}: claimed by {slot.schedd_address} for job {job.eval('ClusterId')}.{job.eval('ProcId')}")
         self.update_collector()
-        return {"slot": self.slot_ad(slot).to_wire()}
+        return {}
 
     def on_activate_claim(self, message: dict, ident: bytes) -> dict:
         slot = self.slot_by_claim(str(message["claim_id"]))
