@@ -27,6 +27,8 @@ from tests.pool.conftest import SEED_SHADOW_STARTD
 pytestmark = pytest.mark.timeout(120)
 
 USER = getpass.getuser()
+# QDATE as condor_q prints it: month right-justified, day left-justified (" 1/5  09:03", "12/25 23:59").
+HELD_SINCE = r"[ 1]\d/\d[\d ] \d\d:\d\d"
 TOTALS_HEADER = "%6.6s %5.5s %7.7s %9.9s %7.7s %10.10s %6.6s %8.8s %6.6s" % (
     "Total", "Owner", "Claimed", "Unclaimed", "Matched", "Preempting", "Drain", "Backfill", "BkIdle")
 SLOT_ATTRIBUTES = ("Name", "Machine", "SlotID", "Cpus", "Memory", "Disk", "State", "Activity", "Start",
@@ -304,7 +306,7 @@ def test_queue_hold_view(queue_pool):
     assert lines[:2] == ["", ""]
     assert re.fullmatch(r"-- Schedd: \S+ : <127\.0\.0\.1:\d+(\?\.\.\.|>) @ \d\d/\d\d/\d\d \d\d:\d\d:\d\d", lines[2])
     assert lines[3].split() == ["ID", "OWNER", "HELD_SINCE", "CODE/SUB", "HOLD_REASON"]
-    assert re.fullmatch(rf"   2\.0   {re.escape(f'{USER:<14}')} [ 1]\d/[ 1-3]\d [ \d]\d:\d\d    1/0   "
+    assert re.fullmatch(rf"   2\.0   {re.escape(f'{USER:<14}')} {HELD_SINCE}    1/0   "
                         rf"via condor_hold \(by user {re.escape(USER)}\)", lines[4]), lines[4]
     assert "\n".join(lines[5:]) == "\n" + SUMMARY.format(3, 2, 1) + "\n"
 

@@ -240,3 +240,36 @@ def test_main_unreachable_schedd(monkeypatch, capsys):
     assert cq.main([]) == 1
     captured = capsys.readouterr()
     assert captured.out == "" and "cannot find the address" in captured.err
+
+
+@pytest.fixture(params=["UTC", "Pacific/Auckland", "America/Los_Angeles"])
+def time_zone(request, monkeypatch):
+    """The date columns are local time, as HTCondor's: run them under several zones."""
+    monkeypatch.setenv("TZ", request.param)
+    time.tzset()
+    yield request.param
+    monkeypatch.undo()
+    time.tzset()
+
+
+# Local wall-clock times, and how condor_q's QDATE columns and title print them.
+FIXED_DATES = [
+    ((2027, 1, 5, 9, 3, 7), " 1/5  09:03", "01/05/27 09:03:07"),
+    ((2026, 12, 3, 8, 38, 0), "12/3  08:38", "12/03/26 08:38:00"),
+    ((2026, 10, 23, 23, 59, 59), "10/23 23:59", "10/23/26 23:59:59"),
+]
+
+
+@pytest.mark.parametrize("wall_clock, qdate, stamp", FIXED_DATES)
+def test_date_views_on_fixed_dates(time_zone, ad_factory, wall_clock, qdate, stamp):
+    when = time.mktime(wall_clock + (0, 0, -1))
+    held = job(ad_factory, 7, 0, status=5, QDate=when, EnteredCurrentStatus=when, ServerTime=when,
+               HoldReasonCode=1, HoldReasonSubCode=0, HoldReason="via condor_hold (by user alice)")
+    assert cq.render_hold([held]).splitlines()[1] == \
+        f"   7.0   alice          {qdate}    1/0   via condor_hold (by user alice)"
+    assert cq.render_nobatch([held]).splitlines()[1] == \
+        f"   7.0   alice          {qdate}   0+00:00:00 H  0    0.1 sleep 1d"
+    batch = cq.render_queue("batch", [held], summary(ad_factory, idle=0, running=0, held=1), "h",
+                            ADDRESS, now=when).splitlines()
+    assert batch[2] == f"-- Schedd: h : <127.0.0.1:9618?... @ {stamp}"
+    assert batch[4].split()[:5] == ["alice", "ID:", "7", *qdate.split()]
