@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import time
 
-from shared.classad import ClassAd, eval_constraint, parse_expr
-from shared.daemon import DEFER, Daemon, daemon_main
+from condorsim.shared.classad import ClassAd, eval_constraint, parse_expr
+from condorsim.shared.daemon import DEFER, Daemon, daemon_main
 
 
 class Collector(Daemon):

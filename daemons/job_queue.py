@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from shared.classad import ClassAd, ClassAdSyntaxError, parse_expr
+from condorsim.shared.classad import ClassAd, ClassAdSyntaxError, parse_expr
 
 JobId = tuple[int, int]
 HEADER = (0, 0)  # the ad holding NextClusterNum

@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 
 import psutil
 
-from shared.classad import ClassAd
-from shared.config import ConfigError, parse_args_string, parse_environment_string
-from shared.spawn import Process, spawn
-from shared.daemon import (DEFER, POOL_MARKER, Daemon, DaemonStartError, HeldLock, parse_daemon_args,
+from condorsim.shared.classad import ClassAd
+from condorsim.shared.config import ConfigError, parse_args_string, parse_environment_string
+from condorsim.shared.spawn import Process, spawn
+from condorsim.shared.daemon import (DEFER, POOL_MARKER, Daemon, DaemonStartError, HeldLock, parse_daemon_args,
                            take_exclusive_lock)
 
 # Daemon names that are DaemonCore daemons in their own right: anything else gets -local-name.

@@ -14,10 +14,10 @@ import os
 import time
 from dataclasses import dataclass, field
 
-from shared import protocol
-from shared.classad import ClassAd, ClassAdSyntaxError, parse_expr, rank, symmetric_match
-from shared.daemon import Daemon, daemon_main
-from shared.locate import query_ads
+from condorsim.shared import protocol
+from condorsim.shared.classad import ClassAd, ClassAdSyntaxError, parse_expr, rank, symmetric_match
+from condorsim.shared.daemon import Daemon, daemon_main
+from condorsim.shared.locate import query_ads
 
 PRE_JOB_RANK = ("(10000000 * My.Rank) + (1000000 * (RemoteOwner =?= UNDEFINED)) "
                 "- (100000 * Cpus) - Memory")

@@ -13,7 +13,7 @@ import signal
 
 import psutil
 
-from shared.daemon import Daemon, DaemonStartError, HeldLock, daemon_main, take_exclusive_lock
+from condorsim.shared.daemon import Daemon, DaemonStartError, HeldLock, daemon_main, take_exclusive_lock
 
 FAMILY_MARKER = "CONDORSIM_FAMILY"
 
@@ -71,7 +71,7 @@ class Procd(Daemon):
                 f"PROCD_ADDRESS {self.address_path} is already in use by the procd of another startd "
                 f"(pid {held}); give each startd its own PROCD_ADDRESS") from None
         import zmq
-        from shared import protocol
+        from condorsim.shared import protocol
         self.sock = protocol.context().socket(zmq.ROUTER)
         self.sock.setsockopt(zmq.LINGER, 0)
         self.sock.bind(f"ipc://{self.address_path}")

@@ -6,15 +6,15 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from shared import protocol
-from shared.classad import ClassAd, Undefined, parse_expr, unparse
-from shared.classad import eval_constraint
-from shared.daemon import Daemon, daemon_main
-from shared.locate import query_ads
-from shared.userlog import UserLog
+from condorsim.shared import protocol
+from condorsim.shared.classad import ClassAd, Undefined, parse_expr, unparse
+from condorsim.shared.classad import eval_constraint
+from condorsim.shared.daemon import Daemon, daemon_main
+from condorsim.shared.locate import query_ads
+from condorsim.shared.userlog import UserLog
 
-from daemons.job_queue import JobId, JobQueue, job_key
-from daemons.negotiator import default_daemon_name
+from condorsim.daemons.job_queue import JobId, JobQueue, job_key
+from condorsim.daemons.negotiator import default_daemon_name
 
 MATCH_BATCH = 8  # matched jobs started per turn of the event loop
 IDLE, RUNNING, REMOVED, COMPLETED, HELD, TRANSFERRING, SUSPENDED = 1, 2, 3, 4, 5, 6, 7

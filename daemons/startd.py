@@ -16,10 +16,10 @@ from fractions import Fraction
 
 import psutil
 
-from shared import protocol
-from shared.classad import ClassAd, ClassAdSyntaxError, format_new, symmetric_match
-from shared.spawn import Process, spawn
-from shared.daemon import Daemon, DaemonStartError, daemon_main
+from condorsim.shared import protocol
+from condorsim.shared.classad import ClassAd, ClassAdSyntaxError, format_new, symmetric_match
+from condorsim.shared.spawn import Process, spawn
+from condorsim.shared.daemon import Daemon, DaemonStartError, daemon_main
 
 WITHIN_RESOURCE_LIMITS = ("MY.Cpus > 0 && TARGET.RequestCpus <= MY.Cpus && MY.Memory > 0 && "
                           "TARGET.RequestMemory <= MY.Memory && MY.Disk > 0 && "

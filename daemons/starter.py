@@ -15,12 +15,12 @@ import subprocess
 import time
 import uuid
 
-from shared import protocol
-from shared.classad import ClassAdSyntaxError, parse_ad
-from shared.config import ConfigError, parse_environment_string, parse_job_environment, split_v2_raw
-from shared.daemon import POOL_MARKER, Daemon, DaemonStartError, daemon_main
+from condorsim.shared import protocol
+from condorsim.shared.classad import ClassAdSyntaxError, parse_ad
+from condorsim.shared.config import ConfigError, parse_environment_string, parse_job_environment, split_v2_raw
+from condorsim.shared.daemon import POOL_MARKER, Daemon, DaemonStartError, daemon_main
 
-from daemons.procd import FAMILY_MARKER
+from condorsim.daemons.procd import FAMILY_MARKER
 
 
 class Starter(Daemon):

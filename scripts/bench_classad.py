@@ -7,7 +7,7 @@ from __future__ import annotations
 import random
 import time
 
-from shared.classad import parse_ad, symmetric_match
+from condorsim.shared.classad import parse_ad, symmetric_match
 
 JOB = """[
   RequestMemory = 1024; RequestCpus = 1; RequestDisk = 100000; Owner = "alice";

@@ -1,6 +1,6 @@
 """Benchmark: load a 2,000-line configuration plus 20 config.d files (goal: under 50 ms).
 
-    python -m scripts.bench_config [--runs N]
+    python -m condorsim.scripts.bench_config [--runs N]
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from shared.config import load_config
+from condorsim.shared.config import load_config
 
 
 def write_tree(root: Path, lines: int = 2000, configd_files: int = 20) -> Path:

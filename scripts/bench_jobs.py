@@ -1,6 +1,6 @@
 """Benchmark: submit rate, submit->running latency and negotiation throughput.
 
-    python -m scripts.bench_jobs [--submit-jobs N] [--latency-samples N]
+    python -m condorsim.scripts.bench_jobs [--submit-jobs N] [--latency-samples N]
                                  [--match-jobs N] [--match-slots N] [--autoclusters 1,100,...]
                                  [--pool-jobs N] [--pool-slots N]
 
@@ -26,13 +26,13 @@ import subprocess
 import sys
 import time
 
-from shared.classad import ClassAd, parse_expr
-from shared.config import load_config
-from shared.locate import schedd_address
-from shared.pool import PersonalPool
-from shared.protocol import Client
-from shared.submit import parse_submit
-from daemons.negotiator import POST_JOB_RANK, PRE_JOB_RANK, ranked_candidates
+from condorsim.shared.classad import ClassAd, parse_expr
+from condorsim.shared.config import load_config
+from condorsim.shared.locate import schedd_address
+from condorsim.shared.pool import PersonalPool
+from condorsim.shared.protocol import Client
+from condorsim.shared.submit import parse_submit
+from condorsim.daemons.negotiator import POST_JOB_RANK, PRE_JOB_RANK, ranked_candidates
 
 SLEEP_JOB = "executable = /bin/sleep\narguments = 1d\n"
 POLL_SECONDS = 0.005  # how often the latency probe asks the schedd; bounds the error of each sample

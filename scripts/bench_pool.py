@@ -1,6 +1,6 @@
 """Benchmark: personal pool start-up time and memory per daemon, and their growth with many startds.
 
-    python -m scripts.bench_pool [--runs N] [--startds 10,50,100] [--no-floor]
+    python -m condorsim.scripts.bench_pool [--runs N] [--startds 10,50,100] [--no-floor]
 
 Prints, for the 5-daemon personal pool and for pools with more startds on one host (extra startds
 are config.d entries ``STARTD_<n> = $(STARTD)`` with their own local name, log, address file,
@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import psutil
 
-from shared.pool import PersonalPool
+from condorsim.shared.pool import PersonalPool
 
 MIB = 1024 * 1024
 PHASES = ("config written", "master running", "children alive", "ads visible")

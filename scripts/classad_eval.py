@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import sys
 
-from shared.classad import ClassAd, ClassAdSyntaxError, parse_expr, unparse
-from shared.classad.textforms import parse_new_style_ads
+from condorsim.shared.classad import ClassAd, ClassAdSyntaxError, parse_expr, unparse
+from condorsim.shared.classad.textforms import parse_new_style_ads
 
 USAGE = """Usage: classad_eval [options] [ad-or-expression ...]
 Each argument is either a ClassAd (new style, with or without the enclosing [ ]), which is

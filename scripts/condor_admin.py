@@ -19,9 +19,9 @@ import os
 import sys
 from dataclasses import dataclass
 
-from shared.locate import read_address_file
-from shared.protocol import Client, CommunicationError, RemoteError
-from shared.tool_options import ToolExit, load_tool_config
+from condorsim.shared.locate import read_address_file
+from condorsim.shared.protocol import Client, CommunicationError, RemoteError
+from condorsim.shared.tool_options import ToolExit, load_tool_config
 
 # Daemon types HTCondor knows by name; any other -daemon name is a "generic" daemon.
 KNOWN_DAEMONS = {"master", "schedd", "startd", "collector", "negotiator", "kbdd", "credd",

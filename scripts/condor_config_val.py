@@ -5,8 +5,8 @@ import re
 import socket
 import sys
 
-from shared.config import ConfigError, load_config
-from shared.config.defaults import PARAM_DEFAULTS
+from condorsim.shared.config import ConfigError, load_config
+from condorsim.shared.config.defaults import PARAM_DEFAULTS
 
 USAGE = """Usage: condor_config_val [options] <variable> [<variable>...]
    or: condor_config_val [options] -dump [<pattern>]

@@ -14,9 +14,9 @@ import sys
 import time
 from typing import Any
 
-from shared.columns import (Column, Table, date_cell, evaluate, format_time, int_of, is_undefined,
+from condorsim.shared.columns import (Column, Table, date_cell, evaluate, format_time, int_of, is_undefined,
                             number_cell, number_of, string_of)
-from shared.tool_options import (QueryOptions, ToolExit, UsageError, is_arg, join_constraints,
+from condorsim.shared.tool_options import (QueryOptions, ToolExit, UsageError, is_arg, join_constraints,
                                  load_query_config, option_value, read_query_command_line,
                                  render_ads as _render_ads, which_arg)
 
@@ -387,7 +387,7 @@ def build_constraint(opts: Options) -> str | None:
 
 
 def _to_ad(wire: Any) -> Any:
-    from shared.classad import ClassAd
+    from condorsim.shared.classad import ClassAd
     if isinstance(wire, ClassAd):
         return wire
     return ClassAd.from_wire(wire)
@@ -395,7 +395,7 @@ def _to_ad(wire: Any) -> Any:
 
 def _schedd_name(cfg: Any, address: str, wanted: str | None) -> str:
     """The schedd's Name from its ad in the collector (falls back to the requested name)."""
-    from shared.locate import query_ads
+    from condorsim.shared.locate import query_ads
     try:
         ads = query_ads(cfg, "Scheduler")
     except Exception:
@@ -420,8 +420,8 @@ def main(argv: list[str] | None = None) -> int:
     except ToolExit as stop:
         return stop.status
 
-    from shared.locate import schedd_address
-    from shared.protocol import Client, CommunicationError, RemoteError
+    from condorsim.shared.locate import schedd_address
+    from condorsim.shared.protocol import Client, CommunicationError, RemoteError
 
     only_mine = _config_bool(cfg, "CONDOR_Q_ONLY_MY_JOBS", True)
     owner = None

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import sys
 
-from shared.locate import schedd_address
-from shared.protocol import CommunicationError
-from shared.tool_options import ToolExit, load_tool_config
-from scripts.condor_admin import send
+from condorsim.shared.locate import schedd_address
+from condorsim.shared.protocol import CommunicationError
+from condorsim.shared.tool_options import ToolExit, load_tool_config
+from condorsim.scripts.condor_admin import send
 
 USAGE = ("Usage: condor_reschedule [-help] [-name schedd_name]\n\n"
          "  condor_reschedule causes the condor_schedd to update the central manager\n"

@@ -22,10 +22,10 @@ import re
 import sys
 from dataclasses import dataclass, field
 
-from shared.classad import ClassAd, ClassAdSyntaxError, format_old, parse_expr
-from shared.locate import schedd_address
-from shared.protocol import Client, CommunicationError, RemoteError
-from shared.tool_options import ToolExit, load_tool_config
+from condorsim.shared.classad import ClassAd, ClassAdSyntaxError, format_old, parse_expr
+from condorsim.shared.locate import schedd_address
+from condorsim.shared.protocol import Client, CommunicationError, RemoteError
+from condorsim.shared.tool_options import ToolExit, load_tool_config
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,10 @@ import socket
 import sys
 from typing import Any, Callable
 
-from shared.classad import unparse_old
-from shared.columns import (Column, NaturalKey, Table, as_number, date_cell, evaluate, format_time,
+from condorsim.shared.classad import unparse_old
+from condorsim.shared.columns import (Column, NaturalKey, Table, as_number, date_cell, evaluate, format_time,
                             int_of, is_undefined, number_cell, number_of, string_of)
-from shared.tool_options import (QueryOptions, ToolExit, UsageError, is_arg, join_constraints,
+from condorsim.shared.tool_options import (QueryOptions, ToolExit, UsageError, is_arg, join_constraints,
                                  load_query_config, option_value, read_query_command_line,
                                  render_ads, which_arg)
 
@@ -410,8 +410,8 @@ def main(argv: list[str] | None = None) -> int:
     except ToolExit as stop:
         return stop.status
 
-    from shared.locate import query_ads
-    from shared.protocol import CommunicationError, RemoteError
+    from condorsim.shared.locate import query_ads
+    from condorsim.shared.protocol import CommunicationError, RemoteError
     try:
         ads = query_ads(cfg, AD_TYPES[opts.mode], constraint)
     except CommunicationError as err:
@@ -433,7 +433,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _collector_host(cfg: Any) -> str:
     """The collector as the error message names it: its address if known, else COLLECTOR_HOST."""
-    from shared.locate import collector_address
+    from condorsim.shared.locate import collector_address
     try:
         return collector_address(cfg)
     except Exception:

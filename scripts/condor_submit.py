@@ -17,11 +17,11 @@ import getpass
 import os
 import sys
 
-from shared.classad import unparse_old
-from shared.config import load_config
-from shared.locate import schedd_address
-from shared.protocol import Client, CommunicationError, RemoteError
-from shared.submit import SubmitError, parse_submit
+from condorsim.shared.classad import unparse_old
+from condorsim.shared.config import load_config
+from condorsim.shared.locate import schedd_address
+from condorsim.shared.protocol import Client, CommunicationError, RemoteError
+from condorsim.shared.submit import SubmitError, parse_submit
 
 USAGE = "Usage: condor_submit [options] [submit-file | -] [key=value ...]\n"
 

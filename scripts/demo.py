@@ -1,6 +1,6 @@
 """The pool demo: a personal pool on the shipped default configuration, from start to clean stop.
 
-    python -m scripts.demo
+    python -m condorsim.scripts.demo
 
 Starts condor_master with CONDOR_CONFIG unset (so the embedded config.d/ applies and the state
 lives in ~/.condorsim), shows the slots, runs jobs, removes some, reads a job event log, and
@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from shared.pool import PersonalPool
+from condorsim.shared.pool import PersonalPool
 
 
 def show(pool: PersonalPool, *argv: str, input: str | None = None) -> str:

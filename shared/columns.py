@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Callable
 
-from shared.classad import Error, Undefined, parse_expr, unparse_old
+from condorsim.shared.classad import Error, Undefined, parse_expr, unparse_old
 
 # Every row evaluates the same few column expressions: parse each text once.
 _parse_cached = lru_cache(maxsize=512)(parse_expr)

@@ -21,10 +21,10 @@ from typing import Any, Callable
 
 import zmq
 
-from shared import protocol
-from shared.classad import ClassAd
-from shared.config import ConfigError, load_config
-from shared.locate import collector_address
+from condorsim.shared import protocol
+from condorsim.shared.classad import ClassAd
+from condorsim.shared.config import ConfigError, load_config
+from condorsim.shared.locate import collector_address
 
 CONDOR_VERSION = "$CondorVersion: 25.14.0 2026-09-24 BuildID: 0 $"
 CONDOR_PLATFORM = "$CondorPlatform: X86_64-Debian_12 $"

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from shared.classad import ClassAd, unparse
-from shared.protocol import Client, CommunicationError, RemoteError, sinful
+from condorsim.shared.classad import ClassAd, unparse
+from condorsim.shared.protocol import Client, CommunicationError, RemoteError, sinful
 
 AD_TYPES = ("Machine", "Scheduler", "Submitter", "DaemonMaster", "Negotiator", "Collector", "Any")
 

@@ -23,11 +23,11 @@ from typing import Callable, TypeVar
 
 import psutil
 
-from shared.classad import ClassAd
-from shared.config import load_config
-from shared.daemon import POOL_MARKER
-from shared.locate import collector_address, query_ads, read_address_file
-from shared.protocol import Client
+from condorsim.shared.classad import ClassAd
+from condorsim.shared.config import load_config
+from condorsim.shared.daemon import POOL_MARKER
+from condorsim.shared.locate import collector_address, query_ads, read_address_file
+from condorsim.shared.protocol import Client
 
 # Timers short enough that tests need no waiting; a user's config may override any of them.
 FAST_KNOBS = {

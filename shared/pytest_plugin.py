@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.pool import PersonalPool
+from condorsim.shared.pool import PersonalPool
 
 
 @pytest.fixture

@@ -20,9 +20,9 @@ import traceback
 
 # Program names this package installs, and the module whose main() each runs.
 OWN_PROGRAMS = {
-    "condor_collector": "daemons.collector", "condor_negotiator": "daemons.negotiator",
-    "condor_schedd": "daemons.schedd", "condor_startd": "daemons.startd",
-    "condor_starter": "daemons.starter", "condor_procd": "daemons.procd",
+    "condor_collector": "condorsim.daemons.collector", "condor_negotiator": "condorsim.daemons.negotiator",
+    "condor_schedd": "condorsim.daemons.schedd", "condor_startd": "condorsim.daemons.startd",
+    "condor_starter": "condorsim.daemons.starter", "condor_procd": "condorsim.daemons.procd",
 }
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import sys
 from typing import Any, Callable, Self, TypeVar
 
-from shared.classad import ClassAdSyntaxError, format_json, parse_expr
-from shared.columns import (AutoFormat, collapse_escapes, format_items, long_form,
+from condorsim.shared.classad import ClassAdSyntaxError, format_json, parse_expr
+from condorsim.shared.columns import (AutoFormat, collapse_escapes, format_items, long_form,
                             parse_autoformat_args)
 
 
@@ -25,7 +25,7 @@ class ToolExit(Exception):
 
 def load_tool_config(prog: str) -> Any:
     """The TOOL configuration; any error prints `prog: configuration error: ...` and exits 1."""
-    from shared.config import load_config
+    from condorsim.shared.config import load_config
     try:
         return load_config(subsystem="TOOL")
     except Exception as exc:  # any config error stops the tool with its message
@@ -166,7 +166,7 @@ def read_query_command_line(argv: list[str], parse_args: Callable[[list[str]], O
 
 def load_query_config() -> Any:
     """The TOOL configuration; a configuration error prints `ERROR: ...` and exits 1."""
-    from shared.config import ConfigError, load_config
+    from condorsim.shared.config import ConfigError, load_config
     try:
         return load_config(subsystem="TOOL")
     except ConfigError as err:

@@ -21,7 +21,7 @@ import os
 import time
 from typing import Any, Callable, Mapping
 
-from shared.classad import unparse
+from condorsim.shared.classad import unparse
 
 log = logging.getLogger(__name__)
 

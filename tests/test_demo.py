@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_demo_runs_a_personal_pool_on_the_embedded_configuration(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "CONDOR_CONFIG"}
     env["HOME"] = str(tmp_path)  # the embedded pool keeps its state in ~/.condorsim
-    result = subprocess.run([sys.executable, "-m", "scripts.demo"], cwd=ROOT, env=env,
+    result = subprocess.run([sys.executable, "-m", "condorsim.scripts.demo"], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=170)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     out = result.stdout

@@ -29,9 +29,9 @@ _FALSE_WORDS = {"false", "no", "f", "0"}
 
 
 def project_config_dir() -> Path:
-    """The shipped config.d/ at the project root."""
-    import shared
-    return Path(shared.__file__).resolve().parent.parent / "config.d"
+    """The shipped config.d/: the repository's top-level folder, package data when installed."""
+    import condorsim
+    return condorsim.CONFIG_DIR
 
 
 def scripts_dir() -> str:
@@ -149,7 +149,7 @@ class Config:
     def get_expr(self, name: str, default: str | None = None):
         """The expanded value parsed as a ClassAd expression (shared.classad.Expr); `default`
         (expression text) if undefined, None if that is None too."""
-        from shared.classad import ClassAdSyntaxError, parse_expr
+        from condorsim.shared.classad import ClassAdSyntaxError, parse_expr
         text = self.get(name)
         if text is None:
             return None if default is None else parse_expr(default)
@@ -193,7 +193,7 @@ def _constant_value(text: str) -> object:
         return evaluate(text)
     except ValueError:
         pass
-    from shared.classad import ClassAdSyntaxError, parse_expr
+    from condorsim.shared.classad import ClassAdSyntaxError, parse_expr
     try:
         value = parse_expr(text).eval()
     except ClassAdSyntaxError:

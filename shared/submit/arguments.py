@@ -10,7 +10,7 @@ V1 environment is ``NAME=value;NAME=value`` and is stored converted to V2.
 
 from __future__ import annotations
 
-from shared.config.argsenv import V2_BLANKS, V2SyntaxError, split_v2 as split_v2_words
+from condorsim.shared.config.argsenv import V2_BLANKS, V2SyntaxError, split_v2 as split_v2_words
 
 from .errors import SubmitError
 

@@ -15,8 +15,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from shared.classad import ClassAd, ClassAdSyntaxError
-from shared.daemon import CONDOR_PLATFORM, CONDOR_VERSION
+from condorsim.shared.classad import ClassAd, ClassAdSyntaxError
+from condorsim.shared.daemon import CONDOR_PLATFORM, CONDOR_VERSION
 
 from .arguments import arguments_attribute, environment_v2
 from .errors import SubmitError

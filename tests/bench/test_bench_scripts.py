@@ -24,7 +24,7 @@ def run_script(module: str, *args: str) -> str:
 
 @pytest.mark.timeout(150)
 def test_bench_pool_prints_startup_memory_growth_and_floor():
-    out = run_script("scripts.bench_pool", "--runs", "1", "--startds", "2")
+    out = run_script("condorsim.scripts.bench_pool", "--runs", "1", "--startds", "2")
     assert re.search(rf"fresh python \+ zmq, msgpack, psutil, asyncio: {NUMBER} ms CPU, .* USS {NUMBER} MiB", out)
     assert re.search(rf"fork from an imported parent: {NUMBER} ms .* USS {NUMBER} MiB each", out)
     assert re.search(rf"Personal pool .*: start\(\) median {NUMBER} ms over 1 run", out)
@@ -41,7 +41,7 @@ def test_bench_pool_prints_startup_memory_growth_and_floor():
 
 @pytest.mark.timeout(150)
 def test_bench_jobs_prints_submit_latency_and_matchmaking_figures():
-    out = run_script("scripts.bench_jobs", "--submit-jobs", "40", "--latency-samples", "1",
+    out = run_script("condorsim.scripts.bench_jobs", "--submit-jobs", "40", "--latency-samples", "1",
                      "--match-jobs", "30", "--match-slots", "10", "--autoclusters", "1,30",
                      "--pool-jobs", "3", "--pool-slots", "2")
     assert "Submit rate, one cluster of 40 jobs" in out

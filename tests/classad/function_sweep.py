@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 
-from shared.classad.functions import FUNCTIONS, SPECIAL_FORMS
+from condorsim.shared.classad.functions import FUNCTIONS, SPECIAL_FORMS
 
 TYPED_VALUES = ["undefined", "error", '"a"', '""', '"1,2"', "1", "0", "-1", "2.5", "true", "false", "{}",
                 "{1,undefined}", '{"a","b"}', "[a=1]", "absTime(0)", "relTime(60)"]

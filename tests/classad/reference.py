@@ -6,8 +6,8 @@ import datetime
 import htcondor2  # noqa: F401  (must come first: switches classad2 to the semantics daemons use)
 import classad2
 
-from shared.classad import ClassAd, ClassAdSyntaxError, Expr, RelTime, parse_ad, parse_expr, unparse
-from shared.classad.unparse import format_real
+from condorsim.shared.classad import ClassAd, ClassAdSyntaxError, Expr, RelTime, parse_ad, parse_expr, unparse
+from condorsim.shared.classad.unparse import format_real
 
 PARSE_ERROR = "<parse error>"
 EVAL_EXCEPTION = "<classad2 raised>"

@@ -1,5 +1,5 @@
 """classad_eval command line: argument processing, output and errors."""
-from scripts.classad_eval import main
+from condorsim.scripts.classad_eval import main
 
 
 def run(capsys, *args):

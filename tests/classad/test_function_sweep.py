@@ -10,8 +10,8 @@ import pathlib
 
 import pytest
 
-from shared.classad import ClassAdSyntaxError, Expr, parse_expr
-from shared.classad import nodes as N
+from condorsim.shared.classad import ClassAdSyntaxError, Expr, parse_expr
+from condorsim.shared.classad import nodes as N
 
 from .function_sweep import call, function_names
 from .reference import our_text, ours

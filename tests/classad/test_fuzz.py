@@ -2,7 +2,7 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.classad import ClassAdSyntaxError, parse_ad, parse_ads, parse_expr, parse_json_ads
+from condorsim.shared.classad import ClassAdSyntaxError, parse_ad, parse_ads, parse_expr, parse_json_ads
 
 PIECES = list("[]{}()\"'\\=;,.?:!<>&|+-*/%^~#\n\t 0123456789eE") + [
     "true", "x", "MY", "TARGET", "/*", "*/", "//", "=?=", "isnt", "\\0", "\\400", "é", "\x00", "..", "absTime(",

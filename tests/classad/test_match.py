@@ -2,7 +2,7 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.classad import parse_ad, rank, symmetric_match
+from condorsim.shared.classad import parse_ad, rank, symmetric_match
 
 from .reference import classad2
 

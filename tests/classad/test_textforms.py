@@ -1,7 +1,7 @@
 """Old-style, new-style, JSON and wire forms of ads, and the ClassAd mapping API."""
 import pytest
 
-from shared.classad import (ClassAd, ClassAdSyntaxError, Error, Expr, Undefined, format_json, format_new,
+from condorsim.shared.classad import (ClassAd, ClassAdSyntaxError, Error, Expr, Undefined, format_json, format_new,
                             format_old, parse_ad, parse_ads, parse_expr, parse_json_ads, unparse, unparse_old)
 
 from .reference import classad2

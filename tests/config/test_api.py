@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.config import ConfigError, load_config, parse_args_string, parse_environment_string
+from condorsim.shared.config import ConfigError, load_config, parse_args_string, parse_environment_string
 
 DATA = Path(__file__).resolve().parent / "data"
 SEED = DATA / "31shadow_startd.config"

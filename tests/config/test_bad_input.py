@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from scripts import condor_config_val
-from shared.config import ConfigError, load_config
+from condorsim.scripts import condor_config_val
+from condorsim.shared.config import ConfigError, load_config
 
 BAD = {
     "malformed_line": ("A = 1\njust some text\n", 2, "malformed line"),

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts import condor_config_val
+from condorsim.scripts import condor_config_val
 
 SEED = Path(__file__).resolve().parent / "data" / "31shadow_startd.config"
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from scripts import condor_config_val
-from shared.config import load_config
+from condorsim.scripts import condor_config_val
+from condorsim.shared.config import load_config
 
 DATA = Path(__file__).resolve().parent / "data"
 CASES = sorted(p.name for p in DATA.iterdir() if (p / "expected.json").exists())

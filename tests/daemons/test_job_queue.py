@@ -1,8 +1,8 @@
 """The schedd's job queue log: replay, torn tails, compaction."""
 from __future__ import annotations
 
-from daemons.job_queue import JobQueue
-from shared.classad import ClassAd
+from condorsim.daemons.job_queue import JobQueue
+from condorsim.shared.classad import ClassAd
 
 
 def job(**attrs) -> ClassAd:

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from daemons.startd import parse_slot_type, plan_slots
-from shared.daemon import DaemonStartError
+from condorsim.daemons.startd import parse_slot_type, plan_slots
+from condorsim.shared.daemon import DaemonStartError
 
 MACHINE = {"cpus": 4, "memory": 4096, "disk": 1000}
 

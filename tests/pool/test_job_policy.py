@@ -7,7 +7,7 @@ import stat
 import psutil
 import pytest
 
-from shared.pool import wait_until
+from condorsim.shared.pool import wait_until
 from tests.pool.test_jobs import events, job_field, sleepers
 
 pytestmark = pytest.mark.timeout(120)

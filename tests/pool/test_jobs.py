@@ -8,8 +8,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from shared.protocol import Client
-from shared.pool import wait_until
+from condorsim.shared.protocol import Client
+from condorsim.shared.pool import wait_until
 from tests.pool.conftest import SEED_SHADOW_STARTD
 
 pytestmark = pytest.mark.timeout(120)

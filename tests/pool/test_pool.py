@@ -15,10 +15,10 @@ import psutil
 import pytest
 import zmq
 
-from shared.daemon import POOL_MARKER
-from shared.locate import read_address_file
-from shared.pool import PersonalPool, wait_until
-from shared.protocol import Client, endpoint
+from condorsim.shared.daemon import POOL_MARKER
+from condorsim.shared.locate import read_address_file
+from condorsim.shared.pool import PersonalPool, wait_until
+from condorsim.shared.protocol import Client, endpoint
 from tests.pool.conftest import SEED_SHADOW_STARTD
 
 pytestmark = pytest.mark.timeout(120)

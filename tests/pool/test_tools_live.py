@@ -18,10 +18,10 @@ import classad2
 import psutil
 import pytest
 
-from shared.daemon import POOL_MARKER
-from shared.pool import PersonalPool, is_alive
-from shared.protocol import Client
-from shared.pool import wait_until
+from condorsim.shared.daemon import POOL_MARKER
+from condorsim.shared.pool import PersonalPool, is_alive
+from condorsim.shared.protocol import Client
+from condorsim.shared.pool import wait_until
 from tests.pool.conftest import SEED_SHADOW_STARTD
 
 pytestmark = pytest.mark.timeout(120)

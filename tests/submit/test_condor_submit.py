@@ -3,8 +3,8 @@ import io
 
 import pytest
 
-from scripts import condor_submit
-from shared.classad import ClassAd, Undefined, unparse
+from condorsim.scripts import condor_submit
+from condorsim.shared.classad import ClassAd, Undefined, unparse
 
 SEED = ("cmd=/bin/sleep\nargs=1d\nrequirements=IsShadowStartd=!=TRUE\nqueue 8\n"
         "requirements=IsShadowStartd=?=TRUE\nqueue 8\n")

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from submit_cases import CASES, ENV_NAME, ENV_VALUE
 
-from shared.classad import parse_expr, unparse
-from shared.submit import parse_submit
+from condorsim.shared.classad import parse_expr, unparse
+from condorsim.shared.submit import parse_submit
 
 DATA = Path(__file__).parent / "data"
 # Host- or build-dependent attributes, left out of the stored data (checked in test_submit.py).

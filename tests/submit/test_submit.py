@@ -2,8 +2,8 @@
 show, defaults taken from the configuration."""
 import pytest
 
-from shared.daemon import CONDOR_VERSION
-from shared.submit import SubmitError, parse_submit
+from condorsim.shared.daemon import CONDOR_VERSION
+from condorsim.shared.submit import SubmitError, parse_submit
 
 
 def build(text, workdir, **kw):

@@ -1,7 +1,7 @@
 """Helpers for the tools' rendering tests: synthetic ads built with the project's ClassAd."""
 import pytest
 
-from shared.classad import ClassAd
+from condorsim.shared.classad import ClassAd
 
 
 def make_ad(**attrs) -> ClassAd:

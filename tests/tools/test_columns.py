@@ -1,7 +1,7 @@
 """The shared column engine: time/date formats, natural order, layout rules, -af, -format."""
 import time
 
-from shared.columns import (AutoFormat, Column, Table, collapse_escapes, format_date,
+from condorsim.shared.columns import (AutoFormat, Column, Table, collapse_escapes, format_date,
                             format_items, format_time, natural_compare, parse_autoformat_args)
 
 

@@ -3,7 +3,7 @@ import time
 
 import pytest
 
-from scripts import condor_q as cq
+from condorsim.scripts import condor_q as cq
 
 QDATE = time.mktime((2026, 11, 25, 10, 0, 0, 0, 0, -1))
 NOW = QDATE + 3
@@ -200,13 +200,13 @@ class FakeSchedd:
 
 @pytest.fixture
 def fake_pool(monkeypatch, two_jobs, ad_factory):
-    import shared.locate
-    import shared.protocol
+    from condorsim.shared import locate
+    from condorsim.shared import protocol
     FakeSchedd.calls = []
     FakeSchedd.reply = {"jobs": [j.to_wire() for j in two_jobs],
                         "summary": summary(ad_factory).to_wire()}
-    monkeypatch.setattr(shared.protocol, "Client", FakeSchedd)
-    monkeypatch.setattr(shared.locate, "schedd_address", lambda cfg, name=None: ADDRESS)
+    monkeypatch.setattr(protocol, "Client", FakeSchedd)
+    monkeypatch.setattr(locate, "schedd_address", lambda cfg, name=None: ADDRESS)
     monkeypatch.setattr(cq, "_schedd_name", lambda cfg, address, wanted: "host1.example.com")
     monkeypatch.setattr(cq.getpass, "getuser", lambda: "alice")
     return FakeSchedd
@@ -231,12 +231,12 @@ def test_main_allusers_and_restrictions_drop_owner(fake_pool, capsys):
 
 
 def test_main_unreachable_schedd(monkeypatch, capsys):
-    import shared.locate
-    from shared.protocol import CommunicationError
+    from condorsim.shared import locate
+    from condorsim.shared.protocol import CommunicationError
 
     def unreachable(cfg, name=None):
         raise CommunicationError("cannot find the address of schedd (local)")
-    monkeypatch.setattr(shared.locate, "schedd_address", unreachable)
+    monkeypatch.setattr(locate, "schedd_address", unreachable)
     assert cq.main([]) == 1
     captured = capsys.readouterr()
     assert captured.out == "" and "cannot find the address" in captured.err

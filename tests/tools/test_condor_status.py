@@ -1,7 +1,7 @@
 """condor_status views rendered from synthetic ads, compared with the texts of tools.md §1."""
 import pytest
 
-from scripts import condor_status as cs
+from condorsim.scripts import condor_status as cs
 
 HOST = "host1.example.com"
 
@@ -165,12 +165,12 @@ def test_bad_constraint_is_an_error(capsys):
 
 
 def test_unreachable_collector_message_and_exit_code(monkeypatch, capsys):
-    import shared.locate
-    from shared.protocol import CommunicationError
+    from condorsim.shared import locate
+    from condorsim.shared.protocol import CommunicationError
 
     def unreachable(*args, **kwargs):
         raise CommunicationError("no answer")
-    monkeypatch.setattr(shared.locate, "query_ads", unreachable)
+    monkeypatch.setattr(locate, "query_ads", unreachable)
     monkeypatch.setattr(cs, "_collector_host", lambda cfg: "<127.0.0.1:9>")
     assert cs.main([]) == 1
     captured = capsys.readouterr()
@@ -181,13 +181,13 @@ def test_unreachable_collector_message_and_exit_code(monkeypatch, capsys):
 
 
 def test_main_queries_slot_ads_with_constraint(monkeypatch, capsys, eight_slots):
-    import shared.locate
+    from condorsim.shared import locate
     calls = []
 
     def fake_query(cfg, ad_type, constraint=None, projection=None):
         calls.append((ad_type, constraint))
         return eight_slots
-    monkeypatch.setattr(shared.locate, "query_ads", fake_query)
+    monkeypatch.setattr(locate, "query_ads", fake_query)
     assert cs.main(["-constraint", "Memory > 0"]) == 0
     assert calls == [("Machine", "(Memory > 0)")]
     assert capsys.readouterr().out == SPEC_EXAMPLE

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from shared.pool import wait_until
+from condorsim.shared.pool import wait_until
 
 SLEEP_JOBS = "executable = /bin/sleep\narguments = 1d\n{extra}queue {count}\n"
 NEVER_MATCH = "requirements = False\n"  # keeps jobs idle: no shadow/starter timing in the test

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from scripts import condor_admin, condor_reschedule
-from shared.protocol import Client
+from condorsim.scripts import condor_admin, condor_reschedule
+from condorsim.shared.protocol import Client
 
-from shared.pool import wait_until
+from condorsim.shared.pool import wait_until
 
 SHADOW_STARTD = """SHADOW_STARTD = $(STARTD)
 SHADOW_STARTD_ARGS = -f -local-name SHADOW_STARTD

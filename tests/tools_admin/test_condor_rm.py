@@ -7,7 +7,7 @@ import getpass
 
 import pytest
 
-from scripts import condor_rm
+from condorsim.scripts import condor_rm
 
 from jobtool_helpers import job_attr, job_states, submit, wait_for_queue
 

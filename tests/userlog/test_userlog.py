@@ -9,7 +9,7 @@ import time
 import htcondor2
 import pytest
 
-from shared.userlog import UserLog, format_date, parse_format_options
+from condorsim.shared.userlog import UserLog, format_date, parse_format_options
 
 SCHEDD = "<127.0.0.1:9618?addrs=127.0.0.1-9618&alias=host1&noUDP&sock=schedd_1_a>"
 STARTD = "<127.0.0.1:9619?addrs=127.0.0.1-9619&alias=host1&noUDP&sock=startd_1_b>"
