@@ -31,6 +31,7 @@ class Child:
     address: str | None = None  # the child's sinful, once it has said it is alive
     held_off: bool = False  # condor_off: stays down until condor_on
     stopping: bool = False
+    restart_requested: bool = False  # condor_restart: its exit is no crash, start it again at once
     argv: list[str] = field(default_factory=list)
     stderr_tail: bytes = b""  # what the child last wrote on stderr, for the log when it dies
 
@@ -183,6 +184,11 @@ class Master(Daemon):
             how = (f"died on signal {-process.returncode}" if process.returncode < 0
                    else f"exited with status {process.returncode}")
             self.log(f"The {child.name} (pid {process.pid}) {how}" + (f": {lines[-1]}" if lines else ""))
+            restart_now = child.restart_requested and not child.held_off
+            child.restart_requested = False
+            if restart_now:
+                self.start_child(child)
+                continue
             if child.stopping or child.held_off:
                 continue
             if now - child.start_time >= self.knob(child.name, "RECOVER_FACTOR", 300):
@@ -236,9 +242,11 @@ class Master(Daemon):
         for child in self.select(message.get("daemon")):
             child.held_off = False
             child.restarts = 0
-            self.stop_child(child)
-            child.stopping = False  # its exit schedules the restart, after a 1 s delay
-            child.restart_at = time.monotonic() + 1
+            if child.process is None:
+                child.restart_at = time.monotonic()
+            else:
+                self.stop_child(child)
+                child.restart_requested = True
         return {}
 
     def on_reconfig_command(self, message: dict, ident: bytes) -> dict:

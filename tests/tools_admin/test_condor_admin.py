@@ -84,6 +84,26 @@ def test_restart_one_daemon_gets_a_new_process(pool_factory):
     assert pool.wait_for_ads("Machine", 1, timeout=8) >= 1
 
 
+def test_restart_everything_is_not_a_crash(pool_factory):
+    """condor_restart under HTCondor's own backoff knobs (the harness's fast timers set the
+    constant to 0): a requested restart starts each daemon again at once, no 9 + 2^n s wait."""
+    pool = pool_factory(config={"MASTER_BACKOFF_CONSTANT": "9", "MASTER_BACKOFF_FACTOR": "2"})
+    old = {name: child["pid"] for name, child in children(pool).items()}
+    ok(pool.run("condor_restart"), 'Sent "Restart" command to local master\n')
+
+    def every_daemon_answers_anew() -> bool:
+        now = children(pool)
+        if any(child["pid"] in (None, old[name]) or not child["address"] for name, child in now.items()):
+            return False
+        return all(Client(child["address"], timeout=1).call("PING")["pid"] == child["pid"]
+                   for child in now.values())
+    wait_until(every_daemon_answers_anew, timeout=2, message="every daemon restarted and answering",
+               show=lambda: children(pool))
+    status = pool.run("condor_status", "-schedd", "-af", "Name")
+    assert status.returncode == 0 and status.stdout.strip(), status.stderr
+    assert "restarting" not in (pool.dir / "local" / "log" / "MasterLog").read_text()
+
+
 def test_named_daemon_of_daemon_list(pool_factory):
     pool = pool_factory(config={"NUM_CPUS": "1"}, config_d={"31shadow": SHADOW_STARTD})
     ok(pool.run("condor_off", "-daemon", "SHADOW_STARTD"),
