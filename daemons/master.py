@@ -44,6 +44,7 @@ class Master(Daemon):
         self.ready_fd = ready_fd
         self.children: dict[str, Child] = {}
         self.lock_file = None
+        self.start_failures: list[str] | None = None  # collected while starting up, else None
 
     # -- start-up --------------------------------------------------------------------------
     def take_instance_lock(self) -> None:
@@ -77,7 +78,12 @@ class Master(Daemon):
         self.keep_advertised(self.cfg.get_float("MASTER_UPDATE_INTERVAL", 300), self.master_ads)
 
     def started(self) -> None:
+        self.start_failures = []
         self.sync_daemon_list()
+        failures, self.start_failures = self.start_failures, None
+        if failures:  # condor_master itself fails, rather than retrying in the log forever
+            self.shutdown()
+            raise DaemonStartError("; ".join(failures))
         if self.ready_fd is not None:
             os.write(self.ready_fd, b"OK\n")
             os.close(self.ready_fd)
@@ -108,7 +114,7 @@ class Master(Daemon):
     def child_command(self, name: str) -> list[str] | None:
         program = self.param(name)
         if not program:
-            self.log(f"{name} is in the DAEMON_LIST parameter, but there is no executable path for it")
+            self.start_failed(f"{name} is in the DAEMON_LIST parameter, but there is no executable path for it")
             return None
         args = parse_args_string(self.param(f"{name}_ARGS") or "")
         argv = [program]
@@ -129,16 +135,16 @@ class Master(Daemon):
             argv = self.child_command(child.name)
             env = self.child_environment(child.name)
         except ConfigError as exc:
-            self.log(f"ERROR: cannot start {child.name}: {exc}")
+            self.start_failed(f"cannot start {child.name}: {exc}")
             return
         if argv is None:
             return
         try:
             # A forked child must not hold the instance lock nor the launcher's ready pipe.
             private = [self.lock_file.fileno()] + ([self.ready_fd] if self.ready_fd is not None else [])
-            child.process = spawn(argv, env, close_fds=private)
+            child.process = spawn(argv, env, close_fds=private, log=self.log)
         except OSError as exc:
-            self.log(f"ERROR: failed to start {child.name} ({argv[0]}): {exc}")
+            self.start_failed(f"failed to start {child.name} ({argv[0]}): {exc.strerror or exc}")
             self.schedule_restart(child)
             return
         child.argv = argv
@@ -148,6 +154,11 @@ class Master(Daemon):
         child.stopping = False
         os.set_blocking(child.process.stderr.fileno(), False)
         self.log(f"Started DaemonCore process \"{' '.join(argv)}\", pid and pgroup = {child.process.pid}")
+
+    def start_failed(self, reason: str) -> None:
+        self.log(f"ERROR: {reason}")
+        if self.start_failures is not None:
+            self.start_failures.append(reason)
 
     def knob(self, name: str, suffix: str, default: float) -> float:
         value = self.cfg.get_float(f"MASTER_{name}_{suffix}", None)

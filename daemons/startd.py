@@ -227,7 +227,7 @@ class Startd(Daemon):
             raise DaemonStartError("PROCD_ADDRESS is not defined")
         env = dict(os.environ, CONDOR_INHERIT=f"{os.getpid()} -")
         env["_CONDOR_PROCD_LOG"] = self.param("PROCD_LOG") or ""
-        self.procd = spawn([self.param("PROCD") or "condor_procd", "-A", address], env)
+        self.procd = spawn([self.param("PROCD") or "condor_procd", "-A", address], env, log=self.log)
         client = protocol.Client(f"ipc://{address}", timeout=0.2)
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
@@ -318,7 +318,7 @@ class Startd(Daemon):
         argv = [self.param("STARTER") or "condor_starter", "-job-ad", job_file,
                 "-claim", slot.claim_id, "-schedd", slot.schedd_address,
                 "-slot-name", self.slot_name(slot)]
-        slot.starter = spawn(argv, env, capture_stderr=False)
+        slot.starter = spawn(argv, env, capture_stderr=False, log=self.log)
         slot.job_start = int(time.time())
         slot.set_state("Claimed", "Busy")
         self.log(f"{self.slot_name(slot)}: activated; starter pid {slot.starter.pid}")

@@ -79,12 +79,18 @@ class PoolError(Exception):
 
 class PersonalPool:
     def __init__(self, config: dict[str, str] | None = None, config_d: dict[str, str] | None = None,
-                 directory: str | None = None, timeout: float = 30.0, embedded: bool = False):
+                 directory: str | None = None, timeout: float = 30.0, embedded: bool = False,
+                 condor_config: str | None = None):
         """A pool configured in `directory` (a new temporary one by default), or, with
-        `embedded=True`, the user's own personal pool on the shipped default configuration."""
-        if embedded and (config or config_d or directory):
+        `embedded=True`, the user's own personal pool on the shipped default configuration.
+        `condor_config` is a whole root configuration used as it is (as a user's own file would
+        be: none of the harness's fast timers, nor its pointers to this installation's daemons)."""
+        if embedded and (config or config_d or directory or condor_config):
             raise ValueError("the embedded pool takes no configuration of its own")
+        if condor_config is not None and (config or config_d):
+            raise ValueError("condor_config is the whole configuration; it takes no config or config_d")
         self.embedded = embedded
+        self.condor_config = condor_config
         self.config = {**FAST_KNOBS, **(config or {})}
         self.config_d = config_d or {}
         self.timeout = timeout
@@ -98,6 +104,10 @@ class PersonalPool:
 
     # -- set-up ----------------------------------------------------------------------------
     def write_config(self) -> Path:
+        root = self.dir / "condor_config"
+        if self.condor_config is not None:
+            root.write_text(self.condor_config)
+            return root
         config_dir = self.dir / "config.d"
         config_dir.mkdir(parents=True, exist_ok=True)
         for name, text in self.config_d.items():
@@ -106,7 +116,6 @@ class PersonalPool:
                  f"LOCAL_CONFIG_DIR = {config_dir}",
                  f"SBIN = {sysconfig.get_path('scripts')}", f"BIN = {sysconfig.get_path('scripts')}"]
         lines += [f"{name} = {value}" for name, value in self.config.items()]
-        root = self.dir / "condor_config"
         root.write_text("\n".join(lines) + "\n")
         return root
 

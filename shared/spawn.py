@@ -5,6 +5,11 @@ a fork of a parent that has them loaded costs about 1 ms and 1.4 MiB. So when th
 start is one of this installation's own daemon commands, the parent forks and the child runs the
 daemon's ``main`` with the configured argv and environment, its process title set to that argv
 (``ps`` shows ``condor_startd -f -local-name SHADOW_STARTD``, cut to the parent's command-line length). Any other program is exec'd.
+
+A configuration written for a real HTCondor names its daemons where HTCondor installs them
+(``$(SBIN)/condor_schedd`` is ``/usr/sbin/condor_schedd``). When nothing exists at such a path,
+this package's own daemon of that name runs in its place, and the caller's log says so once; a
+real HTCondor binary that does exist there is exec'd.
 """
 from __future__ import annotations
 
@@ -17,6 +22,7 @@ import sys
 import sysconfig
 import time
 import traceback
+from typing import Callable
 
 # Program names this package installs, and the module whose main() each runs.
 OWN_PROGRAMS = {
@@ -76,14 +82,28 @@ def own_module(program: str) -> str | None:
         return None
     installed = os.path.join(sysconfig.get_path("scripts"), name)
     same = os.path.realpath(program) == os.path.realpath(installed) or program == name
-    return module if same else None
+    return module if same or stands_in(program) else None
+
+
+def stands_in(program: str) -> bool:
+    """Whether `program` is a path to one of our daemon commands at which nothing is installed."""
+    name = os.path.basename(program)
+    return name in OWN_PROGRAMS and program != name and not os.path.lexists(program)
+
+
+_announced_stand_ins: set[str] = set()  # each missing program is logged once per process
 
 
 def spawn(argv: list[str], env: dict[str, str], capture_stderr: bool = True,
-          close_fds: list[int] | None = None) -> Process:
+          close_fds: list[int] | None = None, log: Callable[[str], None] | None = None) -> Process:
     """Start argv with env; stdin/stdout go to /dev/null, stderr to a pipe (or /dev/null).
-    A forked child closes `close_fds` (e.g. a lock the parent alone must hold)."""
+    A forked child closes `close_fds` (e.g. a lock the parent alone must hold). `log` hears,
+    once per program, that one of our own daemons stands in for a program that does not exist."""
     module = own_module(argv[0])
+    if module is not None and log is not None and stands_in(argv[0]) \
+            and argv[0] not in _announced_stand_ins:
+        _announced_stand_ins.add(argv[0])
+        log(f"{argv[0]} does not exist; running condorsim's own {os.path.basename(argv[0])} in its place")
     stderr = subprocess.PIPE if capture_stderr else subprocess.DEVNULL
     if module is None:
         return subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
