@@ -11,6 +11,8 @@ import sys
 from typing import Any, Callable
 
 from condorsim.shared.classad import unparse_old
+from condorsim.shared.classad.unparse import quote_string
+from condorsim.shared.config.detect import cached_host_values, canonical_hostname
 from condorsim.shared.columns import (Column, NaturalKey, Table, as_number, date_cell, evaluate, format_time,
                             int_of, is_undefined, number_cell, number_of, string_of)
 from condorsim.shared.tool_options import (QueryOptions, ToolExit, UsageError, is_arg, join_constraints,
@@ -363,17 +365,17 @@ def parse_args(argv: list[str]) -> Options:
 
 
 def _host_constraint(name: str) -> str:
-    """`condor_status host1` -> match slots/daemons of that host by Name or Machine."""
-    if "@" in name:
-        return f'(Name == "{name}" || Machine == "{name}")'
-    try:
-        fqdn = socket.getfqdn(socket.gethostbyname(name)) if name != "localhost" else \
-            socket.getfqdn()
-    except OSError:
-        raise UsageError(f"condor_status: unknown host {name}") from None
-    if "." not in fqdn:
-        fqdn = socket.getfqdn(name)
-    return f'(Name == "{fqdn}" || Machine == "{fqdn}")'
+    """`condor_status host1` -> match slots/daemons of that host by Name or Machine, the host
+    name completed as the daemons complete their own (a forward lookup, never a reverse one)."""
+    if "@" not in name:
+        full = canonical_hostname(name)
+        own = cached_host_values()["FULL_HOSTNAME"]
+        if full is None and name.lower() in (socket.gethostname().lower(), own.lower()):
+            full = own  # our own name, even where it does not resolve
+        if full is None:
+            raise UsageError(f"condor_status: unknown host {name}")
+        name = full
+    return f'(Name == {quote_string(name)} || Machine == {quote_string(name)})'
 
 
 def build_constraint(opts: Options) -> str | None:

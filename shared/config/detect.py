@@ -39,21 +39,27 @@ def _username() -> str:
         return str(os.geteuid())
 
 
-def _full_hostname() -> str:
-    """The host's name as HTCondor finds it: the host name if it has a domain, else a canonical
-    DNS name with one; never a reverse lookup's "localhost" (socket.getfqdn can give that)."""
-    host = socket.gethostname()
-    if "." in host:
-        return host
+def canonical_hostname(name: str) -> str | None:
+    """A host name as HTCondor completes it: the name itself if it has a domain, else the
+    canonical DNS name of a forward lookup if that has one, else the name. Never a reverse
+    lookup (socket.getfqdn of 127.0.0.1 gives "localhost"). None when the name does not resolve."""
+    if "." in name:
+        return name
     try:
-        infos = socket.getaddrinfo(host, None, 0, socket.SOCK_STREAM, 0, socket.AI_CANONNAME)
+        infos = socket.getaddrinfo(name, None, 0, socket.SOCK_STREAM, 0, socket.AI_CANONNAME)
     except OSError:
-        return host
+        return None
     for info in infos:
         canonical = info[3]
         if "." in canonical and not canonical.startswith("localhost"):
             return canonical
-    return host
+    return name
+
+
+def _full_hostname() -> str:
+    """The host's own name as HTCondor finds it (the FULL_HOSTNAME every daemon advertises)."""
+    host = socket.gethostname()
+    return canonical_hostname(host) or host
 
 
 def host_values() -> dict[str, str]:

@@ -149,8 +149,14 @@ def test_any_view_shows_types(ad_factory):
 
 
 def test_positional_unknown_host_is_an_error(capsys):
-    assert cs.main(["no-such-host.invalid"]) == 1
-    assert "condor_status: unknown host no-such-host.invalid" in capsys.readouterr().err
+    assert cs.main(["no-such-condorsim-host"]) == 1
+    assert "condor_status: unknown host no-such-condorsim-host" in capsys.readouterr().err
+
+
+def test_positional_names_with_a_domain_or_at_sign_are_taken_as_given():
+    opts = cs.parse_args(["h1.example.org", "slot1@h2"])
+    assert cs.build_constraint(opts) == ('((Name == "h1.example.org" || Machine == "h1.example.org") || '
+                                         '(Name == "slot1@h2" || Machine == "slot1@h2"))')
 
 
 def test_bad_option_and_missing_af_argument(capsys):
