@@ -8,6 +8,8 @@ stops everything with condor_off -master, checking that no process is left behin
 """
 from __future__ import annotations
 
+import re
+import shutil
 import sys
 import tempfile
 import time
@@ -27,6 +29,11 @@ def show(pool: PersonalPool, *argv: str, input: str | None = None) -> str:
     return result.stdout
 
 
+def cluster_of(submit_output: str) -> str:
+    """The cluster number condor_submit printed (earlier runs' clusters may still be queued)."""
+    return re.search(r"submitted to cluster (\d+)\.", submit_output).group(1)
+
+
 def wait_for(predicate, what: str, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -39,28 +46,32 @@ def main() -> int:
     started = time.monotonic()
     pool = PersonalPool(embedded=True)
     pool.start()
+    work = Path(tempfile.mkdtemp(prefix="condorsim-demo-"))
     try:
         print(f"Personal pool up in {time.monotonic() - started:.2f} s; "
               f"state in {pool.cfg.get('LOCAL_DIR')}\n")
         show(pool, "condor_status")
         slots = len(pool.query("Machine"))
-        work = Path(tempfile.mkdtemp(prefix="condorsim-demo-"))
-        show(pool, "condor_submit", input=f"executable = /bin/sleep\narguments = 1d\nqueue {slots}\n")
+        sleeps = cluster_of(show(pool, "condor_submit",
+                                 input=f"executable = /bin/sleep\narguments = 1d\nqueue {slots}\n"))
         show(pool, "condor_submit", input=f"executable = /bin/echo\narguments = hello from condorsim\n"
                                           f"output = {work}/hello.out\nlog = {work}/hello.log\nqueue\n")
         wait_for(lambda: len(pool.query("Machine", 'State == "Claimed"')) == slots, "the sleep jobs to run")
         show(pool, "condor_q", "-nobatch")
         show(pool, "condor_q", "-run")
         show(pool, "condor_status")
-        show(pool, "condor_rm", "1")
+        show(pool, "condor_rm", sleeps)
         wait_for(lambda: (work / "hello.out").exists() and "005 (" in (work / "hello.log").read_text(),
                  "the echo job to finish")
         print(f"$ cat {work}/hello.out\n{(work / 'hello.out').read_text()}")
         print(f"$ cat {work}/hello.log\n{(work / 'hello.log').read_text()}")
         show(pool, "condor_q")
+        show(pool, "condor_off", "-master")
+        pool.master_address = None  # stopped: the harness only checks that nothing is left
     finally:
         pool.stop()  # first: nothing, not even a closed stdout, may leave the pool running
-    print("$ condor_off -master\nPool stopped; no condorsim process is left.")
+        shutil.rmtree(work, ignore_errors=True)
+    print("# demo: the pool has stopped and no condorsim process is left.")
     return 0
 
 
