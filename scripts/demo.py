@@ -42,6 +42,9 @@ def wait_for(predicate, what: str, timeout: float = 30) -> None:
         time.sleep(0.1)
 
 
+FINISHED = "# demo: the pool has stopped and no condorsim process is left."
+
+
 def main() -> int:
     started = time.monotonic()
     pool = PersonalPool(embedded=True)
@@ -71,7 +74,7 @@ def main() -> int:
     finally:
         pool.stop()  # first: nothing, not even a closed stdout, may leave the pool running
         shutil.rmtree(work, ignore_errors=True)
-    print("# demo: the pool has stopped and no condorsim process is left.")
+    print(FINISHED)
     return 0
 
 
