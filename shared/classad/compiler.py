@@ -109,9 +109,20 @@ def _subscript(node: N.Subscript):
         if isinstance(v, ClassAd):
             if type(i) is not str:
                 return Error
-            return select_value(env, v, i.lower())
+            return subscript_ad(env, v, i.lower())
         return Error
     return subscript
+
+
+def subscript_ad(env, ad: ClassAd, key: str):
+    """``ad["key"]``: unlike ``ad.key``, the name is looked up in that ad alone (no enclosing
+    scope), and an ad it yields is detached from every scope, as in HTCondor."""
+    x = ad._exprs.get(key)
+    if x is None:
+        return Undefined
+    e = env.registry.get(id(ad))
+    v = eval_attr(e if e is not None and e.ad is ad else env_of(env, ad), key, x)
+    return v.copy() if isinstance(v, ClassAd) else v
 
 
 def _unary(node: N.Unary):

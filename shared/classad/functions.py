@@ -7,7 +7,7 @@ import time as _time
 
 from .operators import compare, identical, to_bool3
 from .scope import env_of
-from .times import format_abstime, format_reltime, local_offset, parse_abstime, parse_reltime
+from .times import c_strftime, days_from_civil, format_abstime, format_reltime, local_offset
 from .unparse import NEW, format_real, pretty
 from .values import INT64_MAX, INT64_MIN, AbsTime, Error, RelTime, Undefined, wrap64
 
@@ -803,24 +803,22 @@ def _regexps_impl(env, pat, s, repl, opts=""):
     rx = _regex(pat, opts)
     if rx is None:
         return Error
-    if "f" not in opts:
+    if "g" in opts:
+        matches = list(rx.finditer(s))
+        if any(m.end() == m.start() for m in matches):
+            return Error  # HTCondor refuses a global substitution of an empty match
+    else:
         m = rx.search(s)
-        if m is None:
-            return ""
-        r = _substitute(m, repl)
-        return Error if r is None else r
+        matches = [m] if m is not None else []
+    subs = [_substitute(m, repl) for m in matches]
+    if None in subs:
+        return Error
+    if "f" not in opts:  # the substitutions alone, without the rest of the target
+        return "".join(subs)
     out, pos = [], 0
-    for m in rx.finditer(s):
-        if m.end() == m.start() and "g" in opts:
-            return Error
-        r = _substitute(m, repl)
-        if r is None:
-            return Error
-        out.append(s[pos:m.start()])
-        out.append(r)
+    for m, r in zip(matches, subs):
+        out += (s[pos:m.start()], r)
         pos = m.end()
-        if "g" not in opts:
-            break
     out.append(s[pos:])
     return "".join(out)
 
@@ -975,16 +973,10 @@ def _time_fields(t):
             v = v.eval() if v is not None else default
             return v if type(v) is int else default
         year, month, day = field("Year", 1900), field("Month", 1), field("Day")
+        days = days_from_civil(year, month, day)
         return (year, month, day, field("Hours"), field("Minutes"), field("Seconds"),
-                _weekday(year, month, day), 0, 0)
+                (days + 3) % 7, days - days_from_civil(year, 1, 1) + 1, 0)  # 1970-01-01 was a Thursday
     return None
-
-
-def _weekday(year: int, month: int, day: int) -> int:
-    """Day of the week (Monday 0) by Zeller's rule, valid for any day number."""
-    if month < 3:
-        month, year = month + 12, year - 1
-    return (day + 13 * (month + 1) // 5 + year + year // 4 - year // 100 + year // 400 + 5) % 7
 
 
 @builtin("formatTime", args=(0, 2))
@@ -996,10 +988,7 @@ def _format_time(env, t=None, fmt="%c"):
     fields = _time_fields(t)
     if fields is None:
         return Error
-    try:
-        return _time.strftime(fmt, fields)
-    except (ValueError, OverflowError, OSError, TypeError):
-        return Error
+    return c_strftime(fmt, fields)
 
 
 def _split_reltime(secs) -> dict:
@@ -1076,11 +1065,8 @@ def _abstime(env, v=None, *offset):
     t = type(v)
     if v is Undefined:
         return Undefined
-    if t is str:
-        if offset:  # HTCondor hands a string back untouched here
-            return v
-        parsed = parse_abstime(v)
-        return Error if parsed is None else parsed
+    if t is str:  # HTCondor parses only a literal string, at parse time; at run time it hands it back
+        return v
     if t is AbsTime:
         return v
     if t is RelTime or t is int or t is float:
@@ -1094,9 +1080,8 @@ def _reltime(env, v):
     t = type(v)
     if v is Undefined:
         return Undefined
-    if t is str:
-        parsed = parse_reltime(v)
-        return Error if parsed is None else parsed
+    if t is str:  # as in HTCondor, only a literal string is parsed (at parse time); any other is 0
+        return RelTime(0)
     if t is int or t is float:
         return RelTime(v)
     if t is RelTime:

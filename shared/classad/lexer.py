@@ -69,7 +69,9 @@ def _scan(text: str, old_strings: bool, tokens: list) -> None:
                 i += 1
             elif c == "/" and text.startswith("//", i):
                 j = text.find("\n", i)
-                i = n if j < 0 else j + 1
+                if j < 0:  # HTCondor's lexer wants the newline that ends a // comment
+                    raise ClassAdSyntaxError("unterminated // comment (it must end with a newline)", i, text)
+                i = j + 1
             elif c == "/" and text.startswith("/*", i):
                 j = text.find("*/", i + 2)
                 if j < 0:

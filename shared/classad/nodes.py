@@ -7,11 +7,15 @@ class Node:
 
 
 class Literal(Node):
-    """int, float, str, bool, Undefined, Error, AbsTime or RelTime."""
-    __slots__ = ("value",)
+    """int, float, str, bool, Undefined, Error, AbsTime or RelTime.
 
-    def __init__(self, value):
+    ``text`` is set when the literal is written in a form other than its value's own: HTCondor
+    keeps ``relTime("1d")`` as a real that still prints as ``relTime("1+00:00:00")``."""
+    __slots__ = ("value", "text")
+
+    def __init__(self, value, text: str | None = None):
         self.value = value
+        self.text = text
 
 
 class AttrRef(Node):

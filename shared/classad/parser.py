@@ -162,11 +162,14 @@ class Parser:
         return N.Call(name_tok.value, args)
 
     def time_literal(self, kind: str, text: str, name_tok: Token) -> N.Node:
-        from .times import parse_abstime, parse_reltime
+        from .times import format_reltime_literal, parse_abstime, parse_reltime
         value = parse_abstime(text) if kind == "abstime" else parse_reltime(text)
         if value is None:
             raise ClassAdSyntaxError(f"invalid {name_tok.value} string {text!r}", name_tok.pos, self.text)
-        return N.Literal(value)
+        if kind == "abstime":
+            return N.Literal(value)
+        # HTCondor's parsed relTime literal is a real number that keeps its relTime("...") form
+        return N.Literal(value, text=f'relTime("{format_reltime_literal(value)}")')
 
     def list_literal(self) -> N.Node:
         self.expect("{")

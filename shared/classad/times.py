@@ -1,7 +1,7 @@
 """Text forms of absolute and relative times (absTime("..."), relTime("..."))."""
 from __future__ import annotations
 
-import calendar
+import ctypes
 import time as _time
 
 from .values import AbsTime, RelTime
@@ -13,106 +13,151 @@ def local_offset(secs: float | None = None) -> int:
     return t.tm_gmtoff or 0
 
 
-def _digits(s: str, i: int, n: int) -> tuple[int | None, int]:
-    if len(s) >= i + n and s[i:i + n].isdigit() and s[i:i + n].isascii():
-        return int(s[i:i + n]), i + n
-    return None, i
+def days_from_civil(year: int, month: int, day: int) -> int:
+    """Days since 1970-01-01 of a proleptic Gregorian date; month and day may be out of range
+    (they carry over as C's mktime carries them)."""
+    year += (month - 1) // 12
+    month = (month - 1) % 12 + 1
+    y = year - (month <= 2)
+    era = y // 400
+    yoe = y - era * 400
+    doy = (153 * (month + (-3 if month > 2 else 9)) + 2) // 5
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146097 + doe - 719468 + day - 1
+
+
+def _leading_int(text: str) -> int:
+    """C's atoi: the digits at the start of text, 0 if there are none."""
+    n = 0
+    while n < len(text) and text[n] in "0123456789":
+        n += 1
+    return int(text[:n] or 0)
+
+
+def _zone_suffix(s: str) -> tuple[str, int | None]:
+    """(s without its zone, the zone's offset in seconds) for a trailing Z, +hhmm or +hh:mm."""
+    end = s.rstrip()
+    if len(end) > 1 and end[-1] in "zZ":
+        return end[:-1] + s[len(end):], 0
+    if len(s) > 6 and s[-6] in "+-" and s[-3] == ":":
+        s = s[:-3] + s[-2:]
+    if len(s) > 5 and s[-5] in "+-" and s[-4:].isdigit() and s[-4:].isascii():
+        sign = 1 if s[-5] == "+" else -1
+        return s[:-5], sign * (int(s[-4:-2]) * 3600 + int(s[-2:]) * 60)
+    return s, None
 
 
 def parse_abstime(text: str) -> AbsTime | None:
-    """ISO 8601 date[Ttime][zone] (extended or basic form); None if malformed."""
-    s = text.strip()
+    """Time of an absTime("...") literal, read as HTCondor reads it; None if malformed.
+
+    A four-digit year and then up to five two-digit fields (month, day, hour, minute, second),
+    each after any run of non-digits, so both ISO 8601 forms are read; a trailing Z, +hh:mm or
+    +hhmm gives the zone (else the local zone). A digit left over makes it malformed."""
+    s, offset = _zone_suffix(text)
     i = 0
-    year, i = _digits(s, i, 4)
-    if year is None:
-        return None
-    fields = []
-    for _ in range(2):
-        if s[i:i + 1] == "-":
+
+    def next_digit(i: int) -> int:
+        while i < len(s) and s[i] not in "0123456789":
             i += 1
-        v, i = _digits(s, i, 2)
-        if v is None:
-            return None
-        fields.append(v)
-    month, day = fields
-    hh = mm = ss = 0
-    if s[i:i + 1] in ("T", "t", " "):
-        i += 1
-        hms = []
-        for k in range(3):
-            if k and s[i:i + 1] == ":":
-                i += 1
-            v, i = _digits(s, i, 2)
-            if v is None:
-                return None
-            hms.append(v)
-        hh, mm, ss = hms
-    offset = None
-    rest = s[i:]
-    if rest in ("Z", "z"):
-        offset = 0
-    elif rest[:1] in ("+", "-"):
-        sign = 1 if rest[0] == "+" else -1
-        oh, j = _digits(rest, 1, 2)
-        if oh is None:
-            return None
-        if rest[j:j + 1] == ":":
-            j += 1
-        om, j = _digits(rest, j, 2)
-        if om is None or j != len(rest):
-            return None
-        offset = sign * (oh * 3600 + om * 60)
-    elif rest:
+        return i
+
+    i = next_digit(i)
+    if i > len(s) - 4:
         return None
-    if not (1 <= month <= 12 and 1 <= day <= 31 and hh <= 23 and mm <= 59 and ss <= 60):
+    fields = [_leading_int(s[i:i + 4])]
+    i += 4
+    for _ in range(5):
+        i = next_digit(i)
+        if i <= len(s) - 2:
+            fields.append(_leading_int(s[i:i + 2]))
+            i += 2
+        else:
+            fields.append(None)
+    if next_digit(i) < len(s):
         return None
-    utc_fields = calendar.timegm((year, month, day, hh, mm, ss, 0, 0, 0))
+    year, month, day, hh, mm, ss = (0 if f is None else f for f in fields)
+    if fields[1] is None:  # C's zeroed struct tm: no month is January, no day is day 0
+        month = 1
+    utc_fields = days_from_civil(year, month, day) * 86400 + hh * 3600 + mm * 60 + ss
     if offset is None:
-        offset = local_offset(utc_fields)
+        try:
+            offset = local_offset(utc_fields)
+        except (OverflowError, OSError, ValueError):
+            offset = 0
     return AbsTime(utc_fields - offset, offset)
 
 
-def parse_reltime(text: str) -> RelTime | None:
-    """``[-][d+]hh:mm:ss[.fff]`` or unit form like ``1d2h3m4s``; None if malformed."""
-    s = text.strip()
-    if not text:
-        return RelTime(0)  # HTCondor reads an empty string as no time at all
-    sign = 1
-    if s[:1] == "-":
-        sign, s = -1, s[1:].strip()
-    if not s:
-        return None
-    try:
-        if any(u in s.lower() for u in "dhms") and ":" not in s and "+" not in s:
-            total = 0.0
-            num = ""
-            for c in s.lower():
-                if c.isdigit() or c == ".":
-                    num += c
-                elif c in "dhms" and num:
-                    total += float(num) * {"d": 86400, "h": 3600, "m": 60, "s": 1}[c]
-                    num = ""
-                elif not c.isspace():
-                    return None
-            if num:
-                return None
-        else:
-            days = 0
-            if "+" in s:
-                d, s = s.split("+", 1)
-                days = int(d)
-            parts = s.split(":")
-            if len(parts) > 3 or not all(p.strip().replace(".", "", 1).isdigit() for p in parts):
-                return None
-            total = days * 86400.0
-            secs = 0.0
-            for p in parts:
-                secs = secs * 60 + float(p)
-            total += secs
-    except ValueError:
-        return None
-    total *= sign
-    return RelTime(int(total) if total == int(total) else total)
+def parse_reltime(text: str) -> float | None:
+    """Seconds of a relTime("...") literal; None if malformed.
+
+    Read as HTCondor reads it, from the end: seconds (a number, optionally ``s``, the only field
+    that may have a fraction), minutes (``m`` or ``:``), hours (``h`` or ``:``), days (``d`` or
+    ``+``), then an optional ``-``; spaces may separate fields and a field's number may be empty."""
+    s = text
+    i = len(s)
+
+    def skip_space(i: int) -> int:
+        while i and s[i - 1].isspace():
+            i -= 1
+        return i
+
+    def digits_before(i: int) -> int:
+        while i and s[i - 1] in "0123456789":
+            i -= 1
+        return i
+
+    i = skip_space(i)
+    secs = 0.0
+    if i and s[i - 1] in "sS0123456789":
+        if s[i - 1] in "sS":
+            i = skip_space(i - 1)
+        end = i
+        i = digits_before(i)
+        if i and s[i - 1] == ".":
+            i = digits_before(i - 1)
+        number = s[i:end]
+        secs = float(number) if number.strip(".") else 0.0
+    total = secs
+    for markers, unit in (("mM:", 60), ("hH:", 3600), ("dD+", 86400)):
+        i = skip_space(i)
+        if i and s[i - 1] in markers:
+            i = skip_space(i - 1)
+            start = digits_before(i)
+            total += int(s[start:i] or 0) * unit
+            i = start
+    i = skip_space(i)
+    if i and s[i - 1] == "-":
+        total = -total
+        i = skip_space(i - 1)
+    return None if i else total
+
+
+def _clock_text(whole: int, last_field: str) -> str:
+    days, rem = divmod(whole, 86400)
+    hours, rem = divmod(rem, 3600)
+    minutes = rem // 60
+    if days:
+        return f"{days}+{hours:02d}:{minutes:02d}:{last_field}"
+    if hours:
+        return f"{hours:02d}:{minutes:02d}:{last_field}"
+    if minutes:
+        return f"{minutes:02d}:{last_field}"
+    return last_field
+
+
+def format_reltime(t: RelTime) -> str:
+    """A relTime value as string() and unparse show it: whole seconds, the fraction dropped."""
+    secs = int(t.secs)
+    whole = abs(secs)
+    return ("-" if secs < 0 else "") + _clock_text(whole, f"{whole % 60:02d}")
+
+
+def format_reltime_literal(secs: float) -> str:
+    """The text inside a parsed relTime("...") literal, which keeps the fraction of its seconds."""
+    whole = int(abs(secs))
+    frac = abs(secs) - whole
+    last = f"{whole % 60 + frac:g}" if frac else f"{whole % 60:02d}"
+    return ("-" if secs < 0 else "") + _clock_text(whole, last)
 
 
 def format_abstime(t: AbsTime) -> str:
@@ -122,23 +167,26 @@ def format_abstime(t: AbsTime) -> str:
     return _time.strftime("%Y-%m-%dT%H:%M:%S", shown) + f"{sign}{off // 3600:02d}:{off % 3600 // 60:02d}"
 
 
-def format_reltime(t: RelTime) -> str:
-    secs = t.secs
-    sign = "-" if secs < 0 else ""
-    secs = abs(secs)
-    whole = int(secs)
-    frac = secs - whole
-    days, rem = divmod(whole, 86400)
-    hours, rem = divmod(rem, 3600)
-    minutes, seconds = divmod(rem, 60)
-    if days:
-        text = f"{days}+{hours:02d}:{minutes:02d}:{seconds:02d}"
-    elif hours:
-        text = f"{hours:02d}:{minutes:02d}:{seconds:02d}"
-    elif minutes:
-        text = f"{minutes:02d}:{seconds:02d}"
-    else:
-        text = f"{seconds:02d}"
-    if frac:
-        text += f".{int(round(frac * 1000)):03d}"
-    return sign + text
+class _CTm(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_int) for name in
+                ("tm_sec", "tm_min", "tm_hour", "tm_mday", "tm_mon", "tm_year", "tm_wday", "tm_yday", "tm_isdst")] \
+        + [("tm_gmtoff", ctypes.c_long), ("tm_zone", ctypes.c_char_p)]
+
+
+_libc = ctypes.CDLL(None)
+_libc.strftime.argtypes = (ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.POINTER(_CTm))
+_libc.strftime.restype = ctypes.c_size_t
+
+
+def c_strftime(fmt: str, fields: tuple) -> str:
+    """C's strftime of Python-style time fields (year, month, day, h, m, s, Monday-0 weekday,
+    1-based day of year, isdst). Python's own refuses fields C accepts, such as day 0 of a month,
+    which HTCondor shows for a time split into a ClassAd without a Day."""
+    year, month, day, hours, minutes, seconds, wday, yday, isdst = fields
+    zone = _time.tzname[1 if isdst > 0 else 0].encode()
+    tm = _CTm(seconds, minutes, hours, day, month - 1, year - 1900, (wday + 1) % 7, yday - 1, isdst, 0, zone)
+    raw = fmt.encode("utf-8", "surrogateescape")
+    size = 256 + 16 * len(raw)
+    buf = ctypes.create_string_buffer(size)
+    n = _libc.strftime(buf, size, raw, ctypes.byref(tm))
+    return buf.raw[:n].decode("utf-8", "replace")

@@ -73,7 +73,7 @@ class Unparser:
     def node(self, n: N.Node) -> str:
         t = type(n)
         if t is N.Literal:
-            return self.value(n.value)
+            return n.text or self.value(n.value)
         if t is N.AttrRef:
             return ("." if n.absolute else "") + quote_name(n.name)
         if t is N.Binary:

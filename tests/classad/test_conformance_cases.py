@@ -148,7 +148,29 @@ def test_functions():
     check(FUNCTIONS)
 
 
+# A parsed relTime("...") is a real that keeps its relTime form; relTime(x) at run time is a relTime.
+TIMES_AND_SUBSCRIPTS = [
+    'relTime("1d") + 1', 'relTime("1d") == 86400', 'relTime("1d") == relTime(86400)', 'isReal(relTime("1d"))',
+    'isReltime(relTime("1d"))', 'string(relTime("1d"))', 'relTime("01:00:01")', 'relTime("1d") * 2',
+    'relTime("1.5")', 'relTime("90.5")', 'relTime("1d 2.5")', 'relTime("-")', 'relTime(".5")', 'relTime("5.")',
+    'relTime("1.5h")', 'relTime("1h1.5")', 'relTime("1::")', 'relTime("::5")', 'relTime("- 1d ")', 'relTime("1 2")',
+    "string(relTime(1.5))", "string(relTime(-0.5))", "string(relTime(-1.5))", "string(relTime(90061.7))",
+    'isReltime(relTime(strcat("1", "d")))', 'relTime(strcat("1", "d"))', 'absTime(strcat("2004"))',
+    'absTime("2+03:04:05")', 'absTime("2004-13-01 z")', 'absTime("2004")', 'absTime("2004-01-01T00:00:00 +0100")',
+    'formatTime([a = 1])', 'formatTime([Year = 2004; Month = 7; Day = 4], "%j %a %d")',
+    'regexps("a", "banana", "o", "g")', 'regexps("(a)(n)?", "banana", "<\\2\\1>", "g")',
+    'regexps("a", "banana", "o", "gf")', 'regexps("a", "banana", "o", "f")', 'regexps("x*", "ab", "-", "g")',
+    "1 // comment", "1 // comment\n", "a // comment\n + 1",
+    '[a = 1; b = 2]["c"]', '[a = 1; b = 2]["a"]', 'n["a"]', 'n["x"]', 'n.n2["a"]', '{[e = c]}[0]["e"]',
+    '[q = [e = 5]].q["e"]', '[a = 3; q = [e = a]]["q"]["e"]',
+]
+
+
+def test_times_comments_and_subscripts():
+    check(TIMES_AND_SUBSCRIPTS)
+
+
 def test_enough_cases():
     total = len(BINARY) * len(OPERANDS) ** 2 + 2 * len(UNARY) * len(OPERANDS) + len(LEXICAL) \
-        + 2 * len(SCOPING) + len(FUNCTIONS)
+        + 2 * len(SCOPING) + len(FUNCTIONS) + len(TIMES_AND_SUBSCRIPTS)
     assert total >= 2000
