@@ -83,3 +83,23 @@ def test_htcondor_gets_the_values_condorsim_uses(pool):
     assert not mismatches, "\n".join(mismatches)
     assert len(compared) >= 25
     assert set(personal) <= set(compared) and set(shadow) <= set(compared)
+
+
+def test_the_shadow_startd_sees_the_values_htcondor_gives_its_local_name(pool):
+    """What the second startd (local name SHADOW_STARTD) runs with in condorsim equals HTCondor's
+    value of SHADOW_STARTD.<name>, which is what HTCondor's local-name precedence gives it (the
+    Python bindings cannot set a local name, so the dotted key is asked for instead)."""
+    env, conf = pool
+    dotted = [n for n in defined_names(conf / "31shadow_startd.config") if n.startswith("SHADOW_STARTD.")]
+    assert len(dotted) >= 5
+    theirs = htcondor_values(env, dotted)
+    ours = load_config("STARTD", "SHADOW_STARTD", env=env)
+    plain = load_config("STARTD", env=env)
+    mismatches = []
+    for name in dotted:
+        short = name.split(".", 1)[1]
+        if str(ours.get(short)).lower() != str(theirs[name]).lower():
+            mismatches.append(f"{short}: condorsim {ours.get(short)!r}, HTCondor {theirs[name]!r}")
+    assert not mismatches, "\n".join(mismatches)
+    # The local name matters: the main startd keeps its own log.
+    assert plain.get("STARTD_LOG") != ours.get("STARTD_LOG")
