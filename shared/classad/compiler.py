@@ -41,9 +41,7 @@ def _attr(node: N.AttrRef):
 def select_value(env, v, key: str):
     """``v.key`` for any value v."""
     if isinstance(v, ClassAd):
-        e = env.registry.get(id(v))
-        if e is None or e.ad is not v:
-            e = env_of(env, v)
+        e = env_of(env, v)
         x = v._exprs.get(key)
         if x is not None:
             return x.value if x.const else eval_attr(e, key, x)
@@ -120,8 +118,7 @@ def subscript_ad(env, ad: ClassAd, key: str):
     x = ad._exprs.get(key)
     if x is None:
         return Undefined
-    e = env.registry.get(id(ad))
-    v = eval_attr(e if e is not None and e.ad is ad else env_of(env, ad), key, x)
+    v = eval_attr(env_of(env, ad), key, x)
     return v.copy() if isinstance(v, ClassAd) else v
 
 

@@ -1,7 +1,7 @@
 """Text forms of absolute and relative times (absTime("..."), relTime("..."))."""
 from __future__ import annotations
 
-import ctypes
+import functools
 import time as _time
 
 from .values import AbsTime, RelTime
@@ -167,26 +167,33 @@ def format_abstime(t: AbsTime) -> str:
     return _time.strftime("%Y-%m-%dT%H:%M:%S", shown) + f"{sign}{off // 3600:02d}:{off % 3600 // 60:02d}"
 
 
-class _CTm(ctypes.Structure):
-    _fields_ = [(name, ctypes.c_int) for name in
-                ("tm_sec", "tm_min", "tm_hour", "tm_mday", "tm_mon", "tm_year", "tm_wday", "tm_yday", "tm_isdst")] \
-        + [("tm_gmtoff", ctypes.c_long), ("tm_zone", ctypes.c_char_p)]
+@functools.cache
+def _libc_strftime():
+    """libc's strftime and its struct tm, loaded on first use: most processes never format a time."""
+    import ctypes
 
+    class CTm(ctypes.Structure):
+        _fields_ = [(name, ctypes.c_int) for name in ("tm_sec", "tm_min", "tm_hour", "tm_mday", "tm_mon",
+                                                      "tm_year", "tm_wday", "tm_yday", "tm_isdst")] \
+            + [("tm_gmtoff", ctypes.c_long), ("tm_zone", ctypes.c_char_p)]
 
-_libc = ctypes.CDLL(None)
-_libc.strftime.argtypes = (ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.POINTER(_CTm))
-_libc.strftime.restype = ctypes.c_size_t
+    strftime = ctypes.CDLL(None).strftime
+    strftime.argtypes = (ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.POINTER(CTm))
+    strftime.restype = ctypes.c_size_t
+    return strftime, CTm
 
 
 def c_strftime(fmt: str, fields: tuple) -> str:
     """C's strftime of Python-style time fields (year, month, day, h, m, s, Monday-0 weekday,
     1-based day of year, isdst). Python's own refuses fields C accepts, such as day 0 of a month,
     which HTCondor shows for a time split into a ClassAd without a Day."""
+    import ctypes
+    strftime, CTm = _libc_strftime()
     year, month, day, hours, minutes, seconds, wday, yday, isdst = fields
     zone = _time.tzname[1 if isdst > 0 else 0].encode()
-    tm = _CTm(seconds, minutes, hours, day, month - 1, year - 1900, (wday + 1) % 7, yday - 1, isdst, 0, zone)
+    tm = CTm(seconds, minutes, hours, day, month - 1, year - 1900, (wday + 1) % 7, yday - 1, isdst, 0, zone)
     raw = fmt.encode("utf-8", "surrogateescape")
     size = 256 + 16 * len(raw)
     buf = ctypes.create_string_buffer(size)
-    n = _libc.strftime(buf, size, raw, ctypes.byref(tm))
+    n = strftime(buf, size, raw, ctypes.byref(tm))
     return buf.raw[:n].decode("utf-8", "replace")
