@@ -13,8 +13,8 @@ import psutil
 from condorsim.shared.classad import ClassAd
 from condorsim.shared.config import ConfigError, parse_args_string, parse_environment_string
 from condorsim.shared.spawn import Process, spawn
-from condorsim.shared.daemon import (DEFER, POOL_MARKER, Daemon, DaemonStartError, HeldLock, parse_daemon_args,
-                           take_exclusive_lock)
+from condorsim.shared.daemon import (DAEMON_NO_RESTART, DEFER, POOL_MARKER, Daemon, DaemonStartError, HeldLock,
+                                     parse_daemon_args, take_exclusive_lock)
 
 # Daemon names that are DaemonCore daemons in their own right: anything else gets -local-name.
 BUILTIN_DAEMONS = {"MASTER", "COLLECTOR", "NEGOTIATOR", "SCHEDD", "STARTD", "GRIDMANAGER",
@@ -201,6 +201,10 @@ class Master(Daemon):
                 self.start_child(child)
                 continue
             if child.stopping or child.held_off:
+                continue
+            if process.returncode == DAEMON_NO_RESTART:  # e.g. condor_drain -exit-on-completion
+                self.log(f"The {child.name} asked not to be restarted; it stays off until condor_on")
+                child.held_off = True
                 continue
             if now - child.start_time >= self.knob(child.name, "RECOVER_FACTOR", 300):
                 child.restarts = 0

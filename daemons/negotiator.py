@@ -94,7 +94,8 @@ class Negotiator(Daemon):
         self.handlers["RESCHEDULE"] = self.on_reschedule
         self.load_knobs()
         self.every(self.cfg.get_float("NEGOTIATOR_INTERVAL", 60), self.negotiate, first=0.2)
-        self.keep_advertised(self.cfg.get_float("NEGOTIATOR_INTERVAL", 60), self.negotiator_ads)
+        self.update_ad_soon = self.keep_advertised(self.cfg.get_float("NEGOTIATOR_INTERVAL", 60),
+                                                   self.negotiator_ads)
 
     def load_knobs(self) -> None:
         self.min_interval = self.cfg.get_float("NEGOTIATOR_MIN_INTERVAL", 5)
@@ -152,6 +153,7 @@ class Negotiator(Daemon):
                       "LastNegotiationCycleNumIdleJobs0": idle_jobs,
                       "LastNegotiationCycleMatches0": matched,
                       "LastNegotiationCycleRejections0": sum(s.rejections for s in pending.values())}
+        self.update_ad_soon()  # the cycle's statistics, as HTCondor publishes them after each cycle
         if matched:
             self.log(f"Negotiation cycle: {matched} match(es) for {len(pending)} submitter(s)")
 

@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 
 from condorsim.shared import protocol
-from condorsim.shared.classad import ClassAd, Undefined, parse_expr, unparse
+from condorsim.shared.classad import ClassAd, parse_expr, symmetric_match, unparse
 from condorsim.shared.classad import eval_constraint
 from condorsim.shared.daemon import Daemon, daemon_main
 from condorsim.shared.locate import query_ads
@@ -30,12 +30,14 @@ SIGNIFICANT_ATTRIBUTES = ["Requirements", "Rank", "RequestCpus", "RequestMemory"
 
 @dataclass
 class Run:
-    """A running job's shadow: the claim it runs under."""
+    """A running job's shadow: the claim it runs under (reused for the owner's next job)."""
     claim_id: str
     slot_name: str
     startd: str
     slot_ad: ClassAd
+    user: str = ""
     size_reported: bool = False  # event 006 written for this run
+    reconnecting: bool = False  # restored after a schedd restart, not yet reconnected
 
 
 def job_id(key: JobId) -> str:
@@ -50,6 +52,7 @@ class Schedd(Daemon):
         self.user = getpass.getuser()
         self.name = self.param("SCHEDD_NAME") or default_daemon_name(self.hostname)
         self.runs: dict[JobId, Run] = {}
+        self.finished_runs: dict[str, Run] = {}  # claim id -> run whose job ended; reused once its starter exits
         self.owners: set[str] = set()
         self.pending_matches: list[tuple[JobId, ClassAd]] = []  # from the negotiator, not yet started
         self.refs_cache: dict[str, list[str]] = {}  # expression text -> attributes it references  # owners whose Submitter ads we advertise
@@ -71,21 +74,84 @@ class Schedd(Daemon):
         self.every(self.cfg.get_float("PERIODIC_EXPR_INTERVAL", 60), self.periodic_policy)
 
     def recover_running_jobs(self) -> None:
-        """Jobs that were running when the last schedd died go back to idle; their claims are released."""
-        for key, ad in list(self.queue.jobs.items()):
-            status = ad.eval("JobStatus")
-            if status in (RUNNING, TRANSFERRING, SUSPENDED) or (status == REMOVED and ad.eval("RemoteHost") is not Undefined):
-                claim, startd = ad.eval("ClaimId"), ad.eval("StartdIpAddr")
-                if isinstance(claim, str) and isinstance(startd, str):
-                    try:
-                        protocol.Client(startd, timeout=2).call("RELEASE_CLAIM", claim_id=claim, fast=True)
-                    except (protocol.CommunicationError, protocol.RemoteError) as exc:
-                        self.log(f"Could not release the old claim of job {job_id(key)}: {exc}")
-                if status == REMOVED:
-                    self.finish_removal(key)
-                else:
-                    self.requeue(key, "The schedd restarted while the job was running")
+        """Jobs that had a claim when the last schedd stopped are disconnected, not lost: their
+        starters keep running and are found again through their startds (reconnect_jobs)."""
+        for key, ad in self.queue.jobs.items():
+            claim, startd, slot_name = ad.eval("ClaimId"), ad.eval("StartdIpAddr"), ad.eval("RemoteHost")
+            if ad.eval("JobStatus") in (IDLE, COMPLETED) or not isinstance(claim, str) or not isinstance(startd, str):
+                continue
+            slot_name = slot_name if isinstance(slot_name, str) else startd
+            user = ad.eval("User")
+            self.runs[key] = Run(claim, slot_name, startd, ClassAd(), user if isinstance(user, str) else "",
+                                 reconnecting=True)
+            self.write_event(key, "disconnected", "The schedd restarted while the job was running",
+                             startd, slot_name)
+        if self.runs:
+            self.log(f"Reconnecting to {len(self.runs)} job(s) that were running when the schedd stopped")
+            self.after(0, self.reconnect_jobs)
+
+    def reconnect_jobs(self) -> None:
+        """Ask each startd about the claims of our disconnected jobs (one request per startd); a job
+        whose starter is gone is requeued, one whose startd does not answer is asked again until
+        its JobLeaseDuration runs out."""
+        by_startd: dict[str, list[JobId]] = {}
+        for key, run in self.runs.items():
+            if run.reconnecting:
+                by_startd.setdefault(run.startd, []).append(key)
+        for startd, keys in by_startd.items():
+            try:
+                reply = protocol.Client(startd, timeout=2).call(
+                    "RECONNECT_CLAIMS", schedd=self.address, claims=[self.runs[key].claim_id for key in keys])
+            except (protocol.CommunicationError, protocol.RemoteError) as exc:
+                self.log(f"Could not reach the startd at {startd} to reconnect: {exc}")
+                for key in keys:
+                    self.expire_lease_if_due(key)
+                continue
+            for key in keys:
+                self.reconnected(key, reply["claims"].get(self.runs[key].claim_id) or {})
         self.queue.commit()
+        if any(run.reconnecting for run in self.runs.values()):
+            self.after(min(5.0, self.cfg.get_float("PERIODIC_EXPR_INTERVAL", 60)), self.reconnect_jobs)
+
+    def reconnected(self, key: JobId, answer: dict) -> None:
+        run = self.runs[key]
+        if answer.get("state") != "running":
+            reason = ("Claim not found at execution machine" if answer.get("state") == "unknown"
+                      else "Job not found at execution machine")
+            self.reconnect_failed(key, reason)
+            return
+        run.reconnecting = False
+        run.slot_name = str(answer.get("slot") or run.slot_name)
+        run.slot_ad = ClassAd.from_wire(answer.get("ad") or {})
+        self.queue.set(key, "LastJobLeaseRenewal", int(time.time()))
+        reconnects = self.queue.jobs[key].eval("NumJobReconnects")
+        self.queue.set(key, "NumJobReconnects", (reconnects if isinstance(reconnects, int) else 0) + 1)
+        self.write_event(key, "reconnected", run.slot_name, run.startd, str(answer.get("starter") or ""))
+        self.log(f"Reconnected to job {job_id(key)} on {run.slot_name}")
+        if self.queue.jobs[key].eval("JobStatus") in (REMOVED, HELD):
+            self.stop_job(key, fast=True)  # it was being removed or held when we stopped
+
+    def expire_lease_if_due(self, key: JobId) -> None:
+        ad = self.queue.jobs[key]
+        lease = ad.eval("JobLeaseDuration")
+        lease = lease if isinstance(lease, int) else 2400
+        renewed = ad.eval("LastJobLeaseRenewal")
+        renewed = renewed if isinstance(renewed, int) else ad.eval("JobCurrentStartDate")
+        if not isinstance(renewed, int) or time.time() - renewed > lease:
+            self.reconnect_failed(key, f"Job disconnected too long: JobLeaseDuration ({lease} seconds) expired")
+
+    def reconnect_failed(self, key: JobId, reason: str) -> None:
+        run = self.runs.pop(key)
+        self.log(f"Reconnect to job {job_id(key)} on {run.slot_name} failed: {reason}")
+        self.write_event(key, "reconnect_failed", reason, run.slot_name)
+        protocol.Client(run.startd).send("RELEASE_CLAIM", claim_id=run.claim_id)
+        status = self.queue.jobs[key].eval("JobStatus")
+        if status == REMOVED:
+            self.finish_removal(key)
+        elif status == HELD:
+            self.drop_claim_attributes(key)
+        else:
+            self.requeue(key, None, evicted=False)
 
     # -- helpers ---------------------------------------------------------------------------
     def user_log(self, ad: ClassAd) -> UserLog | None:
@@ -371,9 +437,7 @@ class Schedd(Daemon):
                 continue
             if submitter is not None and ad.eval("User") != submitter:
                 continue
-            attributes = SIGNIFICANT_ATTRIBUTES + from_slots + self.referenced_attributes(ad)
-            signature = tuple((name.lower(), None if expr is None else str(expr))
-                              for name in attributes for expr in (ad.lookup(name),))
+            signature = self.autocluster_signature(ad, from_slots)
             group = clusters.get(signature)
             if group is None:
                 priority = ad.eval("JobPrio")
@@ -382,6 +446,12 @@ class Schedd(Daemon):
             group["ids"].append(job_id(key))
         ordered = sorted(clusters.values(), key=lambda group: (-group["prio"], job_key(group["ids"][0])))
         return {"requests": [{"job": group["job"], "ids": group["ids"]} for group in ordered]}
+
+    def autocluster_signature(self, ad: ClassAd, extra: list[str]) -> tuple:
+        """What matching can read of a job: equal signatures match the same slots alike."""
+        attributes = SIGNIFICANT_ATTRIBUTES + extra + self.referenced_attributes(ad)
+        return tuple((name.lower(), None if expr is None else str(expr))
+                     for name in attributes for expr in (ad.lookup(name),))
 
     def referenced_attributes(self, ad: ClassAd) -> list[str]:
         """Attribute names the job's Requirements and Rank read (cached by expression text)."""
@@ -395,6 +465,28 @@ class Schedd(Daemon):
                 names += self.refs_cache[text]
         return names
 
+    def next_job_for(self, slot: ClassAd, user: str) -> JobId | None:
+        """The user's best idle job (JobPrio, then queue order) that matches `slot` and is neither
+        running nor already matched: the next job for a claim of that user's, or for the
+        leftovers of a partitionable slot. Each autocluster is matched against the slot once."""
+        taken = {key for key, _ in self.pending_matches}
+        slot_refs = sorted(set().union(*(expr.external_refs() for attr in ("Requirements", "Rank")
+                                         if (expr := slot.lookup(attr)) is not None)))
+        verdicts: dict[tuple, bool] = {}
+        best: tuple | None = None
+        for key, ad in self.queue.jobs.items():
+            if ad.eval("JobStatus") != IDLE or key in self.runs or key in taken or ad.eval("User") != user:
+                continue
+            signature = self.autocluster_signature(ad, slot_refs)
+            if signature not in verdicts:
+                verdicts[signature] = symmetric_match(ad, slot)
+            if verdicts[signature]:
+                priority = ad.eval("JobPrio")
+                order = (-(priority if isinstance(priority, int) else 0), key)
+                if best is None or order < best:
+                    best = order
+        return None if best is None else best[1]
+
     def on_matches(self, message: dict, ident: bytes) -> dict:
         was_idle = not self.pending_matches
         self.pending_matches += [(job_key(m["job"]), ClassAd.from_wire(m["slot"])) for m in message["matches"]]
@@ -404,7 +496,8 @@ class Schedd(Daemon):
 
     def claim_and_start(self) -> None:
         """Claim and start a few matched jobs, then let the event loop serve others before the next few.
-        The queue records each claim (committed) before the job is activated under it."""
+        The queue records each claim (committed) before the job is activated under it. A claimed
+        partitionable slot's leftovers are matched at once with the same user's next job."""
         batch, self.pending_matches = self.pending_matches[:MATCH_BATCH], self.pending_matches[MATCH_BATCH:]
         claimed = []
         for key, slot in batch:
@@ -414,31 +507,60 @@ class Schedd(Daemon):
             startd, slot_name = slot.eval("MyAddress"), slot.eval("Name")
             claim_id = f"<{startd}>#{int(time.time())}#{secrets.token_hex(8)}"
             try:
-                protocol.Client(startd, timeout=5).call("REQUEST_CLAIM", claim_id=claim_id, slot=slot_name,
-                                                        job=ad.to_wire(), schedd=self.address)
+                reply = protocol.Client(startd, timeout=5).call(
+                    "REQUEST_CLAIM", claim_id=claim_id, slot=slot_name, job=ad.to_wire(),
+                    schedd=self.address, schedd_name=self.name)
             except (protocol.CommunicationError, protocol.RemoteError) as exc:
                 self.log(f"Could not claim {slot_name} for job {job_id(key)}: {exc}")
                 continue
-            self.start_job(key, claim_id, slot_name, startd, slot)
+            user = ad.eval("User")
+            self.start_job(key, Run(claim_id, str(reply.get("slot") or slot_name), startd,
+                                    ClassAd.from_wire(reply.get("ad") or slot.to_wire()),
+                                    user if isinstance(user, str) else ""))
             claimed.append(key)
+            if reply.get("leftover"):
+                leftover = ClassAd.from_wire(reply["leftover"])
+                following = self.next_job_for(leftover, self.runs[key].user)
+                if following is not None:
+                    self.pending_matches.insert(0, (following, leftover))
         self.queue.commit()
         for key in claimed:
-            run = self.runs[key]
-            try:
-                protocol.Client(run.startd, timeout=5).call("ACTIVATE_CLAIM", claim_id=run.claim_id,
-                                                            job=self.queue.jobs[key].to_wire())
-            except (protocol.CommunicationError, protocol.RemoteError) as exc:
-                self.log(f"Could not start job {job_id(key)} on {run.slot_name}: {exc}")
-                del self.runs[key]
-                self.requeue(key, None, evicted=False)
+            self.activate(key)
         self.queue.commit()
         if self.pending_matches:
             self.after(0, self.claim_and_start)
 
-    def start_job(self, key: JobId, claim_id: str, slot_name: str, startd: str, slot: ClassAd) -> None:
+    def activate(self, key: JobId) -> bool:
+        """Start the job on its (committed) claim; on refusal the job goes back to idle."""
+        run = self.runs[key]
+        try:
+            protocol.Client(run.startd, timeout=5).call("ACTIVATE_CLAIM", claim_id=run.claim_id,
+                                                        job=self.queue.jobs[key].to_wire())
+            return True
+        except (protocol.CommunicationError, protocol.RemoteError) as exc:
+            self.log(f"Could not start job {job_id(key)} on {run.slot_name}: {exc}")
+            del self.runs[key]
+            self.requeue(key, None, evicted=False)
+            protocol.Client(run.startd).send("RELEASE_CLAIM", claim_id=run.claim_id)
+            return False
+
+    def reuse_claim(self, run: Run) -> None:
+        """The claim's job is done and its starter gone: run the user's next matching job on it,
+        without a negotiation cycle; with none (or a refusal), release the claim."""
+        key = self.next_job_for(run.slot_ad, run.user)
+        if key is None:
+            protocol.Client(run.startd).send("RELEASE_CLAIM", claim_id=run.claim_id)
+            return
+        self.start_job(key, Run(run.claim_id, run.slot_name, run.startd, run.slot_ad, run.user))
+        self.queue.commit()
+        if self.activate(key):
+            self.log(f"Reusing the claim on {run.slot_name} for job {job_id(key)}")
+        self.queue.commit()
+
+    def start_job(self, key: JobId, run: Run) -> None:
         ad = self.queue.jobs[key]
         now = int(time.time())
-        self.runs[key] = Run(claim_id, slot_name, startd, slot)
+        self.runs[key] = run
         self.set_status(key, RUNNING)
         current = ad.eval("JobCurrentStartDate")
         if isinstance(current, int):
@@ -449,17 +571,23 @@ class Schedd(Daemon):
         self.queue.set(key, "ShadowBday", now)
         starts = ad.eval("NumShadowStarts")
         self.queue.set(key, "NumShadowStarts", (starts if isinstance(starts, int) else 0) + 1)
-        self.queue.set(key, "RemoteHost", slot_name)
-        self.queue.set(key, "ClaimId", claim_id)
-        self.queue.set(key, "StartdIpAddr", startd)
+        self.queue.set(key, "RemoteHost", run.slot_name)
+        self.queue.set(key, "ClaimId", run.claim_id)
+        self.queue.set(key, "StartdIpAddr", run.startd)
 
     def stop_job(self, key: JobId, fast: bool) -> None:
         run = self.runs[key]
+        if run.reconnecting:
+            return  # acted on once the job is reconnected (or its lease expires)
         try:
             protocol.Client(run.startd, timeout=5).call("RELEASE_CLAIM", claim_id=run.claim_id, fast=fast)
         except (protocol.CommunicationError, protocol.RemoteError) as exc:
             self.log(f"Could not stop job {job_id(key)} on {run.slot_name}: {exc}")
             self.shadow_gone(key, None)
+
+    def drop_claim_attributes(self, key: JobId) -> None:
+        for attr in ("RemoteHost", "ClaimId", "StartdIpAddr"):
+            self.queue.delete_attr(key, attr)
 
     def requeue(self, key: JobId, reason: str | None, evicted: bool = True) -> None:
         ad = self.queue.jobs[key]
@@ -468,8 +596,7 @@ class Schedd(Daemon):
         remote = ad.eval("RemoteHost")
         if isinstance(remote, str):
             self.queue.set(key, "LastRemoteHost", remote)
-        for attr in ("RemoteHost", "ClaimId", "StartdIpAddr"):
-            self.queue.delete_attr(key, attr)
+        self.drop_claim_attributes(key)
         self.set_status(key, IDLE)
 
     def shadow_for(self, message: dict) -> tuple[JobId, Run]:
@@ -485,6 +612,7 @@ class Schedd(Daemon):
         ad = self.queue.jobs[key]
         starts = ad.eval("NumJobStarts")
         self.queue.set(key, "NumJobStarts", (starts if isinstance(starts, int) else 0) + 1)
+        self.queue.set(key, "LastJobLeaseRenewal", int(time.time()))
         self.queue.commit()
         self.write_event(key, "execute", run.startd, run.slot_name)
         return {}
@@ -500,6 +628,7 @@ class Schedd(Daemon):
         self.queue.set(key, "MemoryUsage", -(-rss_kb // 1024))
         self.queue.set(key, "RemoteUserCpu", float(usage.get("user_cpu", 0.0)))
         self.queue.set(key, "RemoteSysCpu", float(usage.get("sys_cpu", 0.0)))
+        self.queue.set(key, "LastJobLeaseRenewal", int(time.time()))
         old_size = old_size if isinstance(old_size, int) else 0
         if not run.size_reported or rss_kb > old_size:
             self.queue.set(key, "ImageSize", max(rss_kb, old_size))
@@ -515,16 +644,26 @@ class Schedd(Daemon):
         return {}
 
     def on_starter_exited(self, message: dict, ident: bytes) -> dict:
-        """The startd saw the job's starter exit; if it never reported, the job was evicted."""
+        """The startd saw a starter exit: a finished job's claim is now free for the next job; a
+        job whose starter never reported was evicted."""
+        claim_id = message["claim_id"]
+        finished = self.finished_runs.pop(claim_id, None)
+        if finished is not None:
+            if message.get("reusable", True):
+                self.reuse_claim(finished)
+            else:
+                protocol.Client(finished.startd).send("RELEASE_CLAIM", claim_id=claim_id)
+            return {}
         key = job_key(message["job"])
         run = self.runs.get(key)
-        if run is not None and run.claim_id == message["claim_id"]:
+        if run is not None and run.claim_id == claim_id:
             self.log(f"The starter of job {job_id(key)} on {run.slot_name} exited without reporting")
             self.shadow_gone(key, None)
         return {}
 
     def shadow_gone(self, key: JobId, exit: dict | None) -> None:
-        """The job's processes are gone: record the outcome by what the job's status now says."""
+        """The job's processes are gone: record the outcome by what the job's status now says. A
+        claim whose job exited normally is kept for the user's next job."""
         run = self.runs.pop(key, None)
         ad = self.queue.jobs.get(key)
         if ad is None:
@@ -539,21 +678,24 @@ class Schedd(Daemon):
         for attr, field in (("RemoteUserCpu", "user_cpu"), ("RemoteSysCpu", "sys_cpu")):
             if field in usage:
                 self.queue.set(key, attr, float(usage[field]))
+        reusable = False
         if status == REMOVED:
             self.finish_removal(key)
         elif status == HELD:
             self.write_event(key, "held", ad.eval("HoldReason"), ad.eval("HoldReasonCode"),
                              ad.eval("HoldReasonSubCode") or 0)
-            for attr in ("RemoteHost", "ClaimId", "StartdIpAddr"):
-                self.queue.delete_attr(key, attr)
+            self.drop_claim_attributes(key)
         elif exit and exit.get("error"):
             reason = f"Error from {run.slot_name if run else 'the execute node'}: {exit['error']}"
             self.hold(key, reason, {"subcode": exit.get("errno", 0)}, code=6)
         elif exit and exit.get("exited"):
             self.complete(key, exit, run)
+            reusable = True
         else:
             self.requeue(key, "The job was evicted from its slot")
-        if run is not None and status not in (REMOVED, HELD):
+        if run is not None and reusable:
+            self.finished_runs[run.claim_id] = run  # reused when the startd says its starter is gone
+        elif run is not None and status not in (REMOVED, HELD):
             # One-way: the startd may itself be waiting for this job's starter to finish.
             protocol.Client(run.startd).send("RELEASE_CLAIM", claim_id=run.claim_id)
         self.queue.commit()

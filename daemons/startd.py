@@ -17,9 +17,10 @@ from fractions import Fraction
 import psutil
 
 from condorsim.shared import protocol
-from condorsim.shared.classad import ClassAd, ClassAdSyntaxError, format_new, symmetric_match
+from condorsim.shared.classad import (ClassAd, ClassAdSyntaxError, Undefined, format_new, parse_expr,
+                                      symmetric_match, unparse)
 from condorsim.shared.spawn import Process, spawn
-from condorsim.shared.daemon import Daemon, DaemonStartError, daemon_main
+from condorsim.shared.daemon import DAEMON_NO_RESTART, Daemon, DaemonStartError, daemon_main
 
 WITHIN_RESOURCE_LIMITS = ("MY.Cpus > 0 && TARGET.RequestCpus <= MY.Cpus && MY.Memory > 0 && "
                           "TARGET.RequestMemory <= MY.Memory && MY.Disk > 0 && "
@@ -28,21 +29,37 @@ WITHIN_RESOURCE_LIMITS = ("MY.Cpus > 0 && TARGET.RequestCpus <= MY.Cpus && MY.Me
 
 @dataclass
 class Slot:
+    """A static slot, a partitionable slot (its cpus/memory/disk are what its dynamic slots have
+    left), or a dynamic slot carved from one for a single claim."""
     id: int
     type_id: int
     cpus: int
     memory: int
     disk: int
+    kind: str = "Static"  # "Static", "Partitionable" or "Dynamic"
+    parent: Slot | None = None
+    sub_id: int = 0  # a dynamic slot's number within its parent: slot<id>_<sub_id>
+    children: list[Slot] = field(default_factory=list)
+    next_sub_id: int = 1
+    totals: dict[str, int] = field(default_factory=dict)  # TotalSlotCpus/Memory/Disk
     state: str = "Unclaimed"
     activity: str = "Idle"
     entered_state: int = field(default_factory=lambda: int(time.time()))
     entered_activity: int = field(default_factory=lambda: int(time.time()))
     claim_id: str | None = None
+    claim_start: float = 0.0  # when the claim began (CLAIM_WORKLIFE counts from here)
+    activations: int = 0  # jobs started under the current claim
     job: ClassAd | None = None
     schedd_address: str | None = None
+    schedd_name: str | None = None
     starter: Process | None = None
+    starter_address: str | None = None
     job_start: int | None = None
     releasing: bool = False  # the claim ends once its starter is gone
+
+    def __post_init__(self) -> None:
+        if not self.totals:
+            self.totals = {"cpus": self.cpus, "memory": self.memory, "disk": self.disk}
 
     def set_state(self, state: str, activity: str) -> None:
         now = int(time.time())
@@ -53,6 +70,17 @@ class Slot:
 
 
 RESOURCES = ("cpus", "memory", "disk")
+
+
+@dataclass
+class Drain:
+    """A condor_drain request: how fast jobs go, what to do once every slot is drained."""
+    request_id: str
+    how_fast: str  # "graceful", "quick" or "fast"
+    reason: str
+    on_completion: str  # "nothing", "resume", "exit", "restart" or "reconfig"
+    start: str  # START while draining
+    started: int = field(default_factory=lambda: int(time.time()))
 
 
 def parse_slot_type(definition: str) -> dict[str, str | None]:
@@ -101,14 +129,29 @@ def plan_slots(totals: dict[str, int], types: list[tuple[int, int, str]]) -> lis
     return plans
 
 
+# A job's requests as the startd carves a dynamic slot for them (HTCondor's defaults round memory
+# up to 128 MB and disk to 1 MB).
+MODIFY_REQUEST_DEFAULTS = {"RequestCpus": "quantize(RequestCpus, {1})",
+                           "RequestMemory": "quantize(RequestMemory, {128})",
+                           "RequestDisk": "quantize(RequestDisk, {1024})"}
+# The dynamic slots' attributes a partitionable slot rolls up into Child<Attr> lists.
+CHILD_ROLLUP = ("AccountingGroup", "Activity", "Cpus", "CurrentRank", "Disk", "DSlotId",
+                "EnteredCurrentState", "Memory", "Name", "RemoteOwner", "RemoteUser",
+                "RetirementTimeRemaining", "State")
+
+
 class Startd(Daemon):
     subsystem = "STARTD"
 
     def __init__(self, argv=None):
         super().__init__(argv)
-        self.slots: list[Slot] = []
+        self.slots: list[Slot] = []  # static and partitionable slots; dynamic ones are their children
         self.totals: dict[str, int] = {}  # the machine's resources the slots share
         self.procd: Process | None = None
+        self.starter_addresses: dict[int, str] = {}  # starter pid -> its command address
+        self.drain: Drain | None = None
+        self.last_drain_stop: int | None = None
+        self.drain_requests = 0
 
     # -- naming and resources --------------------------------------------------------------
     def startd_name(self) -> str:
@@ -118,7 +161,12 @@ class Startd(Daemon):
         return name if "@" in name else f"{name}@{self.hostname}"
 
     def slot_name(self, slot: Slot) -> str:
+        if slot.kind == "Dynamic":
+            return f"slot{slot.parent.id}_{slot.sub_id}@{self.startd_name()}"
         return f"slot{slot.id}@{self.startd_name()}"
+
+    def all_slots(self) -> list[Slot]:
+        return [s for slot in self.slots for s in (slot, *slot.children)]
 
     def build_slots(self) -> list[Slot]:
         execute = self.param("EXECUTE") or tempfile.gettempdir()
@@ -127,15 +175,19 @@ class Startd(Daemon):
         self.totals = {"cpus": self.cfg.get_int("NUM_CPUS", self.cfg.get_int("DETECTED_CPUS")),
                        "memory": memory - self.cfg.get_int("RESERVED_MEMORY", 0),
                        "disk": psutil.disk_usage(execute).free // 1024}
-        if self.cfg.get_bool("SLOT_TYPE_0_PARTITIONABLE", False):
-            raise DaemonStartError("partitionable slots are not supported yet; "
-                                   "set SLOT_TYPE_0_PARTITIONABLE = FALSE")
         types = [(type_id, count, self.param(f"SLOT_TYPE_{type_id}") or "")
                  for type_id in range(1, 10) for count in [self.cfg.get_int(f"NUM_SLOTS_TYPE_{type_id}", 0)]
                  if count]
-        if not types:  # type 0: NUM_SLOTS slots sharing everything evenly
-            types = [(0, self.cfg.get_int("NUM_SLOTS", self.totals["cpus"]), "")]
-        return [Slot(slot_id, type_id, amounts["cpus"], amounts["memory"], amounts["disk"])
+        partitionable = {type_id: self.cfg.get_bool(f"SLOT_TYPE_{type_id}_PARTITIONABLE", False)
+                         for type_id, _, _ in types}
+        if not types:
+            # Type 0, as HTCondor 25: one partitionable slot holding everything, unless
+            # SLOT_TYPE_0_PARTITIONABLE = FALSE asks for NUM_SLOTS (default NUM_CPUS) static ones.
+            partitionable[0] = self.cfg.get_bool("SLOT_TYPE_0_PARTITIONABLE", True)
+            default_count = 1 if partitionable[0] else self.totals["cpus"]
+            types = [(0, self.cfg.get_int("NUM_SLOTS", default_count), "")]
+        return [Slot(slot_id, type_id, amounts["cpus"], amounts["memory"], amounts["disk"],
+                     kind="Partitionable" if partitionable[type_id] else "Static")
                 for slot_id, (type_id, amounts) in enumerate(plan_slots(self.totals, types), start=1)]
 
     # -- ads -------------------------------------------------------------------------------
@@ -143,19 +195,29 @@ class Startd(Daemon):
         ad = self.common_ad_attributes(ClassAd(), "Machine", self.slot_name(slot))
         ad["TargetType"] = "Job"
         ad["StartdIpAddr"] = self.address
-        ad["SlotID"] = slot.id
+        ad["SlotID"] = slot.parent.id if slot.parent else slot.id
         ad["SlotTypeID"] = slot.type_id
-        ad["SlotType"] = "Static"
+        ad["SlotType"] = slot.kind
+        if slot.kind == "Partitionable":
+            ad["PartitionableSlot"] = True
+            ad["NumDynamicSlots"] = len(slot.children)
+            ad["PslotRollupInformation"] = True
+            self.publish_child_rollup(ad, slot)
+        elif slot.kind == "Dynamic":
+            ad["DynamicSlot"] = True
+            ad["ParentSlotId"] = slot.parent.id
+            ad["DSlotId"] = slot.sub_id
+            ad["PslotRollupInformation"] = True
         ad["Cpus"] = slot.cpus
         ad["Memory"] = slot.memory
         ad["Disk"] = slot.disk
-        ad["TotalSlotCpus"] = slot.cpus
-        ad["TotalSlotMemory"] = slot.memory
-        ad["TotalSlotDisk"] = slot.disk
+        ad["TotalSlotCpus"] = slot.totals["cpus"]
+        ad["TotalSlotMemory"] = slot.totals["memory"]
+        ad["TotalSlotDisk"] = slot.totals["disk"]
         ad["TotalCpus"] = float(self.totals["cpus"])
         ad["TotalMemory"] = self.totals["memory"]
         ad["TotalDisk"] = self.totals["disk"]
-        ad["TotalSlots"] = len(self.slots)
+        ad["TotalSlots"] = len(self.all_slots())
         ad["DetectedCpus"] = self.cfg.get_int("DETECTED_CPUS")
         ad["DetectedMemory"] = self.cfg.get_int("DETECTED_MEMORY")
         ad["MachineResources"] = "Cpus Memory Disk Swap"
@@ -175,7 +237,8 @@ class Startd(Daemon):
         for attr in ("LoadAvg", "CondorLoadAvg", "TotalLoadAvg", "TotalCondorLoadAvg"):
             ad[attr] = load
         ad["KeyboardIdle"] = ad["ConsoleIdle"] = int(time.time()) - self.start_time
-        self.set_policy_expr(ad, "Start", self.param("START") or "True")
+        self.set_policy_expr(ad, "Start", self.drain.start if self.drain else self.param("START") or "True")
+        self.publish_drain_attrs(ad)
         ad.set_expr("WithinResourceLimits", WITHIN_RESOURCE_LIMITS)
         ad.set_expr("Requirements", "START && WithinResourceLimits")
         self.set_policy_expr(ad, "Rank", self.param("RANK") or "0.0")
@@ -199,6 +262,25 @@ class Startd(Daemon):
         self.publish_config_attrs(ad, slot)
         return ad
 
+    def publish_drain_attrs(self, ad: ClassAd) -> None:
+        if self.drain is not None:
+            ad["Draining"] = True
+            ad["DrainReason"] = self.drain.reason
+            ad["DrainingRequestId"] = self.drain.request_id
+            ad["LastDrainStartTime"] = self.drain.started
+        else:
+            ad["Draining"] = False
+        if self.last_drain_stop is not None:
+            ad["LastDrainStopTime"] = self.last_drain_stop
+
+    def publish_child_rollup(self, ad: ClassAd, slot: Slot) -> None:
+        """A partitionable slot lists its dynamic slots' values, one list per attribute."""
+        child_ads = [self.slot_ad(child) for child in slot.children]
+        for attr in CHILD_ROLLUP:
+            items = [unparse(value) if (value := child.eval(attr)) is not Undefined else "undefined"
+                     for child in child_ads]
+            ad.set_expr(f"Child{attr}", "{" + ", ".join(items) + "}")
+
     def set_policy_expr(self, ad: ClassAd, attr: str, text: str) -> None:
         try:
             ad.set_expr(attr, text)
@@ -207,11 +289,12 @@ class Startd(Daemon):
             ad.set_expr(attr, "False")
 
     def publish_config_attrs(self, ad: ClassAd, slot: Slot) -> None:
+        slot_id = slot.parent.id if slot.parent else slot.id
         names = []
-        for knob in ("STARTD_ATTRS", "STARTD_EXPRS", "SYSTEM_STARTD_ATTRS", f"SLOT{slot.id}_STARTD_ATTRS"):
+        for knob in ("STARTD_ATTRS", "STARTD_EXPRS", "SYSTEM_STARTD_ATTRS", f"SLOT{slot_id}_STARTD_ATTRS"):
             names += [name for name in self.cfg.get_list(knob) if name not in names]
         for name in names:
-            text = self.param(f"SLOT{slot.id}_{name}")
+            text = self.param(f"SLOT{slot_id}_{name}")
             text = self.param(name) if text is None else text
             if text is None:
                 continue
@@ -252,25 +335,30 @@ class Startd(Daemon):
             "ACTIVATE_CLAIM": self.on_activate_claim,
             "DEACTIVATE_CLAIM": self.on_deactivate_claim,
             "RELEASE_CLAIM": self.on_release_claim,
+            "RECONNECT_CLAIMS": self.on_reconnect_claims,
+            "CHILD_ALIVE": self.on_child_alive,
+            "DRAIN_JOBS": self.on_drain_jobs,
+            "CANCEL_DRAIN_JOBS": self.on_cancel_drain,
         })
         self.update_collector = self.keep_advertised(self.cfg.get_float("UPDATE_INTERVAL", 300),
-                                                     lambda: [self.slot_ad(slot) for slot in self.slots])
+                                                     lambda: [self.slot_ad(slot) for slot in self.all_slots()])
         self.log(f"Created {len(self.slots)} slot(s) named slotN@{self.startd_name()}")
 
     def on_reconfig(self) -> None:
         self.update_collector()
 
     def shutdown(self) -> None:
-        for slot in self.slots:
+        slots = self.all_slots()
+        for slot in slots:
             self.stop_starter(slot, fast=True)
         deadline = time.monotonic() + 5
-        for slot in self.slots:
+        for slot in slots:
             if slot.starter is not None:
                 try:
                     slot.starter.wait(max(0.1, deadline - time.monotonic()))
                 except subprocess.TimeoutExpired:
                     slot.starter.kill()
-        self.invalidate("Machine", [self.slot_name(slot) for slot in self.slots])
+        self.invalidate("Machine", [self.slot_name(slot) for slot in slots])
         if self.procd is not None and self.procd.poll() is None:
             self.procd.terminate()
             try:
@@ -278,14 +366,23 @@ class Startd(Daemon):
             except subprocess.TimeoutExpired:
                 self.procd.kill()
 
+    def on_child_alive(self, message: dict, ident: bytes) -> dict:
+        """A starter tells us where it listens: we pass it a new shadow address on reconnect."""
+        self.starter_addresses[int(message["pid"])] = str(message["address"])
+        return {}
+
     # -- claims ----------------------------------------------------------------------------
     def slot_by_claim(self, claim_id: str) -> Slot:
-        for slot in self.slots:
+        for slot in self.all_slots():
             if slot.claim_id == claim_id and not slot.releasing:
                 return slot
         raise ValueError("unknown claim id")
 
     def on_request_claim(self, message: dict, ident: bytes) -> dict:
+        """Claim a slot for a job. A partitionable slot is not claimed itself: a dynamic slot
+        sized by the job's (rounded) requests is carved from it and claimed instead; the reply
+        then carries the partitionable slot's leftovers (CLAIM_PARTITIONABLE_LEFTOVERS), which
+        the schedd may claim again for its other jobs."""
         job = ClassAd.from_wire(message["job"])
         name = message["slot"]
         slot = next((s for s in self.slots if self.slot_name(s) == name), None)
@@ -293,22 +390,79 @@ class Startd(Daemon):
             raise ValueError(f"no slot named {name}")
         if slot.state != "Unclaimed":
             raise ValueError(f"{name} is {slot.state}, not Unclaimed")
-        if not symmetric_match(job, self.slot_ad(slot)):
+        leftover = None
+        if slot.kind == "Partitionable":
+            slot = self.carve_dynamic_slot(slot, job)
+        elif not symmetric_match(job, self.slot_ad(slot)):
             raise ValueError(f"{name} does not match the job")
         slot.claim_id = str(message["claim_id"])
+        slot.claim_start = time.monotonic()
+        slot.activations = 0
         slot.job = job
         slot.schedd_address = str(message["schedd"])
+        slot.schedd_name = str(message.get("schedd_name") or "")
         slot.set_state("Claimed", "Idle")
-        self.log(f"{name}: claimed by {slot.schedd_address} for job {job.eval('ClusterId')}.{job.eval('ProcId')}")
+        self.log(f"{self.slot_name(slot)}: claimed by {slot.schedd_address} for job "
+                 f"{job.eval('ClusterId')}.{job.eval('ProcId')}")
+        if slot.parent and self.cfg.get_bool("CLAIM_PARTITIONABLE_LEFTOVERS", True) \
+                and slot.parent.cpus > 0 and slot.parent.memory > 0:
+            leftover = self.slot_ad(slot.parent).to_wire()
         self.update_collector()
-        return {}
+        return {"slot": self.slot_name(slot), "ad": self.slot_ad(slot).to_wire(), "leftover": leftover}
+
+    def carve_dynamic_slot(self, parent: Slot, job: ClassAd) -> Slot:
+        """A new dynamic slot of `parent` with the job's requests as MODIFY_REQUEST_EXPR_* round
+        them (unrounded when only those fit), or ValueError when the job does not fit at all."""
+        parent_ad = self.slot_ad(parent)
+        for request in (self.modified_request(job, parent_ad), job):
+            if symmetric_match(request, parent_ad):
+                break
+        else:
+            raise ValueError(f"{self.slot_name(parent)} does not match the job")
+        amounts = {}
+        for resource, attr in (("cpus", "RequestCpus"), ("memory", "RequestMemory"), ("disk", "RequestDisk")):
+            value = request.eval(attr, target=parent_ad)
+            amount = int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0
+            amounts[resource] = min(max(amount, 1 if resource != "disk" else 0), getattr(parent, resource))
+        child = Slot(parent.id, parent.type_id, amounts["cpus"], amounts["memory"], amounts["disk"],
+                     kind="Dynamic", parent=parent, sub_id=parent.next_sub_id)
+        parent.next_sub_id += 1
+        parent.children.append(child)
+        for resource, amount in amounts.items():
+            setattr(parent, resource, getattr(parent, resource) - amount)
+        return child
+
+    def modified_request(self, job: ClassAd, slot_ad: ClassAd) -> ClassAd:
+        """A copy of the job with its Request* values replaced by MODIFY_REQUEST_EXPR_REQUEST*."""
+        request = job.copy()
+        for attr, default in MODIFY_REQUEST_DEFAULTS.items():
+            text = self.param(f"MODIFY_REQUEST_EXPR_{attr.upper()}", default)
+            try:
+                value = parse_expr(text).eval(my=request, target=slot_ad)
+            except ClassAdSyntaxError as exc:
+                self.log(f"CONFIGURATION PROBLEM: MODIFY_REQUEST_EXPR_{attr.upper()} = {text}: {exc}")
+                continue
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                request[attr] = int(value)
+        return request
+
+    def claim_worklife_over(self, slot: Slot) -> bool:
+        worklife = self.cfg.get_int("CLAIM_WORKLIFE", 1200)
+        return worklife >= 0 and time.monotonic() - slot.claim_start > worklife
 
     def on_activate_claim(self, message: dict, ident: bytes) -> dict:
         slot = self.slot_by_claim(str(message["claim_id"]))
         if slot.starter is not None:
             raise ValueError("claim already has a running job")
-        slot.job = ClassAd.from_wire(message["job"])
-        job_file = os.path.join(self.param("EXECUTE"), f".job_{slot.id}_{os.getpid()}.ad")
+        job = ClassAd.from_wire(message["job"])
+        if slot.activations:  # a reused claim: it must still be young enough, and the job fit
+            if self.claim_worklife_over(slot):
+                raise ValueError("claim is past its CLAIM_WORKLIFE")
+            if not symmetric_match(job, self.slot_ad(slot)):
+                raise ValueError(f"{self.slot_name(slot)} does not match the job")
+        slot.job = job
+        slot.activations += 1
+        job_file = os.path.join(self.param("EXECUTE"), f".job_{self.slot_name(slot)}_{os.getpid()}.ad")
         with open(job_file, "w") as handle:
             handle.write(format_new(slot.job))  # new-style text: strings keep their escapes
         env = dict(os.environ, CONDOR_INHERIT=f"{os.getpid()} {self.address}")
@@ -343,24 +497,127 @@ class Startd(Daemon):
             self.free(slot)
         return {}
 
-    def free(self, slot: Slot) -> None:
-        slot.claim_id = slot.job = slot.schedd_address = slot.job_start = None
-        slot.releasing = False
-        slot.set_state("Unclaimed", "Idle")
+    def on_reconnect_claims(self, message: dict, ident: bytes) -> dict:
+        """A restarted schedd asks after the claims its running jobs had: each one's state here
+        ("running": its starter lives on and now reports to the new address; "idle"; "unknown")."""
+        address = str(message["schedd"])
+        states = {}
+        for claim_id in message["claims"]:
+            try:
+                slot = self.slot_by_claim(str(claim_id))
+            except ValueError:
+                states[claim_id] = {"state": "unknown"}
+                continue
+            slot.schedd_address = address
+            if slot.starter is None or slot.starter.poll() is not None:
+                states[claim_id] = {"state": "idle"}
+                continue
+            starter_address = self.starter_addresses.get(slot.starter.pid, "")
+            if starter_address:
+                protocol.Client(starter_address).send("SET_SHADOW", schedd=address)
+            states[claim_id] = {"state": "running", "slot": self.slot_name(slot),
+                                "ad": self.slot_ad(slot).to_wire(), "starter": starter_address}
+        self.log(f"Schedd at {address} reconnected to {sum(s['state'] == 'running' for s in states.values())} "
+                 f"of {len(states)} claim(s)")
+        return {"claims": states}
+
+    def on_drain_jobs(self, message: dict, ident: bytes) -> dict:
+        """condor_drain: no new jobs (START is False, or the -start expression); running jobs are
+        vacated (graceful and quick: soft kill, then the vacate time; fast: hard kill now); each
+        slot is Drained once empty."""
+        if self.drain is not None:
+            raise ValueError(f"already draining (request id {self.drain.request_id})")
+        how_fast = str(message.get("how_fast") or "graceful")
+        if how_fast not in ("graceful", "quick", "fast"):
+            raise ValueError(f"unknown drain speed {how_fast!r}")
+        start = str(message.get("start") or "False")
+        parse_expr(start)  # a bad -start expression is refused, naming itself
+        if message.get("check"):
+            check = parse_expr(str(message["check"]))
+            if not all(check.eval(my=self.slot_ad(slot)) is True for slot in self.all_slots()):
+                raise ValueError(f"Draining check expression failed: {message['check']}")
+        self.drain_requests += 1
+        self.drain = Drain(f"{self.start_time}.{self.drain_requests}", how_fast,
+                           str(message.get("reason") or "by command"),
+                           str(message.get("on_completion") or "nothing"), start)
+        self.log(f"Draining all slots ({how_fast}, request {self.drain.request_id}): {self.drain.reason}")
+        for slot in self.all_slots():
+            if slot.starter is not None:
+                slot.set_state("Claimed", "Retiring")
+                self.stop_starter(slot, fast=how_fast == "fast")
+            elif slot.claim_id is not None:
+                self.free(slot)
+            elif slot.kind != "Dynamic":
+                slot.set_state("Drained", "Retiring" if slot.children else "Idle")
+        self.update_collector()
+        self.check_drained()
+        return {"request_id": self.drain.request_id}
+
+    def on_cancel_drain(self, message: dict, ident: bytes) -> dict:
+        wanted = message.get("request_id")
+        if self.drain is None or (wanted and wanted != self.drain.request_id):
+            raise ValueError("no such draining request")
+        self.stop_draining()
+        return {}
+
+    def stop_draining(self) -> None:
+        self.log(f"Draining request {self.drain.request_id} ended")
+        self.drain = None
+        self.last_drain_stop = int(time.time())
+        for slot in self.all_slots():
+            if slot.state == "Drained":
+                slot.set_state("Unclaimed", "Idle")
         self.update_collector()
 
+    def check_drained(self) -> None:
+        """Once no slot has a claim left, do what the drain request asked for on completion."""
+        if self.drain is None or any(slot.claim_id for slot in self.all_slots()):
+            return
+        action = self.drain.on_completion
+        self.log(f"All slots are drained; on completion: {action}")
+        if action == "resume":
+            self.stop_draining()
+        elif action == "exit":
+            self.stop(DAEMON_NO_RESTART)
+        elif action == "restart":
+            self.stop(0)
+        elif action == "reconfig":
+            self.stop_draining()
+            self.reconfig()
+
+    def free(self, slot: Slot) -> None:
+        if slot.kind == "Dynamic":  # its resources go back to its partitionable slot
+            parent = slot.parent
+            parent.children.remove(slot)
+            for resource in RESOURCES:
+                setattr(parent, resource, getattr(parent, resource) + getattr(slot, resource))
+            if parent.state == "Drained" and not parent.children:
+                parent.set_state("Drained", "Idle")
+            self.invalidate("Machine", [self.slot_name(slot)])
+            self.update_collector()
+            self.check_drained()
+            return
+        slot.claim_id = slot.job = slot.schedd_address = slot.schedd_name = slot.job_start = None
+        slot.releasing = False
+        slot.activations = 0
+        slot.set_state(*(("Drained", "Idle") if self.drain else ("Unclaimed", "Idle")))
+        self.update_collector()
+        self.check_drained()
+
     def poll_children(self) -> None:
-        for slot in self.slots:
+        for slot in self.all_slots():
             if slot.starter is not None and slot.starter.poll() is not None:
                 self.log(f"{self.slot_name(slot)}: starter pid {slot.starter.pid} exited "
                          f"with status {slot.starter.returncode}")
+                self.starter_addresses.pop(slot.starter.pid, None)
                 slot.starter = None
                 slot.job_start = None
-                # A starter killed before it could report leaves its job to us: tell the schedd
-                # (one-way; it ignores this when the starter's own report came first).
+                # Tells the schedd the slot is free for its next job; and a starter killed before
+                # it could report leaves its job to us (ignored when the starter's report came first).
                 protocol.Client(slot.schedd_address).send(
                     "STARTER_EXITED", claim_id=slot.claim_id,
-                    job=f"{slot.job.eval('ClusterId')}.{slot.job.eval('ProcId')}")
+                    job=f"{slot.job.eval('ClusterId')}.{slot.job.eval('ProcId')}",
+                    reusable=not slot.releasing and not self.claim_worklife_over(slot))
                 if slot.releasing:
                     self.free(slot)
                 else:

@@ -51,15 +51,21 @@ class Starter(Daemon):
         self.reported = False
         self.killing = False  # set once asked to stop the job: its exit is then an eviction
         self.scratch = ""
+        self.exit_report: dict | None = None  # the job's exit, until the schedd has taken it
+        lease = self.job.eval("JobLeaseDuration")
+        self.lease = lease if isinstance(lease, int) and lease > 0 else 2400
+        self.last_contact = time.monotonic()  # the schedd's last answer: the job lease runs from it
 
     def setup(self) -> None:
         self.bind()
+        self.handlers["SET_SHADOW"] = self.on_set_shadow
         self.scratch = os.path.join(self.param("EXECUTE") or "/tmp", f"dir_{os.getpid()}")
         os.makedirs(self.scratch, exist_ok=True)
         self.after(0, self.start_job)
         self.every(0.2, self.check_kill_deadline)
         interval = self.cfg.get_float("STARTER_UPDATE_INTERVAL", 300)
         self.every(interval, self.send_usage, first=min(interval, 1.0))
+        self.every(1.0, self.check_lease)
 
     def string(self, attr: str, default: str | None = None) -> str | None:
         value = self.job.eval(attr)
@@ -119,7 +125,7 @@ class Starter(Daemon):
             return
         usage = self.call_procd("FAMILY_USAGE", marker=self.family)
         if usage:
-            self.report("JOB_USAGE", usage=usage)
+            self.report("JOB_USAGE", timeout=1, usage=usage)
 
     def call_procd(self, command: str, **payload) -> dict | None:
         try:
@@ -128,13 +134,50 @@ class Starter(Daemon):
             self.log(f"procd {command} failed: {exc}")
             return None
 
-    def report(self, command: str, **payload) -> None:
+    def report(self, command: str, timeout: float | None = None, **payload) -> bool:
         # Once asked to kill the job, its schedd may be the one that went away: don't hang on it.
-        timeout = 2 if self.killing else 5
+        timeout = timeout or (2 if self.killing else 5)
         try:
             protocol.Client(self.schedd, timeout=timeout).call(command, job=self.job_id, claim_id=self.claim_id, **payload)
-        except (protocol.CommunicationError, protocol.RemoteError) as exc:
+        except protocol.RemoteError as exc:
+            self.log(f"The schedd refused {command}: {exc}")
+            return False
+        except protocol.CommunicationError as exc:
             self.log(f"Could not tell the schedd {command}: {exc}")
+            return False
+        self.last_contact = time.monotonic()
+        return True
+
+    def report_exit(self, **exit_info) -> None:
+        """Tell the schedd how the job ended; while it is away (restarting), keep the report and
+        wait for its successor (SET_SHADOW) until the job lease runs out."""
+        self.exit_report = exit_info
+        self.reported = True
+        if self.report("JOB_EXITED", **exit_info):
+            self.stop()
+        else:
+            self.log(f"Keeping the exit of job {self.job_id} until a schedd takes it "
+                     f"(job lease {self.lease} s)")
+
+    def on_set_shadow(self, message: dict, ident: bytes) -> dict:
+        """A restarted schedd reconnected to our job: report to it from now on."""
+        self.schedd = str(message["schedd"])
+        self.last_contact = time.monotonic()
+        self.log(f"Job {self.job_id}: reconnected to the schedd at {self.schedd}")
+        if self.exit_report is not None:
+            self.after(0, lambda: self.report_exit(**self.exit_report))
+        return {}
+
+    def check_lease(self) -> None:
+        """No schedd for a whole job lease: the job is given up (HTCondor's starter does the same)."""
+        if time.monotonic() - self.last_contact <= self.lease:
+            return
+        self.log(f"Job {self.job_id}: no schedd for the job lease ({self.lease} s); giving the job up")
+        if self.process is not None and self.process.poll() is None:
+            self.kill_family(signal.SIGKILL)
+        self.exit_report = None
+        self.reported = True
+        self.stop()
 
     def kill_family(self, signum: int) -> None:
         if self.call_procd("SIGNAL_FAMILY", marker=self.family, signal=int(signum)) is None and self.process:
@@ -181,9 +224,7 @@ class Starter(Daemon):
         else:
             exit_info["code"] = status
         self.log(f"Job {self.job_id} exited: {'signal ' + str(-status) if status < 0 else 'status ' + str(status)}")
-        self.reported = True
-        self.report("JOB_EXITED", **exit_info)
-        self.stop()
+        self.report_exit(**exit_info)
 
     def shutdown(self) -> None:
         if self.process is not None and self.process.poll() is None:

@@ -2,7 +2,7 @@
 
     python -m condorsim.scripts.bench_jobs [--submit-jobs N] [--latency-samples N]
                                  [--match-jobs N] [--match-slots N] [--autoclusters 1,100,...]
-                                 [--pool-jobs N] [--pool-slots N]
+                                 [--pool-jobs N] [--pool-slots N] [--reuse-jobs N] [--reuse-slots N]
 
 Prints, each with the scale it was measured at:
   - submit rate: one cluster of --submit-jobs jobs that cannot run (requirements = False, a pool
@@ -13,7 +13,9 @@ Prints, each with the scale it was measured at:
   - negotiation throughput: the negotiator's matchmaking (daemons.negotiator.ranked_candidates,
     the loop of one cycle) run in process for --match-jobs idle jobs in K autoclusters against
     --match-slots slot ads cloned from a real slot ad; and a real pool's figure: --pool-jobs jobs
-    against --pool-slots slots, from the SUBMIT acknowledgement until every slot runs a job.
+    against --pool-slots slots, from the SUBMIT acknowledgement until every slot runs a job;
+  - claim reuse: --reuse-jobs jobs of /bin/true through --reuse-slots static slots, completed
+    per second with claims reused and with CLAIM_WORKLIFE = 0, and the ratio.
 Figures only: nothing here asserts a speed.
 """
 from __future__ import annotations
@@ -35,6 +37,7 @@ from condorsim.shared.submit import parse_submit
 from condorsim.daemons.negotiator import POST_JOB_RANK, PRE_JOB_RANK, ranked_candidates
 
 SLEEP_JOB = "executable = /bin/sleep\narguments = 1d\n"
+STATIC_SLOTS = {"SLOT_TYPE_0_PARTITIONABLE": "FALSE"}  # one static slot per CPU, as the figures say
 POLL_SECONDS = 0.005  # how often the latency probe asks the schedd; bounds the error of each sample
 
 
@@ -121,7 +124,7 @@ def bench_submit(jobs: int) -> None:
 
 # -- 2. submit -> running latency ----------------------------------------------------------
 def bench_latency(samples: int) -> None:
-    with PersonalPool(config={"NUM_CPUS": str(2 * samples)}, timeout=60) as pool:
+    with PersonalPool(config={"NUM_CPUS": str(2 * samples), **STATIC_SLOTS}, timeout=60) as pool:
         schedd = Client(schedd_address(pool.cfg), timeout=30)
         tool_exit, tool_running, tool_started, call_running = [], [], [], []
         try:
@@ -234,7 +237,7 @@ def bench_matchmaking(jobs: int, slot_count: int, autoclusters: list[int]) -> No
 
 def bench_pool_matching(jobs: int, slot_count: int) -> None:
     """Real pool: one startd with `slot_count` static slots; jobs started per second end to end."""
-    with PersonalPool(config={"NUM_CPUS": str(slot_count)}, timeout=60) as pool:
+    with PersonalPool(config={"NUM_CPUS": str(slot_count), **STATIC_SLOTS}, timeout=60) as pool:
         schedd = Client(schedd_address(pool.cfg), timeout=30)
         try:
             steps = submit_in_process(pool, f"{SLEEP_JOB}queue {jobs}\n")
@@ -249,6 +252,27 @@ def bench_pool_matching(jobs: int, slot_count: int) -> None:
     print(f"  first job running after {ms(first - acked)}; all {slot_count} slots running after "
           f"{ms(filled - acked)}: {slot_count / (filled - acked):,.1f} jobs started/s "
           f"(match, claim, activate, starter, procd)")
+
+
+def bench_claim_reuse(jobs: int, slot_count: int) -> None:
+    """Short jobs through a few static slots, with claims reused (the default) and without
+    (CLAIM_WORKLIFE = 0: every job waits for a negotiation cycle, at most one a second here)."""
+    print(f"Claim reuse ({jobs} jobs of /bin/true through {slot_count} static slots; "
+          f"NEGOTIATOR_INTERVAL = 1, NEGOTIATOR_MIN_INTERVAL = 1):")
+    rates = {}
+    for label, worklife in (("reused (CLAIM_WORKLIFE = 1200)", "1200"), ("not reused (CLAIM_WORKLIFE = 0)", "0")):
+        config = {"NUM_CPUS": str(slot_count), "CLAIM_WORKLIFE": worklife, "NEGOTIATOR_MIN_INTERVAL": "1",
+                  **STATIC_SLOTS}
+        with PersonalPool(config=config, timeout=60) as pool:
+            schedd = Client(schedd_address(pool.cfg), timeout=30)
+            submit_in_process(pool, f"executable = /bin/true\nqueue {jobs}\n")
+            acked = time.perf_counter()
+            done = wait_until(lambda: not schedd.call("QUERY_JOBS", projection=["JobStatus"])["jobs"],
+                              600, f"all {jobs} jobs to complete", 0.02)
+        rates[label] = jobs / (done - acked)
+        print(f"  {label:32} all done after {done - acked:6.2f} s: {rates[label]:7.1f} jobs completed/s")
+    reused, not_reused = rates.values()
+    print(f"  claim reuse is x{reused / not_reused:.1f} faster")
 
 
 def parse_counts(text: str) -> list[int]:
@@ -271,9 +295,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="autocluster counts to try in process, e.g. 1,100")
     parser.add_argument("--pool-jobs", type=int, default=200, help="jobs submitted to the real pool")
     parser.add_argument("--pool-slots", type=int, default=20, help="static slots of the real pool")
+    parser.add_argument("--reuse-jobs", type=int, default=200, help="short jobs for the claim-reuse figure")
+    parser.add_argument("--reuse-slots", type=int, default=8, help="static slots for the claim-reuse figure")
     args = parser.parse_args(argv)
     if min(args.submit_jobs, args.latency_samples, args.match_jobs, args.match_slots,
-           args.pool_jobs, args.pool_slots) < 1:
+           args.pool_jobs, args.pool_slots, args.reuse_jobs, args.reuse_slots) < 1:
         parser.error("every count must be at least 1")
     if args.pool_jobs < args.pool_slots:
         parser.error("--pool-jobs must be at least --pool-slots (the figure is the time to fill every slot)")
@@ -285,6 +311,8 @@ def main(argv: list[str] | None = None) -> int:
     bench_matchmaking(args.match_jobs, args.match_slots, args.autoclusters)
     print()
     bench_pool_matching(args.pool_jobs, args.pool_slots)
+    print()
+    bench_claim_reuse(args.reuse_jobs, args.reuse_slots)
     return 0
 
 

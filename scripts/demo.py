@@ -54,12 +54,12 @@ def main() -> int:
         print(f"Personal pool up in {time.monotonic() - started:.2f} s; "
               f"state in {pool.cfg.get('LOCAL_DIR')}\n")
         show(pool, "condor_status")
-        slots = len(pool.query("Machine"))
+        cpus = sum(ad.eval("Cpus") for ad in pool.query("Machine"))  # one partitionable slot holds them all
         sleeps = cluster_of(show(pool, "condor_submit",
-                                 input=f"executable = /bin/sleep\narguments = 1d\nqueue {slots}\n"))
+                                 input=f"executable = /bin/sleep\narguments = 1d\nqueue {cpus}\n"))
         show(pool, "condor_submit", input=f"executable = /bin/echo\narguments = hello from condorsim\n"
                                           f"output = {work}/hello.out\nlog = {work}/hello.log\nqueue\n")
-        wait_for(lambda: len(pool.query("Machine", 'State == "Claimed"')) == slots, "the sleep jobs to run")
+        wait_for(lambda: len(pool.query("Machine", 'State == "Claimed"')) == cpus, "the sleep jobs to run")
         show(pool, "condor_q", "-nobatch")
         show(pool, "condor_q", "-run")
         show(pool, "condor_status")

@@ -31,6 +31,7 @@ CONDOR_PLATFORM = "$CondorPlatform: X86_64-Debian_12 $"
 POOL_MARKER = "CONDORSIM_POOL"  # environment variable every process of a pool carries
 TERMINATING = (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT)
 DEFER = object()  # a handler's return value meaning "I will reply later with reply_to()"
+DAEMON_NO_RESTART = 99  # a daemon's exit status asking its master not to start it again
 
 Handler = Callable[[dict, bytes], Any]
 

@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 # Event numbers (ULogEventNumber) of the events this module writes.
 SUBMIT, EXECUTE, EVICTED, TERMINATED, IMAGE_SIZE, ABORTED, HELD, RELEASED = 0, 1, 4, 5, 6, 9, 12, 13
+DISCONNECTED, RECONNECTED, RECONNECT_FAILED = 22, 23, 24
 
 _FORMAT_TOKENS = ("ISO_DATE", "UTC", "SUB_SECOND", "XML", "JSON")
 _DEFAULT_RESOURCES = "Cpus, Disk, Memory"
@@ -315,3 +316,23 @@ class UserLog:
         if reason:
             body += f"\t{_one_line(reason)}\n"
         return self.write_event(RELEASED, job_ad, body)
+
+    def disconnected(self, job_ad: Mapping[str, Any], reason: str, startd_address: str,
+                     startd_name: str) -> bool:
+        """022: the shadow lost its job's starter and tries to find it again."""
+        body = (f"Job disconnected, attempting to reconnect\n    {_one_line(reason)}\n"
+                f"    Trying to reconnect to {startd_name} {startd_address}\n")
+        return self.write_event(DISCONNECTED, job_ad, body)
+
+    def reconnected(self, job_ad: Mapping[str, Any], startd_name: str, startd_address: str,
+                    starter_address: str) -> bool:
+        """023: the shadow found its job's starter again; the job ran on undisturbed."""
+        body = (f"Job reconnected to {startd_name}\n    startd address: {startd_address}\n"
+                f"    starter address: {starter_address}\n")
+        return self.write_event(RECONNECTED, job_ad, body)
+
+    def reconnect_failed(self, job_ad: Mapping[str, Any], reason: str, startd_name: str) -> bool:
+        """024: the job could not be found again; it will be rescheduled."""
+        body = (f"Job reconnection failed\n    {_one_line(reason)}\n"
+                f"    Can not reconnect to {startd_name}, rescheduling job\n")
+        return self.write_event(RECONNECT_FAILED, job_ad, body)

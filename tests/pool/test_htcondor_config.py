@@ -20,7 +20,9 @@ def htcondor_users_config(local_dir) -> str:
 def test_htcondor_config_runs_condorsims_own_daemons(tmp_path):
     with PersonalPool(directory=str(tmp_path), condor_config=htcondor_users_config(tmp_path / "local")) as pool:
         slots = wait_until(lambda: pool.query("Machine"), message="slot ads")
-        assert sorted(ad.eval("Name").split("@")[0] for ad in slots) == ["slot1", "slot2", "slot3", "slot4"]
+        # HTCondor 25's default: one partitionable slot holding all 4 CPUs.
+        assert [(ad.eval("Name").split("@")[0], ad.eval("SlotType"), ad.eval("Cpus")) for ad in slots] == \
+            [("slot1", "Partitionable", 4)]
         assert pool.run("condor_config_val", "MASTER").stdout == "/usr/sbin/condor_master\n"
         assert pool.run("condor_config_val", "SCHEDD").stdout == "/usr/sbin/condor_schedd\n"
 

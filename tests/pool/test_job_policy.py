@@ -31,7 +31,7 @@ def test_hold_at_submit_then_periodic_release_and_periodic_remove(pool_factory, 
     pool = pool_factory(config={"PERIODIC_EXPR_INTERVAL": "1"})
     log = tmp_path / "policy.log"
     submit = (f"executable = /bin/sleep\narguments = 1d\nlog = {log}\nhold = true\n"
-              "periodic_release = NumHolds >= 0 && (time() - EnteredCurrentStatus) >= 1\n"
+              "periodic_release = NumHolds >= 0 && (time() - EnteredCurrentStatus) >= 3\n"
               "periodic_remove = NumJobStarts >= 1\nqueue\n")
     assert pool.run("condor_submit", input=submit).returncode == 0
     assert job_field(pool, "HoldReasonCode") == {"1.0": "15"}
@@ -50,7 +50,7 @@ def test_hold_at_submit_then_periodic_release_and_periodic_remove(pool_factory, 
 def test_fair_share_between_two_submitters(pool_factory):
     # Both users' jobs become idle at the same moment (submitted on hold, then released together),
     # so one negotiation cycle sees both submitters with equal priority: each gets half the slots.
-    pool = pool_factory(config={"NUM_CPUS": "2"})
+    pool = pool_factory(config={"NUM_CPUS": "2", "SLOT_TYPE_0_PARTITIONABLE": "FALSE"})
     for user in ("alice", "bob"):
         result = pool.run("condor_submit", input="cmd=/bin/sleep\nargs=1d\nhold=true\nqueue 4\n",
                           env={"USER": user, "LOGNAME": user})
@@ -76,7 +76,7 @@ def test_missing_command_at_run_time_holds_the_job(personal_pool, tmp_path):
     wait_until(lambda: job_field(personal_pool, "HoldReasonCode").get("1.0") == "6", timeout=15,
                message="the job to be held for its missing command")
     reason = job_field(personal_pool, "HoldReason")["1.0"]
-    assert reason.startswith("Error from slot1@") and f"Failed to execute '{program}'" in reason
+    assert reason.startswith("Error from slot1_1@") and f"Failed to execute '{program}'" in reason
     assert "Code 6 Subcode 2" in log.read_text()
     wait_until(lambda: len(personal_pool.query("Machine", 'State == "Unclaimed"')) ==
                len(personal_pool.query("Machine")), timeout=10, message="the slot to be free again")
@@ -90,7 +90,7 @@ def test_startd_shutdown_evicts_running_job_back_to_idle(pool_factory, tmp_path)
     assert pool.run("condor_off", "-daemon", "STARTD").returncode == 0
     wait_until(lambda: ("004", "001.000.000") in events(log), timeout=15, message="the eviction event")
     wait_until(lambda: job_field(pool, "JobStatus") == {"1.0": "1"}, timeout=10, message="the job to be idle")
-    assert job_field(pool, "LastRemoteHost")["1.0"].startswith("slot1@")
+    assert job_field(pool, "LastRemoteHost")["1.0"].startswith("slot1_1@")
     assert not sleepers(pool)
     assert pool.run("condor_on", "-daemon", "STARTD").returncode == 0
     wait_until(lambda: job_field(pool, "JobStatus") == {"1.0": "2"}, timeout=20, message="the job to run again")

@@ -89,7 +89,7 @@ def test_second_master_on_the_same_configuration_refuses(personal_pool):
 def test_two_startds_on_one_procd_address_second_refuses():
     clash = SEED_SHADOW_STARTD.replace("_CONDOR_PROCD_ADDRESS=$(PROCD_ADDRESS).shadow ", "")
     assert clash != SEED_SHADOW_STARTD
-    pool = PersonalPool(config={"NUM_CPUS": "2"}, config_d={"31shadow_startd.config": clash})
+    pool = PersonalPool(config={"NUM_CPUS": "2", "SLOT_TYPE_0_PARTITIONABLE": "FALSE"}, config_d={"31shadow_startd.config": clash})
 
     def wait_for_one_startd():  # only one of the two startds can come up
         wait_until(lambda: Path(pool.cfg.get("COLLECTOR_ADDRESS_FILE")).exists(), message="the collector")

@@ -16,7 +16,7 @@ from condorsim import PersonalPool
 LIST_SLOTS_BY_HOSTNAME = textwrap.dedent("""
     import socket, sys
     from condorsim import PersonalPool
-    with PersonalPool(config={"NUM_CPUS": "2"}) as pool:
+    with PersonalPool(config={"NUM_CPUS": "2", "SLOT_TYPE_0_PARTITIONABLE": "FALSE"}) as pool:
         result = pool.run("condor_status", socket.gethostname(), "-af", "Name", "Machine")
         sys.stdout.write(result.stdout)
         sys.stderr.write(result.stderr)
@@ -24,7 +24,7 @@ LIST_SLOTS_BY_HOSTNAME = textwrap.dedent("""
 
 
 def test_status_of_this_host_lists_its_slots():
-    with PersonalPool(config={"NUM_CPUS": "2"}) as pool:
+    with PersonalPool(config={"NUM_CPUS": "2", "SLOT_TYPE_0_PARTITIONABLE": "FALSE"}) as pool:
         result = pool.run("condor_status", socket.gethostname(), "-af", "Name")
         assert result.returncode == 0, result.stderr
         assert [line.split("@")[0] for line in result.stdout.splitlines()] == ["slot1", "slot2"]

@@ -55,7 +55,7 @@ def test_no_master_running(capsys, monkeypatch, tmp_path):
 
 
 def test_off_and_on_one_startd(pool_factory):
-    pool = pool_factory(config={"NUM_CPUS": "2"})
+    pool = pool_factory(config={"NUM_CPUS": "2", "SLOT_TYPE_0_PARTITIONABLE": "FALSE"})
     ok(pool.run("condor_off", "-fast", "-daemon", "STARTD"),
        'Sent "Kill-Daemon-Fast" command for "STARTD" to local master\n')
     wait_until(lambda: not pool.query("Machine"), message="slot ads gone")

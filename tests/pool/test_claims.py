@@ -1,0 +1,156 @@
+"""Issue 8: claims outlive their jobs (reuse), and running jobs outlive a schedd restart (reconnect)
+or a startd crash (requeue)."""
+from __future__ import annotations
+
+import os
+import signal
+
+import psutil
+import pytest
+
+from condorsim.shared.protocol import Client, CommunicationError
+from condorsim.shared.pool import wait_until
+from tests.pool.test_jobs import events, job_field
+
+
+def sleepers(pool) -> list[psutil.Process]:
+    found = []
+    for process in pool.processes():
+        try:
+            if process.name() == "sleep":
+                found.append(process)
+        except psutil.Error:
+            continue  # ended while we looked
+    return found
+
+pytestmark = pytest.mark.timeout(120)
+
+STATIC = {"SLOT_TYPE_0_PARTITIONABLE": "FALSE"}
+
+
+def daemon_pid(pool, name: str) -> int:
+    """The pid of one of the pool's daemons, checked to be a process of this pool before anyone
+    signals it."""
+    pid = Client(pool.master_address).call("CHILDREN")["children"][name]["pid"]
+    assert pid in {process.pid for process in pool.processes()}
+    return pid
+
+
+def kill_daemon(pool, name: str) -> int:
+    pid = daemon_pid(pool, name)
+    os.kill(pid, signal.SIGKILL)
+    return pid
+
+
+def wait_restarted(pool, name: str, old_pid: int) -> None:
+    def restarted():
+        try:
+            child = Client(pool.master_address, timeout=20).call("CHILDREN")["children"][name]
+        except CommunicationError:
+            return False
+        return child["pid"] not in (None, old_pid) and child["address"]
+    wait_until(restarted, timeout=30, message=f"the master to restart the {name}")
+
+
+def claim_ids(pool, jobs: int) -> list[str]:
+    ids = wait_until(lambda: (found := job_field(pool, "ClaimId")) and len(found) == jobs
+                     and set(job_field(pool, "JobStatus").values()) == {"4"} and found,
+                     timeout=30, message=f"{jobs} completed jobs", show=lambda: pool.run("condor_q", "-nobatch").stdout)
+    return [ids[f"1.{p}"] for p in range(jobs)]
+
+
+def test_a_claim_runs_the_owners_next_jobs_until_its_worklife_is_over(pool_factory, tmp_path):
+    pool = pool_factory(config={"NUM_CPUS": "1", **STATIC})
+    log = tmp_path / "reuse.log"
+    submit = f"executable = /bin/true\n+LeaveJobInQueue = True\nlog = {log}\nqueue 4\n"
+    assert pool.run("condor_submit", input=submit).returncode == 0
+    claims = claim_ids(pool, 4)
+    assert len(set(claims)) == 1  # one claim ran all four jobs
+    numbers = [number for number, _ in events(log) if number in ("001", "005")]
+    assert numbers == ["001", "005"] * 4
+    schedd_log = (pool.dir / "local" / "log" / "SchedLog").read_text()
+    assert schedd_log.count("Reusing the claim on") == 3
+
+    pool = pool_factory(config={"NUM_CPUS": "1", "CLAIM_WORKLIFE": "0", **STATIC})
+    assert pool.run("condor_submit", input="executable = /bin/true\n+LeaveJobInQueue = True\nqueue 3\n").returncode == 0
+    assert len(set(claim_ids(pool, 3))) == 3  # a worklife of 0: one job per claim
+
+
+def test_a_claim_is_not_reused_for_a_job_the_slot_does_not_match(pool_factory):
+    pool = pool_factory(config={"NUM_CPUS": "1", **STATIC})
+    submit = ("executable = /bin/true\n+LeaveJobInQueue = True\nqueue\n"
+              "request_memory = 100000000\nqueue\n")
+    assert pool.run("condor_submit", input=submit).returncode == 0
+    wait_until(lambda: job_field(pool, "JobStatus") == {"1.0": "4", "1.1": "1"}, timeout=30,
+               message="the first job done, the second one idle")
+    wait_until(lambda: pool.query("Machine", 'State == "Unclaimed"'), timeout=10,
+               message="the claim released when nothing else fits")
+
+
+def test_running_jobs_survive_a_schedd_restart(pool_factory, tmp_path):
+    pool = pool_factory(config={"NUM_CPUS": "8", **STATIC})
+    log = tmp_path / "reconnect.log"
+    assert pool.run("condor_submit", input=f"executable = /bin/sleep\narguments = 1d\nlog = {log}\n"
+                                           "queue 8\n").returncode == 0
+    wait_until(lambda: len(sleepers(pool)) == 8 and sorted(job_field(pool, "NumJobStarts").values()) == ["1"] * 8,
+               timeout=30, message="8 jobs running")
+    pids = sorted(process.pid for process in sleepers(pool))
+
+    wait_restarted(pool, "SCHEDD", kill_daemon(pool, "SCHEDD"))
+    wait_until(lambda: sum(1 for number, _ in events(log) if number == "023") == 8, timeout=30,
+               message="8 reconnect events", show=lambda: log.read_text())
+    assert sorted(job_field(pool, "JobStatus").values()) == ["2"] * 8
+    assert sorted(process.pid for process in sleepers(pool)) == pids  # the same processes, none started twice
+    assert sorted(job_field(pool, "NumShadowStarts").values()) == ["1"] * 8
+    numbers = [number for number, _ in events(log)]
+    assert numbers.count("001") == 8 and numbers.count("022") == 8 and "004" not in numbers
+    import htcondor2
+    kinds = [event.type for event in htcondor2.JobEventLog(str(log)).events(stop_after=0)]
+    assert kinds.count(htcondor2.JobEventType.JOB_DISCONNECTED) == 8
+    assert kinds.count(htcondor2.JobEventType.JOB_RECONNECTED) == 8
+
+    # The reconnected jobs are watched as before: removing them kills them.
+    assert pool.run("condor_rm", "1").returncode == 0
+    gone, alive = psutil.wait_procs([psutil.Process(pid) for pid in pids], timeout=15)
+    assert not alive
+    wait_until(lambda: sum(1 for number, _ in events(log) if number == "009") == 8, timeout=15,
+               message="8 abort events")
+
+
+def test_a_job_that_ends_while_the_schedd_is_down_is_reported_to_its_successor(pool_factory, tmp_path):
+    pool = pool_factory(config={"NUM_CPUS": "1", **STATIC})
+    log = tmp_path / "late.log"
+    go = tmp_path / "go"
+    submit = (f"executable = /bin/sh\narguments = \"-c 'while [ ! -e {go} ]; do sleep 0.05; done; exit 7'\"\n"
+              f"log = {log}\n+LeaveJobInQueue = True\nqueue\n")
+    assert pool.run("condor_submit", input=submit).returncode == 0
+    wait_until(lambda: job_field(pool, "NumJobStarts") == {"1.0": "1"}, timeout=30, message="the job running")
+    schedd = daemon_pid(pool, "SCHEDD")
+    os.kill(schedd, signal.SIGSTOP)  # the schedd stops answering: the job's exit cannot reach it
+    go.touch()
+    starter_log = pool.dir / "local" / "log" / "StarterLog"
+    wait_until(lambda: "Keeping the exit of job 1.0" in starter_log.read_text(), timeout=20,
+               message="the starter to keep the exit report")
+    os.kill(schedd, signal.SIGKILL)
+    wait_restarted(pool, "SCHEDD", schedd)
+    wait_until(lambda: job_field(pool, "ExitCode") == {"1.0": "7"}, timeout=30,
+               message="the exit reported to the new schedd", show=lambda: log.read_text())
+    numbers = [number for number, _ in events(log) if number != "006"]
+    assert numbers == ["000", "001", "022", "023", "005"]
+
+
+def test_a_killed_startds_jobs_are_requeued_and_run_again(pool_factory, tmp_path):
+    pool = pool_factory(config={"NUM_CPUS": "2", **STATIC})
+    log = tmp_path / "startd.log"
+    assert pool.run("condor_submit", input=f"executable = /bin/sleep\narguments = 1d\nlog = {log}\n"
+                                           "queue 2\n").returncode == 0
+    wait_until(lambda: len(sleepers(pool)) == 2, timeout=30, message="2 jobs running")
+    first = sleepers(pool)
+    wait_restarted(pool, "STARTD", kill_daemon(pool, "STARTD"))
+    gone, alive = psutil.wait_procs(first, timeout=10)
+    assert not alive  # nothing of the jobs survives their startd
+    wait_until(lambda: sum(1 for number, _ in events(log) if number == "004") == 2, timeout=20,
+               message="2 evicted events")
+    wait_until(lambda: len(sleepers(pool)) == 2 and sorted(job_field(pool, "NumJobStarts").values()) == ["2", "2"],
+               timeout=30, message="both jobs running again on the restarted startd")
+    assert not {p.pid for p in first} & {p.pid for p in sleepers(pool)}
