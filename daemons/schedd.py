@@ -144,7 +144,7 @@ class Schedd(Daemon):
         run = self.runs.pop(key)
         self.log(f"Reconnect to job {job_id(key)} on {run.slot_name} failed: {reason}")
         self.write_event(key, "reconnect_failed", reason, run.slot_name)
-        protocol.Client(run.startd).send("RELEASE_CLAIM", claim_id=run.claim_id)
+        self.release_claim(run)
         status = self.queue.jobs[key].eval("JobStatus")
         if status == REMOVED:
             self.finish_removal(key)
@@ -541,7 +541,7 @@ class Schedd(Daemon):
             self.log(f"Could not start job {job_id(key)} on {run.slot_name}: {exc}")
             del self.runs[key]
             self.requeue(key, None, evicted=False)
-            protocol.Client(run.startd).send("RELEASE_CLAIM", claim_id=run.claim_id)
+            self.release_claim(run)
             return False
 
     def reuse_claim(self, run: Run) -> None:
@@ -549,13 +549,18 @@ class Schedd(Daemon):
         without a negotiation cycle; with none (or a refusal), release the claim."""
         key = self.next_job_for(run.slot_ad, run.user)
         if key is None:
-            protocol.Client(run.startd).send("RELEASE_CLAIM", claim_id=run.claim_id)
+            self.release_claim(run)
             return
         self.start_job(key, Run(run.claim_id, run.slot_name, run.startd, run.slot_ad, run.user))
         self.queue.commit()
         if self.activate(key):
             self.log(f"Reusing the claim on {run.slot_name} for job {job_id(key)}")
         self.queue.commit()
+
+    def release_claim(self, run: Run) -> None:
+        """Give a claim back (one-way) and let the negotiator hand its slot out again."""
+        protocol.Client(run.startd).send("RELEASE_CLAIM", claim_id=run.claim_id)
+        self.after(0, self.reschedule)
 
     def start_job(self, key: JobId, run: Run) -> None:
         ad = self.queue.jobs[key]
@@ -652,7 +657,7 @@ class Schedd(Daemon):
             if message.get("reusable", True):
                 self.reuse_claim(finished)
             else:
-                protocol.Client(finished.startd).send("RELEASE_CLAIM", claim_id=claim_id)
+                self.release_claim(finished)
             return {}
         key = job_key(message["job"])
         run = self.runs.get(key)
@@ -693,14 +698,15 @@ class Schedd(Daemon):
             reusable = True
         else:
             self.requeue(key, "The job was evicted from its slot")
-        if run is not None and reusable:
-            self.finished_runs[run.claim_id] = run  # reused when the startd says its starter is gone
-        elif run is not None and status not in (REMOVED, HELD):
-            # One-way: the startd may itself be waiting for this job's starter to finish.
-            protocol.Client(run.startd).send("RELEASE_CLAIM", claim_id=run.claim_id)
         self.queue.commit()
         self.update_ads_soon()
-        self.after(0, self.reschedule)
+        if run is not None and reusable:
+            self.finished_runs[run.claim_id] = run  # reused when the startd says its starter is gone
+            return
+        if run is not None and status not in (REMOVED, HELD):
+            # One-way: the startd may itself be waiting for this job's starter to finish.
+            protocol.Client(run.startd).send("RELEASE_CLAIM", claim_id=run.claim_id)
+        self.after(0, self.reschedule)  # a slot is free for the negotiator to give out
 
     def complete(self, key: JobId, exit: dict, run: Run | None) -> None:
         signal_number = exit.get("signal")

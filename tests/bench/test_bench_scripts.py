@@ -43,7 +43,7 @@ def test_bench_pool_prints_startup_memory_growth_and_floor():
 def test_bench_jobs_prints_submit_latency_and_matchmaking_figures():
     out = run_script("condorsim.scripts.bench_jobs", "--submit-jobs", "40", "--latency-samples", "1",
                      "--match-jobs", "30", "--match-slots", "10", "--autoclusters", "1,30",
-                     "--pool-jobs", "3", "--pool-slots", "2")
+                     "--pool-jobs", "3", "--pool-slots", "2", "--reuse-jobs", "2", "--reuse-slots", "2")
     assert "Submit rate, one cluster of 40 jobs" in out
     assert re.search(rf"condor_submit end to end: {NUMBER} ms, {NUMBER} jobs/s", out)
     assert re.search(rf"SUBMIT call alone: {NUMBER} jobs/s", out)
@@ -55,3 +55,7 @@ def test_bench_jobs_prints_submit_latency_and_matchmaking_figures():
     assert re.search(rf"\n\s+1\s+10\s+1\s+10\s+{NUMBER} ms\s+{NUMBER}", out)
     assert re.search(rf"\n\s+30\s+10\s+20\s+55\s+{NUMBER} ms\s+{NUMBER}", out)
     assert re.search(rf"all 2 slots running after {NUMBER} ms: {NUMBER} jobs started/s", out)
+    assert "Claim reuse (2 jobs of /bin/true through 2 static slots" in out
+    for label in (r"reused \(CLAIM_WORKLIFE = 1200\)", r"not reused \(CLAIM_WORKLIFE = 0\)"):
+        assert re.search(rf"{label}\s+all done after\s+{NUMBER} s:\s+{NUMBER} jobs completed/s", out), label
+    assert re.search(rf"claim reuse is x{NUMBER} faster", out)

@@ -94,7 +94,8 @@ def test_running_jobs_survive_a_schedd_restart(pool_factory, tmp_path):
                                            "queue 8\n").returncode == 0
     wait_until(lambda: len(sleepers(pool)) == 8 and sorted(job_field(pool, "NumJobStarts").values()) == ["1"] * 8,
                timeout=30, message="8 jobs running")
-    pids = sorted(process.pid for process in sleepers(pool))
+    processes = sleepers(pool)
+    pids = sorted(process.pid for process in processes)
 
     wait_restarted(pool, "SCHEDD", kill_daemon(pool, "SCHEDD"))
     wait_until(lambda: sum(1 for number, _ in events(log) if number == "023") == 8, timeout=30,
@@ -111,7 +112,7 @@ def test_running_jobs_survive_a_schedd_restart(pool_factory, tmp_path):
 
     # The reconnected jobs are watched as before: removing them kills them.
     assert pool.run("condor_rm", "1").returncode == 0
-    gone, alive = psutil.wait_procs([psutil.Process(pid) for pid in pids], timeout=15)
+    gone, alive = psutil.wait_procs(processes, timeout=15)
     assert not alive
     wait_until(lambda: sum(1 for number, _ in events(log) if number == "009") == 8, timeout=15,
                message="8 abort events")
