@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import signal
+import time
+from dataclasses import dataclass
 
 import psutil
 
@@ -18,8 +20,11 @@ from condorsim.shared.daemon import Daemon, DaemonStartError, HeldLock, daemon_m
 FAMILY_MARKER = "CONDORSIM_FAMILY"
 
 
-def family_processes(root_pid: int | None, marker: str) -> list[psutil.Process]:
-    """Every live process of a family: the root's descendants plus every carrier of the marker."""
+def family_processes(root_pid: int | None, marker: str, since: float = 0.0) -> list[psutil.Process]:
+    """Every live process of a family: the root's descendants plus every carrier of the marker.
+    Only processes started at or after `since` (the family's birth) can carry its marker, so
+    older ones are passed over without reading their environment: psutil remembers each
+    process's start time, which keeps the scan cheap on a busy host."""
     found: dict[int, psutil.Process] = {}
     if root_pid:
         try:
@@ -32,23 +37,30 @@ def family_processes(root_pid: int | None, marker: str) -> list[psutil.Process]:
         if process.pid in found or process.pid == os.getpid():
             continue
         try:
-            if process.environ().get(FAMILY_MARKER) == marker:
-                found[process.pid] = process
+            if process.create_time() < since or process.environ().get(FAMILY_MARKER) != marker:
+                continue
         except psutil.Error:
             continue
+        found[process.pid] = process
     return list(found.values())
 
 
-def signal_family(root_pid: int | None, marker: str, signum: int) -> int:
+def signal_family(root_pid: int | None, marker: str, signum: int, since: float = 0.0) -> int:
     """Signal every process of the family; returns how many were signalled."""
     count = 0
-    for process in family_processes(root_pid, marker):
+    for process in family_processes(root_pid, marker, since):
         try:
             process.send_signal(signum)
             count += 1
         except psutil.Error:
             pass
     return count
+
+
+@dataclass
+class Family:
+    root_pid: int | None
+    since: float  # no process of the family is older than this (its root's start, less a second)
 
 
 class Procd(Daemon):
@@ -58,7 +70,7 @@ class Procd(Daemon):
         super().__init__(argv)
         rest = self.options["rest"]
         self.address_path = rest[rest.index("-A") + 1] if "-A" in rest[:-1] else self.param("PROCD_ADDRESS")
-        self.families: dict[str, int | None] = {}  # marker -> root pid
+        self.families: dict[str, Family] = {}  # by marker
         self.lock_file = None
 
     def setup(self) -> None:
@@ -84,8 +96,16 @@ class Procd(Daemon):
         })
 
     def on_register(self, message: dict, ident: bytes) -> dict:
-        self.families[str(message["marker"])] = int(message["root_pid"]) if message.get("root_pid") else None
+        root = int(message["root_pid"]) if message.get("root_pid") else None
+        try:
+            born = psutil.Process(root).create_time() if root else time.time()
+        except psutil.Error:
+            born = time.time()
+        self.families[str(message["marker"])] = Family(root, born - 1.0)
         return {}
+
+    def family(self, marker: str) -> Family:
+        return self.families.get(marker) or Family(None, 0.0)
 
     def on_unregister(self, message: dict, ident: bytes) -> dict:
         self.families.pop(str(message["marker"]), None)
@@ -94,7 +114,8 @@ class Procd(Daemon):
     def on_signal_family(self, message: dict, ident: bytes) -> dict:
         marker = str(message["marker"])
         signum = int(message.get("signal", signal.SIGKILL))
-        count = signal_family(self.families.get(marker), marker, signum)
+        family = self.family(marker)
+        count = signal_family(family.root_pid, marker, signum, family.since)
         self.log(f"Sent signal {signum} to {count} process(es) of family {marker}")
         return {"signalled": count}
 
@@ -102,7 +123,8 @@ class Procd(Daemon):
         marker = str(message["marker"])
         user = system = 0.0
         rss = 0
-        processes = family_processes(self.families.get(marker), marker)
+        family = self.family(marker)
+        processes = family_processes(family.root_pid, marker, family.since)
         for process in processes:
             try:
                 times = process.cpu_times()
@@ -115,8 +137,8 @@ class Procd(Daemon):
 
     def shutdown(self) -> None:
         """Nothing a procd tracked may outlive it."""
-        for marker, root in self.families.items():
-            count = signal_family(root, marker, signal.SIGKILL)
+        for marker, family in self.families.items():
+            count = signal_family(family.root_pid, marker, signal.SIGKILL, family.since)
             if count:
                 self.log(f"Killed {count} process(es) of family {marker} at shutdown")
         try:

@@ -27,7 +27,7 @@ WITHIN_RESOURCE_LIMITS = ("MY.Cpus > 0 && TARGET.RequestCpus <= MY.Cpus && MY.Me
                           "TARGET.RequestDisk <= MY.Disk")
 
 
-@dataclass
+@dataclass(eq=False)
 class Slot:
     """A static slot, a partitionable slot (its cpus/memory/disk are what its dynamic slots have
     left), or a dynamic slot carved from one for a single claim."""
@@ -150,6 +150,7 @@ class Startd(Daemon):
         self.procd: Process | None = None
         self.starter_addresses: dict[int, str] = {}  # starter pid -> its command address
         self.drain: Drain | None = None
+        self.changed_slots: set[Slot] = set()  # ads to send in the next update
         self.last_drain_stop: int | None = None
         self.drain_requests = 0
 
@@ -340,12 +341,29 @@ class Startd(Daemon):
             "DRAIN_JOBS": self.on_drain_jobs,
             "CANCEL_DRAIN_JOBS": self.on_cancel_drain,
         })
-        self.update_collector = self.keep_advertised(self.cfg.get_float("UPDATE_INTERVAL", 300),
-                                                     lambda: [self.slot_ad(slot) for slot in self.all_slots()])
+        self.keep_advertised(self.cfg.get_float("UPDATE_INTERVAL", 300),
+                             lambda: [self.slot_ad(slot) for slot in self.all_slots()])
         self.log(f"Created {len(self.slots)} slot(s) named slotN@{self.startd_name()}")
 
     def on_reconfig(self) -> None:
-        self.update_collector()
+        self.changed(*self.all_slots())
+
+    def changed(self, *slots: Slot) -> None:
+        """Slots whose state changed: their ads (and their partitionable parents') go to the
+        collector within a few milliseconds, one update for a whole burst of changes."""
+        if not self.changed_slots:
+            self.after(0.02, self.send_changed_ads)
+        for slot in slots:
+            self.changed_slots.add(slot)
+            if slot.parent is not None:
+                self.changed_slots.add(slot.parent)
+
+    def send_changed_ads(self) -> None:
+        live = set(self.all_slots())
+        slots = [slot for slot in self.changed_slots if slot in live]  # freed dynamic slots are gone
+        self.changed_slots.clear()
+        if slots and not self.advertise([self.slot_ad(slot) for slot in slots]):
+            self.changed(*slots)  # no collector address yet: try again soon
 
     def shutdown(self) -> None:
         slots = self.all_slots()
@@ -407,7 +425,7 @@ class Startd(Daemon):
         if slot.parent and self.cfg.get_bool("CLAIM_PARTITIONABLE_LEFTOVERS", True) \
                 and slot.parent.cpus > 0 and slot.parent.memory > 0:
             leftover = self.slot_ad(slot.parent).to_wire()
-        self.update_collector()
+        self.changed(slot)
         return {"slot": self.slot_name(slot), "ad": self.slot_ad(slot).to_wire(), "leftover": leftover}
 
     def carve_dynamic_slot(self, parent: Slot, job: ClassAd) -> Slot:
@@ -476,7 +494,7 @@ class Startd(Daemon):
         slot.job_start = int(time.time())
         slot.set_state("Claimed", "Busy")
         self.log(f"{self.slot_name(slot)}: activated; starter pid {slot.starter.pid}")
-        self.update_collector()
+        self.changed(slot)
         return {"starter_pid": slot.starter.pid}
 
     def stop_starter(self, slot: Slot, fast: bool) -> None:
@@ -549,7 +567,7 @@ class Startd(Daemon):
                 self.free(slot)
             elif slot.kind != "Dynamic":
                 slot.set_state("Drained", "Retiring" if slot.children else "Idle")
-        self.update_collector()
+        self.changed(*self.all_slots())
         self.check_drained()
         return {"request_id": self.drain.request_id}
 
@@ -567,7 +585,7 @@ class Startd(Daemon):
         for slot in self.all_slots():
             if slot.state == "Drained":
                 slot.set_state("Unclaimed", "Idle")
-        self.update_collector()
+        self.changed(*self.all_slots())
 
     def check_drained(self) -> None:
         """Once no slot has a claim left, do what the drain request asked for on completion."""
@@ -594,14 +612,14 @@ class Startd(Daemon):
             if parent.state == "Drained" and not parent.children:
                 parent.set_state("Drained", "Idle")
             self.invalidate("Machine", [self.slot_name(slot)])
-            self.update_collector()
+            self.changed(parent)
             self.check_drained()
             return
         slot.claim_id = slot.job = slot.schedd_address = slot.schedd_name = slot.job_start = None
         slot.releasing = False
         slot.activations = 0
         slot.set_state(*(("Drained", "Idle") if self.drain else ("Unclaimed", "Idle")))
-        self.update_collector()
+        self.changed(slot)
         self.check_drained()
 
     def poll_children(self) -> None:
@@ -622,7 +640,7 @@ class Startd(Daemon):
                     self.free(slot)
                 else:
                     slot.set_state("Claimed", "Idle")
-                    self.update_collector()
+                    self.changed(slot)
         if self.procd is not None and self.procd.poll() is not None:
             reason = self.procd.stderr.read().decode(errors="replace").strip()
             self.log(f"ERROR: my procd exited with status {self.procd.returncode}"
