@@ -72,6 +72,7 @@ class Schedd(Daemon):
         self.update_ads_soon = self.keep_advertised(self.cfg.get_float("SCHEDD_INTERVAL", 300), self.schedd_ads)
         self.recover_running_jobs()
         self.every(self.cfg.get_float("PERIODIC_EXPR_INTERVAL", 60), self.periodic_policy)
+        self.every(self.cfg.get_float("ALIVE_INTERVAL", 300), self.send_claim_keep_alives)
 
     def recover_running_jobs(self) -> None:
         """Jobs that had a claim when the last schedd stopped are disconnected, not lost: their
@@ -556,6 +557,16 @@ class Schedd(Daemon):
         if self.activate(key):
             self.log(f"Reusing the claim on {run.slot_name} for job {job_id(key)}")
         self.queue.commit()
+
+    def send_claim_keep_alives(self) -> None:
+        """Tell each startd which of its claims we still hold (one-way, one message per startd):
+        a startd gives up claims it stops hearing about."""
+        claims: dict[str, list[str]] = {}
+        for run in [*self.runs.values(), *self.finished_runs.values()]:
+            if not run.reconnecting:
+                claims.setdefault(run.startd, []).append(run.claim_id)
+        for startd, ids in claims.items():
+            protocol.Client(startd).send("CLAIMS_ALIVE", claims=ids)
 
     def release_claim(self, run: Run) -> None:
         """Give a claim back (one-way) and let the negotiator hand its slot out again."""

@@ -48,6 +48,7 @@ class Slot:
     entered_activity: int = field(default_factory=lambda: int(time.time()))
     claim_id: str | None = None
     claim_start: float = 0.0  # when the claim began (CLAIM_WORKLIFE counts from here)
+    last_alive: float = 0.0  # the claiming schedd's last sign of life (keep-alive, activation)
     activations: int = 0  # jobs started under the current claim
     job: ClassAd | None = None
     schedd_address: str | None = None
@@ -338,12 +339,14 @@ class Startd(Daemon):
             "RELEASE_CLAIM": self.on_release_claim,
             "RECONNECT_CLAIMS": self.on_reconnect_claims,
             "CHILD_ALIVE": self.on_child_alive,
+            "CLAIMS_ALIVE": self.on_claims_alive,
             "DRAIN_JOBS": self.on_drain_jobs,
             "CANCEL_DRAIN_JOBS": self.on_cancel_drain,
         })
         self.keep_advertised(self.cfg.get_float("UPDATE_INTERVAL", 300),
                              lambda: [self.slot_ad(slot) for slot in self.all_slots()])
         self.log(f"Created {len(self.slots)} slot(s) named slotN@{self.startd_name()}")
+        self.every(self.cfg.get_float("ALIVE_INTERVAL", 300), self.expire_silent_claims)
 
     def on_reconfig(self) -> None:
         self.changed(*self.all_slots())
@@ -414,7 +417,7 @@ class Startd(Daemon):
         elif not symmetric_match(job, self.slot_ad(slot)):
             raise ValueError(f"{name} does not match the job")
         slot.claim_id = str(message["claim_id"])
-        slot.claim_start = time.monotonic()
+        slot.claim_start = slot.last_alive = time.monotonic()
         slot.activations = 0
         slot.job = job
         slot.schedd_address = str(message["schedd"])
@@ -480,6 +483,7 @@ class Startd(Daemon):
                 raise ValueError(f"{self.slot_name(slot)} does not match the job")
         slot.job = job
         slot.activations += 1
+        slot.last_alive = time.monotonic()
         job_file = os.path.join(self.param("EXECUTE"), f".job_{self.slot_name(slot)}_{os.getpid()}.ad")
         with open(job_file, "w") as handle:
             handle.write(format_new(slot.job))  # new-style text: strings keep their escapes
@@ -527,6 +531,7 @@ class Startd(Daemon):
                 states[claim_id] = {"state": "unknown"}
                 continue
             slot.schedd_address = address
+            slot.last_alive = time.monotonic()
             if slot.starter is None or slot.starter.poll() is not None:
                 states[claim_id] = {"state": "idle"}
                 continue
@@ -538,6 +543,30 @@ class Startd(Daemon):
         self.log(f"Schedd at {address} reconnected to {sum(s['state'] == 'running' for s in states.values())} "
                  f"of {len(states)} claim(s)")
         return {"claims": states}
+
+    def on_claims_alive(self, message: dict, ident: bytes) -> dict:
+        """The claiming schedd's keep-alive for its claims here."""
+        now = time.monotonic()
+        alive = {str(claim_id) for claim_id in message["claims"]}
+        for slot in self.all_slots():
+            if slot.claim_id in alive:
+                slot.last_alive = now
+        return {}
+
+    def expire_silent_claims(self) -> None:
+        """A claim whose schedd has sent no keep-alive for MAX_CLAIM_ALIVES_MISSED intervals is
+        given up, and its job (if any) killed: the schedd is gone, or has forgotten the claim."""
+        limit = self.cfg.get_float("ALIVE_INTERVAL", 300) * self.cfg.get_int("MAX_CLAIM_ALIVES_MISSED", 6)
+        now = time.monotonic()
+        for slot in self.all_slots():
+            if slot.claim_id and not slot.releasing and now - slot.last_alive > limit:
+                self.log(f"{self.slot_name(slot)}: no keep-alive from the schedd at {slot.schedd_address} "
+                         f"for {limit:g} s; releasing the claim")
+                if slot.starter is not None:
+                    self.stop_starter(slot, fast=True)
+                    slot.releasing = True
+                else:
+                    self.free(slot)
 
     def on_drain_jobs(self, message: dict, ident: bytes) -> dict:
         """condor_drain: no new jobs (START is False, or the -start expression); running jobs are

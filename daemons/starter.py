@@ -150,10 +150,11 @@ class Starter(Daemon):
 
     def report_exit(self, **exit_info) -> None:
         """Tell the schedd how the job ended; while it is away (restarting), keep the report and
-        wait for its successor (SET_SHADOW) until the job lease runs out."""
+        wait for its successor (SET_SHADOW) until the job lease runs out. A job we were told to
+        kill has lost its claim: nobody will ask for that report."""
         self.exit_report = exit_info
         self.reported = True
-        if self.report("JOB_EXITED", **exit_info):
+        if self.report("JOB_EXITED", **exit_info) or self.killing:
             self.stop()
         else:
             self.log(f"Keeping the exit of job {self.job_id} until a schedd takes it "

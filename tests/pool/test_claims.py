@@ -155,3 +155,27 @@ def test_a_killed_startds_jobs_are_requeued_and_run_again(pool_factory, tmp_path
     wait_until(lambda: len(sleepers(pool)) == 2 and sorted(job_field(pool, "NumJobStarts").values()) == ["2", "2"],
                timeout=30, message="both jobs running again on the restarted startd")
     assert not {p.pid for p in first} & {p.pid for p in sleepers(pool)}
+
+
+def test_a_claim_without_keep_alives_is_given_up_and_its_job_requeued(pool_factory, tmp_path):
+    # A schedd that stops answering sends no keep-alives: after ALIVE_INTERVAL x
+    # MAX_CLAIM_ALIVES_MISSED the startd gives the claim up and kills the job; the schedd's
+    # successor finds the claim gone (024) and runs the job again.
+    pool = pool_factory(config={"NUM_CPUS": "1", "ALIVE_INTERVAL": "1", "MAX_CLAIM_ALIVES_MISSED": "2", **STATIC})
+    log = tmp_path / "alive.log"
+    assert pool.run("condor_submit", input=f"executable = /bin/sleep\narguments = 1d\nlog = {log}\n"
+                                           "queue\n").returncode == 0
+    wait_until(lambda: len(sleepers(pool)) == 1, timeout=20, message="the job running")
+    first = sleepers(pool)
+    schedd = daemon_pid(pool, "SCHEDD")
+    os.kill(schedd, signal.SIGSTOP)
+    gone, alive = psutil.wait_procs(first, timeout=15)
+    assert not alive
+    assert "no keep-alive from the schedd" in (pool.dir / "local" / "log" / "StartLog").read_text()
+    os.kill(schedd, signal.SIGKILL)
+    wait_restarted(pool, "SCHEDD", schedd)
+    wait_until(lambda: len(sleepers(pool)) == 1 and [n for n, _ in events(log)].count("001") == 2, timeout=30,
+               message="the job running again")
+    numbers = [number for number, _ in events(log) if number != "006"]
+    assert numbers[:5] == ["000", "001", "022", "024", "001"]
+    assert "Claim not found at execution machine" in log.read_text()
