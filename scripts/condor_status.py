@@ -205,6 +205,156 @@ def render_totals(ads: list[Any], wide: bool = False) -> str:
     return _totals_block(rows, _SLOT_HEADER, _SLOT_ROW, wide)
 
 
+# --- -compact: one row per machine and slot type ------------------------------------------
+
+STATE_LETTERS = {"Owner": "O", "Unclaimed": "U", "Matched": "M", "Claimed": "C", "Preempting": "P",
+                 "Shutdown": "S", "Delete": "X", "Backfill": "F", "Drained": "D"}
+ACTIVITY_LETTERS = {"Idle": "i", "Busy": "b", "Retiring": "r", "Vacating": "v", "Suspended": "s",
+                    "Benchmarking": "e", "Killing": "k", "Cleaning": "c"}
+BUSY_STATES = ("Matched", "Claimed", "Preempting")
+
+
+def platform(ad: Any) -> str | None:
+    """HTCondor's platform name: `x64/Debian12` from Arch and OpSysAndVer."""
+    name = string_of(ad, "OpSysShortName" if string_of(ad, "OpSys") == "WINDOWS" else "OpSysAndVer")
+    if name is None:
+        return None
+    arch = string_of(ad, "Arch") or ""
+    return f"{ {'X86_64': 'x64', 'X86': 'x86'}.get(arch, arch)}/{name}"
+
+
+def consensus(values: list[Any], letters: dict[str, str], wins: str) -> str | None:
+    """One letter for the dynamic slots' states (or activities): theirs when all agree, `#`
+    when they differ (unless one is `wins`: preempting and vacating show through), None
+    without dynamic slots."""
+    found = {letters[v] for v in values if isinstance(v, str) and v in letters}
+    if not found:
+        return None
+    if len(found) == 1:
+        return found.pop()
+    return wins if wins in found else "#"
+
+
+def compact_row(ad: Any) -> dict:
+    """The cells one slot ad contributes to its machine's row, before folding."""
+    state, activity = string_of(ad, "State"), string_of(ad, "Activity")
+    code = [STATE_LETTERS.get(state or "", " "), ACTIVITY_LETTERS.get(activity or "", " ")]
+    cpus, memory = number_of(ad, "Cpus") or 0, (number_of(ad, "Memory") or 0) / 1024.0
+    partitionable = evaluate(ad, "PartitionableSlot") is True
+    row = {"machine": string_of(ad, "Machine") or "", "label": (string_of(ad, "Name") or "").split("@")[0],
+           "platform": platform(ad), "partitionable": partitionable, "busy": state in BUSY_STATES,
+           "slots": number_of(ad, "NumDynamicSlots"), "tag": {"Static": "S", "Partitionable": " "}.get(
+               string_of(ad, "SlotType") or "", (string_of(ad, "SlotType") or "")[:1]),
+           "cpus": number_of(ad, "TotalSlotCpus"), "gpus": number_of(ad, "TotalSlotGpus"),
+           "total_gb": (number_of(ad, "TotalSlotMemory") or 0) / 1024.0, "free_cpus": int(cpus),
+           "free_gb": memory, "load": number_of(ad, "TotalLoadAvg*1.0/TotalCpus"),
+           "job_starts": number_of(ad, "RecentJobStarts/20.0"),
+           "max_slot_gb": number_of(ad, "Max(ChildMemory)/1024.0")}
+    if partitionable:  # the state its dynamic slots share shows through
+        own_state, own_activity = code
+        state, activity = (consensus(evaluate(ad, "ChildState") or [], STATE_LETTERS, "P"),
+                           consensus(evaluate(ad, "ChildActivity") or [], ACTIVITY_LETTERS, "v"))
+        if code == ["U", "i"] and cpus < 0.1:  # exhausted: it is what its dynamic slots are
+            own_state, own_activity = state or " ", activity or " "
+        elif own_state == "D" and state == "C":
+            own_state = state
+        own_state = state if state == "P" else own_state
+        own_activity = activity if activity == "v" else own_activity
+        code = [own_state if state is None or state == own_state else "*",
+                own_activity if activity is None or activity == own_activity else "*"]
+    row["code"] = "".join(code)
+    return row
+
+
+def fold_rows(rows: list[dict]) -> dict:
+    """One machine's slots of one type as one row: slots counted, free CPUs and memory of the
+    slots not busy summed, the largest slot's memory, states merged (`*` where they differ)."""
+    first = dict(rows[0])
+    if not first["partitionable"]:
+        first["max_slot_gb"] = first["free_gb"]
+        if first["busy"]:
+            first["free_cpus"], first["free_gb"] = 0, 0.0
+        first["slots"] = 1
+    for row in rows[1:]:
+        first["max_slot_gb"] = max(first["max_slot_gb"] or 0.0,
+                                   (row["max_slot_gb"] if row["partitionable"] else row["free_gb"]) or 0.0)
+        if row["partitionable"] or not row["busy"]:
+            first["free_gb"] += row["free_gb"]
+            first["free_cpus"] += row["free_cpus"]
+        first["slots"] = (first["slots"] or 0) + ((row["slots"] or 0) if row["partitionable"] else 1)
+        first["job_starts"] = (first["job_starts"] or 0.0) + (row["job_starts"] or 0.0)
+        first["code"] = "".join(a if a == b else "*" for a, b in zip(first["code"], row["code"]))
+    return first
+
+
+def _printf(key: str, fmt: str, alternative: str = "") -> Callable[[dict], str | None]:
+    def render(row: dict) -> str | None:
+        value = row[key]
+        return alternative if value is None else fmt % value
+    return render
+
+
+def compact_columns() -> list[Column]:
+    return [
+        Column("Machine", lambda row: row["machine"], auto=True),
+        Column("Platform", lambda row: row["platform"], auto=True),
+        Column("Slot", _printf("slots", "%4d", " "), width=4, right=True),
+        Column("s", lambda row: row["tag"], width=1, noprefix=True),
+        Column("Cpus", _printf("cpus", "%4d"), width=4, right=True),
+        Column("Gpus", _printf("gpus", "%4d"), width=4, right=True),
+        Column(" TotalGb", _printf("total_gb", "%8.2f"), width=8, right=True),
+        Column("FreCpu", _printf("free_cpus", "%6d"), width=6, right=True),
+        Column(" FreeGb ", _printf("free_gb", "%8.2f"), width=8, right=True),
+        Column("CpuLoad", _printf("load", "%7.2f"), width=7, right=True),
+        Column("ST", lambda row: row["code"], width=2),
+        Column("Jobs/Min", _printf("job_starts", "%8.2f", "_"), width=8, right=True),
+        Column("MaxSlotGb", _printf("max_slot_gb", "%9.2f", "*"), width=9, right=True),
+    ]
+
+
+def compact_ads(ads: list[Any]) -> list[Any]:
+    """The ads the compact view shows: partitionable and static slots (not dynamic ones)."""
+    return [ad for ad in ads if evaluate(ad, "PartitionableSlot") is True or evaluate(ad, "DynamicSlot") is not True]
+
+
+def render_compact(ads: list[Any], wide: bool = False, totals_only: bool = False) -> str:
+    """`condor_status -compact`: a row per machine (and per slot type on it), then totals by
+    platform in which a partitionable slot counts each of its dynamic slots by state, and
+    itself while it has CPUs left."""
+    ads = sorted(compact_ads(ads), key=lambda ad: (
+        NaturalKey(f"{string_of(ad, 'Machine') or ''}:{int_of(ad, 'SlotTypeID')}"),
+        NaturalKey(string_of(ad, "Name") or "")))
+    if not ads:
+        return ""
+    groups: list[list[dict]] = []
+    for ad in ads:
+        row = compact_row(ad)
+        row["type"] = int_of(ad, "SlotTypeID")
+        last = groups[-1][0] if groups else None
+        if last and last["machine"] == row["machine"] and last["type"] == row["type"]:
+            groups[-1].append(row)
+        else:
+            if last and last["machine"] == row["machine"]:
+                row["machine"] = "   " + row["label"]  # a further slot type of the same machine
+            groups.append([row])
+    totals: dict[str, list[int]] = {}
+    for ad in ads:
+        key = platform(ad) or "?"
+        states = [string_of(ad, "State")]
+        if evaluate(ad, "PartitionableSlot") is True:
+            children = [s for s in evaluate(ad, "ChildState") or [] if isinstance(s, str)]
+            states = children + (states if (number_of(ad, "Cpus") or 0) >= 0.1 else [])
+        for state in states:
+            if state in _STATE_COLUMNS:
+                counts = totals.setdefault(key, [0] * 9)
+                counts[0] += 1
+                counts[_STATE_COLUMNS[state]] += 1
+    block = _totals_block(totals, _SLOT_HEADER, _SLOT_ROW, wide) if totals else ""
+    if totals_only:
+        return block
+    return render_table(compact_columns(), [fold_rows(group) for group in groups]) + block
+
+
 # --- other ad types -------------------------------------------------------------------------
 
 def _name_column(**layout: Any) -> Column:
@@ -334,6 +484,7 @@ class Options(QueryOptions):
         super().__init__()
         self.mode = "startd"
         self.total = False
+        self.compact = False
         self.wide = False
         self.sort: list[str] = []
         self.names: list[str] = []
@@ -350,6 +501,8 @@ class Options(QueryOptions):
             self.mode = "startd" if mode == "slots" else mode
         elif is_arg(arg, "total", 2):
             self.total = True
+        elif is_arg(arg, "compact", 3):
+            self.compact = True
         elif is_arg(arg, "wide", 1):
             self.wide = True
         elif is_arg(arg, "sort", 2):
@@ -388,6 +541,8 @@ def render(opts: Options, ads: list[Any]) -> str:
     ads = sort_ads(ads, opts.sort)
     if opts.ad_output:
         return render_ads(ads, opts)
+    if opts.mode == "startd" and opts.compact:
+        return render_compact(ads, opts.wide, totals_only=opts.total)
     if opts.mode == "startd":
         return render_totals(ads, opts.wide) if opts.total else render_slots(ads, opts.wide)
     if opts.mode == "schedd":

@@ -165,3 +165,26 @@ def test_drain_exit_on_completion_stops_the_startd_for_good(pool_factory):
     assert "restarting STARTD" not in master_log
     bad = pool.run("condor_drain", "-cancel", "-reason", "x", host)
     assert (bad.returncode, bad.stderr) == (2, "ERROR: cannot use -reason with -cancel\n")
+
+
+def test_condor_status_compact_rolls_a_partitionable_slot_up(pool_factory):
+    pool = pool_factory(config={"NUM_CPUS": "4", "MEMORY": "4096"})
+    host = pool.cfg.get("FULL_HOSTNAME")
+    width = max(7, len(host))
+    heading = (f"{'Machine':{width}} Platform     Slots Cpus Gpus  TotalGb FreCpu  FreeGb  CpuLoad ST Jobs/Min "
+               "MaxSlotGb")
+    totals = ("\n               Total Owner Claimed Unclaimed Matched Preempting  Drain Backfill BkIdle\n\n"
+              "  x64/Debian12     {0}     0       {1}         {2}       0          0      0        0      0\n\n"
+              "         Total     {0}     0       {1}         {2}       0          0      0        0      0\n")
+
+    def row(slots, free_cpus, free_gb, state, max_slot_gb):  # the columns' printf formats
+        return (f"{host:{width}} x64/Debian12 {slots:4d}  {4:4d} {'':4} {4.0:8.2f} {free_cpus:6d} {free_gb:8.2f} "
+                f"{0.0:7.2f} {state} {'_':>8} {max_slot_gb:>9}\n")
+    idle = pool.run("condor_status", "-compact").stdout
+    assert idle == f"{heading}\n\n" + row(0, 4, 4.0, "Ui", "*") + totals.format(1, 0, 1)
+    submit = "executable = /bin/sleep\narguments = 1d\nrequest_memory = 1024\nqueue 4\n"
+    assert pool.run("condor_submit", input=submit).returncode == 0
+    full = wait_until(lambda: (out := pool.run("condor_status", "-compact").stdout) and " Cb " in out and out,
+                      timeout=20, message="the partitionable slot exhausted by 4 busy dynamic slots")
+    assert full == f"{heading}\n\n" + row(4, 0, 0.0, "Cb", "1.00") + totals.format(4, 4, 0)
+    assert pool.run("condor_status", "-compact", "-total").stdout == totals.format(4, 4, 0)

@@ -199,3 +199,19 @@ def test_main_queries_slot_ads_with_constraint(monkeypatch, capsys, eight_slots)
     assert capsys.readouterr().out == SPEC_EXAMPLE
     assert cs.main(["-schedd", "-af", "Name"]) == 0
     assert calls[-1] == ("Scheduler", None)
+
+
+def test_compact_folds_a_machines_static_slots_into_one_row(ad_factory):
+    # Two of four static slots busy: 4 slots ("S"), the free ones' CPUs and memory, the largest
+    # slot's memory, and `*` where the slots' states and activities differ. Folding sums the
+    # slots' job starts, so an undefined RecentJobStarts shows as 0.00 (as in HTCondor).
+    ads = [ad_factory(Name=f"slot{n}@{HOST}", Machine=HOST, MyType="Machine", OpSys="LINUX", Arch="X86_64",
+                      OpSysAndVer="Debian12", SlotType="Static", SlotTypeID=0, TotalSlotCpus=1,
+                      TotalSlotMemory=1024, Cpus=1, Memory=1024, TotalLoadAvg=2.0, TotalCpus=4.0,
+                      State="Claimed" if n <= 2 else "Unclaimed", Activity="Busy" if n <= 2 else "Idle")
+           for n in range(1, 5)]
+    out = cs.render_compact(ads).splitlines()
+    assert out[2] == (f"{HOST} x64/Debian12    4S    1          1.00      2     2.00    0.50 **     0.00"
+                      "      1.00")
+    assert out[-1].split() == ["Total", "4", "0", "2", "2", "0", "0", "0", "0", "0"]
+    assert cs.platform(ad_factory(Arch="X86_64", OpSys="LINUX", OpSysAndVer="AlmaLinux9")) == "x64/AlmaLinux9"
