@@ -179,3 +179,21 @@ def test_a_claim_without_keep_alives_is_given_up_and_its_job_requeued(pool_facto
     numbers = [number for number, _ in events(log) if number != "006"]
     assert numbers[:5] == ["000", "001", "022", "024", "001"]
     assert "Claim not found at execution machine" in log.read_text()
+
+
+def test_a_job_whose_startd_stays_silent_is_requeued_when_its_lease_expires(pool_factory, tmp_path):
+    pool = pool_factory(config={"NUM_CPUS": "1", **STATIC})
+    log = tmp_path / "lease.log"
+    submit = f"executable = /bin/sleep\narguments = 1d\nlog = {log}\n+JobLeaseDuration = 3\nqueue\n"
+    assert pool.run("condor_submit", input=submit).returncode == 0
+    wait_until(lambda: job_field(pool, "NumJobStarts") == {"1.0": "1"}, timeout=20, message="the job running")
+    startd = daemon_pid(pool, "STARTD")
+    os.kill(startd, signal.SIGSTOP)  # alive, but answering nobody
+    try:
+        wait_restarted(pool, "SCHEDD", kill_daemon(pool, "SCHEDD"))
+        wait_until(lambda: "024 (" in log.read_text(), timeout=30, message="the reconnect to fail")
+        assert "Job disconnected too long: JobLeaseDuration (3 seconds) expired" in log.read_text()
+        wait_until(lambda: job_field(pool, "JobStatus") == {"1.0": "1"}, timeout=10, message="the job idle again")
+    finally:
+        os.kill(startd, signal.SIGCONT)
+    wait_until(lambda: [n for n, _ in events(log)].count("001") == 2, timeout=30, message="the job running again")
