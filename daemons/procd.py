@@ -96,31 +96,53 @@ class Procd(Daemon):
         })
 
     def on_register(self, message: dict, ident: bytes) -> dict:
-        root = int(message["root_pid"]) if message.get("root_pid") else None
+        """A starter registers its job's process: the root must be a live process below our
+        startd (never pid 1, never ourselves or one of our ancestors), and, unless we run as
+        root, one of our own user's."""
+        root = message.get("root_pid")
+        if type(root) is not int or root <= 1:
+            raise ValueError(f"root_pid must be a process id above 1, not {root!r}")
         try:
-            born = psutil.Process(root).create_time() if root else time.time()
+            process = psutil.Process(root)
+            ancestry = [parent.pid for parent in process.parents()]
+            born, owner = process.create_time(), process.uids().real
         except psutil.Error:
-            born = time.time()
-        self.families[str(message["marker"])] = Family(root, born - 1.0)
+            raise ValueError(f"no process {root}") from None
+        if root == os.getpid() or root in [parent.pid for parent in psutil.Process().parents()]:
+            raise ValueError(f"process {root} is this procd or one of its ancestors")
+        if os.getppid() not in ancestry:
+            raise ValueError(f"process {root} was not started under this procd's startd")
+        if os.getuid() != 0 and owner != os.getuid():
+            raise ValueError(f"process {root} belongs to another user")
+        self.families[self.marker(message)] = Family(root, born - 1.0)
         return {}
+
+    @staticmethod
+    def marker(message: dict) -> str:
+        marker = message.get("marker")
+        if not isinstance(marker, str) or not marker:
+            raise ValueError("marker must be a non-empty string")
+        return marker
 
     def family(self, marker: str) -> Family:
         return self.families.get(marker) or Family(None, 0.0)
 
     def on_unregister(self, message: dict, ident: bytes) -> dict:
-        self.families.pop(str(message["marker"]), None)
+        self.families.pop(self.marker(message), None)
         return {}
 
     def on_signal_family(self, message: dict, ident: bytes) -> dict:
-        marker = str(message["marker"])
-        signum = int(message.get("signal", signal.SIGKILL))
+        marker = self.marker(message)
+        signum = message.get("signal", signal.SIGKILL)
+        if type(signum) is not int or not 0 < signum < signal.NSIG:
+            raise ValueError(f"signal must be a signal number, not {signum!r}")
         family = self.family(marker)
         count = signal_family(family.root_pid, marker, signum, family.since)
         self.log(f"Sent signal {signum} to {count} process(es) of family {marker}")
         return {"signalled": count}
 
     def on_usage(self, message: dict, ident: bytes) -> dict:
-        marker = str(message["marker"])
+        marker = self.marker(message)
         user = system = 0.0
         rss = 0
         family = self.family(marker)

@@ -16,7 +16,7 @@ import time
 import uuid
 
 from condorsim.shared import protocol
-from condorsim.shared.classad import ClassAdSyntaxError, parse_ad
+from condorsim.shared.classad import ClassAdSyntaxError, Undefined, parse_ad
 from condorsim.shared.config import ConfigError, parse_environment_string, parse_job_environment, split_v2_raw
 from condorsim.shared.daemon import POOL_MARKER, Daemon, DaemonStartError, daemon_main
 
@@ -187,6 +187,20 @@ class Starter(Daemon):
             except OSError:
                 pass
 
+    def kill_signal(self) -> int:
+        """The job's KillSig (a name such as SIGTERM or TERM, or a number); SIGTERM when it
+        names no signal, with a log line."""
+        value = self.job.eval("KillSig")
+        if isinstance(value, int) and not isinstance(value, bool) and 0 < value < signal.NSIG:
+            return value
+        if isinstance(value, str):
+            name = value.upper() if value.upper().startswith("SIG") else "SIG" + value.upper()
+            if name in signal.Signals.__members__:
+                return int(signal.Signals[name])
+        if value is not Undefined:
+            self.log(f"Job {self.job_id}: KillSig = {value!r} names no signal; using SIGTERM")
+        return int(signal.SIGTERM)
+
     def check_kill_deadline(self) -> None:
         if self.kill_deadline is not None and time.monotonic() >= self.kill_deadline:
             self.kill_deadline = None
@@ -206,8 +220,7 @@ class Starter(Daemon):
             if signum == signal.SIGQUIT:
                 self.kill_family(signal.SIGKILL)
             else:
-                kill_sig = getattr(signal, str(self.string("KillSig", "SIGTERM")), signal.SIGTERM)
-                self.kill_family(kill_sig)
+                self.kill_family(self.kill_signal())
                 vacate = self.job.eval("JobMaxVacateTime")
                 self.kill_deadline = time.monotonic() + min(vacate if isinstance(vacate, int) else 600, 600)
 
