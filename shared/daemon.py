@@ -182,6 +182,9 @@ class Daemon:
         address_file = self.param(f"{self.subsystem}_ADDRESS_FILE")
         if address_file:
             write_address_file(address_file, self.address)
+            if cedar is not None:  # HTCondor's clients look for a daemon on this host here first
+                write_address_file(self.param(f"{self.subsystem}_SUPER_ADDRESS_FILE") or f"{address_file}.super",
+                                   self.address)
 
     def reply_to(self, ident: bytes, reply: dict) -> None:
         try:

@@ -122,14 +122,13 @@ class ServerSecurity:
                 stream.put_ad(reply)
                 stream.end_message()
             raise Refused(f"unknown security session {str(sid)[:80]!r}")
-        stream.set_crypto(session.key, False)
-        if request.eval("ResumeResponse") is True:
+        if request.eval("ResumeResponse") is True:  # in clear; the session key seals what follows
             stream.put_ad(ClassAd({"ReturnCode": "AUTHORIZED", "RemoteVersion": self.version,
                                    "Nonce": base64.b64encode(os.urandom(33)).decode()}))
             stream.end_message()
         if command not in session.valid_commands:
             raise Refused(f"command {command} is not valid in session {session.sid}")
-        stream.set_crypto(session.key, session.encryption)
+        stream.set_crypto(session.key)
         return command, session
 
     # -- a new session ----------------------------------------------------------------------
@@ -186,7 +185,7 @@ class ServerSecurity:
             stream.end_message()
         user = self.authenticate_fs(stream) if authenticate else None
         key = derive_key(private, peer_key) if private is not None else None
-        stream.set_crypto(key, encrypt)
+        stream.set_crypto(key)
         sid = f"{socket.gethostname()}:{os.getpid()}:{int(time.time())}:{next(self.serial)}"
         valid = self.read_commands | (self.write_commands if user else set())
         answer = ClassAd()
@@ -287,7 +286,7 @@ def start_command(stream: Stream, command: int, authenticate: bool = False, encr
         fs_client(stream)
     peer_key = reply.eval("ECDHPublicKey")
     key = derive_key(private, peer_key) if isinstance(peer_key, str) else None
-    stream.set_crypto(key, reply.eval("Encryption") == "YES")
+    stream.set_crypto(key)
     session = stream.get_ad(NEGOTIATION_AD_MAX_ATTRIBUTES)
     stream.end_of_input()
     if session.eval("ReturnCode") not in ("AUTHORIZED", None):

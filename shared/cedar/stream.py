@@ -89,17 +89,17 @@ class Stream:
         self.first_sealed = self.first_opened = False
 
     # -- encryption -----------------------------------------------------------------------
-    def set_crypto(self, key: bytes | None, on: bool) -> None:
-        """Remember the session key; with `on`, every later packet in both directions is sealed."""
+    def set_crypto(self, key: bytes | None) -> None:
+        """Install the session key: from here on every packet in both directions is sealed
+        (an AES-GCM stream in HTCondor has no clear mode once its key is set)."""
+        if key is None:
+            return
+        if len(key) != 32:
+            raise ProtocolError("AES-256-GCM needs a 32-byte session key")
+        if self.sealer is None:
+            self.sealer, self.opener = AesGcm(key), AesGcm(key)
         self.key = key
-        if on:
-            if key is None or len(key) != 32:
-                raise ProtocolError("encryption needs a 32-byte session key")
-            if self.sealer is None:
-                self.sealer, self.opener = AesGcm(key), AesGcm(key)
-            self.encrypting = True
-        else:
-            self.encrypting = False
+        self.encrypting = True
 
     def _aad(self, header: bytes, sending: bool) -> bytes:
         first = not self.first_sealed if sending else not self.first_opened
