@@ -94,8 +94,8 @@ def test_encrypted_packets_round_trip_and_tampering_is_detected():
     left.end_message()
     assert right.get_str() == "clear"
     right.end_of_input()
-    left.set_crypto(key, True)
-    right.set_crypto(key, True)
+    left.set_crypto(key)
+    right.set_crypto(key)
     for text in ("one", "two"):
         left.put_str(text)
         left.end_message()
@@ -144,7 +144,7 @@ def test_handshake_with_fs_and_aes(authenticate, encrypt):
     thread.join(5)
     command_seen, server_session = results[0]
     assert command_seen == command
-    assert server_session.encryption is encrypt
+    assert server_session.encryption is encrypt and client.encrypting
     assert (server_session.user == getpass.getuser()) if authenticate else server_session.user is None
     assert "1112" in session.eval("ValidCommands").split(",") if authenticate else True
 
