@@ -179,6 +179,26 @@ class PersonalPool:
         return subprocess.run(list(argv), env={**self.env, **(env or {})}, input=input,
                               capture_output=True, text=True, check=check, timeout=timeout)
 
+    def bindings(self):
+        """HTCondor's own Python bindings (``htcondor2``) pointed at this pool: CONDOR_CONFIG in
+        this process's environment names the pool's configuration, which they re-read."""
+        import htcondor2  # the `htcondor` wheel; not a dependency of condorsim itself
+        if self.embedded:
+            raise PoolError("HTCondor's bindings need a pool with a configuration file (not embedded)")
+        if os.environ.get("CONDOR_CONFIG") != self.env["CONDOR_CONFIG"]:
+            os.environ["CONDOR_CONFIG"] = self.env["CONDOR_CONFIG"]
+            htcondor2.reload_config()
+        return htcondor2
+
+    def collector(self):
+        """An ``htcondor2.Collector`` talking to this pool's collector through its CEDAR door."""
+        return self.bindings().Collector()
+
+    def schedd(self):
+        """An ``htcondor2.Schedd`` for this pool's schedd (located through the collector)."""
+        htcondor2 = self.bindings()
+        return htcondor2.Schedd(htcondor2.Collector().locate(htcondor2.DaemonType.Schedd))
+
     def query(self, ad_type: str, constraint: str | None = None) -> list[ClassAd]:
         return query_ads(self.cfg, ad_type, constraint)
 

@@ -1,0 +1,120 @@
+"""HTCondor's own Python bindings (htcondor2 from the `htcondor` wheel) drive a condorsim pool."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import htcondor2
+import classad2
+
+from condorsim import wait_until
+
+CHECK_USERLOG = Path("/work/shared/reference/check_userlog.py")
+
+
+def af(pool, *attrs: str) -> list[list[str]]:
+    """Our own condor_q's view: one row per job."""
+    result = pool.run("condor_q", "-allusers", "-af", "ClusterId", "ProcId", *attrs)
+    assert result.returncode == 0, result.stderr
+    return [line.split() for line in result.stdout.splitlines()]
+
+
+def statuses(schedd) -> list[int]:
+    return sorted(ad["JobStatus"] for ad in schedd.query(projection=["JobStatus"]))
+
+
+def test_collector_query_locate_and_direct_query_on_the_seed_pool(shadow_pool):
+    collector = shadow_pool.collector()
+    slots = collector.query(htcondor2.AdType.Startd, "true", ["Name", "IsShadowStartd", "MyAddress"])
+    assert len(slots) == 8
+    shadow = sorted(ad["Name"] for ad in slots if ad.get("IsShadowStartd") is True)
+    host = shadow_pool.cfg.get("FULL_HOSTNAME")
+    assert shadow == [f"slot{n}@SHADOW_STARTD@{host}" for n in range(1, 5)]
+    assert all(set(ad.keys()) <= {"Name", "IsShadowStartd", "MyAddress"} for ad in slots)
+    only = collector.query(htcondor2.AdType.Startd, "IsShadowStartd =?= true && SlotID == 2", ["Name"])
+    assert [ad["Name"] for ad in only] == [f"slot2@SHADOW_STARTD@{host}"]
+    assert len(collector.locateAll(htcondor2.DaemonType.Startd)) == 8
+    assert {ad["MyType"] for ad in collector.query()} >= {"Machine", "Scheduler", "Negotiator",
+                                                         "Collector", "DaemonMaster"}
+    location = collector.locate(htcondor2.DaemonType.Schedd)
+    assert location["MyAddress"] == Path(shadow_pool.cfg.get("SCHEDD_ADDRESS_FILE")).read_text().split("\n")[0]
+    assert htcondor2.Schedd(location).query() == []
+    own = collector.directQuery(htcondor2.DaemonType.Schedd, projection=["Name", "TotalJobAds"])
+    assert own["TotalJobAds"] == 0
+    collector.advertise([classad2.ClassAd({"MyType": "Generic", "Name": "from-bindings", "Answer": 42})])
+    assert [ad["Answer"] for ad in collector.query(htcondor2.AdType.Generic)] == [42]
+
+
+def test_submit_hold_release_edit_remove_on_the_shadow_startd(shadow_pool, tmp_path):
+    schedd = shadow_pool.schedd()
+    log = tmp_path / "bindings.log"
+    description = {"executable": "/bin/sleep", "arguments": "60", "log": str(log),
+                   "requirements": "IsShadowStartd =?= TRUE"}
+    result = schedd.submit(htcondor2.Submit(description), count=4)
+    cluster = result.cluster()
+    assert result.num_procs() == 4
+    wait_until(lambda: statuses(schedd) == [2, 2, 2, 2], timeout=20, message="4 jobs Running",
+               show=lambda: statuses(schedd))
+    host = shadow_pool.cfg.get("FULL_HOSTNAME")
+    ads = schedd.query(f"ClusterId == {cluster}", ["ProcId", "RemoteHost", "Owner"])
+    assert sorted(ad["ProcId"] for ad in ads) == [0, 1, 2, 3]
+    assert all(ad["RemoteHost"].endswith(f"@SHADOW_STARTD@{host}") for ad in ads)
+    ours = af(shadow_pool, "JobStatus", "Owner")
+    assert ours == [[str(cluster), str(p), "2", ads[0]["Owner"]] for p in range(4)]
+
+    # The same description through our condor_submit gives the same job ad.
+    text = "".join(f"{k} = {v}\n" for k, v in description.items()) + "hold = true\nqueue\n"
+    assert shadow_pool.run("condor_submit", input=text).returncode == 0
+    ours_ad = schedd.query(f"ClusterId == {cluster + 1}")[0]
+    theirs_ad = schedd.query(f"ClusterId == {cluster} && ProcId == 0")[0]
+    for attr in ("Cmd", "Args", "Owner", "User", "Iwd", "UserLog", "JobUniverse", "RequestCpus",
+                 "RequestMemory", "Out", "Err", "In", "TargetType", "MyType"):
+        assert ours_ad.get(attr) == theirs_ad.get(attr), attr
+    schedd.act(htcondor2.JobAction.Remove, f"ClusterId == {cluster + 1}")
+
+    held = schedd.act(htcondor2.JobAction.Hold, f"ClusterId == {cluster}", ("a test hold", 7))
+    assert held["TotalSuccess"] == 4
+    wait_until(lambda: [row[2] for row in af(shadow_pool, "JobStatus") if row[0] == str(cluster)] == ["5"] * 4,
+               timeout=10, message="condor_q shows the 4 jobs Held")
+    assert {ad["HoldReason"] for ad in schedd.query(f"ClusterId == {cluster}", ["HoldReason"])} \
+        == {f"a test hold (by user {ads[0]['Owner']})"}
+    released = schedd.act(htcondor2.JobAction.Release, [f"{cluster}.{p}" for p in range(4)])
+    assert released["TotalSuccess"] == 4
+    schedd.edit(f"ClusterId == {cluster}", "MyTag", '"edited"')
+    schedd.edit([f"{cluster}.3"], "Other", "17")
+    assert [row[2:] for row in af(shadow_pool, "MyTag", "Other")] == [["edited", "undefined"]] * 3 + [["edited", "17"]]
+    removed = schedd.act(htcondor2.JobAction.Remove, f"ClusterId == {cluster}")
+    assert removed["TotalSuccess"] == 4
+    wait_until(lambda: schedd.query() == [], timeout=15, message="the queue to empty")
+    events = [(event.cluster, event.proc, event.type) for event in htcondor2.JobEventLog(str(log)).events(stop_after=0)]
+    T = htcondor2.JobEventType
+    for proc in range(4):
+        mine = [kind for c, p, kind in events if (c, p) == (cluster, proc)]
+        assert mine[:3] == [T.SUBMIT, T.EXECUTE, T.JOB_HELD] and T.JOB_RELEASED in mine
+        assert mine[-1] == T.JOB_ABORTED
+    if CHECK_USERLOG.exists():
+        check = subprocess.run([sys.executable, str(CHECK_USERLOG), str(log), "--strict"],
+                               capture_output=True, text=True)
+        assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_workflow_itemdata_and_job_event_log(pool_factory, tmp_path):
+    pool = pool_factory(config={"NUM_CPUS": "4"})
+    schedd = pool.schedd()
+    log = tmp_path / "workflow.log"
+    submit = htcondor2.Submit({"executable": "/bin/sh", "arguments": "\"-c 'exit $(code)'\"",
+                               "log": str(log), "output": str(tmp_path / "out.$(ProcId)")})
+    result = schedd.submit(submit, itemdata=iter([{"code": str(n % 5)} for n in range(20)]))
+    assert result.num_procs() == 20
+    codes: dict[int, int] = {}
+    events = htcondor2.JobEventLog(str(log))
+
+    def all_terminated():
+        for event in events.events(stop_after=0):
+            if event.type == htcondor2.JobEventType.JOB_TERMINATED:
+                codes[event.proc] = event["ReturnValue"]
+        return len(codes) == 20
+
+    wait_until(all_terminated, timeout=40, message="20 terminate events", show=lambda: len(codes))
+    assert codes == {proc: proc % 5 for proc in range(20)}
