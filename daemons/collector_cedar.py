@@ -24,7 +24,7 @@ MAX_UPDATES_PER_CONNECTION = 100_000
 
 def cedar_server(collector: "Collector") -> CedarServer:
     security = ServerSecurity(CONDOR_VERSION, read_commands=set(QUERY_TYPES) | {C.DC_NOP},
-                              write_commands=UPDATES)
+                              write_commands=UPDATES, log=collector.log)
     handlers = {command: lambda s, sess, cmd: on_query(collector, s, cmd) for command in QUERY_TYPES}
     handlers.update({command: lambda s, sess, cmd: on_updates(collector, s, sess, cmd) for command in UPDATES})
     handlers[C.DC_NOP] = lambda s, sess, cmd: None

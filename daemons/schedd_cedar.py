@@ -44,7 +44,7 @@ def cedar_server(schedd: "Schedd") -> CedarServer:
                 C.QUERY_SCHEDD_ADS: door.on_own_ad, C.QMGMT_WRITE_CMD: door.on_qmgmt,
                 C.ACT_ON_JOBS: door.on_act, C.RESCHEDULE: door.on_reschedule,
                 C.DC_NOP: lambda stream, session, command: None}
-    return CedarServer(ServerSecurity(CONDOR_VERSION, READS, WRITES), handlers, schedd.log)
+    return CedarServer(ServerSecurity(CONDOR_VERSION, READS, WRITES, log=schedd.log), handlers, schedd.log)
 
 
 class ScheddDoor:

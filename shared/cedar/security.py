@@ -88,8 +88,9 @@ class ServerSecurity:
     """One daemon's side of the handshake: its session cache and which commands need a user."""
 
     def __init__(self, version: str, read_commands: set[int], write_commands: set[int],
-                 fs_dir: str = "/tmp"):
+                 fs_dir: str = "/tmp", log=lambda message: None):
         self.version = version
+        self.log = log
         self.read_commands = set(read_commands) | {DC_AUTHENTICATE}
         self.write_commands = set(write_commands)
         self.fs_dir = fs_dir
@@ -201,6 +202,8 @@ class ServerSecurity:
             raise Refused(f"command {wanted} needs an authenticated user")
         session = Session(sid, user, key, encrypt, valid, time.time() + SESSION_DURATION)
         self.sessions[sid] = session
+        self.log(f"CEDAR: new session {sid} for command {wanted}: user {user or '(anonymous)'}, "
+                 f"authentication {reply.eval('Authentication')}, encryption {reply.eval('Encryption')}")
         return command, session
 
     def expire(self) -> None:
