@@ -44,6 +44,12 @@ class Session:
     policy: dict = field(default_factory=dict)
 
 
+def text(ad: ClassAd, name: str) -> str:
+    """A string attribute of a peer's ad; anything else (missing, a number, an error) is ""."""
+    value = ad.eval(name)
+    return value if isinstance(value, str) else ""
+
+
 def level(ad: ClassAd, name: str, default: str = "OPTIONAL") -> str:
     value = ad.eval(name)
     value = value.upper() if isinstance(value, str) else default
@@ -105,7 +111,7 @@ class ServerSecurity:
             return command, None
         request = stream.get_ad(NEGOTIATION_AD_MAX_ATTRIBUTES)
         stream.end_of_input()
-        if str(request.eval("UseSession")).upper() == "YES":
+        if text(request, "UseSession").upper() == "YES":
             return self.resume(stream, request)
         return self.new_session(stream, request)
 
@@ -151,15 +157,15 @@ class ServerSecurity:
             raise Refused(f"command {wanted} needs authentication, which the client will never do")
         if encrypt is None or integrity is None:
             raise Refused("the client's encryption/integrity policy cannot be reconciled")
-        methods = {m.strip().upper() for m in str(request.eval("AuthMethods") or "").split(",")}
+        methods = {m.strip().upper() for m in text(request, "AuthMethods").split(",")}
         if authenticate and "FS" not in methods:
             if writes or level(request, "Authentication") == "REQUIRED":
                 raise Refused(f"no common authentication method (client offers {sorted(methods)}, "
                               f"this server has FS)")
             authenticate = False
-        crypto = {m.strip().upper() for m in str(request.eval("CryptoMethods") or "").split(",")}
-        peer_key = request.eval("ECDHPublicKey")
-        can_crypt = "AES" in crypto and isinstance(peer_key, str) and bool(peer_key)
+        crypto = {m.strip().upper() for m in text(request, "CryptoMethods").split(",")}
+        peer_key = text(request, "ECDHPublicKey")
+        can_crypt = "AES" in crypto and bool(peer_key)
         encrypt = encrypt or integrity  # AES-GCM gives integrity only by sealing every packet
         if encrypt and not can_crypt:
             raise Refused(f"the client requires encryption or integrity but offers no AES with an ECDH key "
@@ -181,7 +187,7 @@ class ServerSecurity:
             reply["CryptoMethods"] = "AES"
             reply["CryptoMethodsList"] = "AES"
             reply["ECDHPublicKey"] = encode_public_key(private)
-        if str(request.eval("Enact")).upper() != "YES":
+        if text(request, "Enact").upper() != "YES":
             stream.put_ad(reply)
             stream.end_message()
         user = self.authenticate_fs(stream) if authenticate else None
