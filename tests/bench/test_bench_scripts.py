@@ -55,3 +55,15 @@ def test_bench_jobs_prints_submit_latency_and_matchmaking_figures():
     assert re.search(rf"\n\s+1\s+10\s+1\s+10\s+{NUMBER} ms\s+{NUMBER}", out)
     assert re.search(rf"\n\s+30\s+10\s+20\s+55\s+{NUMBER} ms\s+{NUMBER}", out)
     assert re.search(rf"all 2 slots running after {NUMBER} ms: {NUMBER} jobs started/s", out)
+
+
+def test_bench_cedar_prints_bindings_and_own_query_rates():
+    pytest.importorskip("htcondor2")
+    out = run_script("condorsim.scripts.bench_cedar", "--slots", "30", "--jobs", "10", "--repeat", "1")
+    assert "Collector.query over 30 slot ads" in out and "Schedd.query over 10 jobs" in out
+    for label in ("htcondor2 Collector.query, all attributes", "htcondor2 Collector.query, projection Name State",
+                  "condor_status -af Name (new process)", "htcondor2 Schedd.query, all attributes",
+                  "htcondor2 Schedd.query, projection JobStatus", "condor_q -af ClusterId (new process)"):
+        assert re.search(rf"{re.escape(label)}\s+{NUMBER} ms\s+{NUMBER} queries/s\s+{NUMBER} ads/s\s+"
+                         rf"{NUMBER}x our in-process time", out), label
+    assert len(re.findall(rf"condorsim in process.*\s{NUMBER} ads/s\n", out)) == 4
