@@ -127,35 +127,33 @@ def serve_once(security, listener, results):
         stream.close()
 
 
+def served(security):
+    """A one-connection server in a thread; returns the client's stream, the thread, its results."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    results = []
+    thread = threading.Thread(target=serve_once, args=(security, listener, results))
+    thread.start()
+    return Stream(socket.create_connection(listener.getsockname()), 5), thread, results
+
+
 @pytest.mark.parametrize("authenticate,encrypt", [(False, False), (True, True)])
 def test_handshake_with_fs_and_aes(authenticate, encrypt):
     security = ServerSecurity("$CondorVersion: 25.14.0 $", read_commands={5}, write_commands={1112})
-    listener = socket.create_server(("127.0.0.1", 0))
-    results = []
-    thread = threading.Thread(target=serve_once, args=(security, listener, results))
-    thread.start()
-    client = Stream(socket.create_connection(listener.getsockname()), 5)
+    client, thread, results = served(security)
     command = 1112 if authenticate else 5
     session = start_command(client, command, authenticate=authenticate, encrypt=encrypt)
-    assert session.eval("Sid")
     if authenticate:
         assert client.get_str() == f"hello {getpass.getuser()}"
-        assert client.encrypting
     thread.join(5)
     command_seen, server_session = results[0]
-    assert command_seen == command
-    assert server_session.encryption is encrypt and client.encrypting
-    assert (server_session.user == getpass.getuser()) if authenticate else server_session.user is None
-    assert "1112" in session.eval("ValidCommands").split(",") if authenticate else True
+    assert command_seen == command and session.eval("Sid") == server_session.sid
+    assert server_session.encryption is encrypt and client.encrypting  # the ECDH key seals the stream anyway
+    assert server_session.user == (getpass.getuser() if authenticate else None)
+    assert ("1112" in session.eval("ValidCommands").split(",")) is authenticate
 
 
 def test_writes_without_authentication_are_refused():
-    security = ServerSecurity("v", read_commands={5}, write_commands={1112})
-    listener = socket.create_server(("127.0.0.1", 0))
-    results = []
-    thread = threading.Thread(target=serve_once, args=(security, listener, results))
-    thread.start()
-    client = Stream(socket.create_connection(listener.getsockname()), 5)
+    client, thread, results = served(ServerSecurity("v", read_commands={5}, write_commands={1112}))
     client.put_int(60010)
     client.put_ad(ClassAd({"Command": 1112, "NewSession": "YES", "Authentication": "NEVER"}))
     client.end_message()
