@@ -59,14 +59,14 @@ class ScheddDoor:
     def on_query(self, stream: Stream, session: Session | None, command: int) -> None:
         query = read_query(stream)
         request = query.request
-        mine = request.eval("MyJobs")
-        owner = request.eval("Me") if isinstance(request.eval("Me"), str) else None
+        only_mine = request.eval("MyJobs") is True or isinstance(request.eval("MyJobs"), str)
+        owner = request.eval("Me") if isinstance(request.eval("Me"), str) else session and session.user
         projection = None if query.projection is None else query.projection | {"clusterid", "procid"}
         now = int(time.time())
         with self.schedd.lock:
             jobs = self.schedd.queue.jobs
             selected = [jobs[key].copy() for key in sorted(jobs) if query.matches(jobs[key])
-                        and (mine is not True and not isinstance(mine, str) or jobs[key].eval("Owner") == owner)]
+                        and (not only_mine or jobs[key].eval("Owner") == owner)]
             summary = self.summary(selected, owner)
         if request.eval("SummaryOnly") is not True:
             for ad in selected[:query.limit]:
@@ -168,6 +168,7 @@ class Transaction:
         self.door, self.schedd, self.stream, self.user = door, door.schedd, stream, user
         self.new_jobs: dict[int, dict[int, ClassAd]] = {}  # cluster -> proc (-1: cluster ad) -> attributes
         self.edits: list[tuple[tuple[int, int], str, Expr]] = []
+        self.failure: str | None = None  # an unacknowledged call that failed: the commit fails
 
     def serve(self) -> None:
         if self.user is None:
@@ -237,6 +238,9 @@ class Transaction:
         rval, errno = self.stage(cluster, proc, name, value)
         if not flags & NO_ACK:
             self.reply(rval, errno)
+        elif rval < 0 and self.failure is None:
+            self.failure = f"setting {name[:100]} of job {cluster}.{proc} failed: " + \
+                ("permission denied" if errno == EACCES else "invalid attribute, value or job")
 
     def stage(self, cluster: int, proc: int, name: str, value: str) -> tuple[int, int]:
         try:
@@ -289,14 +293,22 @@ class Transaction:
 
     def abort(self, call: int) -> None:
         self.stream.end_of_input()
+        self.forget()
+        self.reply(0)
+
+    def forget(self) -> None:
         self.new_jobs.clear()
         self.edits.clear()
-        self.reply(0)
+        self.failure = None
 
     def commit(self, call: int) -> None:
         if call == COMMIT:
             self.stream.get_int()
         self.stream.end_of_input()
+        if self.failure is not None:
+            reason = self.failure
+            self.forget()
+            return self.reply(-1, EACCES, ClassAd({"ErrorReason": reason, "ErrorCode": EACCES}))
         with self.schedd.lock:
             try:
                 for cluster, procs in self.new_jobs.items():
@@ -315,9 +327,7 @@ class Transaction:
                     self.schedd.queue.commit()
                     self.schedd.update_ads_soon()
             except (ValueError, KeyError) as exc:
-                self.new_jobs.clear()
-                self.edits.clear()
+                self.forget()
                 return self.reply(-1, EINVAL, ClassAd({"ErrorReason": str(exc), "ErrorCode": EINVAL}))
-        self.new_jobs.clear()
-        self.edits.clear()
+        self.forget()
         self.reply(0)
