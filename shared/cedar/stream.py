@@ -74,6 +74,7 @@ class Stream:
         self.sock = sock
         sock.settimeout(timeout)
         self.out = bytearray()
+        self.unsent = bytearray()  # whole packets waiting for one sendall (flushed before any read)
         self.inbuf = b""
         self.inpos = 0
         self.in_started = False
@@ -123,10 +124,11 @@ class Stream:
         self.put_int(exp)
 
     def put_str(self, value: str | None) -> None:
+        self.out += self._string(value)
+
+    def _string(self, value: str | None) -> bytes:
         data = NULL_STRING if value is None else value.encode("utf-8", "surrogateescape") + b"\0"
-        if self.encrypting:
-            self.put_int(len(data))
-        self.out += data
+        return struct.pack(">q", len(data)) + data if self.encrypting else data
 
     def put_ad(self, ad: ClassAd, projection: set[str] | None = None) -> None:
         """An ad as CEDAR sends it: a count, one ``Name = expr`` line per attribute, two legacy slots."""
@@ -134,10 +136,7 @@ class Stream:
         lines = [f"{names[key]} = {unparse_old(expr.node)}" for key, expr in ad._exprs.items()
                  if projection is None or key in projection]
         self.put_int(len(lines))
-        for line in lines:
-            self.put_str(line)
-        self.put_str("")
-        self.put_str("")
+        self.out += b"".join(map(self._string, lines)) + self._string("") * 2
 
     def end_message(self) -> None:
         """Send what was put since the last end of message (nothing at all when nothing was)."""
@@ -158,13 +157,22 @@ class Stream:
             header = flag + struct.pack(">i", len(body))
             if self.handshake_digests is None:
                 self.sent_digest.update(header + body)
-        try:
-            self.sock.sendall(header + body)
-        except OSError as exc:
-            raise ProtocolError(f"send failed: {exc}") from None
+        self.unsent += header + body
+        if len(self.unsent) >= SEND_CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        """Put every finished packet on the wire (done before each read and at close)."""
+        if self.unsent:
+            data, self.unsent = bytes(self.unsent), bytearray()
+            try:
+                self.sock.sendall(data)
+            except OSError as exc:
+                raise ProtocolError(f"send failed: {exc}") from None
 
     # -- receiving ------------------------------------------------------------------------
     def _recv_exact(self, count: int) -> bytes:
+        self.flush()
         chunks, left = [], count
         while left:
             try:
@@ -285,6 +293,10 @@ class Stream:
         self.in_packets = 0
 
     def close(self) -> None:
+        try:
+            self.flush()
+        except ProtocolError:
+            pass  # the peer is gone; nothing more to tell it
         try:
             self.sock.close()
         except OSError:

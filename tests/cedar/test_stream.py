@@ -25,6 +25,7 @@ def test_values_round_trip_across_packets():
     left.put_str(None)
     left.put_str("héllo")
     left.end_message()
+    left.flush()
     assert right.get_int() == -5
     assert right.get_char() == 7
     assert right.get_double() == pytest.approx(3.25)
@@ -39,6 +40,7 @@ def test_integers_are_eight_bytes_big_endian():
     left, right = pair()
     left.put_int(60010)
     left.end_message()
+    left.flush()
     header = right.sock.recv(5)
     assert header == b"\x01\x00\x00\x00\x08"
     assert right.sock.recv(8) == struct.pack(">q", 60010)
@@ -51,6 +53,7 @@ def test_classad_round_trip_with_projection():
     left.put_ad(ad)
     left.put_ad(ad, projection={"name"})
     left.end_message()
+    left.flush()
     got = right.get_ad()
     assert got.eval("Name") == 'slot1@h "q"' and got.eval("Cpus") == 4
     assert str(got.lookup("Rank")) == str(ad.lookup("Rank"))
@@ -70,11 +73,13 @@ def test_truncated_message_and_unterminated_string():
     left, right = pair()
     left.put_int(3)
     left.end_message()
+    left.flush()
     right.get_int()
     with pytest.raises(ProtocolError, match="too soon"):
         right.get_int()
     left.out += b"abc"  # no NUL
     left.end_message()
+    left.flush()
     right.end_of_input()
     with pytest.raises(ProtocolError, match="past the end"):
         right.get_str()
@@ -92,6 +97,7 @@ def test_encrypted_packets_round_trip_and_tampering_is_detected():
     key = bytes(range(32))
     left.put_str("clear")
     left.end_message()
+    left.flush()
     assert right.get_str() == "clear"
     right.end_of_input()
     left.set_crypto(key)
@@ -99,13 +105,16 @@ def test_encrypted_packets_round_trip_and_tampering_is_detected():
     for text in ("one", "two"):
         left.put_str(text)
         left.end_message()
+        left.flush()
         assert right.get_str() == text
         right.end_of_input()
     right.put_str("back")
     right.end_message()
+    right.flush()
     assert left.get_str() == "back"
     left.put_int(1)
     left.end_message()
+    left.flush()
     data = bytearray(right.sock.recv(100))
     data[-1] ^= 1
     left.sock.sendall(bytes(data))  # the same packet again, one bit flipped
@@ -157,5 +166,6 @@ def test_writes_without_authentication_are_refused():
     client.put_int(60010)
     client.put_ad(ClassAd({"Command": 1112, "NewSession": "YES", "Authentication": "NEVER"}))
     client.end_message()
+    client.flush()
     thread.join(5)
     assert isinstance(results[0], Refused) and "never" in str(results[0])
