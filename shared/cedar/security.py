@@ -16,8 +16,9 @@ import secrets
 import socket
 import stat
 import tempfile
+import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from condorsim.shared.classad import ClassAd
 from condorsim.shared.cedar.commands import DC_AUTHENTICATE
@@ -25,6 +26,7 @@ from condorsim.shared.cedar.stream import ProtocolError, Stream
 
 AUTH_FS = 4
 SESSION_DURATION = 86400
+MAX_SESSIONS = 10_000  # past this, the oldest sessions are forgotten (their clients make new ones)
 NEGOTIATION_AD_MAX_ATTRIBUTES = 100
 LEVELS = ("NEVER", "OPTIONAL", "PREFERRED", "REQUIRED")
 
@@ -41,7 +43,6 @@ class Session:
     encryption: bool
     valid_commands: set[int]
     expires: float
-    policy: dict = field(default_factory=dict)
 
 
 def text(ad: ClassAd, name: str) -> str:
@@ -101,6 +102,7 @@ class ServerSecurity:
         self.write_commands = set(write_commands)
         self.fs_dir = fs_dir
         self.sessions: dict[str, Session] = {}
+        self.sessions_lock = threading.Lock()  # connection threads share the cache
         self.serial = itertools.count(1)
 
     def accept(self, stream: Stream) -> tuple[int, Session | None]:
@@ -117,9 +119,10 @@ class ServerSecurity:
 
     # -- resuming ---------------------------------------------------------------------------
     def resume(self, stream: Stream, request: ClassAd) -> tuple[int, Session]:
-        self.expire()
         sid = request.eval("Sid")
-        session = self.sessions.get(sid) if isinstance(sid, str) else None
+        with self.sessions_lock:
+            self.expire()
+            session = self.sessions.get(sid) if isinstance(sid, str) else None
         command = request.eval("Command")
         if not isinstance(command, int):
             raise ProtocolError("resume request without a Command")
@@ -207,12 +210,16 @@ class ServerSecurity:
         if wanted not in valid:
             raise Refused(f"command {wanted} needs an authenticated user")
         session = Session(sid, user, key, encrypt, valid, time.time() + SESSION_DURATION)
-        self.sessions[sid] = session
+        with self.sessions_lock:
+            self.sessions[sid] = session
+            while len(self.sessions) > MAX_SESSIONS:
+                del self.sessions[next(iter(self.sessions))]
         self.log(f"CEDAR: new session {sid} for command {wanted}: user {user or '(anonymous)'}, "
                  f"authentication {reply.eval('Authentication')}, encryption {reply.eval('Encryption')}")
         return command, session
 
     def expire(self) -> None:
+        """Forget expired sessions (called with sessions_lock held)."""
         now = time.time()
         for sid in [sid for sid, s in self.sessions.items() if s.expires < now]:
             del self.sessions[sid]

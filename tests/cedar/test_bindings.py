@@ -44,6 +44,12 @@ def test_collector_query_locate_and_direct_query_on_the_seed_pool(shadow_pool):
     assert own["TotalJobAds"] == 0
     collector.advertise([classad2.ClassAd({"MyType": "Generic", "Name": "from-bindings", "Answer": 42})])
     assert [ad["Answer"] for ad in collector.query(htcondor2.AdType.Generic)] == [42]
+    gone = classad2.ClassAd({"MyType": "Query", "TargetType": "Generic"})
+    gone["Requirements"] = classad2.ExprTree('Name == "from-bindings"')
+    collector.advertise([gone], "INVALIDATE_ADS_GENERIC")
+    assert collector.query(htcondor2.AdType.Generic) == []
+    for ad_type in htcondor2.AdType:  # every type is answered (most have no ads here)
+        assert isinstance(collector.query(ad_type), list)
 
 
 def test_submit_hold_release_edit_remove_on_the_shadow_startd(shadow_pool, tmp_path):
