@@ -39,17 +39,26 @@ WRITES = {C.QUERY_JOB_ADS_WITH_AUTH, C.QMGMT_WRITE_CMD, C.ACT_ON_JOBS, C.RESCHED
 
 
 def cedar_server(schedd: "Schedd") -> CedarServer:
-    door = ScheddDoor(schedd)
+    security = ServerSecurity(CONDOR_VERSION, READS, WRITES, log=schedd.log)
+    door = ScheddDoor(schedd, security)
     handlers = {C.QUERY_JOB_ADS: door.on_query, C.QUERY_JOB_ADS_WITH_AUTH: door.on_query,
                 C.QUERY_SCHEDD_ADS: door.on_own_ad, C.QMGMT_WRITE_CMD: door.on_qmgmt,
                 C.ACT_ON_JOBS: door.on_act, C.RESCHEDULE: door.on_reschedule,
                 C.DC_NOP: lambda stream, session, command: None}
-    return CedarServer(ServerSecurity(CONDOR_VERSION, READS, WRITES, log=schedd.log), handlers, schedd.log)
+    return CedarServer(security, handlers, schedd.log)
 
 
 class ScheddDoor:
-    def __init__(self, schedd: "Schedd"):
+    def __init__(self, schedd: "Schedd", security: ServerSecurity):
         self.schedd = schedd
+        self.security = security
+
+    def user_of(self, stream: Stream, session: Session | None) -> str | None:
+        """The user a write acts for: the session's, or, for a client that skipped security
+        negotiation, the one it proves now (HTCondor's clients authenticate such writes in band)."""
+        if session is not None:
+            return session.user
+        return self.security.authenticate_fs(stream, exchange_key=False)
 
     def may_change(self, user: str | None, ad: ClassAd) -> bool:
         supers = self.schedd.param("QUEUE_SUPER_USERS", "root, condor") or ""
@@ -103,12 +112,13 @@ class ScheddDoor:
 
     # -- rm / hold / release --------------------------------------------------------------------
     def on_act(self, stream: Stream, session: Session | None, command: int) -> None:
+        user = self.user_of(stream, session)
         request = stream.get_ad()
         stream.end_of_input()
         action = ACTIONS.get(request.eval("JobAction"))
         if action is None:
             raise ProtocolError(f"unsupported JobAction {request.eval('JobAction')!r}")
-        message: dict = {"action": action, "user": session.user if session else None}
+        message: dict = {"action": action, "user": user}
         ids = request.eval("ActionIds")
         constraint = request.lookup("ActionConstraint")
         if isinstance(ids, str):
@@ -157,7 +167,7 @@ class ScheddDoor:
 
     # -- the job queue protocol (submit, edit) -------------------------------------------------
     def on_qmgmt(self, stream: Stream, session: Session | None, command: int) -> None:
-        Transaction(self, stream, session.user if session else None).serve()
+        Transaction(self, stream, self.user_of(stream, session)).serve()
 
 
 class Transaction:

@@ -225,8 +225,10 @@ class ServerSecurity:
             del self.sessions[sid]
 
     # -- FS authentication ------------------------------------------------------------------
-    def authenticate_fs(self, stream: Stream) -> str:
-        """Run the method handshake and FS; return the Unix user name, or raise Refused."""
+    def authenticate_fs(self, stream: Stream, exchange_key: bool = True) -> str:
+        """Run the method handshake and FS; return the Unix user name, or raise Refused.
+        Inside DC_AUTHENTICATE the client then expects exchangeKey's answer; a client that skipped
+        negotiation authenticates inside the command itself, with no key exchange."""
         offered = stream.get_int()
         stream.end_of_input()
         chosen = AUTH_FS if offered & AUTH_FS else 0
@@ -254,8 +256,9 @@ class ServerSecurity:
         stream.end_message()
         if not user:
             raise Refused(f"FS authentication failed: {reason}")
-        stream.put_int(0)  # exchangeKey: the session key comes from ECDH, not from here
-        stream.end_message()
+        if exchange_key:
+            stream.put_int(0)  # exchangeKey: the session key comes from ECDH, not from here
+            stream.end_message()
         return user
 
     @staticmethod

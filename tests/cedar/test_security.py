@@ -53,3 +53,10 @@ def test_a_client_requiring_what_we_lack_is_refused_with_a_reason(personal_pool,
     assert result.returncode != 0
     assert "slots" not in result.stdout
     assert reason in log_of(personal_pool, "COLLECTOR")
+
+
+def test_a_client_that_skips_negotiation_authenticates_in_band(personal_pool):
+    result = run_client(personal_pool, "SEC_CLIENT_NEGOTIATION = NEVER\n")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[1:] == ["queued 2", "removed 2"]
+    assert "CEDAR: new session" not in log_of(personal_pool, "SCHEDD")
