@@ -355,7 +355,8 @@ class Daemon:
         if self.cedar is not None:
             self.cedar.close()
         try:
-            self.shutdown()
+            with self.lock:  # a CEDAR thread may still be at work
+                self.shutdown()
             # A live collector takes our last messages in a few ms; an orphan has nobody to wait for.
             protocol.close_oneway_sockets(0 if self._master_gone() else 200)
         finally:
