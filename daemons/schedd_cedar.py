@@ -34,6 +34,7 @@ ACTIONS = {1: "hold", 2: "release", 3: "remove", 4: "remove"}
 REASON_ATTRS = {"hold": "HoldReason", "release": "ReleaseReason", "remove": "RemoveReason"}
 RESULT_CODES = {"ok": 1, "not_found": 2, "not_held": 3, "permission": 5, "already_held": 4,
                 "already_removed": 4}
+IMMUTABLE = {"owner", "clusterid", "procid", "mytype", "targettype", "user", "globaljobid"}  # never edited
 READS = {C.QUERY_JOB_ADS, C.QUERY_SCHEDD_ADS, C.DC_NOP}
 WRITES = {C.QUERY_JOB_ADS_WITH_AUTH, C.QMGMT_WRITE_CMD, C.ACT_ON_JOBS, C.RESCHEDULE}
 
@@ -87,7 +88,7 @@ class ScheddDoor:
         stream.end_message()
 
     def summary(self, selected: list[ClassAd], owner: str | None) -> ClassAd:
-        from condorsim.daemons.schedd import STATUS_COUNTS
+        from condorsim.daemons.schedd import STATUS_COUNTS  # here: schedd.py imports this module
         ad = ClassAd({"MyType": "Summary", "Owner": 0, "Jobs": len(selected)})
         everyone, own = self.schedd.count_statuses(None), self.schedd.count_statuses(owner)
         for status, name in STATUS_COUNTS.items():
@@ -155,11 +156,12 @@ class ScheddDoor:
         for code in range(6):  # AR_ERROR .. AR_PERMISSION_DENIED
             result[f"result_total_{code}"] = codes.count(code)
         result["TotalJobAds"] = len(codes)
-        result["ActionResultType"] = request.eval("ActionResultType") if isinstance(request.eval("ActionResultType"), int) else 1
-        result["ActionResult"] = 1 if not codes or 1 in codes or ids is None else 0
+        result_type = request.eval("ActionResultType")
+        result["ActionResultType"] = result_type if isinstance(result_type, int) else 1
+        result["ActionResult"] = int(1 in codes)  # OK when some job changed: the client then confirms
         stream.put_ad(result)
         stream.end_message()
-        if result.eval("ActionResult") == 1:
+        if 1 in codes:
             stream.get_int()  # the client's go-ahead
             stream.end_of_input()
             stream.put_int(1)
@@ -257,7 +259,7 @@ class Transaction:
             expr = Expr(parse_node_prefix(value))
         except (ClassAdSyntaxError, RecursionError):
             return -1, EINVAL
-        if not name or not name.replace("_", "a").replace(".", "a").isalnum():
+        if not name or not name.replace("_", "a").isalnum():
             return -1, EINVAL
         procs = self.new_jobs.get(cluster)
         if procs is not None and proc in procs:
@@ -267,7 +269,7 @@ class Transaction:
             ad = self.schedd.queue.jobs.get((cluster, proc))
             if ad is None:
                 return -1, EINVAL
-            if not self.door.may_change(self.user, ad):
+            if not self.door.may_change(self.user, ad) or name.lower() in IMMUTABLE:
                 return -1, EACCES
         self.edits.append(((cluster, proc), name, expr))
         return 0, 0

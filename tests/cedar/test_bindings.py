@@ -7,6 +7,7 @@ from pathlib import Path
 
 import htcondor2
 import classad2
+import pytest
 
 from condorsim import wait_until
 
@@ -79,6 +80,8 @@ def test_submit_hold_release_edit_remove_on_the_shadow_startd(shadow_pool, tmp_p
     assert released["TotalSuccess"] == 4
     schedd.edit(f"ClusterId == {cluster}", "MyTag", '"edited"')
     schedd.edit([f"{cluster}.3"], "Other", "17")
+    with pytest.raises(htcondor2.HTCondorException):
+        schedd.edit([f"{cluster}.0"], "Owner", '"somebody"')
     assert [row[2:] for row in af(shadow_pool, "MyTag", "Other")] == [["edited", "undefined"]] * 3 + [["edited", "17"]]
     removed = schedd.act(htcondor2.JobAction.Remove, f"ClusterId == {cluster}")
     assert removed["TotalSuccess"] == 4
