@@ -16,7 +16,6 @@ import struct
 from condorsim.shared.classad import ClassAd, ClassAdSyntaxError
 from condorsim.shared.classad.expr import Expr
 from condorsim.shared.classad.parser import parse_node_prefix
-from condorsim.shared.classad.unparse import unparse_old
 
 MAX_PACKET = 1024 * 1024
 MAX_PACKETS_PER_MESSAGE = 1024
@@ -133,7 +132,7 @@ class Stream:
     def put_ad(self, ad: ClassAd, projection: set[str] | None = None) -> None:
         """An ad as CEDAR sends it: a count, one ``Name = expr`` line per attribute, two legacy slots."""
         names = ad._names
-        lines = [f"{names[key]} = {unparse_old(expr.node)}" for key, expr in ad._exprs.items()
+        lines = [f"{names[key]} = {expr.old_text()}" for key, expr in ad._exprs.items()
                  if projection is None or key in projection]
         self.put_int(len(lines))
         self.out += b"".join(map(self._string, lines)) + self._string("") * 2
