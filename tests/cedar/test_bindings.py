@@ -67,6 +67,9 @@ def test_submit_hold_release_edit_remove_on_the_shadow_startd(shadow_pool, tmp_p
     ads = schedd.query(f"ClusterId == {cluster}", ["ProcId", "RemoteHost", "Owner"])
     assert sorted(ad["ProcId"] for ad in ads) == [0, 1, 2, 3]
     assert all(ad["RemoteHost"].endswith(f"@SHADOW_STARTD@{host}") for ad in ads)
+    assert len(schedd.query(limit=2)) == 2
+    summary = schedd.query(opts=htcondor2.QueryOpt.SummaryOnly)[0]
+    assert (summary["MyType"], summary["Running"], summary["AllusersJobs"]) == ("Summary", 4, 4)
     ours = af(shadow_pool, "JobStatus", "Owner")
     assert ours == [[str(cluster), str(p), "2", ads[0]["Owner"]] for p in range(4)]
 
