@@ -130,7 +130,7 @@ def main() -> int:
             summary[daemon] = {"sent": count, "closed_with_log_line": closed, "hung": hung,
                                "alive": alive, "seconds": round(elapsed, 2), "zmq": endpoint(address)}
         schedd_port = int(read_address_file(pool.cfg.get("SCHEDD_ADDRESS_FILE")).split(":")[1].split("?")[0])
-        for _ in range(count // 20):
+        for _ in range(count // 50):
             qmgmt_session(schedd_port, rng)
         logs = [Path(pool.cfg.get(f"{daemon}_LOG")).read_text() for daemon in targets]
         summary["tracebacks"] = sum(text.count("CEDAR: ERROR") for text in logs)
