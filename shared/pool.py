@@ -23,6 +23,7 @@ from typing import Callable, TypeVar
 
 import psutil
 
+from condorsim import CONFIG_DIR
 from condorsim.shared.classad import ClassAd
 from condorsim.shared.config import load_config
 from condorsim.shared.daemon import POOL_MARKER
@@ -181,12 +182,12 @@ class PersonalPool:
 
     def bindings(self):
         """HTCondor's own Python bindings (``htcondor2``) pointed at this pool: CONDOR_CONFIG in
-        this process's environment names the pool's configuration, which they re-read."""
+        this process's environment names the pool's configuration (the shipped default for the
+        embedded pool), which they re-read."""
         import htcondor2  # the `htcondor` wheel; not a dependency of condorsim itself
-        if self.embedded:
-            raise PoolError("HTCondor's bindings need a pool with a configuration file (not embedded)")
-        if os.environ.get("CONDOR_CONFIG") != self.env["CONDOR_CONFIG"]:
-            os.environ["CONDOR_CONFIG"] = self.env["CONDOR_CONFIG"]
+        config = self.env.get("CONDOR_CONFIG") or str(CONFIG_DIR / "00personal_condor.config")
+        if os.environ.get("CONDOR_CONFIG") != config:
+            os.environ["CONDOR_CONFIG"] = config
             htcondor2.reload_config()
         return htcondor2
 

@@ -1,6 +1,7 @@
 """HTCondor's own Python bindings (htcondor2 from the `htcondor` wheel) drive a condorsim pool."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -143,3 +144,16 @@ def test_workflow_itemdata_and_job_event_log(pool_factory, tmp_path):
 
     wait_until(all_terminated, timeout=40, message="20 terminate events", show=lambda: len(codes))
     assert codes == {proc: proc % 5 for proc in range(20)}
+
+
+def test_the_bindings_find_the_embedded_personal_pool(tmp_path):
+    # The embedded pool keeps its state under ~/.condorsim; a HOME of its own keeps it apart.
+    script = ("from condorsim import PersonalPool\n"
+              "with PersonalPool(embedded=True) as pool:\n"
+              "    print(len(pool.collector().query(pool.bindings().AdType.Startd)), pool.schedd().query())\n")
+    env = {key: value for key, value in os.environ.items() if key != "CONDOR_CONFIG"}
+    result = subprocess.run([sys.executable, "-c", script], env={**env, "HOME": str(tmp_path)},
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr[-2000:]
+    slots, jobs = result.stdout.split(maxsplit=1)
+    assert int(slots) >= 1 and jobs.strip() == "[]"
