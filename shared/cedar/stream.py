@@ -79,7 +79,6 @@ class Stream:
         self.in_started = False
         self.in_complete = False
         self.in_packets = 0
-        self.key: bytes | None = None
         self.encrypting = False
         self.sealer: AesGcm | None = None
         self.opener: AesGcm | None = None
@@ -98,7 +97,6 @@ class Stream:
             raise ProtocolError("AES-256-GCM needs a 32-byte session key")
         if self.sealer is None:
             self.sealer, self.opener = AesGcm(key), AesGcm(key)
-        self.key = key
         self.encrypting = True
 
     def _aad(self, header: bytes, sending: bool) -> bytes:
