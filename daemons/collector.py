@@ -5,6 +5,7 @@ import time
 
 from condorsim.shared.classad import ClassAd, eval_constraint, parse_expr
 from condorsim.shared.daemon import DEFER, Daemon, daemon_main
+from condorsim.daemons.collector_cedar import cedar_server
 
 
 class Collector(Daemon):
@@ -18,7 +19,7 @@ class Collector(Daemon):
     def setup(self) -> None:
         host = (self.param("COLLECTOR_HOST") or "").split(",")[0].strip()
         port = host.rpartition(":")[2]
-        self.bind(int(port) if port.isdigit() else 0)
+        self.bind(int(port) if port.isdigit() else 0, cedar=cedar_server(self))
         self.handlers.update({
             "UPDATE_ADS": self.on_update,
             "INVALIDATE_ADS": self.on_invalidate,

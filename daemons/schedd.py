@@ -14,6 +14,7 @@ from condorsim.shared.locate import query_ads
 from condorsim.shared.userlog import UserLog
 
 from condorsim.daemons.job_queue import JobId, JobQueue, job_key
+from condorsim.daemons.schedd_cedar import cedar_server
 from condorsim.daemons.negotiator import default_daemon_name
 
 MATCH_BATCH = 8  # matched jobs started per turn of the event loop
@@ -60,7 +61,7 @@ class Schedd(Daemon):
     # -- set-up ----------------------------------------------------------------------------
     def setup(self) -> None:
         self.queue = JobQueue(self.param("SPOOL"), self.log)
-        self.bind()
+        self.bind(cedar=cedar_server(self))
         self.handlers.update({
             "NEW_CLUSTER": self.on_new_cluster, "SUBMIT": self.on_submit,
             "QUERY_JOBS": self.on_query, "ACT_ON_JOBS": self.on_act,

@@ -14,6 +14,7 @@ import itertools
 import os
 import signal
 import sys
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -137,6 +138,8 @@ class Daemon:
         self.hostname = self.cfg.get("FULL_HOSTNAME")  # detected by the configuration
         self.sock: zmq.Socket | None = None
         self.address = ""
+        self.cedar = None  # a CedarServer, for daemons HTCondor's own clients talk to
+        self.lock = threading.RLock()  # held by the event loop while it works; CEDAR threads share it
 
     # -- configuration ------------------------------------------------------------------
     def load_config(self):
@@ -161,18 +164,28 @@ class Daemon:
         """Subclasses re-read their knobs here."""
 
     # -- sockets ---------------------------------------------------------------------------
-    def bind(self, port: int = 0) -> None:
+    def bind(self, port: int = 0, cedar=None) -> None:
+        """Bind the ZeroMQ socket; with a CedarServer, that takes `port` and the sinful names it
+        first (what HTCondor's clients connect to) and the ZeroMQ port in its ``zmq`` parameter."""
         self.sock = protocol.context().socket(zmq.ROUTER)
         self.sock.setsockopt(zmq.LINGER, 0)
         self.sock.setsockopt(zmq.ROUTER_MANDATORY, 0)
-        if port:
-            self.sock.bind(f"tcp://127.0.0.1:{port}")
+        zmq_port = port if cedar is None else 0
+        if zmq_port:
+            self.sock.bind(f"tcp://127.0.0.1:{zmq_port}")
         else:
-            port = self.sock.bind_to_random_port("tcp://127.0.0.1")
-        self.address = protocol.sinful("127.0.0.1", port, alias=self.hostname)
+            zmq_port = self.sock.bind_to_random_port("tcp://127.0.0.1")
+        if cedar is None:
+            self.address = protocol.sinful("127.0.0.1", zmq_port, alias=self.hostname)
+        else:
+            self.cedar = cedar
+            self.address = protocol.sinful("127.0.0.1", cedar.bind(port), alias=self.hostname, zmq_port=zmq_port)
         address_file = self.param(f"{self.subsystem}_ADDRESS_FILE")
         if address_file:
             write_address_file(address_file, self.address)
+            if cedar is not None:  # HTCondor's clients look for a daemon on this host here first
+                write_address_file(self.param(f"{self.subsystem}_SUPER_ADDRESS_FILE") or f"{address_file}.super",
+                                   self.address)
 
     def reply_to(self, ident: bytes, reply: dict) -> None:
         try:
@@ -337,27 +350,35 @@ class Daemon:
             events = dict(poller.poll(timeout))
             if wake_read in events:
                 os.read(wake_read, 4096)
-            self._dispatch_signals()
-            for _ in range(1000):  # bounded so timers still run under a flood
-                try:
-                    frames = self.sock.recv_multipart(zmq.NOBLOCK)
-                except zmq.Again:
-                    break
-                self._handle(frames)
-            self._run_timers()
-            self.poll_children()
-            if self._master_gone():
-                self.log("My master is gone; shutting down")
-                self._running = False
+            with self.lock:
+                self._work()
         self.log("Shutting down")
+        if self.cedar is not None:
+            self.cedar.close()
         try:
-            self.shutdown()
+            with self.lock:  # a CEDAR thread may still be at work
+                self.shutdown()
             # A live collector takes our last messages in a few ms; an orphan has nobody to wait for.
             protocol.close_oneway_sockets(0 if self._master_gone() else 200)
         finally:
             self.log(f"**** condor_{self.subsystem.lower()} (condorsim) pid {os.getpid()} "
                      f"EXITING WITH STATUS {self.exit_status}")
         return self.exit_status
+
+    def _work(self) -> None:
+        """One turn of the loop: signals, queued messages, due timers, children."""
+        self._dispatch_signals()
+        for _ in range(1000):  # bounded so timers still run under a flood
+            try:
+                frames = self.sock.recv_multipart(zmq.NOBLOCK)
+            except zmq.Again:
+                break
+            self._handle(frames)
+        self._run_timers()
+        self.poll_children()
+        if self._master_gone():
+            self.log("My master is gone; shutting down")
+            self._running = False
 
     def _dispatch_signals(self) -> None:
         while self._signals:

@@ -21,13 +21,16 @@ def read_address_file(path: str | None) -> str | None:
 def collector_address(cfg) -> str:
     """The collector's sinful: COLLECTOR_HOST, unless its port is 0 (ephemeral), then the address file."""
     host = (cfg.get("COLLECTOR_HOST") or "").split(",")[0].strip()
+    address = read_address_file(cfg.get("COLLECTOR_ADDRESS_FILE"))
     if host:
         name, _, port = host.rpartition(":")
+        if not name and ":" not in host:
+            name, port = host, "9618"
         if name and port.isdigit() and int(port) != 0:
+            # COLLECTOR_HOST names the CEDAR port; the address file adds the ZeroMQ one.
+            if address and address.startswith(f"<127.0.0.1:{port}?"):
+                return address
             return sinful(name, int(port))
-        if not name and host and ":" not in host:
-            return sinful(host, 9618)
-    address = read_address_file(cfg.get("COLLECTOR_ADDRESS_FILE"))
     if not address:
         raise CommunicationError(
             f"cannot locate the collector (COLLECTOR_HOST = {host or 'undefined'}, "

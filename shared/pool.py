@@ -23,6 +23,7 @@ from typing import Callable, TypeVar
 
 import psutil
 
+from condorsim import CONFIG_DIR
 from condorsim.shared.classad import ClassAd
 from condorsim.shared.config import load_config
 from condorsim.shared.daemon import POOL_MARKER
@@ -177,6 +178,26 @@ class PersonalPool:
         """Run a tool against this pool (`env` adds to the pool's environment, e.g. USER)."""
         return subprocess.run(list(argv), env={**self.env, **(env or {})}, input=input,
                               capture_output=True, text=True, check=check, timeout=timeout)
+
+    def bindings(self):
+        """HTCondor's own Python bindings (``htcondor2``) pointed at this pool: CONDOR_CONFIG in
+        this process's environment names the pool's configuration (the shipped default for the
+        embedded pool), which they re-read."""
+        import htcondor2  # the `htcondor` wheel; not a dependency of condorsim itself
+        config = self.env.get("CONDOR_CONFIG") or str(CONFIG_DIR / "00personal_condor.config")
+        if os.environ.get("CONDOR_CONFIG") != config:
+            os.environ["CONDOR_CONFIG"] = config
+            htcondor2.reload_config()
+        return htcondor2
+
+    def collector(self):
+        """An ``htcondor2.Collector`` talking to this pool's collector through its CEDAR door."""
+        return self.bindings().Collector()
+
+    def schedd(self):
+        """An ``htcondor2.Schedd`` for this pool's schedd (located through the collector)."""
+        htcondor2 = self.bindings()
+        return htcondor2.Schedd(htcondor2.Collector().locate(htcondor2.DaemonType.Schedd))
 
     def query(self, ad_type: str, constraint: str | None = None) -> list[ClassAd]:
         return query_ads(self.cfg, ad_type, constraint)

@@ -18,6 +18,7 @@ import msgpack
 import zmq
 
 _SINFUL = re.compile(r"<([0-9.]+|[A-Za-z0-9_.-]+):(\d+)(\?[^>]*)?>")
+_ZMQ_PARAM = re.compile(r"[?&]zmq=(\d+)")
 
 
 class CommunicationError(Exception):
@@ -28,12 +29,21 @@ class RemoteError(Exception):
     """The peer answered, refusing the request; the text is the peer's reason."""
 
 
-def sinful(host: str, port: int, alias: str | None = None) -> str:
+def sinful(host: str, port: int, alias: str | None = None, zmq_port: int | None = None) -> str:
     """HTCondor's address form; a daemon's own carries its address list and host alias, as
-    HTCondor's do (``<127.0.0.1:9618?addrs=127.0.0.1-9618&alias=host&noUDP>``)."""
+    HTCondor's do (``<127.0.0.1:9618?addrs=127.0.0.1-9618&alias=host&noUDP>``). A daemon with a
+    CEDAR door names that port (what HTCondor's clients connect to) and adds ``zmq=PORT``, where
+    condorsim's own peers find its ZeroMQ socket."""
     if alias is None:
         return f"<{host}:{port}>"
-    return f"<{host}:{port}?addrs={host}-{port}&alias={alias}&noUDP>"
+    extra = f"&zmq={zmq_port}" if zmq_port else ""
+    return f"<{host}:{port}?addrs={host}-{port}&alias={alias}&noUDP{extra}>"
+
+
+def zmq_port_of(address: str) -> int | None:
+    """The ZeroMQ port a sinful names in its ``zmq`` parameter, if any."""
+    match = _ZMQ_PARAM.search(address)
+    return int(match.group(1)) if match else None
 
 
 def endpoint(address: str) -> str:
@@ -42,7 +52,7 @@ def endpoint(address: str) -> str:
         return address
     match = _SINFUL.fullmatch(address.strip())
     if match:
-        return f"tcp://{match.group(1)}:{match.group(2)}"
+        return f"tcp://{match.group(1)}:{zmq_port_of(address) or match.group(2)}"
     host, sep, port = address.strip().rpartition(":")
     if sep and port.isdigit():
         return f"tcp://{host}:{port}"

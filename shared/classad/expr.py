@@ -12,11 +12,12 @@ _CACHE_LIMIT = 200_000
 
 class Expr:
     """An immutable ClassAd expression. ``fn(env)`` is its compiled form (built lazily)."""
-    __slots__ = ("node", "fn", "const", "value", "_text", "__weakref__")
+    __slots__ = ("node", "fn", "const", "value", "_text", "_old_text", "__weakref__")
 
     def __init__(self, node: N.Node, text: str | None = None):
         self.node = node
         self._text = text
+        self._old_text: str | None = None
         if type(node) is N.Literal:
             self.const = True
             self.value = node.value
@@ -68,6 +69,13 @@ class Expr:
             from .unparse import NEW
             self._text = NEW.node(self.node)
         return self._text
+
+    def old_text(self) -> str:
+        """Old-ClassAd text (as CEDAR and ``-long`` print it), computed once."""
+        if self._old_text is None:
+            from .unparse import unparse_old
+            self._old_text = unparse_old(self.node)
+        return self._old_text
 
     def __repr__(self) -> str:
         return f"Expr({str(self)!r})"

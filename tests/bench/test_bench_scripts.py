@@ -59,3 +59,15 @@ def test_bench_jobs_prints_submit_latency_and_matchmaking_figures():
     for label in (r"reused \(CLAIM_WORKLIFE = 1200\)", r"not reused \(CLAIM_WORKLIFE = 0\)"):
         assert re.search(rf"{label}\s+all done after\s+{NUMBER} s:\s+{NUMBER} jobs completed/s", out), label
     assert re.search(rf"claim reuse is x{NUMBER} faster", out)
+
+
+def test_bench_cedar_prints_bindings_and_own_query_rates():
+    pytest.importorskip("htcondor2")
+    out = run_script("condorsim.scripts.bench_cedar", "--slots", "30", "--jobs", "10", "--repeat", "1")
+    assert "Collector.query over 30 slot ads" in out and "Schedd.query over 10 jobs" in out
+    for label in ("htcondor2 Collector.query, all attributes", "htcondor2 Collector.query, projection Name State",
+                  "condor_status -af Name (new process)", "htcondor2 Schedd.query, all attributes",
+                  "htcondor2 Schedd.query, projection JobStatus", "condor_q -af ClusterId (new process)"):
+        assert re.search(rf"{re.escape(label)}\s+{NUMBER} ms\s+{NUMBER} queries/s\s+{NUMBER} ads/s\s+"
+                         rf"{NUMBER}x our in-process time", out), label
+    assert len(re.findall(rf"condorsim in process.*\s{NUMBER} ads/s\n", out)) == 4

@@ -1,0 +1,57 @@
+"""A second Unix user, FS-authenticated as itself, cannot remove, hold or edit root's jobs."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import htcondor2
+import pytest
+
+# The other user cannot run this venv's interpreter (it lives under /root); the system's Python
+# of the same version imports the same wheel from where it is installed.
+SYSTEM_PYTHON = Path(f"/usr/bin/python{sys.version_info.major}.{sys.version_info.minor}")
+WHEEL_DIR = str(Path(htcondor2.__file__).resolve().parents[1])
+
+CLIENT = """
+import sys, htcondor2, classad2
+schedd = htcondor2.Schedd(classad2.ClassAd(sys.argv[1]))
+print("remove", schedd.act(htcondor2.JobAction.Remove, "true")["TotalPermissionDenied"])
+print("hold", schedd.act(htcondor2.JobAction.Hold, [sys.argv[2]])["TotalPermissionDenied"])
+try:
+    schedd.edit([sys.argv[2]], "Foo", "1")
+    print("edit allowed")
+except Exception as exc:
+    print("edit refused")
+"""
+
+
+@pytest.fixture
+def other_user():
+    name = f"cedar{uuid.uuid4().hex[:8]}"
+    subprocess.run(["useradd", "--no-create-home", "--shell", "/bin/false", name], check=True)
+    try:
+        yield name
+    finally:
+        subprocess.run(["userdel", name], check=False)
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("useradd") or not SYSTEM_PYTHON.exists(),
+                    reason="needs root, useradd and a system Python of this version")
+def test_another_user_cannot_change_roots_jobs(personal_pool, other_user):
+    schedd = personal_pool.schedd()
+    cluster = schedd.submit(htcondor2.Submit(
+        {"executable": "/bin/sleep", "arguments": "60", "hold": "true"}), count=2).cluster()
+    location = str(personal_pool.collector().locate(htcondor2.DaemonType.Schedd))
+    result = subprocess.run([str(SYSTEM_PYTHON), "-c", CLIENT, location, f"{cluster}.0"], user=other_user,
+                            env={"PATH": "/usr/bin:/bin", "CONDOR_CONFIG": "/dev/null", "HOME": "/tmp",
+                                 "PYTHONPATH": WHEEL_DIR},
+                            capture_output=True, text=True, timeout=60, cwd="/tmp")
+    assert result.stdout.splitlines() == ["remove 2", "hold 1", "edit refused"], result.stderr[-2000:]
+    ads = schedd.query(f"ClusterId == {cluster}", ["JobStatus", "Foo"])
+    assert [ad["JobStatus"] for ad in ads] == [5, 5] and all("Foo" not in ad for ad in ads)
+    log = open(personal_pool.cfg.get("SCHEDD_LOG")).read()
+    assert f"user {other_user}, authentication YES" in log
