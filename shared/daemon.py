@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import ctypes
 import fcntl
+import glob
 import heapq
 import itertools
 import os
+import re
 import signal
 import sys
 import threading
@@ -38,11 +40,18 @@ Handler = Callable[[dict, bytes], Any]
 
 
 class DaemonLog:
-    """A daemon's log file, in HTCondor's line format ``MM/DD/YY HH:MM:SS message``."""
+    """A daemon's log file, in HTCondor's line format ``MM/DD/YY HH:MM:SS message``, rotated as
+    HTCondor rotates it: past `max_bytes` the file becomes ``<log>.old`` (or, when more than one
+    old file is kept, ``<log>.<YYYYMMDDTHHMMSS>``, the oldest beyond `keep` deleted)."""
 
-    def __init__(self, path: str | None, echo: bool = False):
+    def __init__(self, path: str | None, echo: bool = False, max_bytes: int = 10 * 1024 * 1024,
+                 keep: int = 1):
         self.echo = echo
+        self.path = path
+        self.max_bytes = max_bytes
+        self.keep = keep
         self.file = None
+        self.lock = threading.Lock()  # CEDAR connection threads log too
         if path:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             self.file = open(path, "a", buffering=1)
@@ -50,10 +59,39 @@ class DaemonLog:
     def __call__(self, message: str) -> None:
         now = time.time()
         line = f"{time.strftime('%m/%d/%y %H:%M:%S', time.localtime(now))} {message}\n"
-        if self.file:
-            self.file.write(line)
-        if self.echo or not self.file:
-            sys.stderr.write(line)
+        with self.lock:
+            if self.file:
+                self.file.write(line)
+                if self.max_bytes and self.file.tell() > self.max_bytes:
+                    self.rotate()
+            if self.echo or not self.file:
+                sys.stderr.write(line)
+
+    def rotate(self) -> None:
+        stamp = "old" if self.keep <= 1 else time.strftime("%Y%m%dT%H%M%S")
+        target = f"{self.path}.{stamp}"
+        self.file.write(f"{time.strftime('%m/%d/%y %H:%M:%S')} Saving log file to \"{target}\"\n")
+        self.file.close()
+        os.replace(self.path, target)
+        self.file = open(self.path, "a", buffering=1)
+        self.file.write(f"{time.strftime('%m/%d/%y %H:%M:%S')} Now in new log file {self.path}\n")
+        if self.keep > 1:
+            rotated = sorted(glob.glob(glob.escape(self.path) + ".[0-9]*T[0-9]*"))
+            for old in rotated[:max(0, len(rotated) - self.keep)]:
+                os.unlink(old)
+
+
+def shorten(text: str, limit: int = 200) -> str:
+    """What a log line quotes of a peer's input: a bad request cannot fill the disk."""
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
+def log_size_limit(text: str | None, default: int = 10 * 1024 * 1024) -> int:
+    """A MAX_<SUBSYS>_LOG value: bytes, or a number with a unit (``10 Mb``, ``500Kb``, ``1 GB``)."""
+    match = re.fullmatch(r"\s*(\d+)\s*([kmg]?)b?\s*", text or "", re.IGNORECASE)
+    if not match:
+        return default
+    return int(match.group(1)) * 1024 ** " kmg".index(match.group(2).lower() or " ")
 
 
 def parse_daemon_args(argv: list[str]) -> dict:
@@ -123,7 +161,9 @@ class Daemon:
         self.options = parse_daemon_args(sys.argv[1:] if argv is None else argv)
         self.local_name: str | None = self.options["local_name"]
         self.cfg = self.load_config()
-        self.log = DaemonLog(self.param(f"{self.subsystem}_LOG"), self.options["log_to_terminal"])
+        self.log = DaemonLog(self.param(f"{self.subsystem}_LOG"), self.options["log_to_terminal"],
+                             log_size_limit(self.param(f"MAX_{self.subsystem}_LOG", self.param("MAX_DEFAULT_LOG"))),
+                             self.cfg.get_int(f"MAX_NUM_{self.subsystem}_LOG", 1))
         self.start_time = int(time.time())
         self.reconfig_time = self.start_time
         self.sequence = itertools.count()
@@ -200,7 +240,7 @@ class Daemon:
             command = message.get("cmd")
             handler = self.handlers.get(command) if isinstance(command, str) else None
             if handler is None:
-                raise ValueError(f"unknown command {command!r}")
+                raise ValueError(f"unknown command {shorten(repr(command))}")
         except ValueError as exc:
             self.log(f"Received a malformed or unknown message: {exc}")
             self.reply_to(ident, {"ok": False, "error": str(exc)})
@@ -208,7 +248,7 @@ class Daemon:
         try:
             result = handler(message, ident)
         except (KeyError, TypeError, ValueError) as exc:
-            self.log(f"Bad {command} request: {exc!r}")
+            self.log(f"Bad {command} request: {shorten(repr(exc))}")
             self.reply_to(ident, {"ok": False, "error": f"bad {command} request: {exc}"})
             return
         except Exception:  # a daemon never dies from what a peer sends
