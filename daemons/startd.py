@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -55,6 +56,7 @@ class Slot:
     schedd_name: str | None = None
     starter: Process | None = None
     starter_address: str | None = None
+    family: str = ""  # the procd's marker for the running job's processes
     job_start: int | None = None
     releasing: bool = False  # the claim ends once its starter is gone
 
@@ -484,6 +486,7 @@ class Startd(Daemon):
         slot.job = job
         slot.activations += 1
         slot.last_alive = time.monotonic()
+        slot.family = f"{job.eval('ClusterId')}.{job.eval('ProcId')}-{uuid.uuid4().hex[:12]}"
         job_file = os.path.join(self.param("EXECUTE"), f".job_{self.slot_name(slot)}_{os.getpid()}.ad")
         with open(job_file, "w") as handle:
             handle.write(format_new(slot.job))  # new-style text: strings keep their escapes
@@ -493,13 +496,26 @@ class Startd(Daemon):
         env["_CONDOR_PROCD_ADDRESS"] = self.param("PROCD_ADDRESS") or ""
         argv = [self.param("STARTER") or "condor_starter", "-job-ad", job_file,
                 "-claim", slot.claim_id, "-schedd", slot.schedd_address,
-                "-slot-name", self.slot_name(slot)]
+                "-slot-name", self.slot_name(slot), "-family", slot.family]
         slot.starter = spawn(argv, env, capture_stderr=False, log=self.log)
         slot.job_start = int(time.time())
         slot.set_state("Claimed", "Busy")
         self.log(f"{self.slot_name(slot)}: activated; starter pid {slot.starter.pid}")
         self.changed(slot)
         return {"starter_pid": slot.starter.pid}
+
+    def kill_family(self, slot: Slot) -> None:
+        """Kill whatever is left of a job whose starter is gone, before anyone may start it
+        again elsewhere: a job must never run twice at once."""
+        procd = protocol.Client(f"ipc://{self.param('PROCD_ADDRESS')}", timeout=5)
+        try:
+            killed = procd.call("SIGNAL_FAMILY", marker=slot.family, signal=int(signal.SIGKILL))["signalled"]
+            procd.call("UNREGISTER_FAMILY", marker=slot.family)
+        except (protocol.CommunicationError, protocol.RemoteError) as exc:
+            self.log(f"{self.slot_name(slot)}: could not have the procd kill family {slot.family}: {exc}")
+            return
+        if killed:
+            self.log(f"{self.slot_name(slot)}: killed {killed} process(es) its starter left behind")
 
     def stop_starter(self, slot: Slot, fast: bool) -> None:
         if slot.starter is not None and slot.starter.poll() is None:
@@ -656,6 +672,8 @@ class Startd(Daemon):
             if slot.starter is not None and slot.starter.poll() is not None:
                 self.log(f"{self.slot_name(slot)}: starter pid {slot.starter.pid} exited "
                          f"with status {slot.starter.returncode}")
+                if slot.starter.returncode != 0:  # it may have died before killing its job
+                    self.kill_family(slot)
                 self.starter_addresses.pop(slot.starter.pid, None)
                 slot.starter = None
                 slot.job_start = None

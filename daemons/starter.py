@@ -1,7 +1,7 @@
 """condor_starter: runs one job for its startd, in a scratch directory, under the startd's procd.
 
 Started by the startd per activated claim with ``-job-ad FILE -claim ID -schedd ADDR -slot-name
-NAME``. Reports JOB_STARTED, JOB_USAGE and JOB_EXITED to the schedd (the shadow's side). On
+NAME -family MARKER``. Reports JOB_STARTED, JOB_USAGE and JOB_EXITED to the schedd (the shadow's side). On
 SIGTERM it soft-kills the job's whole family (the job's KillSig, then SIGKILL after the vacate
 time), on SIGQUIT it hard-kills it; either way nothing of the job outlives the starter.
 """
@@ -44,7 +44,8 @@ class Starter(Daemon):
         except (OSError, ClassAdSyntaxError) as exc:
             raise DaemonStartError(f"cannot read the job ad {self.job_file}: {exc}") from None
         self.job_id = f"{self.job.eval('ClusterId')}.{self.job.eval('ProcId')}"
-        self.family = f"{self.job_id}-{uuid.uuid4().hex[:12]}"
+        # The startd names the family, so that it can kill the job itself if we die.
+        self.family = options.get("-family") or f"{self.job_id}-{uuid.uuid4().hex[:12]}"
         self.process: subprocess.Popen | None = None
         self.procd = f"ipc://{self.param('PROCD_ADDRESS')}"
         self.kill_deadline: float | None = None

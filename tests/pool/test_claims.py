@@ -197,3 +197,21 @@ def test_a_job_whose_startd_stays_silent_is_requeued_when_its_lease_expires(pool
     finally:
         os.kill(startd, signal.SIGCONT)
     wait_until(lambda: [n for n, _ in events(log)].count("001") == 2, timeout=30, message="the job running again")
+
+
+def test_a_killed_starters_job_is_killed_before_it_runs_again(pool_factory, tmp_path):
+    pool = pool_factory(config={"NUM_CPUS": "1", **STATIC})
+    log = tmp_path / "starter.log"
+    assert pool.run("condor_submit", input=f"executable = /bin/sleep\narguments = 1d\nlog = {log}\n"
+                                           "queue\n").returncode == 0
+    wait_until(lambda: len(sleepers(pool)) == 1, timeout=20, message="the job running")
+    job = sleepers(pool)[0]
+    starter = job.parent()
+    assert starter.name().startswith("condor_starter") and starter in pool.processes()
+    starter.kill()
+    gone, alive = psutil.wait_procs([job], timeout=10)
+    assert not alive  # the startd had the procd kill the job its starter left behind
+    wait_until(lambda: len(sleepers(pool)) == 1 and [n for n, _ in events(log)].count("001") == 2, timeout=30,
+               message="the job running again, once")
+    assert "004" in [n for n, _ in events(log)]
+    assert "killed 1 process(es) its starter left behind" in (pool.dir / "local" / "log" / "StartLog").read_text()
