@@ -398,8 +398,9 @@ class Daemon:
         try:
             with self.lock:  # a CEDAR thread may still be at work
                 self.shutdown()
-            # A live collector takes our last messages in a few ms; an orphan has nobody to wait for.
-            protocol.close_oneway_sockets(0 if self._master_gone() else 200)
+            # A live collector takes our last messages in a few ms (up to a second on a loaded
+            # host, whose invalidations must not be lost); an orphan has nobody to wait for.
+            protocol.close_oneway_sockets(0 if self._master_gone() else 1000)
         finally:
             self.log(f"**** condor_{self.subsystem.lower()} (condorsim) pid {os.getpid()} "
                      f"EXITING WITH STATUS {self.exit_status}")
