@@ -1,0 +1,138 @@
+"""A real moto EC2 server (one per test session, reset between tests) and pools whose grid jobs
+use it. moto knows only the seed's AMI (ami-60bd4609) and validates AMI ids, so a wrong AMI
+fails as it would on AWS."""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sysconfig
+import urllib.request
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from condorsim.shared.pool import wait_until
+
+SEED_AMI = "ami-60bd4609"
+KEY_ID, SECRET = "AKIDCONDORSIMTEST01", "condorsim-test-secret-do-not-leak-0123456789"
+# Fast timers for grid jobs (the pool harness sets PERIODIC_EXPR_INTERVAL = 1 already).
+GRID_KNOBS = {"GRIDMANAGER_JOB_PROBE_INTERVAL": "1", "GRIDMANAGER_RESOURCE_PROBE_INTERVAL": "1",
+              "GRIDMANAGER_CONTACT_SCHEDD_DELAY": "1", "EC2_GAHP_RATE_LIMIT": "5",
+              "GRIDMANAGER_GAHP_CALL_TIMEOUT": "5"}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Moto:
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}/"
+
+    def post(self, path: str, data: bytes = b"") -> None:
+        request = urllib.request.Request(self.url + path, data=data, method="POST",
+                                         headers={"Content-Type": "text/plain"})
+        urllib.request.urlopen(request, timeout=10)
+
+    def client(self, key_id: str = KEY_ID, secret: str = SECRET):
+        return boto3.session.Session().client(
+            "ec2", endpoint_url=self.url, region_name="us-east-1", aws_access_key_id=key_id,
+            aws_secret_access_key=secret, config=Config(retries={"total_max_attempts": 1}))
+
+    def instances(self) -> list[dict]:
+        pages = self.client().get_paginator("describe_instances").paginate()
+        return [i for page in pages for r in page["Reservations"] for i in r["Instances"]]
+
+    def live(self) -> list[dict]:
+        return [i for i in self.instances() if i["State"]["Name"] not in ("terminated", "shutting-down")]
+
+
+@pytest.fixture(scope="session")
+def moto_server(tmp_path_factory):
+    work = tmp_path_factory.mktemp("moto")
+    amis = work / "amis.json"
+    amis.write_text(json.dumps([{"ami_id": SEED_AMI, "state": "available", "public": True,
+                                 "owner_id": "125523088429", "name": "Fedora-15-i386",
+                                 "description": "Fedora 15 (the seed's AMI)", "architecture": "i386",
+                                 "root_device_type": "ebs", "root_device_name": "/dev/sda1",
+                                 "virtualization_type": "paravirtual", "hypervisor": "xen",
+                                 "image_type": "machine", "image_location": "fedora/f15"}]))
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(MOTO_AMIS_PATH=str(amis), MOTO_ENABLE_AMI_VALIDATION="true")
+    program = os.path.join(sysconfig.get_path("scripts"), "moto_server")
+    server = subprocess.Popen([program, "-H", "127.0.0.1", "-p", str(port)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=open(work / "moto.log", "w"))
+    moto = Moto(port)
+
+    def answering() -> bool:
+        try:
+            moto.post("moto-api/reset")
+            return True
+        except OSError:
+            return server.poll() is not None
+    wait_until(answering, timeout=30, message="moto_server answering")
+    assert server.poll() is None, (work / "moto.log").read_text()
+    yield moto
+    server.terminate()
+    server.wait(timeout=10)
+
+
+@pytest.fixture
+def moto(moto_server):
+    moto_server.post("moto-api/reset")
+    yield moto_server
+    moto_server.post("moto-api/reset-auth", b"inf")  # a test may have turned authentication on
+
+
+@pytest.fixture
+def credentials(tmp_path) -> tuple[Path, Path]:
+    """The key id and secret in two 0600 files, as a user keeps them."""
+    folder = tmp_path / "aws"
+    folder.mkdir()
+    paths = []
+    for name, text in (("AccessKeyID", KEY_ID), ("SecretAccessKey", SECRET)):
+        path = folder / name
+        path.write_text(text + "\n")
+        os.chmod(path, 0o600)
+        paths.append(path)
+    return paths[0], paths[1]
+
+
+def seed_submit(url: str, credentials: tuple[Path, Path], extra: str = "") -> str:
+    """The seed blog post's submit file, but for the two credential paths and the URL."""
+    return f"""universe = grid
+grid_resource = ec2 {url}
+
+ec2_access_key_id = {credentials[0]}
+ec2_secret_access_key = {credentials[1]}
+
+ec2_ami_id = ami-60bd4609
+ec2_instance_type = m1.small
+
+ec2_user_data = Hello $(executable)!
+
+executable = EC2_Instance-$(ec2_ami_id)
+
+log = $(executable).$(cluster).log
+
+ec2_keypair_file = $(executable).$(cluster).pem
+{extra}
+queue
+"""
+
+
+@pytest.fixture
+def grid_pool(pool_factory):
+    """A pool with no startd (grid jobs need none) and fast gridmanager timers."""
+    def start(**knobs: str):
+        return pool_factory(config={"DAEMON_LIST": "MASTER, COLLECTOR, NEGOTIATOR, SCHEDD",
+                                    **GRID_KNOBS, **knobs})
+    return start
