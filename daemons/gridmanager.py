@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -318,6 +319,7 @@ class GridManager(Daemon):
         if isinstance(job.ad.eval("EC2KeyPairFile"), str) and not isinstance(job.ad.eval("EC2KeyPair"), str):
             fields["EC2KeyPair"] = self.key_pair_name(job)
         status = self.update(job, fields)  # durable before anything is launched with it
+        self.crash_point("token_saved")
         job.token = token
         job.state = "CREATE_KEY_PAIR" if status == IDLE else "SEEK_INSTANCE"
 
@@ -370,6 +372,7 @@ class GridManager(Daemon):
                 return
             self.hold(job, str(exc), 40, 12)
             return
+        self.crash_point("launched")
         self.record_instance(job, reply["Instances"][0])
 
     def run_parameters(self, job: GridJob) -> dict:
@@ -587,6 +590,15 @@ class GridManager(Daemon):
                 self.update(job, action="release", reason=Schedd.policy_text(ad, "PeriodicRelease"))
             elif status not in (REMOVED, COMPLETED) and Schedd.fires(ad, "PeriodicRemove"):
                 self.update(job, action="remove", reason=Schedd.policy_text(ad, "PeriodicRemove"))
+
+    def crash_point(self, name: str) -> None:
+        """Fault injection for the crash-safety tests: die here by SIGKILL, once, when
+        GRIDMANAGER_TEST_CRASH_AT names this point and GRIDMANAGER_TEST_CRASH_FILE exists."""
+        flag = self.param("GRIDMANAGER_TEST_CRASH_FILE")
+        if self.param("GRIDMANAGER_TEST_CRASH_AT") == name and flag and os.path.exists(flag):
+            os.unlink(flag)
+            self.log(f"Crashing at {name} (GRIDMANAGER_TEST_CRASH_AT)")
+            os.kill(os.getpid(), signal.SIGKILL)
 
     def shutdown(self) -> None:
         self.log(f"Stopping; {len(self.jobs)} job(s) of {self.owner} stay as they are for the next gridmanager")

@@ -48,3 +48,188 @@ def test_seed_submit_file_starts_an_instance_and_it_ends_by_itself(grid_pool, mo
     assert "\t(1) Normal termination (return value 0)\n" in log.read_text()
     wait_until(lambda: gone(pool, "1.0"), timeout=10, message="the job leaving the queue")
     assert not pem.exists()
+
+
+def hold_text(log) -> str:
+    text = log.read_text()
+    return text[text.index("012 ("):]
+
+
+def read_with_htcondor(log) -> list:
+    import htcondor2
+    return [event.type for event in htcondor2.JobEventLog(str(log)).events(stop_after=0)]
+
+
+def assert_no_secret_under(*folders) -> None:
+    for folder in folders:
+        for path in folder.rglob("*"):
+            if path.is_file() and path.name not in ("AccessKeyID", "SecretAccessKey"):
+                data = path.read_bytes()
+                assert SECRET.encode() not in data and KEY_ID.encode() not in data, path
+
+
+def test_periodic_hold_terminates_the_instance(grid_pool, moto, credentials, tmp_path):
+    pool = grid_pool()
+    work = tmp_path / "submit"
+    assert submit(pool, work, seed_submit(moto.url, credentials,
+                                          "periodic_hold = (time() - ShadowBday) >= 3\n")).returncode == 0
+    log = work / "EC2_Instance-ami-60bd4609.1.log"
+    wait_events(log, ["000", "027", "001", "012"], timeout=30)
+    # HTCondor 25 unparses the expression as classad2 does (the seed's 2011 release wrote
+    # '( time() - ShadowBday ) >= 60', with blanks inside the parentheses).
+    assert hold_text(log).split("\n")[1:3] == [
+        "\tThe job attribute PeriodicHold expression '(time() - ShadowBday) >= 3' evaluated to TRUE",
+        "\tCode 3 Subcode 0"]
+    wait_until(lambda: not moto.live(), timeout=15, message="the instance terminated")
+    wait_until(lambda: attr(pool, "1.0", "GridJobId") == "undefined", timeout=10, message="GridJobId forgotten")
+    assert attr(pool, "1.0", "JobStatus") == "5" and attr(pool, "1.0", "HoldReasonCode") == "3"
+    assert not (work / "EC2_Instance-ami-60bd4609.1.pem").exists()
+
+
+def test_hold_release_remove(grid_pool, moto, credentials, tmp_path):
+    import htcondor2
+    pool = grid_pool()
+    work = tmp_path / "submit"
+    assert submit(pool, work, seed_submit(moto.url, credentials)).returncode == 0
+    log = work / "EC2_Instance-ami-60bd4609.1.log"
+    wait_events(log, ["000", "027", "001"])
+    first, = moto.live()
+    assert pool.run("condor_hold", "1.0").returncode == 0
+    wait_events(log, ["000", "027", "001", "012"])
+    wait_until(lambda: not moto.live(), timeout=15, message="the held job's instance terminated")
+    wait_until(lambda: attr(pool, "1.0", "GridJobId") == "undefined", timeout=10, message="GridJobId forgotten")
+    # condor_release starts a new instance (a new token, a new id).
+    assert pool.run("condor_release", "1.0").returncode == 0
+    wait_events(log, ["000", "027", "001", "012", "013", "027", "001"], timeout=20)
+    second, = moto.live()
+    assert second["InstanceId"] != first["InstanceId"]
+    assert attr(pool, "1.0", "EC2InstanceName") == second["InstanceId"]
+    # condor_rm: the instance is terminated, then 009 and the job leaves.
+    assert pool.run("condor_rm", "1.0").returncode == 0
+    wait_events(log, ["000", "027", "001", "012", "013", "027", "001", "009"], timeout=20)
+    assert not moto.live()
+    wait_until(lambda: gone(pool, "1.0"), timeout=10, message="the removed job leaving the queue")
+    kinds = read_with_htcondor(log)
+    assert kinds[:4] == [htcondor2.JobEventType.SUBMIT, htcondor2.JobEventType.GRID_SUBMIT,
+                         htcondor2.JobEventType.EXECUTE, htcondor2.JobEventType.JOB_HELD]
+    assert kinds[-1] == htcondor2.JobEventType.JOB_ABORTED
+    grid = next(e for e in htcondor2.JobEventLog(str(log)).events(stop_after=0)
+                if e.type == htcondor2.JobEventType.GRID_SUBMIT)
+    assert grid["GridResource"] == f"ec2 {moto.url}" and first["InstanceId"] in grid["GridJobId"]
+    assert_no_secret_under(pool.dir, work)
+    wait_until(lambda: not [p for p in pool.processes() if p.name().startswith("condor_gridman")], timeout=10,
+               message="the gridmanager stopping once its owner has no grid jobs")
+
+
+def test_wrong_ami_is_held_with_the_services_message(grid_pool, moto, credentials, tmp_path):
+    pool = grid_pool()
+    work = tmp_path / "submit"
+    text = seed_submit(moto.url, credentials).replace("ami-60bd4609", "ami-00000bad")
+    assert submit(pool, work, text).returncode == 0
+    log = work / "EC2_Instance-ami-00000bad.1.log"
+    wait_events(log, ["000", "012"])
+    assert attr(pool, "1.0", "HoldReasonCode") == "40" and attr(pool, "1.0", "HoldReasonSubCode") == "12"
+    assert "InvalidAMIID.NotFound" in attr(pool, "1.0", "HoldReason")
+    assert not moto.instances()
+    wait_until(lambda: attr(pool, "1.0", "GridJobId") == "undefined", timeout=10, message="GridJobId forgotten")
+    assert not (work / "EC2_Instance-ami-00000bad.1.pem").exists()
+
+
+def test_bad_credentials_hold_37_9(grid_pool, moto, credentials, tmp_path):
+    moto.post("moto-api/reset-auth", b"0")  # from now on moto checks the keys (ours are unknown)
+    pool = grid_pool()
+    work = tmp_path / "submit"
+    assert submit(pool, work, seed_submit(moto.url, credentials)).returncode == 0
+    log = work / "EC2_Instance-ami-60bd4609.1.log"
+    wait_events(log, ["000", "012"])
+    reason = attr(pool, "1.0", "HoldReason")
+    assert reason.startswith("Failed to authenticate (") and reason.endswith("'.")
+    assert (attr(pool, "1.0", "HoldReasonCode"), attr(pool, "1.0", "HoldReasonSubCode")) == ("37", "9")
+    assert_no_secret_under(pool.dir, work)
+
+
+def test_missing_key_file_is_a_hold_naming_it(grid_pool, moto, credentials, tmp_path):
+    pool = grid_pool()
+    work = tmp_path / "submit"
+    assert submit(pool, work, seed_submit(moto.url, credentials, "hold = true\n")).returncode == 0
+    credentials[1].unlink()
+    assert pool.run("condor_release", "1.0").returncode == 0
+    log = work / "EC2_Instance-ami-60bd4609.1.log"
+    wait_events(log, ["000", "013", "012"])  # submitted on hold: no 012 at submit
+    assert attr(pool, "1.0", "HoldReason") == \
+        f"Failed to read credentials file {credentials[1]} (No such file or directory)"
+    assert not moto.instances()
+
+
+def test_endpoint_down_then_up_and_throttled(grid_pool, moto, credentials, tmp_path):
+    from .conftest import free_port
+    from .proxy import Forwarder
+    pool = grid_pool()
+    work = tmp_path / "submit"
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    assert submit(pool, work, seed_submit(url, credentials)).returncode == 0
+    log = work / "EC2_Instance-ami-60bd4609.1.log"
+    wait_events(log, ["000", "026"])
+    assert attr(pool, "1.0", "JobStatus") == "1"
+    assert attr(pool, "1.0", "GridResourceUnavailableTime").isdigit()
+    forwarder = Forwarder(port, moto.port, throttle=3).start()
+    try:
+        wait_events(log, ["000", "026", "025", "027", "001"], timeout=30)
+    finally:
+        forwarder.stop()
+    assert forwarder.throttled == 3  # answered RequestLimitExceeded, retried with backoff: no hold
+    assert attr(pool, "1.0", "GridResourceUnavailableTime") == "undefined"
+    assert len(moto.live()) == 1
+
+
+def test_duplicates_of_one_token_are_terminated_but_the_oldest(grid_pool, moto, credentials, tmp_path):
+    # A job found with a token and no instance id (as after a crash) whose token tags two
+    # instances (as a blind re-send would have launched): the oldest is kept, the other ended.
+    client = moto.client()
+    token = "6c5b8a56-4c1e-4b8e-9d7e-2f1f0b9a0c11"
+    tags = [{"ResourceType": "instance", "Tags": [{"Key": "CondorsimClientToken", "Value": token}]}]
+    ids = [client.run_instances(ImageId="ami-60bd4609", MinCount=1, MaxCount=1,
+                                TagSpecifications=tags)["Instances"][0]["InstanceId"] for _ in range(2)]
+    pool = grid_pool()
+    work = tmp_path / "submit"
+    extra = f'+GridJobId = "ec2 {moto.url} {token}"\n'
+    assert submit(pool, work, seed_submit(moto.url, credentials, extra)).returncode == 0
+    log = work / "EC2_Instance-ami-60bd4609.1.log"
+    wait_events(log, ["000", "027", "001"])
+    assert [i["InstanceId"] for i in moto.live()] == [ids[0]]
+    assert attr(pool, "1.0", "EC2InstanceName") == ids[0]
+
+
+@pytest.mark.parametrize("point", ["token_saved", "launched"])
+def test_gridmanager_crash_during_launch_leaves_exactly_one_instance(grid_pool, moto, credentials, tmp_path, point):
+    flag = tmp_path / "crash-once"
+    flag.write_text("")
+    pool = grid_pool(GRIDMANAGER_TEST_CRASH_AT=point, GRIDMANAGER_TEST_CRASH_FILE=str(flag))
+    work = tmp_path / "submit"
+    assert submit(pool, work, seed_submit(moto.url, credentials)).returncode == 0
+    log = work / "EC2_Instance-ami-60bd4609.1.log"
+    wait_events(log, ["000", "027", "001"], timeout=30)
+    assert not flag.exists()  # it did crash there
+    assert len(moto.instances()) == 1
+    assert attr(pool, "1.0", "EC2InstanceName") == moto.instances()[0]["InstanceId"]
+    assert "exited with status -9" in (pool.dir / "local" / "log" / "SchedLog").read_text()
+
+
+@pytest.mark.parametrize("victim", ["condor_gridman", "condor_schedd"])
+def test_kill_9_while_polling_keeps_one_instance(grid_pool, moto, credentials, tmp_path, victim):
+    import signal
+    pool = grid_pool()
+    work = tmp_path / "submit"
+    assert submit(pool, work, seed_submit(moto.url, credentials)).returncode == 0
+    log = work / "EC2_Instance-ami-60bd4609.1.log"
+    wait_events(log, ["000", "027", "001"])
+    process, = [p for p in pool.processes() if p.name().startswith(victim)]  # of this test's pool only
+    process.send_signal(signal.SIGKILL)
+    wait_until(lambda: [p for p in pool.processes() if p.name().startswith(victim) and p.pid != process.pid],
+               timeout=20, message=f"a new {victim}")
+    instance, = moto.live()
+    moto.client().terminate_instances(InstanceIds=[instance["InstanceId"]])
+    wait_events(log, ["000", "027", "001", "005"], timeout=30)
+    assert len(moto.instances()) == 1
+    assert events(log).count("027") == 1 and events(log).count("001") == 1
