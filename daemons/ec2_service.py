@@ -19,10 +19,6 @@ from dataclasses import dataclass
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
-import boto3
-import botocore.exceptions
-from botocore.config import Config
-
 THROTTLE_CODES = {"RequestLimitExceeded", "Throttling", "ThrottlingException"}
 AUTH_CODES = {"AuthFailure", "SignatureDoesNotMatch", "InvalidClientTokenId", "UnrecognizedClientException"}
 _REGION_HOST = re.compile(r"^ec2\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$")
@@ -99,6 +95,10 @@ class EC2Service:
         self._client_key: tuple[str, int] | None = None
 
     def _client_for(self, key_id: str, secret: str) -> Any:
+        # boto3 is imported here, in the gridmanager, not at module import: the schedd forks
+        # gridmanagers from a process that imported this module and should not carry boto3.
+        import boto3
+        from botocore.config import Config
         # A new client only when the credentials change; the key is not kept beside it in clear.
         fingerprint = (key_id, hash(secret))
         if self._client is None or self._client_key != fingerprint:
@@ -113,6 +113,7 @@ class EC2Service:
     def call(self, operation: str, **params: Any) -> dict:
         """One request (throttling answers retried with backoff); raises TransportError,
         ServiceError or CredentialsError."""
+        import botocore.exceptions
         client = self._client_for(read_secret_file(self.key_id_file), read_secret_file(self.secret_file))
         started = time.monotonic()
         delay = max(self.rate_limit, 0.1)

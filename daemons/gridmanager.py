@@ -22,6 +22,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+import psutil
+
 from condorsim.shared import protocol
 from condorsim.shared.classad import ClassAd
 from condorsim.shared.daemon import Daemon, daemon_main
@@ -318,6 +320,7 @@ class GridManager(Daemon):
         fields: dict[str, Any] = {"GridJobId": f"{job.resource.name} {token}", "GridJobStatus": None}
         if isinstance(job.ad.eval("EC2KeyPairFile"), str) and not isinstance(job.ad.eval("EC2KeyPair"), str):
             fields["EC2KeyPair"] = self.key_pair_name(job)
+        self.crash_point("before_token")
         status = self.update(job, fields)  # durable before anything is launched with it
         self.crash_point("token_saved")
         job.token = token
@@ -592,13 +595,20 @@ class GridManager(Daemon):
                 self.update(job, action="remove", reason=Schedd.policy_text(ad, "PeriodicRemove"))
 
     def crash_point(self, name: str) -> None:
-        """Fault injection for the crash-safety tests: die here by SIGKILL, once, when
-        GRIDMANAGER_TEST_CRASH_AT names this point and GRIDMANAGER_TEST_CRASH_FILE exists."""
+        """Fault injection for the crash-safety tests: when GRIDMANAGER_TEST_CRASH_AT names this
+        point and the file GRIDMANAGER_TEST_CRASH_FILE exists (it is removed: one crash), kill -9
+        GRIDMANAGER_TEST_CRASH_VICTIM (gridmanager, schedd or master) and every process between
+        it and us, at this very step."""
         flag = self.param("GRIDMANAGER_TEST_CRASH_FILE")
-        if self.param("GRIDMANAGER_TEST_CRASH_AT") == name and flag and os.path.exists(flag):
-            os.unlink(flag)
-            self.log(f"Crashing at {name} (GRIDMANAGER_TEST_CRASH_AT)")
-            os.kill(os.getpid(), signal.SIGKILL)
+        if self.param("GRIDMANAGER_TEST_CRASH_AT") != name or not flag or not os.path.exists(flag):
+            return
+        os.unlink(flag)
+        victim = (self.param("GRIDMANAGER_TEST_CRASH_VICTIM") or "gridmanager").lower()
+        self.log(f"Crashing the {victim} at {name} (GRIDMANAGER_TEST_CRASH_AT)")
+        chain = [os.getpid(), os.getppid(), psutil.Process(os.getppid()).ppid()]  # us, schedd, master
+        depth = {"gridmanager": 1, "schedd": 2, "master": 3}[victim]
+        for pid in reversed(chain[:depth]):
+            os.kill(pid, signal.SIGKILL)
 
     def shutdown(self) -> None:
         self.log(f"Stopping; {len(self.jobs)} job(s) of {self.owner} stay as they are for the next gridmanager")

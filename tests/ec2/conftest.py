@@ -22,7 +22,7 @@ KEY_ID, SECRET = "AKIDCONDORSIMTEST01", "condorsim-test-secret-do-not-leak-01234
 # Fast timers for grid jobs (the pool harness sets PERIODIC_EXPR_INTERVAL = 1 already).
 GRID_KNOBS = {"GRIDMANAGER_JOB_PROBE_INTERVAL": "1", "GRIDMANAGER_RESOURCE_PROBE_INTERVAL": "1",
               "GRIDMANAGER_CONTACT_SCHEDD_DELAY": "1", "EC2_GAHP_RATE_LIMIT": "5",
-              "GRIDMANAGER_GAHP_CALL_TIMEOUT": "5"}
+              "GRIDMANAGER_GAHP_CALL_TIMEOUT": "30"}
 
 
 def free_port() -> int:
@@ -88,6 +88,7 @@ def moto_server(tmp_path_factory):
 @pytest.fixture
 def moto(moto_server):
     moto_server.post("moto-api/reset")
+    moto_server.instances()  # moto builds a region's backend on its first request: not in the test's time
     yield moto_server
     moto_server.post("moto-api/reset-auth", b"inf")  # a test may have turned authentication on
 

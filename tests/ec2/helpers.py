@@ -4,6 +4,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import psutil
+
 from condorsim.shared.pool import wait_until
 
 
@@ -33,3 +35,15 @@ def events(log: Path) -> list[str]:
 def wait_events(log: Path, wanted: list[str], timeout: float = 20) -> list[str]:
     return wait_until(lambda: events(log) if events(log)[:len(wanted)] == wanted else None,
                       timeout=timeout, message=f"events {wanted} in {log.name}", show=lambda: events(log))
+
+
+def processes_named(pool, prefix: str) -> list[psutil.Process]:
+    """The live processes of this test's pool whose name starts with `prefix`."""
+    found = []
+    for process in pool.processes():
+        try:
+            if process.name().startswith(prefix):
+                found.append(process)
+        except psutil.Error:
+            continue  # it ended while we looked
+    return found
