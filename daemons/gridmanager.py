@@ -58,6 +58,8 @@ class Resource:
     next_ping: float = 0.0
     next_poll: float = 0.0
     poll_count: int = 0  # polls completed; jobs compare it with the poll they wait for
+    requests_logged: int = 0  # the request count last written to the log
+    down_since: float | None = None  # time.time() when it was found down
     by_id: dict[str, dict] = field(default_factory=dict)
     by_token: dict[str, list[dict]] = field(default_factory=dict)
 
@@ -120,6 +122,7 @@ class GridManager(Daemon):
         self.contact_schedd_delay = cfg.get_float("GRIDMANAGER_CONTACT_SCHEDD_DELAY", 5)
         self.policy_interval = cfg.get_float("PERIODIC_EXPR_INTERVAL", 60)
         self.default_region = self.param("EC2_REGION") or "us-east-1"
+        self.resource_timeout = cfg.get_float("EC2_RESOURCE_TIMEOUT", -1)
         self.tick_interval = min(0.25, self.probe_interval, self.policy_interval)
 
     def on_reconfig(self) -> None:
@@ -210,6 +213,9 @@ class GridManager(Daemon):
 
     # -- resources: ping and poll ----------------------------------------------------------------
     def maintain(self, resource: Resource) -> None:
+        if resource.up is False and 0 <= self.resource_timeout <= time.time() - resource.down_since:
+            for job in self.jobs_of(resource):
+                self.hold(job, "Resource was down for too long.", 41, 22)
         now = time.monotonic()
         if resource.up is not True or resource.auth_error:
             if now >= resource.next_ping:
@@ -233,6 +239,7 @@ class GridManager(Daemon):
                 self.log(f"Ping of {resource.name} answered {exc.code}; taking it as up")
             else:
                 resource.auth_error = f"Failed to authenticate ({exc.code}): '{exc.message}'."
+        resource.down_since = None
         if resource.up is False:
             self.log(f"Grid resource {resource.name} is back up")
             for job in self.jobs_of(resource):
@@ -242,6 +249,8 @@ class GridManager(Daemon):
         resource.next_poll = 0.0
 
     def resource_down(self, resource: Resource, why: str) -> None:
+        if resource.down_since is None:
+            resource.down_since = time.time()
         if resource.up is not False:
             self.log(f"Grid resource {resource.name} is down: {why}")
             now = int(time.time())
@@ -277,6 +286,11 @@ class GridManager(Daemon):
             return
         resource.by_id, resource.by_token = by_id, by_token
         resource.poll_count += 1
+        counts = resource.service.requests
+        if sum(counts.values()) != resource.requests_logged:
+            resource.requests_logged = sum(counts.values())
+            self.log(f"Requests to {resource.name}: " + " ".join(f"{op}={n}" for op, n in sorted(counts.items()))
+                     + f" total={resource.requests_logged}")
 
     # -- the per-job state machine ---------------------------------------------------------------
     def step(self, job: GridJob) -> None:

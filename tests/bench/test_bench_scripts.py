@@ -55,3 +55,16 @@ def test_bench_jobs_prints_submit_latency_and_matchmaking_figures():
     assert re.search(rf"\n\s+1\s+10\s+1\s+10\s+{NUMBER} ms\s+{NUMBER}", out)
     assert re.search(rf"\n\s+30\s+10\s+20\s+55\s+{NUMBER} ms\s+{NUMBER}", out)
     assert re.search(rf"all 2 slots running after {NUMBER} ms: {NUMBER} jobs started/s", out)
+
+
+@pytest.mark.timeout(150)
+def test_bench_ec2_prints_time_requests_and_gridmanager_cost():
+    out = run_script("condorsim.scripts.bench_ec2", "--jobs", "3", "--rate-limit-ms", "5",
+                     "--probe-interval", "1")
+    assert re.search(rf"submit -> all 3 Running in condor_q: {NUMBER} s \({NUMBER} instances/s\); "
+                     r"3 instances in moto", out)
+    assert re.search(rf"condor_rm -> all 3 terminated and gone: {NUMBER} s", out)
+    assert re.search(rf"gridmanager requests until then: {NUMBER} \({NUMBER} per instance\): .*run_instances=3", out)
+    assert re.search(rf"gridmanager CPU {NUMBER} s .* RSS {NUMBER} MiB, USS {NUMBER} MiB", out)
+    assert re.search(rf"condorsim / reference = {NUMBER}", out)
+    assert "GRIDMANAGER_MAX_SUBMITTED_JOBS_PER_RESOURCE = 1000" in out

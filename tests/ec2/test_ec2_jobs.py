@@ -42,6 +42,9 @@ def test_seed_submit_file_starts_an_instance_and_it_ends_by_itself(grid_pool, mo
     assert instance["KeyName"] == attr(pool, "1.0", "EC2KeyPair")
     assert f"Job executing on host: ec2 {moto.url}" in log.read_text()
     assert attr(pool, "1.0", "JobStatus") == "2"
+    # condor_q -run: the HOST(S) column shows the instance's hostname.
+    line, = [line for line in pool.run("condor_q", "-run").stdout.splitlines() if line.split()[:1] == ["1.0"]]
+    assert line.split()[-1] == instance["PublicDnsName"]
     # The instance ends by itself (as `shutdown -H now` in it would): 005 and the job leaves.
     client.terminate_instances(InstanceIds=[instance["InstanceId"]])
     wait_events(log, ["000", "027", "001", "005"])
@@ -240,3 +243,14 @@ def test_kill_9_while_polling_keeps_one_instance(grid_pool, moto, credentials, t
     wait_events(log, ["000", "027", "001", "005"], timeout=30)
     assert len(moto.instances()) == 1
     assert events(log).count("027") == 1 and events(log).count("001") == 1
+
+
+def test_ec2_resource_timeout_holds_jobs_of_a_resource_down_too_long(grid_pool, moto, credentials, tmp_path):
+    from .conftest import free_port
+    pool = grid_pool(EC2_RESOURCE_TIMEOUT="2")
+    work = tmp_path / "submit"
+    assert submit(pool, work, seed_submit(f"http://127.0.0.1:{free_port()}/", credentials)).returncode == 0
+    log = work / "EC2_Instance-ami-60bd4609.1.log"
+    wait_events(log, ["000", "026", "012"])
+    assert (attr(pool, "1.0", "HoldReason"), attr(pool, "1.0", "HoldReasonCode"),
+            attr(pool, "1.0", "HoldReasonSubCode")) == ("Resource was down for too long.", "41", "22")
