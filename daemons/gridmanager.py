@@ -42,6 +42,10 @@ SERVER_REASONS = {"Server.InternalError", "Server.InsufficientInstanceCapacity",
                   "Client.InternalError", "Client.InvalidSnapshot.NotFound"}
 ACTIVE = {"running", "shutting-down", "terminated"}
 _KEY_NAME_CHARS = re.compile(r"[^A-Za-z0-9 _-]")
+TURN_SECONDS = 1.0  # the most one turn of the job loop takes before signals and commands are served
+# One request may wait this long at most, whatever GRIDMANAGER_GAHP_CALL_TIMEOUT says: requests
+# are made from the one event loop, which must not stall for minutes behind a dead endpoint.
+MAX_REQUEST_SECONDS = 30
 
 
 class ScheddGone(Exception):
@@ -98,6 +102,7 @@ class GridManager(Daemon):
         self.resources: dict[tuple[str, str, str], Resource] = {}
         self.refresh_due = 0.0
         self.next_policy = 0.0
+        self.last_stepped: JobId = (0, 0)  # where the last turn stopped
 
     # -- set-up ----------------------------------------------------------------------------------
     def setup(self) -> None:
@@ -152,17 +157,18 @@ class GridManager(Daemon):
             del self.jobs[key]
         self.refresh_due = time.monotonic() + self.contact_schedd_delay
 
-    def update(self, job: GridJob, set: dict | None = None, **fields: Any) -> Any:
-        """Ask the schedd to change the job (durable when this returns); returns its JobStatus."""
+    def update(self, job: GridJob, attrs: dict | None = None, **fields: Any) -> Any:
+        """Ask the schedd to set `attrs` (None deletes) and do `fields` (status, event, action);
+        durable when this returns. Returns the job's JobStatus (None: it left the queue)."""
         try:
-            reply = self.schedd.call("GRID_UPDATE", job=job.id_text, set=set or {}, **fields)
+            reply = self.schedd.call("GRID_UPDATE", job=job.id_text, set=attrs or {}, **fields)
         except protocol.RemoteError as exc:
             self.log(f"Job {job.id_text}: the schedd refused an update ({exc}); it is no longer ours")
             self.jobs.pop(job.key, None)
             raise ScheddGone() from None
         except protocol.CommunicationError as exc:
             raise ScheddGone(str(exc)) from None
-        for attr, value in (set or {}).items():
+        for attr, value in (attrs or {}).items():
             if value is None:
                 job.ad.pop(attr, None)
             else:
@@ -188,9 +194,16 @@ class GridManager(Daemon):
             if time.monotonic() >= self.next_policy:
                 self.next_policy = time.monotonic() + self.policy_interval
                 self.periodic_policy()
-            for job in list(self.jobs.values()):
-                if job.key in self.jobs:
-                    self.step(job)
+            # A bounded turn (requests are rate limited and synchronous), fair across jobs.
+            deadline = time.monotonic() + TURN_SECONDS
+            keys = sorted(self.jobs)
+            start = next((i for i, key in enumerate(keys) if key > self.last_stepped), 0)
+            for key in keys[start:] + keys[:start]:
+                if time.monotonic() >= deadline:
+                    break
+                if key in self.jobs:
+                    self.last_stepped = key
+                    self.step(self.jobs[key])
         except ScheddGone as exc:
             self.log(f"Lost contact with the schedd ({exc}); trying again")
             self.refresh_due = 0.0
@@ -204,7 +217,7 @@ class GridManager(Daemon):
         resource = self.resources.get((name, key_id, secret))
         if resource is None:
             service = EC2Service(words[1], key_id, secret, region=region_for(words[1], self.default_region),
-                                 rate_limit=self.rate_limit, timeout=min(self.call_timeout, 30))
+                                 rate_limit=self.rate_limit, timeout=min(self.call_timeout, MAX_REQUEST_SECONDS))
             resource = self.resources[(name, key_id, secret)] = Resource(name, service)
         return resource
 

@@ -50,6 +50,8 @@ def free_port() -> int:
 
 
 def start_moto(work: Path) -> tuple[subprocess.Popen, str]:
+    """moto_server on a free port of 127.0.0.1, knowing (and validating) only the seed's AMI;
+    returns the process and its URL once it answers. Its stderr goes to work/moto.log."""
     program = os.path.join(sysconfig.get_path("scripts"), "moto_server")
     if not os.path.exists(program):
         sys.exit("moto_server is not installed: pip install 'moto[server,ec2]'")
@@ -62,7 +64,7 @@ def start_moto(work: Path) -> tuple[subprocess.Popen, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(MOTO_AMIS_PATH=str(amis), MOTO_ENABLE_AMI_VALIDATION="true")
     server = subprocess.Popen([program, "-H", "127.0.0.1", "-p", str(port)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              stdout=subprocess.DEVNULL, stderr=open(work / "moto.log", "w"))
     url = f"http://127.0.0.1:{port}/"
 
     def answering() -> bool:
@@ -70,8 +72,10 @@ def start_moto(work: Path) -> tuple[subprocess.Popen, str]:
             reset(url)
             return True
         except OSError:
-            return False
+            return server.poll() is not None
     wait_until(answering, timeout=60, message="moto_server answering")
+    if server.poll() is not None:
+        sys.exit(f"moto_server failed: {(work / 'moto.log').read_text()}")
     return server, url
 
 

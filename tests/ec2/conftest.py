@@ -1,13 +1,9 @@
-"""A real moto EC2 server (one per test session, reset between tests) and pools whose grid jobs
-use it. moto knows only the seed's AMI (ami-60bd4609) and validates AMI ids, so a wrong AMI
-fails as it would on AWS."""
+"""A real moto EC2 server (one per test session, reset between tests; started as bench_ec2 starts
+it) and pools whose grid jobs use it. moto knows only the seed's AMI (ami-60bd4609) and
+validates AMI ids, so a wrong AMI fails as it would on AWS."""
 from __future__ import annotations
 
-import json
 import os
-import socket
-import subprocess
-import sysconfig
 import urllib.request
 from pathlib import Path
 
@@ -15,20 +11,13 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from condorsim.shared.pool import wait_until
+from condorsim.scripts.bench_ec2 import start_moto
 
-SEED_AMI = "ami-60bd4609"
 KEY_ID, SECRET = "AKIDCONDORSIMTEST01", "condorsim-test-secret-do-not-leak-0123456789"
 # Fast timers for grid jobs (the pool harness sets PERIODIC_EXPR_INTERVAL = 1 already).
 GRID_KNOBS = {"GRIDMANAGER_JOB_PROBE_INTERVAL": "1", "GRIDMANAGER_RESOURCE_PROBE_INTERVAL": "1",
               "GRIDMANAGER_CONTACT_SCHEDD_DELAY": "1", "EC2_GAHP_RATE_LIMIT": "5",
               "GRIDMANAGER_GAHP_CALL_TIMEOUT": "30"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Moto:
@@ -56,31 +45,8 @@ class Moto:
 
 @pytest.fixture(scope="session")
 def moto_server(tmp_path_factory):
-    work = tmp_path_factory.mktemp("moto")
-    amis = work / "amis.json"
-    amis.write_text(json.dumps([{"ami_id": SEED_AMI, "state": "available", "public": True,
-                                 "owner_id": "125523088429", "name": "Fedora-15-i386",
-                                 "description": "Fedora 15 (the seed's AMI)", "architecture": "i386",
-                                 "root_device_type": "ebs", "root_device_name": "/dev/sda1",
-                                 "virtualization_type": "paravirtual", "hypervisor": "xen",
-                                 "image_type": "machine", "image_location": "fedora/f15"}]))
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(MOTO_AMIS_PATH=str(amis), MOTO_ENABLE_AMI_VALIDATION="true")
-    program = os.path.join(sysconfig.get_path("scripts"), "moto_server")
-    server = subprocess.Popen([program, "-H", "127.0.0.1", "-p", str(port)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=open(work / "moto.log", "w"))
-    moto = Moto(port)
-
-    def answering() -> bool:
-        try:
-            moto.post("moto-api/reset")
-            return True
-        except OSError:
-            return server.poll() is not None
-    wait_until(answering, timeout=30, message="moto_server answering")
-    assert server.poll() is None, (work / "moto.log").read_text()
-    yield moto
+    server, url = start_moto(tmp_path_factory.mktemp("moto"))
+    yield Moto(int(url.rsplit(":", 1)[1].strip("/")))
     server.terminate()
     server.wait(timeout=10)
 

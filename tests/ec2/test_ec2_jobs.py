@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import os
 import stat
+import time
 
 import pytest
 
@@ -120,6 +121,8 @@ def test_hold_release_remove(grid_pool, moto, credentials, tmp_path):
                 if e.type == htcondor2.JobEventType.GRID_SUBMIT)
     assert grid["GridResource"] == f"ec2 {moto.url}" and first["InstanceId"] in grid["GridJobId"]
     assert_no_secret_under(pool.dir, work)
+    for process in pool.processes():  # nor in any process's arguments or environment
+        assert SECRET not in " ".join(process.cmdline()) + str(process.environ())
     wait_until(lambda: not processes_named(pool, "condor_gridman"), timeout=10,
                message="the gridmanager stopping once its owner has no grid jobs")
 
@@ -165,7 +168,7 @@ def test_missing_key_file_is_a_hold_naming_it(grid_pool, moto, credentials, tmp_
 
 
 def test_endpoint_down_then_up_and_throttled(grid_pool, moto, credentials, tmp_path):
-    from .conftest import free_port
+    from condorsim.scripts.bench_ec2 import free_port
     from .proxy import Forwarder
     pool = grid_pool()
     work = tmp_path / "submit"
@@ -192,8 +195,14 @@ def test_duplicates_of_one_token_are_terminated_but_the_oldest(grid_pool, moto, 
     client = moto.client()
     token = "6c5b8a56-4c1e-4b8e-9d7e-2f1f0b9a0c11"
     tags = [{"ResourceType": "instance", "Tags": [{"Key": "CondorsimClientToken", "Value": token}]}]
-    ids = [client.run_instances(ImageId="ami-60bd4609", MinCount=1, MaxCount=1,
-                                TagSpecifications=tags)["Instances"][0]["InstanceId"] for _ in range(2)]
+    ids = []
+    for _ in range(2):
+        instance = client.run_instances(ImageId="ami-60bd4609", MinCount=1, MaxCount=1,
+                                        TagSpecifications=tags)["Instances"][0]
+        ids.append(instance["InstanceId"])
+        # LaunchTime has whole seconds: the second instance is launched in a later one.
+        wait_until(lambda: time.time() >= instance["LaunchTime"].timestamp() + 1, timeout=3,
+                   message="the next second")
     pool = grid_pool()
     work = tmp_path / "submit"
     extra = f'+GridJobId = "ec2 {moto.url} {token}"\n'
@@ -246,7 +255,7 @@ def test_kill_9_while_polling_keeps_one_instance(grid_pool, moto, credentials, t
 
 
 def test_ec2_resource_timeout_holds_jobs_of_a_resource_down_too_long(grid_pool, moto, credentials, tmp_path):
-    from .conftest import free_port
+    from condorsim.scripts.bench_ec2 import free_port
     pool = grid_pool(EC2_RESOURCE_TIMEOUT="2")
     work = tmp_path / "submit"
     assert submit(pool, work, seed_submit(f"http://127.0.0.1:{free_port()}/", credentials)).returncode == 0
@@ -254,3 +263,15 @@ def test_ec2_resource_timeout_holds_jobs_of_a_resource_down_too_long(grid_pool, 
     wait_events(log, ["000", "026", "012"])
     assert (attr(pool, "1.0", "HoldReason"), attr(pool, "1.0", "HoldReasonCode"),
             attr(pool, "1.0", "HoldReasonSubCode")) == ("Resource was down for too long.", "41", "22")
+
+
+def test_max_submitted_jobs_per_resource(grid_pool, moto, credentials, tmp_path):
+    pool = grid_pool(GRIDMANAGER_MAX_SUBMITTED_JOBS_PER_RESOURCE="1")
+    work = tmp_path / "submit"
+    text = seed_submit(moto.url, credentials).replace("queue", "queue 2")
+    text = text.replace("$(executable).$(cluster).pem", "$(executable).$(cluster).$(process).pem")
+    assert submit(pool, work, text).returncode == 0
+    wait_until(lambda: attr(pool, "1.0", "JobStatus") == "2", timeout=20, message="the first job Running")
+    assert attr(pool, "1.1", "GridJobId") == "undefined" and len(moto.instances()) == 1
+    moto.client().terminate_instances(InstanceIds=[moto.instances()[0]["InstanceId"]])
+    wait_until(lambda: attr(pool, "1.1", "JobStatus") == "2", timeout=20, message="the second job Running")
