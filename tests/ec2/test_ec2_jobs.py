@@ -187,6 +187,9 @@ def test_endpoint_down_then_up_and_throttled(grid_pool, moto, credentials, tmp_p
     assert forwarder.throttled == 3  # answered RequestLimitExceeded, retried with backoff: no hold
     assert attr(pool, "1.0", "GridResourceUnavailableTime") == "undefined"
     assert len(moto.live()) == 1
+    import htcondor2
+    assert read_with_htcondor(log)[1:3] == [htcondor2.JobEventType.GRID_RESOURCE_DOWN,
+                                            htcondor2.JobEventType.GRID_RESOURCE_UP]
 
 
 def test_duplicates_of_one_token_are_terminated_but_the_oldest(grid_pool, moto, credentials, tmp_path):
