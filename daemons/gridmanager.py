@@ -194,6 +194,8 @@ class GridManager(Daemon):
             if time.monotonic() >= self.next_policy:
                 self.next_policy = time.monotonic() + self.policy_interval
                 self.periodic_policy()
+            for resource in {id(j.resource): j.resource for j in self.jobs.values()}.values():
+                self.cancel_together(resource)
             # A bounded turn (requests are rate limited and synchronous), fair across jobs.
             deadline = time.monotonic() + TURN_SECONDS
             keys = sorted(self.jobs)
@@ -523,6 +525,30 @@ class GridManager(Daemon):
             fields["JobStartDate"] = now
         self.update(job, fields, status=RUNNING, event=["execute", job.resource.name, None])
 
+    def cancel_together(self, resource: Resource) -> None:
+        """The instances of all jobs of `resource` waiting to be cancelled, in one request
+        (condor_rm of a whole cluster); if the service refuses it, each is tried on its own."""
+        jobs = [job for job in self.jobs_of(resource) if job.state == "CANCEL"]
+        if resource.up is not True or len(jobs) < 2:
+            return
+        for job in jobs:
+            self.update(job, {"GridJobStatus": "cancelling"})
+        try:
+            resource.service.call("terminate_instances", InstanceIds=[job.instance_id for job in jobs])
+        except (ServiceError, CredentialsError) as exc:
+            self.log(f"Terminating {len(jobs)} instances at once failed ({exc}); trying one by one")
+            return
+        except TransportError as exc:
+            self.resource_down(resource, str(exc))
+            return
+        for job in jobs:
+            self.await_termination(job)
+
+    def await_termination(self, job: GridJob) -> None:
+        job.wait_for_poll = job.resource.poll_count + 1
+        job.resource.next_poll = min(job.resource.next_poll, time.monotonic() + self.rate_limit)
+        job.state = "CANCEL_CHECK"
+
     def state_cancel(self, job: GridJob) -> None:
         self.update(job, {"GridJobStatus": "cancelling"})
         try:
@@ -530,9 +556,7 @@ class GridManager(Daemon):
         except ServiceError as exc:
             if not exc.code.startswith("InvalidInstanceID"):
                 self.hold(job, f"Failed to terminate instance {job.instance_id}: {exc}", 42, 15)
-        job.wait_for_poll = job.resource.poll_count + 1
-        job.resource.next_poll = min(job.resource.next_poll, time.monotonic() + self.rate_limit)
-        job.state = "CANCEL_CHECK"
+        self.await_termination(job)
 
     def state_cancel_check(self, job: GridJob) -> None:
         resource = job.resource

@@ -182,10 +182,10 @@ def test_endpoint_down_then_up_and_throttled(grid_pool, moto, credentials, tmp_p
     forwarder = Forwarder(port, moto.port, throttle=3).start()
     try:
         wait_events(log, ["000", "026", "025", "027", "001"], timeout=30)
+        assert attr(pool, "1.0", "GridResourceUnavailableTime") == "undefined"
     finally:
-        forwarder.stop()
+        forwarder.stop()  # (the endpoint is down again from here on)
     assert forwarder.throttled == 3  # answered RequestLimitExceeded, retried with backoff: no hold
-    assert attr(pool, "1.0", "GridResourceUnavailableTime") == "undefined"
     assert len(moto.live()) == 1
     import htcondor2
     assert read_with_htcondor(log)[1:3] == [htcondor2.JobEventType.GRID_RESOURCE_DOWN,
@@ -278,3 +278,20 @@ def test_max_submitted_jobs_per_resource(grid_pool, moto, credentials, tmp_path)
     assert attr(pool, "1.1", "GridJobId") == "undefined" and len(moto.instances()) == 1
     moto.client().terminate_instances(InstanceIds=[moto.instances()[0]["InstanceId"]])
     wait_until(lambda: attr(pool, "1.1", "JobStatus") == "2", timeout=20, message="the second job Running")
+
+
+def test_condor_rm_of_a_cluster_terminates_its_instances_in_one_request(grid_pool, moto, credentials, tmp_path):
+    pool = grid_pool()
+    work = tmp_path / "submit"
+    text = seed_submit(moto.url, credentials).replace("queue", "queue 3")
+    text = text.replace("$(executable).$(cluster).pem", "$(executable).$(cluster).$(process).pem")
+    assert submit(pool, work, text).returncode == 0
+    wait_until(lambda: pool.run("condor_q", "-af", "JobStatus").stdout.split() == ["2"] * 3, timeout=20,
+               message="the three jobs Running")
+    assert pool.run("condor_rm", "1").returncode == 0
+    log = work / "EC2_Instance-ami-60bd4609.1.log"
+    wait_until(lambda: events(log).count("009") == 3, timeout=20, message="three 009 events")
+    assert not moto.live() and len(moto.instances()) == 3
+    gridmanager_log = (pool.dir / "local" / "log").glob("GridmanagerLog.*")
+    requests = [line for path in gridmanager_log for line in path.read_text().splitlines() if "Requests to" in line]
+    assert "terminate_instances=1 " in requests[-1]
