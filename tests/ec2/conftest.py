@@ -15,7 +15,7 @@ from condorsim.scripts.bench_ec2 import start_moto
 
 KEY_ID, SECRET = "AKIDCONDORSIMTEST01", "condorsim-test-secret-do-not-leak-0123456789"
 # Fast timers for grid jobs (the pool harness sets PERIODIC_EXPR_INTERVAL = 1 already).
-GRID_KNOBS = {"GRIDMANAGER_JOB_PROBE_INTERVAL": "1", "GRIDMANAGER_RESOURCE_PROBE_INTERVAL": "1",
+GRID_KNOBS = {"GRIDMANAGER_JOB_PROBE_INTERVAL": "0.5", "GRIDMANAGER_RESOURCE_PROBE_INTERVAL": "0.5",
               "GRIDMANAGER_CONTACT_SCHEDD_DELAY": "1", "EC2_GAHP_RATE_LIMIT": "5",
               "GRIDMANAGER_GAHP_CALL_TIMEOUT": "30"}
 
