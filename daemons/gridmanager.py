@@ -485,6 +485,14 @@ class GridManager(Daemon):
         if resource.poll_count == 0 or job.wait_for_poll > resource.poll_count:
             return
         job.wait_for_poll = resource.poll_count + 1
+        strays = [i["InstanceId"] for i in resource.by_token.get(job.token or "", [])
+                  if i["InstanceId"] != job.instance_id and i["State"]["Name"] not in ("terminated", "shutting-down")]
+        if strays:  # launched with this job's token by a gridmanager that died before recording it
+            self.log(f"Job {job.id_text}: terminating instances {strays} that carry its token")
+            try:
+                resource.service.call("terminate_instances", InstanceIds=strays)
+            except ServiceError as exc:
+                self.log(f"Job {job.id_text}: could not terminate {strays}: {exc}")
         instance = resource.by_id.get(job.instance_id)
         state = instance["State"]["Name"] if instance else "not-found"
         reason = (instance.get("StateReason") or {}).get("Code", "") if instance else "purged"

@@ -192,28 +192,37 @@ def test_endpoint_down_then_up_and_throttled(grid_pool, moto, credentials, tmp_p
                                             htcondor2.JobEventType.GRID_RESOURCE_UP]
 
 
-def test_duplicates_of_one_token_are_terminated_but_the_oldest(grid_pool, moto, credentials, tmp_path):
-    # A job found with a token and no instance id (as after a crash) whose token tags two
-    # instances (as a blind re-send would have launched): the oldest is kept, the other ended.
-    client = moto.client()
-    token = "6c5b8a56-4c1e-4b8e-9d7e-2f1f0b9a0c11"
+def launch_tagged(client, token: str, count: int) -> list[str]:
+    """`count` instances carrying `token` in their tag, launched in successive seconds."""
     tags = [{"ResourceType": "instance", "Tags": [{"Key": "CondorsimClientToken", "Value": token}]}]
     ids = []
-    for _ in range(2):
+    for _ in range(count):
         instance = client.run_instances(ImageId="ami-60bd4609", MinCount=1, MaxCount=1,
                                         TagSpecifications=tags)["Instances"][0]
         ids.append(instance["InstanceId"])
-        # LaunchTime has whole seconds: the second instance is launched in a later one.
+        # LaunchTime has whole seconds: the next instance is launched in a later one.
         wait_until(lambda: time.time() >= instance["LaunchTime"].timestamp() + 1, timeout=3,
                    message="the next second")
+    return ids
+
+
+@pytest.mark.parametrize("known", [False, True])
+def test_duplicates_of_one_token_are_terminated(grid_pool, moto, credentials, tmp_path, known):
+    # Two instances carry the job's token (as a blind re-send, or a gridmanager that died before
+    # recording its launch, would leave). Token but no id (a crash before the id was stored):
+    # the oldest is kept. Token and id: the recorded one is kept.
+    token = "6c5b8a56-4c1e-4b8e-9d7e-2f1f0b9a0c11"
+    ids = launch_tagged(moto.client(), token, 2)
+    keep = ids[1] if known else ids[0]
     pool = grid_pool()
     work = tmp_path / "submit"
-    extra = f'+GridJobId = "ec2 {moto.url} {token}"\n'
-    assert submit(pool, work, seed_submit(moto.url, credentials, extra)).returncode == 0
+    grid_job_id = f"ec2 {moto.url} {token}" + (f" {keep}" if known else "")
+    assert submit(pool, work, seed_submit(moto.url, credentials, f'+GridJobId = "{grid_job_id}"\n')).returncode == 0
     log = work / "EC2_Instance-ami-60bd4609.1.log"
-    wait_events(log, ["000", "027", "001"])
-    assert [i["InstanceId"] for i in moto.live()] == [ids[0]]
-    assert attr(pool, "1.0", "EC2InstanceName") == ids[0]
+    wait_events(log, ["000"] + ([] if known else ["027"]) + ["001"])
+    wait_until(lambda: [i["InstanceId"] for i in moto.live()] == [keep], timeout=10,
+               message="the duplicate terminated", show=moto.live)
+    assert attr(pool, "1.0", "GridJobId") == f"ec2 {moto.url} {token} {keep}"
 
 
 @pytest.mark.parametrize("victim, point", [
