@@ -128,6 +128,8 @@ class GridManager(Daemon):
         self.policy_interval = cfg.get_float("PERIODIC_EXPR_INTERVAL", 60)
         self.default_region = self.param("EC2_REGION") or "us-east-1"
         self.resource_timeout = cfg.get_float("EC2_RESOURCE_TIMEOUT", -1)
+        # condorsim's own knob: instances per DescribeInstances page (the service allows 5..1000).
+        self.page_size = max(5, min(1000, cfg.get_int("EC2_DESCRIBE_INSTANCES_PAGE_SIZE", 1000)))
         self.tick_interval = min(0.25, self.probe_interval, self.policy_interval)
 
     def on_reconfig(self) -> None:
@@ -280,7 +282,7 @@ class GridManager(Daemon):
         resource.next_poll = time.monotonic() + self.probe_interval
         by_id: dict[str, dict] = {}
         by_token: dict[str, list[dict]] = {}
-        params: dict[str, Any] = {"MaxResults": 1000}
+        params: dict[str, Any] = {"MaxResults": self.page_size}
         try:
             while True:
                 page = resource.service.call("describe_instances", **params)

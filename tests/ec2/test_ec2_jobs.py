@@ -301,6 +301,24 @@ def test_condor_rm_of_a_cluster_terminates_its_instances_in_one_request(grid_poo
     log = work / "EC2_Instance-ami-60bd4609.1.log"
     wait_until(lambda: events(log).count("009") == 3, timeout=20, message="three 009 events")
     assert not moto.live() and len(moto.instances()) == 3
-    gridmanager_log = (pool.dir / "local" / "log").glob("GridmanagerLog.*")
-    requests = [line for path in gridmanager_log for line in path.read_text().splitlines() if "Requests to" in line]
-    assert "terminate_instances=1 " in requests[-1]
+    assert "terminate_instances=1 " in gridmanager_requests(pool)
+
+
+def test_status_poll_follows_pages(grid_pool, moto, credentials, tmp_path):
+    # Seven reservations before ours, five per page (moto pages by reservation): ours is on page two.
+    for _ in range(7):
+        moto.client().run_instances(ImageId="ami-60bd4609", MinCount=1, MaxCount=1)
+    pool = grid_pool(EC2_DESCRIBE_INSTANCES_PAGE_SIZE="5")
+    work = tmp_path / "submit"
+    assert submit(pool, work, seed_submit(moto.url, credentials)).returncode == 0
+    log = work / "EC2_Instance-ami-60bd4609.1.log"
+    wait_events(log, ["000", "027", "001"])
+    wait_until(lambda: "describe_instances=" in gridmanager_requests(pool), timeout=10, message="a poll logged")
+    # Had the poll read page one only, the instance would be "not-found" and the job gone (005).
+    assert attr(pool, "1.0", "GridJobStatus") == "running" and "005" not in events(log)
+
+
+def gridmanager_requests(pool) -> str:
+    lines = [line for path in (pool.dir / "local" / "log").glob("GridmanagerLog.*")
+             for line in path.read_text().splitlines() if "Requests to" in line]
+    return lines[-1] if lines else ""
