@@ -322,3 +322,16 @@ def gridmanager_requests(pool) -> str:
     lines = [line for path in (pool.dir / "local" / "log").glob("GridmanagerLog.*")
              for line in path.read_text().splitlines() if "Requests to" in line]
     return lines[-1] if lines else ""
+
+
+def test_stopped_instance_is_terminated_and_the_job_completes(grid_pool, moto, credentials, tmp_path):
+    pool = grid_pool()
+    work = tmp_path / "submit"
+    assert submit(pool, work, seed_submit(moto.url, credentials)).returncode == 0
+    log = work / "EC2_Instance-ami-60bd4609.1.log"
+    wait_events(log, ["000", "027", "001"])
+    instance, = moto.live()
+    moto.client().stop_instances(InstanceIds=[instance["InstanceId"]])
+    wait_events(log, ["000", "027", "001", "005"])
+    assert moto.instances()[0]["State"]["Name"] == "terminated"
+    wait_until(lambda: gone(pool, "1.0"), timeout=10, message="the job leaving the queue")
