@@ -23,22 +23,16 @@ import time
 from typing import TYPE_CHECKING
 
 from condorsim.shared import protocol
-from condorsim.shared.classad import ClassAd
 from condorsim.shared.spawn import Process, spawn
+from condorsim.shared.submit.grid import is_grid_job
 
 from condorsim.daemons.job_queue import JobId, job_key
 
 if TYPE_CHECKING:
     from condorsim.daemons.schedd import Schedd
 
-GRID_UNIVERSE = 9
-REMOVED, COMPLETED, HELD = 3, 4, 5
 # Events a gridmanager may ask the schedd to write (UserLog method names).
 EVENTS = {"grid_submit", "execute", "grid_resource_down", "grid_resource_up", "held"}
-
-
-def is_grid_job(ad: ClassAd) -> bool:
-    return ad.eval("JobUniverse") == GRID_UNIVERSE
 
 
 class GridJobs:

@@ -31,9 +31,8 @@ from condorsim.shared.daemon import Daemon, daemon_main
 from condorsim.daemons.ec2_service import (CredentialsError, EC2Service, ServiceError, TransportError,
                                            isolate_from_ambient_credentials, region_for)
 from condorsim.daemons.job_queue import JobId
-from condorsim.daemons.schedd import Schedd
+from condorsim.daemons.schedd import COMPLETED, HELD, IDLE, REMOVED, RUNNING, Schedd
 
-IDLE, RUNNING, REMOVED, COMPLETED, HELD = 1, 2, 3, 4, 5
 TOKEN_TAG = "CondorsimClientToken"
 # StateReason codes of an instance that ended as the user meant it to.
 NORMAL_REASONS = {"", "Client.InstanceInitiatedShutdown", "Client.UserInitiatedShutdown",

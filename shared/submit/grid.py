@@ -17,6 +17,7 @@ from condorsim.shared.classad import ClassAd
 
 from .errors import SubmitError
 
+GRID_UNIVERSE = 9
 # Grid types HTCondor's condor_submit accepts; condorsim runs only ec2 ones.
 GRID_TYPES = ("condor", "batch", "arc", "ec2", "gce", "azure")
 # submit key (and aliases) -> job attribute, for the plain string-valued commands.
@@ -39,8 +40,8 @@ _LIST_SPLIT = re.compile(r"[\s,]+")
 Lookup = Callable[[str], tuple[str | None, int | None]]
 
 
-def is_grid(ad: ClassAd) -> bool:
-    return ad.eval("JobUniverse") == 9
+def is_grid_job(ad: ClassAd) -> bool:
+    return ad.eval("JobUniverse") == GRID_UNIVERSE
 
 
 def set_grid_attributes(ad: ClassAd, value: Lookup, keys: dict[str, str], iwd: str,
