@@ -54,6 +54,15 @@ def test_seed_submit_file_starts_an_instance_and_it_ends_by_itself(grid_pool, mo
     assert not pem.exists()
 
 
+def running_seed_job(pool, moto, credentials, tmp_path, extra: str = ""):
+    """Submit the seed's job to `pool` and wait until it runs: (submit directory, its log)."""
+    work = tmp_path / "submit"
+    assert submit(pool, work, seed_submit(moto.url, credentials, extra)).returncode == 0
+    log = work / "EC2_Instance-ami-60bd4609.1.log"
+    wait_events(log, ["000", "027", "001"])
+    return work, log
+
+
 def hold_text(log) -> str:
     text = log.read_text()
     return text[text.index("012 ("):]
@@ -93,10 +102,7 @@ def test_periodic_hold_terminates_the_instance(grid_pool, moto, credentials, tmp
 def test_hold_release_remove(grid_pool, moto, credentials, tmp_path):
     import htcondor2
     pool = grid_pool()
-    work = tmp_path / "submit"
-    assert submit(pool, work, seed_submit(moto.url, credentials)).returncode == 0
-    log = work / "EC2_Instance-ami-60bd4609.1.log"
-    wait_events(log, ["000", "027", "001"])
+    work, log = running_seed_job(pool, moto, credentials, tmp_path)
     first, = moto.live()
     assert pool.run("condor_hold", "1.0").returncode == 0
     wait_events(log, ["000", "027", "001", "012"])
@@ -251,10 +257,7 @@ def test_crash_during_launch_leaves_exactly_one_instance(grid_pool, moto, creden
 def test_kill_9_while_polling_keeps_one_instance(grid_pool, moto, credentials, tmp_path, victim):
     import signal
     pool = grid_pool()
-    work = tmp_path / "submit"
-    assert submit(pool, work, seed_submit(moto.url, credentials)).returncode == 0
-    log = work / "EC2_Instance-ami-60bd4609.1.log"
-    wait_events(log, ["000", "027", "001"])
+    work, log = running_seed_job(pool, moto, credentials, tmp_path)
     process, = processes_named(pool, victim)  # a process of this test's pool only
     process.send_signal(signal.SIGKILL)
     wait_until(lambda: [p for p in processes_named(pool, victim) if p.pid != process.pid],
@@ -309,10 +312,7 @@ def test_status_poll_follows_pages(grid_pool, moto, credentials, tmp_path):
     for _ in range(7):
         moto.client().run_instances(ImageId="ami-60bd4609", MinCount=1, MaxCount=1)
     pool = grid_pool(EC2_DESCRIBE_INSTANCES_PAGE_SIZE="5")
-    work = tmp_path / "submit"
-    assert submit(pool, work, seed_submit(moto.url, credentials)).returncode == 0
-    log = work / "EC2_Instance-ami-60bd4609.1.log"
-    wait_events(log, ["000", "027", "001"])
+    work, log = running_seed_job(pool, moto, credentials, tmp_path)
     wait_until(lambda: "describe_instances=" in gridmanager_requests(pool), timeout=10, message="a poll logged")
     # Had the poll read page one only, the instance would be "not-found" and the job gone (005).
     assert attr(pool, "1.0", "GridJobStatus") == "running" and "005" not in events(log)
@@ -326,10 +326,7 @@ def gridmanager_requests(pool) -> str:
 
 def test_stopped_instance_is_terminated_and_the_job_completes(grid_pool, moto, credentials, tmp_path):
     pool = grid_pool()
-    work = tmp_path / "submit"
-    assert submit(pool, work, seed_submit(moto.url, credentials)).returncode == 0
-    log = work / "EC2_Instance-ami-60bd4609.1.log"
-    wait_events(log, ["000", "027", "001"])
+    work, log = running_seed_job(pool, moto, credentials, tmp_path)
     instance, = moto.live()
     moto.client().stop_instances(InstanceIds=[instance["InstanceId"]])
     wait_events(log, ["000", "027", "001", "005"])
