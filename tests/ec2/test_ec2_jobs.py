@@ -253,15 +253,18 @@ def test_crash_during_launch_leaves_exactly_one_instance(grid_pool, moto, creden
     assert events(log).count("027") == 1
 
 
-@pytest.mark.parametrize("victim", ["condor_gridman", "condor_schedd"])
+@pytest.mark.parametrize("victim", ["condor_gridman", "condor_schedd", "condor_master"])
 def test_kill_9_while_polling_keeps_one_instance(grid_pool, moto, credentials, tmp_path, victim):
     import signal
     pool = grid_pool()
     work, log = running_seed_job(pool, moto, credentials, tmp_path)
     process, = processes_named(pool, victim)  # a process of this test's pool only
     process.send_signal(signal.SIGKILL)
-    wait_until(lambda: [p for p in processes_named(pool, victim) if p.pid != process.pid],
-               timeout=20, message=f"a new {victim}")
+    if victim == "condor_master":  # the pool goes down with it; the admin starts it again
+        wait_until(lambda: not pool.processes(), timeout=20, message="the pool going down with its master")
+        pool.start()
+    wait_until(lambda: [p for p in processes_named(pool, "condor_gridman") if p.pid != process.pid],
+               timeout=20, message="a new condor_gridmanager")
     instance, = moto.live()
     moto.client().terminate_instances(InstanceIds=[instance["InstanceId"]])
     wait_events(log, ["000", "027", "001", "005"], timeout=30)
