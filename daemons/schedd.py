@@ -13,6 +13,7 @@ from condorsim.shared.daemon import Daemon, daemon_main
 from condorsim.shared.locate import query_ads
 from condorsim.shared.userlog import UserLog
 
+from condorsim.daemons.grid_jobs import GridJobs, is_grid_job
 from condorsim.daemons.job_queue import JobId, JobQueue, job_key
 from condorsim.daemons.schedd_cedar import cedar_server
 from condorsim.daemons.negotiator import default_daemon_name
@@ -70,6 +71,7 @@ class Schedd(Daemon):
             "JOB_EXITED": self.on_job_exited, "STARTER_EXITED": self.on_starter_exited,
             "JOB_USAGE": self.on_job_usage,
         })
+        self.grid = GridJobs(self)  # grid-universe jobs go to condor_gridmanager children
         self.update_ads_soon = self.keep_advertised(self.cfg.get_float("SCHEDD_INTERVAL", 300), self.schedd_ads)
         self.recover_running_jobs()
         self.every(self.cfg.get_float("PERIODIC_EXPR_INTERVAL", 60), self.periodic_policy)
@@ -79,6 +81,8 @@ class Schedd(Daemon):
         """Jobs that had a claim when the last schedd stopped are disconnected, not lost: their
         starters keep running and are found again through their startds (reconnect_jobs)."""
         for key, ad in self.queue.jobs.items():
+            if is_grid_job(ad):
+                continue  # its gridmanager picks it up where it was
             claim, startd, slot_name = ad.eval("ClaimId"), ad.eval("StartdIpAddr"), ad.eval("RemoteHost")
             if ad.eval("JobStatus") in (IDLE, COMPLETED) or not isinstance(claim, str) or not isinstance(startd, str):
                 continue
@@ -336,7 +340,7 @@ class Schedd(Daemon):
         self.queue.set(key, "RemoveReason", reason)
         if key in self.runs:
             self.stop_job(key, fast=False)  # 009 once the shadow is gone
-        else:
+        elif not self.grid.defers_removal(key):
             self.finish_removal(key)
         return "ok"
 
@@ -393,6 +397,8 @@ class Schedd(Daemon):
             if ad is None:
                 continue
             status = ad.eval("JobStatus")
+            if ad.eval("Managed") == "External":
+                continue  # the gridmanager evaluates the policy of the jobs it manages
             if status in (HELD, COMPLETED, REMOVED):
                 pass
             elif self.fires(ad, "PeriodicHold"):
@@ -435,7 +441,7 @@ class Schedd(Daemon):
         clusters: dict[tuple, dict] = {}
         for key in sorted(self.queue.jobs):
             ad = self.queue.jobs[key]
-            if ad.eval("JobStatus") != IDLE or key in self.runs:
+            if ad.eval("JobStatus") != IDLE or key in self.runs or is_grid_job(ad):
                 continue
             if submitter is not None and ad.eval("User") != submitter:
                 continue
@@ -776,6 +782,7 @@ class Schedd(Daemon):
         return ads
 
     def shutdown(self) -> None:
+        self.grid.stop_all()
         self.queue.commit()
         uid_domain = self.param("UID_DOMAIN") or self.hostname
         self.invalidate("Submitter", [f"{o}@{uid_domain}" for o in self.owners])

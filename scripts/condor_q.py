@@ -112,6 +112,8 @@ def _command(ad: Any) -> str | None:
 
 
 def _remote_host(ad: Any) -> str | None:
+    if int_of(ad, "JobUniverse") == 9:  # a grid job: its instance's hostname, else its resource
+        return string_of(ad, "EC2RemoteVirtualMachineName") or string_of(ad, "GridResource")
     host = string_of(ad, "RemoteHost")
     if host is None:
         return None

@@ -29,6 +29,7 @@ OWN_PROGRAMS = {
     "condor_collector": "condorsim.daemons.collector", "condor_negotiator": "condorsim.daemons.negotiator",
     "condor_schedd": "condorsim.daemons.schedd", "condor_startd": "condorsim.daemons.startd",
     "condor_starter": "condorsim.daemons.starter", "condor_procd": "condorsim.daemons.procd",
+    "condor_gridmanager": "condorsim.daemons.gridmanager",
 }
 
 

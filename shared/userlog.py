@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 # Event numbers (ULogEventNumber) of the events this module writes.
 SUBMIT, EXECUTE, EVICTED, TERMINATED, IMAGE_SIZE, ABORTED, HELD, RELEASED = 0, 1, 4, 5, 6, 9, 12, 13
 DISCONNECTED, RECONNECTED, RECONNECT_FAILED = 22, 23, 24
+GRID_RESOURCE_UP, GRID_RESOURCE_DOWN, GRID_SUBMIT = 25, 26, 27
 
 _FORMAT_TOKENS = ("ISO_DATE", "UTC", "SUB_SECOND", "XML", "JSON")
 _DEFAULT_RESOURCES = "Cpus, Disk, Memory"
@@ -336,3 +337,19 @@ class UserLog:
         body = (f"Job reconnection failed\n    {_one_line(reason)}\n"
                 f"    Can not reconnect to {startd_name}, rescheduling job\n")
         return self.write_event(RECONNECT_FAILED, job_ad, body)
+
+    def grid_submit(self, job_ad: Mapping[str, Any], resource: str, grid_job_id: str) -> bool:
+        """027: the grid job was accepted by `resource` under `grid_job_id`."""
+        body = (f"Job submitted to grid resource\n    GridResource: {resource}\n"
+                f"    GridJobId: {grid_job_id}\n")
+        return self.write_event(GRID_SUBMIT, job_ad, body)
+
+    def grid_resource_down(self, job_ad: Mapping[str, Any], resource: str) -> bool:
+        """026: the grid resource the job uses stopped answering."""
+        return self.write_event(GRID_RESOURCE_DOWN, job_ad,
+                                f"Detected Down Grid Resource\n    GridResource: {resource}\n")
+
+    def grid_resource_up(self, job_ad: Mapping[str, Any], resource: str) -> bool:
+        """025: the grid resource the job uses answers again."""
+        return self.write_event(GRID_RESOURCE_UP, job_ad,
+                                f"Grid Resource Back Up\n    GridResource: {resource}\n")

@@ -30,6 +30,7 @@ PARAM_DEFAULTS: dict[str, str] = {
     "STARTER": "$(SBIN)/condor_starter",
     "PROCD": "$(SBIN)/condor_procd",
     "SHADOW": "$(SBIN)/condor_shadow",
+    "GRIDMANAGER": "$(SBIN)/condor_gridmanager",
     # logs and address files
     "MASTER_LOG": "$(LOG)/MasterLog",
     "COLLECTOR_LOG": "$(LOG)/CollectorLog",
@@ -39,6 +40,7 @@ PARAM_DEFAULTS: dict[str, str] = {
     "STARTER_LOG": "$(LOG)/StarterLog",
     "PROCD_LOG": "$(LOG)/ProcLog",
     "SHADOW_LOG": "$(LOG)/ShadowLog",
+    "GRIDMANAGER_LOG": "$(LOG)/GridmanagerLog.$(USERNAME)",
     "MAX_DEFAULT_LOG": "10 Mb",
     "MASTER_ADDRESS_FILE": "$(LOG)/.master_address",
     "COLLECTOR_ADDRESS_FILE": "$(LOG)/.collector_address",

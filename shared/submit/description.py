@@ -20,6 +20,7 @@ from condorsim.shared.daemon import CONDOR_PLATFORM, CONDOR_VERSION
 
 from .arguments import arguments_attribute, environment_v2
 from .errors import SubmitError
+from .grid import is_grid_job, set_grid_attributes, submit_keys
 from .macros import expand
 from .parser import Assignment, QueueStatement, Statement, parse_statements
 from .queue import parse_queue, row_values
@@ -190,13 +191,16 @@ class _ProcMaker:
         iwd = os.path.normpath(os.path.join(self.cwd, iwd)) if iwd else self.cwd
         ad["Iwd"] = iwd
         self._set_universe(ad)
-        self._set_executable(ad)
+        if not is_grid_job(ad):  # a grid job's executable is only a label (see grid.py)
+            self._set_executable(ad)
         self._set_arguments(ad)
         self._set_stdio(ad, iwd)
         self._set_requests(ad)
         self._set_misc(ad)
         self._set_custom_attributes(ad)
         self._set_requirements(ad)
+        if is_grid_job(ad):
+            set_grid_attributes(ad, self.value, submit_keys(self.variables), iwd, self.value("requirements")[0])
         return ad
 
     def _set_universe(self, ad: ClassAd) -> None:

@@ -71,3 +71,16 @@ def test_bench_cedar_prints_bindings_and_own_query_rates():
         assert re.search(rf"{re.escape(label)}\s+{NUMBER} ms\s+{NUMBER} queries/s\s+{NUMBER} ads/s\s+"
                          rf"{NUMBER}x our in-process time", out), label
     assert len(re.findall(rf"condorsim in process.*\s{NUMBER} ads/s\n", out)) == 4
+
+
+@pytest.mark.timeout(150)
+def test_bench_ec2_prints_time_requests_and_gridmanager_cost():
+    out = run_script("condorsim.scripts.bench_ec2", "--jobs", "3", "--rate-limit-ms", "5",
+                     "--probe-interval", "1")
+    assert re.search(rf"submit -> all 3 Running in condor_q: {NUMBER} s \({NUMBER} instances/s\); "
+                     r"3 instances in moto", out)
+    assert re.search(rf"condor_rm -> all 3 terminated and gone: {NUMBER} s", out)
+    assert re.search(rf"gridmanager requests until then: {NUMBER} \({NUMBER} per instance\): .*run_instances=3", out)
+    assert re.search(rf"gridmanager CPU {NUMBER} s .* RSS {NUMBER} MiB, USS {NUMBER} MiB", out)
+    assert re.search(rf"condorsim / reference = {NUMBER}", out)
+    assert "GRIDMANAGER_MAX_SUBMITTED_JOBS_PER_RESOURCE = 1000" in out
