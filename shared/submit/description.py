@@ -20,12 +20,15 @@ from condorsim.shared.daemon import CONDOR_PLATFORM, CONDOR_VERSION
 
 from .arguments import arguments_attribute, environment_v2
 from .errors import SubmitError
-from .macros import expand
+from .keys import is_known_key
+from .macros import expand, submit_defaults
 from .parser import Assignment, QueueStatement, Statement, parse_statements
 from .queue import parse_queue, row_values
 
-UNIVERSES = {"standard": 1, "vanilla": 5, "scheduler": 7, "grid": 9, "java": 10, "parallel": 11,
+UNIVERSES = {"vanilla": 5, "scheduler": 7, "grid": 9, "java": 10, "parallel": 11,
              "local": 12, "vm": 13, "docker": 5, "container": 5}
+# Universes HTCondor still knows by name but no longer runs (9.0 dropped the standard universe).
+UNSUPPORTED_UNIVERSES = {"standard": "Standard", "pvm": "PVM", "mpi": "MPI", "pvmd": "PVMD"}
 # condor_submit's JobSubmitMethod (0 = condor_submit; the Python bindings say 2).
 SUBMIT_METHOD_CONDOR_SUBMIT = 0
 HOLD_CODE_SUBMITTED_ON_HOLD = 15
@@ -74,11 +77,17 @@ class _Settings:
 
 
 class SubmitDescription:
-    """The statements of one submit description, ready to make job ads."""
+    """The statements of one submit description, ready to make job ads.
 
-    def __init__(self, statements: list[Statement], filename: str) -> None:
+    `used` collects the (lowercase) names macros referred to, for ``unused_warnings``."""
+
+    def __init__(self, statements: list[Statement], filename: str,
+                 defaults: dict[str, str] | None = None, used: set[str] | None = None) -> None:
         self.statements = statements
         self.filename = filename
+        self.defaults = defaults or {}
+        self.used: set[str] = used if used is not None else set()
+        self.queue_variables: list[str] = []
 
     def insert_before_first_queue(self, text: str) -> None:
         """Add the statements of `text` (condor_submit -append) just before the first queue."""
@@ -86,6 +95,33 @@ class SubmitDescription:
         at = next((i for i, s in enumerate(self.statements) if isinstance(s, QueueStatement)),
                   len(self.statements))
         self.statements[at:at] = extra
+
+    def set_queue(self, args: str) -> None:
+        """condor_submit -queue ARGS: the description's queue statement (it must have none)."""
+        if self.has_queue:
+            raise SubmitError("-queue argument conflicts with queue statement in submit file")
+        self.statements.append(QueueStatement(args, 0))
+
+    def unused_warnings(self) -> list[str]:
+        """condor_submit's warnings (without "WARNING: ") for keys nothing read or referred to,
+        and for queue variables no value referred to; call after build_jobs."""
+        last: dict[str, Assignment] = {}
+        for statement in self.statements:
+            if isinstance(statement, Assignment):
+                last.setdefault(statement.key.lower(), statement)
+                last[statement.key.lower()] = Assignment(last[statement.key.lower()].key,
+                                                         statement.value, statement.line)
+        warnings = []
+        for low in sorted(last, key=str.lower):
+            assignment = last[low]
+            if low.startswith("+") or "." in low or is_known_key(low) or low in self.used:
+                continue
+            warnings.append(f"the line '{assignment.key} = {assignment.value}' was unused by "
+                            f"condor_submit. Is it a typo?")
+        for name in self.queue_variables:
+            if name.lower() not in self.used and name.lower() not in last:
+                warnings.append(f"the Queue variable '{name}' was unused by condor_submit. Is it a typo?")
+        return warnings
 
     @property
     def has_queue(self) -> bool:
@@ -101,25 +137,50 @@ class SubmitDescription:
         cwd = cwd or os.getcwd()
         variables: dict[str, Assignment] = {}
         jobs: list[ClassAd] = []
+        self.queue_variables = []
         for statement in self.statements:
             if isinstance(statement, Assignment):
                 variables[_canonical_key(statement.key)] = statement
                 continue
-            proc_maker = _ProcMaker(variables, cluster_id, owner, qdate, cwd, settings)
+            proc_maker = _ProcMaker(variables, cluster_id, owner, qdate, cwd, settings,
+                                    self.defaults, self.used)
             iwd = proc_maker.iwd_for_queue(statement.line)
-            queue_args = expand(statement.args, proc_maker.lookup_static, statement.line)
+            queue_args = expand(statement.args, proc_maker.lookup_static, statement.line, cwd)
             spec = parse_queue(queue_args, statement.line, iwd)
-            items = spec.items if spec.items is not None else [None]
-            for row, item in enumerate(items):
+            if spec.items is not None:
+                self.queue_variables += [v for v in spec.variables if v not in self.queue_variables]
+            rows = spec.rows() if spec.items is not None else [(0, None)]
+            for row, item in rows:
                 item_values = row_values(spec.variables, item) if item is not None else {}
                 for step in range(spec.count):
                     jobs.append(proc_maker.make(len(jobs), row, step, item_values))
         return jobs
 
 
-def parse_submit(text: str, filename: str = "(stdin)") -> SubmitDescription:
-    """Parse submit description `text`; raises SubmitError naming the bad line."""
-    return SubmitDescription(parse_statements(text), filename)
+def parse_submit(text: str, filename: str = "(stdin)", cwd: str | None = None,
+                 submit_time: int | None = None, keys: tuple[str, ...] = ()) -> SubmitDescription:
+    """Parse submit description `text`; raises SubmitError naming the bad line.  `cwd` is where
+    ``include`` paths are relative to; `submit_time` sets $(SUBMIT_TIME), $(Year) ...; `keys`
+    (``key=value``) are set before the description is read."""
+    submit_time = int(time.time()) if submit_time is None else submit_time
+    shown = None if filename == "(stdin)" else filename
+    defaults = submit_defaults(shown, submit_time)
+    used: set[str] = set()
+
+    def expand_so_far(text: str, values: dict, line: int) -> str:
+        def lookup(name: str) -> str | None:
+            used.add(name)
+            return values.get(name, defaults.get(name))
+        return expand(text, lookup, line, cwd)
+
+    initial = []
+    for pair in keys:
+        key, _, value = pair.partition("=")
+        if not key.strip() or not re.fullmatch(r"\+?[A-Za-z_][\w.]*", key.strip()):
+            raise SubmitError(f"invalid attribute name '{key.strip()}' for attrib=value assigment")
+        initial.append(Assignment(key.strip(), value.strip(), 0))
+    statements = parse_statements(text, expand_so_far, cwd, shown or "", tuple(initial))
+    return SubmitDescription(statements, filename, defaults, used)
 
 
 def _canonical_key(key: str) -> str:
@@ -136,8 +197,11 @@ class _ProcMaker:
     """Makes the proc ads of one queue statement from the keys set before it."""
 
     def __init__(self, variables: dict[str, Assignment], cluster_id: int, owner: str | None,
-                 qdate: int, cwd: str, settings: _Settings) -> None:
+                 qdate: int, cwd: str, settings: _Settings, defaults: dict[str, str],
+                 used: set[str]) -> None:
         self.variables = dict(variables)
+        self.defaults = defaults
+        self.used = used
         self.cluster_id = cluster_id
         self.owner = owner
         self.qdate = qdate
@@ -151,10 +215,11 @@ class _ProcMaker:
     # -- macro lookup -------------------------------------------------------------------------
 
     def lookup(self, name: str) -> str | None:
+        self.used.add(name)
         if name in self.builtins:
             return self.builtins[name]
         assignment = self.variables.get(_ALIASES.get(name, name))
-        return assignment.value if assignment is not None else None
+        return assignment.value if assignment is not None else self.defaults.get(name)
 
     def lookup_static(self, name: str) -> str | None:
         """Lookup for the queue line itself: per-proc macros are not known yet."""
@@ -167,7 +232,7 @@ class _ProcMaker:
         assignment = self.variables.get(key)
         if assignment is None:
             return None, None
-        return expand(assignment.value, self.lookup, assignment.line), assignment.line
+        return expand(assignment.value, self.lookup, assignment.line, self.cwd), assignment.line
 
     def iwd_for_queue(self, line: int) -> str:
         self.builtins = {"cluster": str(self.cluster_id), "clusterid": str(self.cluster_id)}
@@ -202,6 +267,9 @@ class _ProcMaker:
     def _set_universe(self, ad: ClassAd) -> None:
         universe, line = self.value("universe")
         if universe:
+            unsupported = UNSUPPORTED_UNIVERSES.get(universe.strip().lower())
+            if unsupported:
+                raise SubmitError(f"'{unsupported}' is not a supported universe.", line)
             number = UNIVERSES.get(universe.strip().lower())
             if number is None:
                 raise SubmitError(f"I don't know about the '{universe.strip()}' universe.", line)

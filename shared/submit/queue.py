@@ -1,9 +1,11 @@
 """The forms of the ``queue`` statement and the items they produce.
 
-``queue`` | ``queue N`` | ``queue [N] [vars] in (a, b c)`` | ``queue [N] [vars] from file``
-| ``queue [N] [vars] from ( line ... )`` | ``queue [N] [vars] matching [files|dirs] glob ...``.
-The default item variable is ``Item``.  Each item is queued N times (``$(Step)`` 0..N-1); the
-item's index is ``$(Row)``/``$(ItemIndex)``.
+``queue`` | ``queue N`` | ``queue [N] [vars] in [slice] (a, b c)`` | ``queue [N] [vars] from
+[slice] file`` | ``... from [slice] command args |`` | ``... from [slice] ( line ... )`` |
+``queue [N] [vars] matching [slice] [files|dirs] glob ...``.  N may be an expression
+(``queue $(N) * 2``).  The default item variable is ``Item``.  Each item is queued N times
+(``$(Step)`` 0..N-1); the item's index is ``$(Row)``/``$(ItemIndex)``.  A slice ``[start:stop:step]``
+(Python's meaning) picks which items are queued; they keep their index in the whole list.
 """
 
 from __future__ import annotations
@@ -13,11 +15,16 @@ import os
 import re
 from dataclasses import dataclass, field
 
+from condorsim.shared.classad import ClassAdSyntaxError, parse_expr
+from condorsim.shared.config.errors import ConfigError
+from condorsim.shared.config.parser import run_command
+
 from .errors import SubmitError
 
 _FORM = re.compile(r"^(?:(?P<count>\S+?)\s+)??(?:(?P<vars>[A-Za-z_][\w.]*(?:\s*,\s*[A-Za-z_][\w.]*)*)\s+)?"
                    r"(?P<kind>in|from|matching)\b\s*(?P<rest>.*)$", re.IGNORECASE | re.DOTALL)
 _SPLIT = re.compile(r"[\s,]+")
+_SLICE = re.compile(r"^\[\s*(-?\d*)\s*(?::\s*(-?\d*)\s*)?(?::\s*(-?\d*)\s*)?\]\s*")
 
 
 @dataclass
@@ -25,6 +32,14 @@ class QueueSpec:
     count: int = 1
     variables: list[str] = field(default_factory=lambda: ["Item"])
     items: list[str] | None = None      # None: no item list (plain "queue N")
+    selected: range | None = None       # indexes of `items` the slice keeps (None: all)
+
+    def rows(self) -> list[tuple[int, str]]:
+        """(index, item) of each item queued."""
+        if self.items is None:
+            return []
+        indexes = self.selected if self.selected is not None else range(len(self.items))
+        return [(i, self.items[i]) for i in indexes]
 
 
 def parse_queue(args: str, line: int, iwd: str) -> QueueSpec:
@@ -39,25 +54,37 @@ def parse_queue(args: str, line: int, iwd: str) -> QueueSpec:
     if form.group("vars"):
         spec.variables = [v.strip() for v in form.group("vars").split(",")]
     kind, rest = form.group("kind").lower(), form.group("rest").strip()
+    sliced = _SLICE.match(rest)
+    if sliced:
+        rest = rest[sliced.end():]
     if kind == "in":
         spec.items = [i for i in _SPLIT.split(_parenthesised(rest, line)) if i]
     elif kind == "from":
         if rest.startswith("("):
             rows = _parenthesised(rest, line).splitlines()
+        elif rest.endswith("|"):
+            rows = _command_rows(rest[:-1].strip(), iwd, line)
         else:
             rows = _read_rows(os.path.join(iwd, rest), line)
         spec.items = [r.strip() for r in rows if r.strip() and not r.strip().startswith("#")]
     else:
         spec.items = _matching(rest, iwd, line)
+    if sliced:
+        bounds = [int(g) if g not in (None, "") else None for g in sliced.groups()]
+        spec.selected = range(len(spec.items))[slice(*bounds)]
     return spec
 
 
 def _count(text: str, line: int) -> int:
+    """The queue count: a number or a ClassAd expression of numbers (``3 * 2``)."""
     try:
-        count = int(text)
-    except ValueError:
+        value = parse_expr(text).eval() if not text.strip().isdigit() else int(text)
+    except (ClassAdSyntaxError, ValueError, TypeError):
+        value = None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise SubmitError(f"Failed to parse command file (line {line}): "
-                          f"queue count '{text}' is not a number.", line) from None
+                          f"queue count '{text}' is not a number.", line)
+    count = int(value)
     if count < 0:
         raise SubmitError(f"Failed to parse command file (line {line}): negative queue count.", line)
     return count
@@ -76,6 +103,13 @@ def _read_rows(path: str, line: int) -> list[str]:
             return f.read().splitlines()
     except OSError as exc:
         raise SubmitError(f"Can't open queue item file {path}: {exc.strerror}", line) from None
+
+
+def _command_rows(command: str, iwd: str, line: int) -> list[str]:
+    try:
+        return run_command(command).splitlines()
+    except ConfigError as exc:
+        raise SubmitError(f"Failed to parse command file (line {line}): {exc.args[0]}", line) from None
 
 
 def _matching(rest: str, iwd: str, line: int) -> list[str]:
