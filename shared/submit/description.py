@@ -119,7 +119,7 @@ class SubmitDescription:
             warnings.append(f"the line '{assignment.key} = {assignment.value}' was unused by "
                             f"condor_submit. Is it a typo?")
         for name in self.queue_variables:
-            if name.lower() not in self.used and name.lower() not in last:
+            if name.lower() not in self.used | last.keys() and not is_known_key(name):
                 warnings.append(f"the Queue variable '{name}' was unused by condor_submit. Is it a typo?")
         return warnings
 
@@ -210,6 +210,7 @@ class _ProcMaker:
         self.builtins: dict[str, str] = {}
         self.request_cpus = settings.request_cpus
         self.tiny_requests: set[str] = set()
+        self.item_values: dict[str, str] = {}
         self.template: ClassAd | None = None
 
     # -- macro lookup -------------------------------------------------------------------------
@@ -229,6 +230,8 @@ class _ProcMaker:
 
     def value(self, key: str) -> tuple[str | None, int | None]:
         """Expanded value of submit key `key` for the current proc, and its line."""
+        if key in self.item_values:       # a queue variable named like a key sets that key
+            return self.item_values[key], None
         assignment = self.variables.get(key)
         if assignment is None:
             return None, None
@@ -237,7 +240,7 @@ class _ProcMaker:
     def iwd_for_queue(self, line: int) -> str:
         self.builtins = {"cluster": str(self.cluster_id), "clusterid": str(self.cluster_id)}
         iwd, _ = self.value("initialdir")
-        return os.path.normpath(os.path.join(self.cwd, iwd)) if iwd else self.cwd
+        return full_path(self.cwd, iwd) if iwd else self.cwd
 
     # -- one proc -----------------------------------------------------------------------------
 
@@ -246,13 +249,14 @@ class _ProcMaker:
                          "process": str(proc_id), "procid": str(proc_id), "step": str(step),
                          "row": str(row), "itemindex": str(row), "node": "#pArAlLeLnOdE#",
                          **item_values}
+        self.item_values = {_canonical_key(k): v for k, v in item_values.items()}
         self.tiny_requests = set()
         if self.template is None:
             self.template = _base_ad(self.cluster_id, self.owner, self.qdate, self.settings)
         ad = self.template.copy()   # copying beats rebuilding ~60 literals per proc
         ad["ProcId"] = proc_id
         iwd, _ = self.value("initialdir")
-        iwd = os.path.normpath(os.path.join(self.cwd, iwd)) if iwd else self.cwd
+        iwd = full_path(self.cwd, iwd) if iwd else self.cwd
         ad["Iwd"] = iwd
         self._set_universe(ad)
         self._set_executable(ad)
@@ -308,7 +312,7 @@ class _ProcMaker:
                 ad["Transfer" + attr] = False
         log, _ = self.value("log")
         if log:
-            ad["UserLog"] = os.path.normpath(os.path.join(iwd, log))
+            ad["UserLog"] = full_path(iwd, log)
 
     def _set_requests(self, ad: ClassAd) -> None:
         cpus, line = self.value("request_cpus")
@@ -414,6 +418,13 @@ class _ProcMaker:
         except ClassAdSyntaxError as exc:
             where = f" (line {line})" if line else ""
             raise SubmitError(f"Parse error in expression{where}: {attr} = {text} ({exc})", line) from None
+
+
+def full_path(base: str, path: str) -> str:
+    """`path` made absolute against directory `base` as condor_submit does it: joined with one
+    '/', doubled slashes squeezed, but '.' and '..' kept (HTCondor does not normalise)."""
+    joined = path if path.startswith("/") else base.rstrip("/") + "/" + path
+    return re.sub(r"/{2,}", "/", joined)
 
 
 def _base_ad(cluster_id: int, owner: str | None, qdate: int, settings: _Settings) -> ClassAd:

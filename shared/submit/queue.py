@@ -58,7 +58,8 @@ def parse_queue(args: str, line: int, iwd: str) -> QueueSpec:
     if sliced:
         rest = rest[sliced.end():]
     if kind == "in":
-        spec.items = [i for i in _SPLIT.split(_parenthesised(rest, line)) if i]
+        listed = _parenthesised(rest, line) if rest.startswith("(") else rest
+        spec.items = [i for i in _SPLIT.split(listed) if i]
     elif kind == "from":
         if rest.startswith("("):
             rows = _parenthesised(rest, line).splitlines()
