@@ -167,8 +167,9 @@ def test_ad_outputs_have_no_title_or_summary(two_jobs):
 
 def test_restrictions_build_constraint():
     opts = cq.parse_args(["42", "43.1", "bob", "-constraint", "JobPrio > 0"])
-    assert cq.build_constraint(opts) == ('(JobPrio > 0) && (ClusterId == 42 || '
-                                         '(ClusterId == 43 && ProcId == 1) || Owner == "bob")')
+    # owners and job ids are ANDed (the fix): bob's jobs among 42 and 43.1
+    assert cq.build_constraint(opts) == ('(JobPrio > 0) && (Owner == "bob") && (ClusterId == 42 || '
+                                         '(ClusterId == 43 && ProcId == 1))')
 
 
 def test_view_options():
