@@ -647,6 +647,16 @@ def jobs_from_userlog(path: str) -> list[Any]:
     return list(jobs.values())
 
 
+def summary_of(jobs: list[Any]) -> Any:
+    """A summary ad counted from the jobs themselves (for jobs read from an event log)."""
+    from condorsim.shared.classad import ClassAd
+    statuses = [int_of(j, "JobStatus") for j in jobs]
+    counts = {"Jobs": len(jobs)}
+    for name, status in zip(_COUNTS, (COMPLETED, REMOVED, IDLE, RUNNING, HELD, SUSPENDED)):
+        counts[name] = statuses.count(status)
+    return ClassAd({prefix + name: value for prefix in ("", "Allusers") for name, value in counts.items()})
+
+
 def _event_time(text: str) -> int:
     for fmt in ("%Y-%m-%d %H:%M:%S", "%m/%d %H:%M:%S"):
         try:
@@ -728,8 +738,9 @@ def main(argv: list[str] | None = None) -> int:
         except OSError as err:
             print(f"Error reading user log {opts.userlog}: {err.strerror}", file=sys.stderr)
             return 1
-        sources = [(label, [j for j in jobs if constraint is None or eval_constraint(constraint, j)],
-                    summary, address) for label, jobs, summary, address in sources]
+        label, jobs, _, _ = sources[0]
+        jobs = [j for j in jobs if constraint is None or eval_constraint(constraint, j)]
+        sources = [(label, jobs, summary_of(jobs), "")]
     else:
         sources = []
         try:
@@ -760,11 +771,11 @@ def main(argv: list[str] | None = None) -> int:
         else:
             stamp = time.strftime(" @ %m/%d/%y %H:%M:%S")
             sys.stdout.write(render_queue(
-                opts.view, jobs, summary if summary is not None else _to_ad({}), "", address,
+                opts.view, jobs, summary, "", address,
                 allusers=opts.allusers or owner is None,
                 old_summary=_config_bool(cfg, "CONDOR_Q_SHOW_OLD_SUMMARY", False),
                 cumulative=opts.cumulative, cputime=opts.cputime,
-                label=label + (stamp if summary is not None else "")))
+                label=label + (stamp if not opts.userlog else "")))
     return 0
 
 
