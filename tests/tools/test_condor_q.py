@@ -274,3 +274,18 @@ def test_date_views_on_fixed_dates(time_zone, ad_factory, wall_clock, qdate, sta
                             ADDRESS, now=when).splitlines()
     assert batch[2] == f"-- Schedd: h : <127.0.0.1:9618?... @ {stamp}"
     assert batch[4].split()[:5] == ["alice", "ID:", "7", *qdate.split()]
+
+
+def test_more_options_parse(capsys):
+    opts = cq.parse_args(["-name", "s1", "-currentrun", "-wide:120", "-reverse-analyze",
+                          "-machine", "slot1@h", "-limit", "3"])
+    assert (opts.name, opts.cumulative, opts.analyze, opts.machine, opts.limit) == \
+        ("s1", False, "reverse", "slot1@h", 3)
+    assert cq.parse_args(["-cumulative-time"]).cumulative
+    assert cq.parse_args(["-better-analyze:reverse"]).analyze == "reverse"
+    assert cq.parse_args(["-better-analyze"]).analyze == "better"
+    assert cq.parse_args(["-analyze"]).analyze == "analyze"
+    assert cq.parse_args(["-hold", "-nobatch"]).view == cq.parse_args(["-nobatch", "-hold"]).view == "hold"
+    assert cq.main(["-help"]) == 0 and "-better-analyze" in capsys.readouterr().out
+    assert cq.main(["-limit", "many"]) == 1
+    assert "-limit requires a number" in capsys.readouterr().err
