@@ -249,13 +249,23 @@ def main(argv: list[str] | None = None) -> int:
         done = "dry-run" if opts.dry_run is not None else "submitted"
         out.write(f"{len(jobs)} job(s) {done} to cluster {cluster}.\n")
     out.flush()
-    if opts.warn_unused:
+    # WARN_ON_UNUSED_SUBMIT_FILE_MACROS (default true) says whether to warn; -unused toggles it
+    warn_unused = _config_bool(cfg, "WARN_ON_UNUSED_SUBMIT_FILE_MACROS", True) == opts.warn_unused
+    if warn_unused:
         if verbose:
             out.write("\n")
             out.flush()
         for warning in description.unused_warnings():
             sys.stderr.write(f"\nWARNING: {warning}\n")
     return 0
+
+
+def _config_bool(cfg, name: str, default: bool) -> bool:
+    try:
+        value = cfg.get_bool(name, default)
+    except Exception:  # an unreadable value keeps HTCondor's default
+        return default
+    return bool(value)
 
 
 def write_dry_run(path: str, jobs: list[ClassAd]) -> None:

@@ -121,7 +121,7 @@ class Parser:
         if m:
             name, op, value = m.groups()
             if op == "@=":
-                value, i = self._at_block(value.strip(), lines, i, pos)
+                value, i = read_at_block(value.strip(), lines, i)
                 lineno = i                 # HTCondor reports the line of the closing @tag
             if pos.active():
                 self._assign(name, value, pos, lineno)
@@ -142,18 +142,6 @@ class Parser:
             raise ConfigError(rest.lstrip(":").strip() or "error statement")
         # `warning : text` only informs; HTCondor prints it and carries on
         return i
-
-    def _at_block(self, tag: str, lines: list[str], i: int, pos: _Position) -> tuple[str, int]:
-        if not tag:
-            raise ConfigError("@= needs a tag, e.g. NAME @=end")
-        body = []
-        while i < len(lines):
-            text = lines[i].strip()
-            i += 1
-            if text == "@" + tag:
-                return "\n".join(body), i
-            body.append(text)
-        raise ConfigError(f"end-of-file while scanning for '@{tag}'")
 
     def _assign(self, name: str, value: str, pos: _Position, lineno: int) -> None:
         use = f"{pos.use}+{lineno - 1}" if pos.use else ""
@@ -208,6 +196,20 @@ class Parser:
             cat, tname, text = find_template(category, name)
             inner = _Position(pos.source, f"{cat}:{tname}", pos.base_line if pos.use else lineno)
             self.parse_text(substitute_args(text, args), inner, depth + 1)
+
+
+def read_at_block(tag: str, lines: list[str], i: int) -> tuple[str, int]:
+    """The lines of a ``NAME @=tag`` value from lines[i] up to ``@tag``, and the next index."""
+    if not tag:
+        raise ConfigError("@= needs a tag, e.g. NAME @=end")
+    body = []
+    while i < len(lines):
+        text = lines[i].strip()
+        i += 1
+        if text == "@" + tag:
+            return "\n".join(body), i
+        body.append(text)
+    raise ConfigError(f"end-of-file while scanning for '@{tag}'")
 
 
 def evaluate_condition(text: str, expand: Callable[[str], str], defined: Callable[[str], bool]) -> bool:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from condorsim.shared.config.errors import ConfigError
-from condorsim.shared.config.parser import evaluate_condition, read_source
+from condorsim.shared.config.parser import evaluate_condition, read_at_block, read_source
 
 from .errors import SubmitError
 
@@ -122,7 +122,10 @@ def _parse(text: str, state: _State, source: str, depth: int, include_line: int 
             raise SubmitError(f"Failed to parse command file (line {where}).", where)
         key, op, value = assign.group(1), assign.group(2), assign.group(3).strip()
         if op == "@=":
-            value, i = _at_block(value, lines, i, where)
+            try:
+                value, i = read_at_block(value, lines, i)
+            except ConfigError as exc:
+                raise SubmitError(f"Failed to parse command file (line {where}): {exc.args[0]}", where) from None
         if active:
             state.values[key.lower()] = value
             state.statements.append(Assignment(key, value, where, source))
@@ -176,19 +179,6 @@ def _include(rest: str, state: _State, depth: int, line: int) -> None:
     except ConfigError as exc:
         raise SubmitError(f"{exc.args[0]} (included from line {line})", line) from None
     _parse(text, state, target, depth + 1, line)
-
-
-def _at_block(tag: str, lines: list[str], i: int, line: int) -> tuple[str, int]:
-    if not tag:
-        raise SubmitError(f"Failed to parse command file (line {line}): @= needs a tag", line)
-    body = []
-    while i < len(lines):
-        text = lines[i].strip()
-        i += 1
-        if text == "@" + tag:
-            return "\n".join(body), i
-        body.append(lines[i - 1])
-    raise SubmitError(f"Failed to parse command file (line {line}): end-of-file while scanning for '@{tag}'", line)
 
 
 def _join_continuations(lines: list[str], i: int) -> tuple[str, int]:

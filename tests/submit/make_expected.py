@@ -98,15 +98,21 @@ def normalise(ad, work: str, proc_id: int) -> dict:
     return out
 
 
+def htcondor_jobs(text: str, work: str) -> list[dict]:
+    """HTCondor's normalised job ads of `text`, run in directory `work`."""
+    jobs = []
+    for part in split_queues(text):
+        for ad in htcondor.Submit(part).jobs(clusterid=CLUSTER, qdate=QDATE):
+            jobs.append(normalise(ad, work, len(jobs)))
+    return jobs
+
+
 def main() -> None:
     os.environ[ENV_NAME] = ENV_VALUE
     for name, text in CASES.items():
         work = make_workdir()
         os.chdir(work)
-        jobs = []
-        for part in split_queues(text):
-            for ad in htcondor.Submit(part).jobs(clusterid=CLUSTER, qdate=QDATE):
-                jobs.append(normalise(ad, work, len(jobs)))
+        jobs = htcondor_jobs(text, work)
         with open(os.path.join(HERE, "data", f"{name}.json"), "w") as f:
             json.dump({"submit": text, "jobs": jobs}, f, indent=1, sort_keys=True)
             f.write("\n")
@@ -119,10 +125,7 @@ def main() -> None:
         os.chdir(work)
         with open(sub) as f:
             text = f.read()
-        jobs = []
-        for part in split_queues(text):
-            for ad in htcondor.Submit(part).jobs(clusterid=CLUSTER, qdate=QDATE):
-                jobs.append(normalise(ad, work, len(jobs)))
+        jobs = htcondor_jobs(text, work)
         with open(os.path.join(MANUAL, "expected", f"{name}.json"), "w") as f:
             json.dump({"submit": text, "jobs": jobs}, f, indent=1, sort_keys=True)
             f.write("\n")

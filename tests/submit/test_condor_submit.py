@@ -175,3 +175,14 @@ def test_standard_universe_error_output(schedd, monkeypatch, capsys, workdir):
     (workdir / "u.sub").write_text("universe = standard\nexecutable = job.sh\nqueue\n")
     code, out, err = run(monkeypatch, capsys, ["u.sub"])
     assert (code, out, err) == (1, "", "\nERROR: 'Standard' is not a supported universe.\n")
+
+
+def test_warn_on_unused_knob_and_unused_toggle(schedd, monkeypatch, capsys, workdir):
+    class Config(dict):
+        def get_bool(self, name, default=None):
+            return {"WARN_ON_UNUSED_SUBMIT_FILE_MACROS": False}.get(name, default)
+    monkeypatch.setattr(condor_submit, "load_config", lambda subsystem: Config())
+    (workdir / "k.sub").write_text("executable = job.sh\nColour = red\nqueue\n")
+    assert run(monkeypatch, capsys, ["k.sub"])[2] == ""
+    code, _, err = run(monkeypatch, capsys, ["-unused", "k.sub"])
+    assert code == 0 and err == "\nWARNING: the line 'Colour = red' was unused by condor_submit. Is it a typo?\n"
