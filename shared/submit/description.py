@@ -157,6 +157,11 @@ class SubmitDescription:
         return jobs
 
 
+# What the per-proc macros are while the description is read (before any proc exists).
+_UNLIVE = {"cluster": "1", "clusterid": "1", "process": "0", "procid": "0", "step": "0", "row": "0",
+           "itemindex": "0"}
+
+
 def parse_submit(text: str, filename: str = "(stdin)", cwd: str | None = None,
                  submit_time: int | None = None, keys: tuple[str, ...] = ()) -> SubmitDescription:
     """Parse submit description `text`; raises SubmitError naming the bad line.  `cwd` is where
@@ -170,7 +175,7 @@ def parse_submit(text: str, filename: str = "(stdin)", cwd: str | None = None,
     def expand_so_far(text: str, values: dict, line: int) -> str:
         def lookup(name: str) -> str | None:
             used.add(name)
-            return values.get(name, defaults.get(name))
+            return values.get(name, defaults.get(name, _UNLIVE.get(name)))
         return expand(text, lookup, line, cwd)
 
     initial = []

@@ -137,7 +137,7 @@ def _parse(text: str, state: _State, source: str, depth: int, include_line: int 
 def _conditional(word: str, rest: str, branches: list[_Branch], state: _State, line: int) -> None:
     def condition() -> bool:
         return evaluate_condition(rest, lambda t: state.expand(t, state.values, line),
-                                  lambda name: bool(state.values.get(name.lower(), "").strip()))
+                                  lambda name: bool(state.expand(f"$({name})", state.values, line).strip()))
     if word == "if":
         outer = all(b.active for b in branches)
         result = outer and condition()

@@ -47,6 +47,8 @@ def test_include_file_relative_to_the_submit_directory(workdir):
     "N = 0\nif $(N)\n V = yes\nelse\n V = no\nendif\n",
     "B = true\nif ! $(B)\n V = yes\nelse\n if defined B\n  V = nested\n endif\nendif\n",
     "if false\n V = a\nelif true\n V = b\nelif true\n V = c\nendif\n",
+    "E =\nif defined E\n V = e\nelif defined ARCH\n V = $(ARCH)\nendif\n",
+    "if defined Process\n V = process-defined\nendif\n",
 ])
 def test_if_elif_else_as_htcondor(body, workdir):
     agree(body + "executable = job.sh\noutput = $(V)\nqueue\n", workdir)
