@@ -307,8 +307,8 @@ def render_nobatch(jobs: list[Any], cumulative: bool = False) -> str:
 
 
 def render_run(jobs: list[Any], cumulative: bool = False) -> str:
-    """`-run`: heading + one line per running job with its slot."""
-    running = [j for j in jobs if int_of(j, "JobStatus") == RUNNING]
+    """`-run`: heading + one line per running (or suspended, or transferring) job with its slot."""
+    running = [j for j in jobs if int_of(j, "JobStatus") in _STATUS_VIEWS["run"]]
     return _render_columns(run_columns(cumulative), sort_jobs(running))
 
 
@@ -482,7 +482,8 @@ def render_ads(jobs: list[Any], opts: "Options") -> str:
 VIEW_OPTIONS = (("nobatch", 3), ("batch", 1), ("run", 1), ("hold", 2), ("idle", 3), ("io", 2),
                 ("totals", 3), ("autocluster", 2))
 # views that pick jobs by their status; -nobatch/-batch do not undo them, whatever the order
-_STATUS_VIEWS = {"run": RUNNING, "hold": HELD, "idle": IDLE, "hold-codes": HELD}
+_STATUS_VIEWS = {"run": (RUNNING, TRANSFERRING_OUTPUT, SUSPENDED), "hold": (HELD,), "idle": (IDLE,),
+                 "hold-codes": (HELD,)}
 
 
 class Options(QueryOptions):
@@ -586,9 +587,10 @@ def _escaped(text: str) -> str:
 
 def build_constraint(opts: Options) -> str | None:
     selection = restriction_constraint(opts.restrictions)
-    status = _STATUS_VIEWS.get(opts.view)
-    if status is not None:       # -run/-hold/-idle pick the jobs of -af/-long/-json too
-        selection = join_constraints([f"JobStatus == {status}"], selection)
+    statuses = _STATUS_VIEWS.get(opts.view)
+    if statuses:       # as HTCondor, -run/-hold/-idle put the status into the query itself
+        picked = " || ".join(f"JobStatus == {status}" for status in statuses)
+        selection = join_constraints([picked], selection)
     if opts.submitter:
         selection = join_constraints([f'Owner == "{_escaped(opts.submitter)}"'], selection)
     return join_constraints(opts.constraints, selection)
