@@ -89,3 +89,24 @@ def test_config_val_summary(tmp_path):
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("# condor_config_val $CondorVersion: ")
     assert f"\n#\n# from {config}\n#\nLOCAL_DIR = /tmp/x\nMY_SETTING = 1\nNUM_CPUS = 2\n" in out.stdout
+
+
+def test_config_val_unset_runset_and_other_daemons(pool):
+    assert run(pool, "condor_config_val", "-negotiator", "-rset", "GONE_SOON = 1").returncode == 0
+    assert run(pool, "condor_config_val", "-negotiator", "-runset", "GONE_SOON").returncode == 0
+    assert run(pool, "condor_config_val", "-master", "-set", "ALSO_GONE = 1").returncode == 0
+    assert run(pool, "condor_config_val", "-master", "-unset", "ALSO_GONE").returncode == 0
+    assert run(pool, "condor_reconfig").returncode == 0
+    assert run(pool, "condor_config_val", "-negotiator", "GONE_SOON").stderr == "Not defined: GONE_SOON\n"
+    assert run(pool, "condor_config_val", "-master", "ALSO_GONE").stderr == "Not defined: ALSO_GONE\n"
+    assert run(pool, "condor_config_val", "-collector", "MY_KNOB").stdout == "from-file\n"
+
+
+def test_condor_who_long_lists_the_slots_running_jobs(pool):
+    result = pool.run("condor_submit", input="executable = /bin/sleep\narguments = 60\nqueue\n")
+    assert result.returncode == 0, result.stderr
+    wait_until(lambda: "RemoteOwner = " in run(pool, "condor_who", "-long").stdout, timeout=30)
+    table = run(pool, "condor_who").stdout.splitlines()
+    assert table[0].split() == ["OWNER", "CLIENT", "SLOT", "JOB", "RUNTIME", "PID", "JOB_DIR"]
+    assert len(table) == 2 and table[1].split()[3] == "1.0"
+    assert run(pool, "condor_rm", "1").returncode == 0

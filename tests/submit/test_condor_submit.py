@@ -186,3 +186,12 @@ def test_warn_on_unused_knob_and_unused_toggle(schedd, monkeypatch, capsys, work
     assert run(monkeypatch, capsys, ["k.sub"])[2] == ""
     code, _, err = run(monkeypatch, capsys, ["-unused", "k.sub"])
     assert code == 0 and err == "\nWARNING: the line 'Colour = red' was unused by condor_submit. Is it a typo?\n"
+
+
+def test_name_picks_the_schedd(schedd, monkeypatch, capsys, workdir):
+    asked = []
+    monkeypatch.setattr(condor_submit, "schedd_address",
+                        lambda cfg, name=None: asked.append(name) or "<127.0.0.1:1>")
+    (workdir / "n.sub").write_text("executable = job.sh\nqueue\n")
+    assert run(monkeypatch, capsys, ["-name", "other@host", "n.sub"])[0] == 0
+    assert asked == ["other@host"]
