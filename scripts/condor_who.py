@@ -67,10 +67,18 @@ def wait_for_ready(cfg, expression: str | None, seconds: float) -> tuple[ClassAd
         time.sleep(POLL_SECONDS)
 
 
+def slot_id(ad: ClassAd) -> str:
+    """SlotID, or for a dynamic slot the part of its name after "slot" (``1_3``)."""
+    if ad.eval("DynamicSlot") is True:
+        name = string_of(ad, "Name") or ""
+        return name[4:].split("@")[0] if name.startswith("slot") else f"{int_of(ad, 'SlotID')}_?"
+    return str(int_of(ad, "SlotID"))
+
+
 def who_table(slots: list[ClassAd]) -> str:
     columns = [Column("OWNER", lambda ad: string_of(ad, "RemoteOwner")),
                Column("CLIENT", lambda ad: string_of(ad, "ClientMachine")),
-               Column("SLOT", lambda ad: str(int_of(ad, "SlotID"))),
+               Column("SLOT", slot_id),
                Column("JOB", lambda ad: string_of(ad, "JobId")),
                Column("  RUNTIME", lambda ad: format_time(int_of(ad, "TotalJobRunTime"))),
                Column("PID", lambda ad: string_of(ad, "JobPid") or ""),

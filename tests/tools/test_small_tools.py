@@ -37,3 +37,9 @@ def test_condor_who_quick_without_a_master(monkeypatch, tmp_path, capsys):
 def test_help(tool, capsys):
     assert tool.main(["-help"]) == 0
     assert capsys.readouterr().out.startswith("Usage: ")
+
+
+def test_condor_who_slot_column():
+    from condorsim.shared.classad import ClassAd
+    assert condor_who.slot_id(ClassAd({"SlotID": 2, "Name": "slot2@h"})) == "2"
+    assert condor_who.slot_id(ClassAd({"SlotID": 1, "Name": "slot1_3@h", "DynamicSlot": True})) == "1_3"
