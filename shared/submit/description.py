@@ -144,9 +144,10 @@ class SubmitDescription:
                 continue
             proc_maker = _ProcMaker(variables, cluster_id, owner, qdate, cwd, settings,
                                     self.defaults, self.used)
-            iwd = proc_maker.iwd_for_queue(statement.line)
+            proc_maker.builtins = {"cluster": str(cluster_id), "clusterid": str(cluster_id)}
             queue_args = expand(statement.args, proc_maker.lookup_static, statement.line, cwd)
-            spec = parse_queue(queue_args, statement.line, iwd)
+            # item files and globs are relative to the submit directory, not initialdir
+            spec = parse_queue(queue_args, statement.line, cwd)
             if spec.items is not None:
                 self.queue_variables += [v for v in spec.variables if v not in self.queue_variables]
             rows = spec.rows() if spec.items is not None else [(0, None)]
@@ -241,11 +242,6 @@ class _ProcMaker:
         if assignment is None:
             return None, None
         return expand(assignment.value, self.lookup, assignment.line, self.cwd), assignment.line
-
-    def iwd_for_queue(self, line: int) -> str:
-        self.builtins = {"cluster": str(self.cluster_id), "clusterid": str(self.cluster_id)}
-        iwd, _ = self.value("initialdir")
-        return full_path(self.cwd, iwd) if iwd else self.cwd
 
     # -- one proc -----------------------------------------------------------------------------
 

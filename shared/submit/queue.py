@@ -42,8 +42,9 @@ class QueueSpec:
         return [(i, self.items[i]) for i in indexes]
 
 
-def parse_queue(args: str, line: int, iwd: str) -> QueueSpec:
-    """Parse the (macro-expanded) text after ``queue``; `iwd` resolves ``from``/``matching`` paths."""
+def parse_queue(args: str, line: int, directory: str) -> QueueSpec:
+    """Parse the (macro-expanded) text after ``queue``; `directory` (the submit directory, not
+    initialdir, as condor_submit does) resolves ``from``/``matching`` paths."""
     args = args.strip()
     if not args:
         return QueueSpec()
@@ -64,12 +65,12 @@ def parse_queue(args: str, line: int, iwd: str) -> QueueSpec:
         if rest.startswith("("):
             rows = _parenthesised(rest, line).splitlines()
         elif rest.endswith("|"):
-            rows = _command_rows(rest[:-1].strip(), iwd, line)
+            rows = _command_rows(rest[:-1].strip(), line)
         else:
-            rows = _read_rows(os.path.join(iwd, rest), line)
+            rows = _read_rows(os.path.join(directory, rest), line)
         spec.items = [r.strip() for r in rows if r.strip() and not r.strip().startswith("#")]
     else:
-        spec.items = _matching(rest, iwd, line)
+        spec.items = _matching(rest, directory, line)
     if sliced:
         bounds = [int(g) if g not in (None, "") else None for g in sliced.groups()]
         spec.selected = range(len(spec.items))[slice(*bounds)]
@@ -106,14 +107,14 @@ def _read_rows(path: str, line: int) -> list[str]:
         raise SubmitError(f"Can't open queue item file {path}: {exc.strerror}", line) from None
 
 
-def _command_rows(command: str, iwd: str, line: int) -> list[str]:
+def _command_rows(command: str, line: int) -> list[str]:
     try:
         return run_command(command).splitlines()
     except ConfigError as exc:
         raise SubmitError(f"Failed to parse command file (line {line}): {exc.args[0]}", line) from None
 
 
-def _matching(rest: str, iwd: str, line: int) -> list[str]:
+def _matching(rest: str, directory: str, line: int) -> list[str]:
     words = rest.split()
     want = None
     if words and words[0].lower() in ("files", "dirs"):
@@ -122,8 +123,8 @@ def _matching(rest: str, iwd: str, line: int) -> list[str]:
         raise SubmitError(f"Failed to parse command file (line {line}): 'matching' needs a pattern.", line)
     found: list[str] = []
     for pattern in words:
-        for path in sorted(glob.glob(pattern, root_dir=iwd)):
-            is_dir = os.path.isdir(os.path.join(iwd, path))
+        for path in sorted(glob.glob(pattern, root_dir=directory)):
+            is_dir = os.path.isdir(os.path.join(directory, path))
             if (want == "files" and is_dir) or (want == "dirs" and not is_dir):
                 continue
             if path not in found:
