@@ -256,8 +256,10 @@ class _ProcMaker:
             self.template = _base_ad(self.cluster_id, self.owner, self.qdate, self.settings)
         ad = self.template.copy()   # copying beats rebuilding ~60 literals per proc
         ad["ProcId"] = proc_id
-        iwd, _ = self.value("initialdir")
+        iwd, line = self.value("initialdir")
         iwd = full_path(self.cwd, iwd) if iwd else self.cwd
+        if not os.path.isdir(iwd):
+            raise SubmitError(f"No such directory: {iwd}", line)
         ad["Iwd"] = iwd
         self._set_universe(ad)
         self._set_executable(ad)

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from condorsim.shared.config.errors import ConfigError
-from condorsim.shared.config.parser import evaluate_condition, read_at_block, read_source
+from condorsim.shared.config.parser import (evaluate_condition, freeze_self_references, read_at_block,
+                                             read_source)
 
 from .errors import SubmitError
 
@@ -127,6 +128,8 @@ def _parse(text: str, state: _State, source: str, depth: int, include_line: int 
             except ConfigError as exc:
                 raise SubmitError(f"Failed to parse command file (line {where}): {exc.args[0]}", where) from None
         if active:
+            # `A = $(A) more` appends to the earlier A (its value is taken now, as HTCondor does)
+            value = freeze_self_references(value, {key.upper(): lambda: state.values.get(key.lower())})
             state.values[key.lower()] = value
             state.statements.append(Assignment(key, value, where, source))
     if branches:

@@ -75,6 +75,7 @@ queue 2
     "multi_queue_keys": ("executable = job.sh\narguments = first\nqueue\narguments = second\n"
                          "+Tag = \"t\"\nqueue 2\n"),
     "log_absolute": "executable = job.sh\nlog = /tmp/condorsim-abs.log\nqueue\n",
+    "self_reference": "executable = job.sh\nA = 1\nA = $(A)2\narguments = $(a) $(A:x)\nqueue\n",
     "queue_paths_from_submit_dir": ("executable = job.sh\ninitialdir = sub\narguments = $(f)\n"
                                     "queue f from rows.txt\narguments = $(g)\nqueue g matching *.txt\n"),
 }

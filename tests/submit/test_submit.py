@@ -101,3 +101,9 @@ def test_append_lines_go_before_the_first_queue(workdir):
 def test_self_referencing_macro_is_an_error(workdir):
     with pytest.raises(SubmitError, match="refers to itself"):
         build("executable = job.sh\nA = $(B)\nB = $(A)x\narguments = $(A)\nqueue\n", workdir)
+
+
+def test_initialdir_must_exist(workdir):
+    with pytest.raises(SubmitError, match=f"No such directory: {workdir}/nowhere0"):
+        parse_submit("executable = job.sh\ninitialdir = nowhere$(Process)\nqueue\n").build_jobs(
+            1, cwd=str(workdir))
