@@ -28,7 +28,23 @@ def split_v2(value: str, what: str, line: int | None) -> list[str]:
             raise SubmitError(f"Unexpected characters following double-quote in {what}. Did you "
                               f"forget to escape the double-quote by repeating it? The full "
                               f"{what} you specified were: {value}", line) from None
-        raise SubmitError(f"Unbalanced single quote in {what}: {value}", line) from None
+        raise SubmitError(f"Unbalanced quote starting here: {_open_quote(value[1:-1])}\n"
+                          f"The full {what} you specified were: {value}", line) from None
+
+
+def _open_quote(inner: str) -> str:
+    """The text from the single quote that is never closed."""
+    start, i = -1, 0
+    while i < len(inner):
+        if inner[i] == "'":
+            if start < 0:
+                start = i
+            elif inner[i + 1:i + 2] == "'":
+                i += 1                  # '' inside a quoted group is a literal quote
+            else:
+                start = -1
+        i += 1
+    return inner[start:] if start >= 0 else inner
 
 
 def join_v2(words: list[str]) -> str:

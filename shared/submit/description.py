@@ -135,14 +135,16 @@ class SubmitDescription:
         settings = _Settings.from_config(config)
         qdate = int(time.time()) if qdate is None else qdate
         cwd = cwd or os.getcwd()
-        variables: dict[str, Assignment] = {}
+        variables: dict[str, Assignment] = {}    # by key meaning (aliases resolved)
+        macros: dict[str, Assignment] = {}       # by name as written: what $(name) finds
         jobs: list[ClassAd] = []
         self.queue_variables = []
         for statement in self.statements:
             if isinstance(statement, Assignment):
                 variables[_canonical_key(statement.key)] = statement
+                macros[_macro_name(statement.key)] = statement
                 continue
-            proc_maker = _ProcMaker(variables, cluster_id, owner, qdate, cwd, settings,
+            proc_maker = _ProcMaker(variables, macros, cluster_id, owner, qdate, cwd, settings,
                                     self.defaults, self.used)
             proc_maker.builtins = {"cluster": str(cluster_id), "clusterid": str(cluster_id)}
             queue_args = expand(statement.args, proc_maker.lookup_static, statement.line, cwd)
@@ -199,13 +201,19 @@ def _canonical_key(key: str) -> str:
     return _ALIASES.get(key, key)
 
 
+def _macro_name(key: str) -> str:
+    """The name $(...) finds a key by: as written, any case; ``+X`` is ``MY.X``."""
+    return "my." + key[1:].lower() if key.startswith("+") else key.lower()
+
+
 class _ProcMaker:
     """Makes the proc ads of one queue statement from the keys set before it."""
 
-    def __init__(self, variables: dict[str, Assignment], cluster_id: int, owner: str | None,
-                 qdate: int, cwd: str, settings: _Settings, defaults: dict[str, str],
-                 used: set[str]) -> None:
+    def __init__(self, variables: dict[str, Assignment], macros: dict[str, Assignment],
+                 cluster_id: int, owner: str | None, qdate: int, cwd: str, settings: _Settings,
+                 defaults: dict[str, str], used: set[str]) -> None:
         self.variables = dict(variables)
+        self.macros = dict(macros)
         self.defaults = defaults
         self.used = used
         self.cluster_id = cluster_id
@@ -225,7 +233,7 @@ class _ProcMaker:
         self.used.add(name)
         if name in self.builtins:
             return self.builtins[name]
-        assignment = self.variables.get(_ALIASES.get(name, name))
+        assignment = self.macros.get(name)
         return assignment.value if assignment is not None else self.defaults.get(name)
 
     def lookup_static(self, name: str) -> str | None:
@@ -248,7 +256,7 @@ class _ProcMaker:
     def make(self, proc_id: int, row: int, step: int, item_values: dict[str, str]) -> ClassAd:
         self.builtins = {"cluster": str(self.cluster_id), "clusterid": str(self.cluster_id),
                          "process": str(proc_id), "procid": str(proc_id), "step": str(step),
-                         "row": str(row), "itemindex": str(row), "node": "#pArAlLeLnOdE#",
+                         "row": str(row), "itemindex": str(row), "node": self._node(),
                          **item_values}
         self.item_values = {_canonical_key(k): v for k, v in item_values.items()}
         self.tiny_requests = set()
@@ -270,6 +278,11 @@ class _ProcMaker:
         self._set_custom_attributes(ad)
         self._set_requirements(ad)
         return ad
+
+    def _node(self) -> str:
+        """$(Node): a placeholder the schedd fills for parallel jobs, empty for the others."""
+        universe = (self.value("universe")[0] or "").strip().lower()
+        return "#pArAlLeLnOdE#" if universe == "parallel" else ""
 
     def _set_universe(self, ad: ClassAd) -> None:
         universe, line = self.value("universe")

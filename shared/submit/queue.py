@@ -127,6 +127,8 @@ def _matching(rest: str, directory: str, line: int) -> list[str]:
             is_dir = os.path.isdir(os.path.join(directory, path))
             if (want == "files" and is_dir) or (want == "dirs" and not is_dir):
                 continue
+            if want == "dirs":
+                path += "/"             # condor_submit names the directories it matches so
             if path not in found:
                 found.append(path)
     return found

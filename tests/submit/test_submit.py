@@ -60,7 +60,7 @@ def test_queue_matching_files_and_dirs(workdir):
     files = build("executable = job.sh\narguments = $(Item)\nqueue matching files sub/*.dat\n", workdir)
     assert [ad.eval("Args") for ad in files] == ["sub/a.dat", "sub/b.dat"]
     dirs = build("executable = job.sh\narguments = $(Item)\nqueue matching dirs sub/*.dat\n", workdir)
-    assert [ad.eval("Args") for ad in dirs] == ["sub/d.dat"]
+    assert [ad.eval("Args") for ad in dirs] == ["sub/d.dat/"]     # HTCondor appends the slash
 
 
 def test_process_numbers_continue_across_queue_statements(workdir):
@@ -107,3 +107,9 @@ def test_initialdir_must_exist(workdir):
     with pytest.raises(SubmitError, match=f"No such directory: {workdir}/nowhere0"):
         parse_submit("executable = job.sh\ninitialdir = nowhere$(Process)\nqueue\n").build_jobs(
             1, cwd=str(workdir))
+
+
+def test_unbalanced_quote_message_as_htcondor(workdir):
+    with pytest.raises(SubmitError) as err:
+        parse_submit("executable = job.sh\narguments = \"a'b x\"\nqueue\n").build_jobs(1, cwd=str(workdir))
+    assert str(err.value) == "Unbalanced quote starting here: 'b x\nThe full arguments you specified were: \"a'b x\""
