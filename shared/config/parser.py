@@ -216,16 +216,16 @@ def evaluate_condition(text: str, expand: Callable[[str], str], defined: Callabl
     """The value of an ``if``/``elif`` condition (config files and submit descriptions alike):
     ``[!]defined NAME``, ``version OP x.y.z``, or text that expands to a boolean or a number."""
     text = text.strip()
+    if not text.lstrip("!").strip():
+        raise ConfigError(f"{text} is not a valid if condition because expression is not a conditional")
     if text.startswith("!"):
         return not evaluate_condition(text[1:], expand, defined)
     words = text.split(None, 1)
-    if words and words[0].lower() == "defined":
-        if len(words) < 2:
-            raise ConfigError("'defined' needs a name")
-        return defined(expand(words[1].strip()))
-    m = _VERSION.match(text)
-    if m:
-        if not _VERSION_LITERAL.match(m.group(2)):
+    if words[0].lower() == "defined":
+        return len(words) > 1 and defined(expand(words[1].strip()))
+    if words[0].lower() == "version" or text.lower().startswith("version"):
+        m = _VERSION.match(text)
+        if not m or not _VERSION_LITERAL.match(m.group(2)):
             raise ConfigError(f"{text} is not a valid if condition because the version literal is invalid")
         want = tuple(int(x) for x in m.group(2).split("."))
         have = VERSION[:len(want)]

@@ -85,5 +85,6 @@ def environment_v2(value: str, line: int | None) -> str:
         entries = [e.lstrip() for e in value.split(";") if e.strip()]
     for entry in entries:
         if "=" not in entry or entry.startswith("="):
-            raise SubmitError(f"Invalid environment entry '{entry}': expected NAME=value", line)
+            raise SubmitError(f"Missing '=' after environment variable '{entry}'.\n"
+                              f"The environment you specified was: '{value}'", line)
     return join_v2(entries)

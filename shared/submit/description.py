@@ -388,7 +388,7 @@ class _ProcMaker:
         if ad.eval("ShouldTransferFiles") == "NO":
             del ad["WhenToTransferOutput"]
         hold, line = self.value("hold")
-        if hold and _is_true(hold, line):
+        if hold and _is_true("hold", hold, line):
             ad["JobStatus"] = 5
             ad["HoldReason"] = "submitted on hold at user's request"
             ad["HoldReasonCode"] = HOLD_CODE_SUBMITTED_ON_HOLD
@@ -432,8 +432,8 @@ class _ProcMaker:
         try:
             ad.set_expr(attr, text)
         except ClassAdSyntaxError as exc:
-            where = f" (line {line})" if line else ""
-            raise SubmitError(f"Parse error in expression{where}: {attr} = {text} ({exc})", line) from None
+            # HTCondor's words; the parser's own message goes to the line after them
+            raise SubmitError(f"Parse error in expression: \n\t{attr} = {text}\n\t{exc}", line) from None
 
 
 def full_path(base: str, path: str) -> str:
@@ -484,13 +484,13 @@ def _base_ad(cluster_id: int, owner: str | None, qdate: int, settings: _Settings
     return ad
 
 
-def _is_true(text: str, line: int | None) -> bool:
+def _is_true(key: str, text: str, line: int | None) -> bool:
     word = text.strip().lower()
     if word in ("true", "t", "yes", "y", "1"):
         return True
     if word in ("false", "f", "no", "n", "0"):
         return False
-    raise SubmitError(f"'{text.strip()}' is not a boolean value (true or false)", line)
+    raise SubmitError(f"{key}={text.strip()} is invalid, must eval to a boolean.", line)
 
 
 def _target_references(expression: str) -> set[str]:

@@ -49,12 +49,13 @@ def test_include_file_relative_to_the_submit_directory(workdir):
     "if false\n V = a\nelif true\n V = b\nelif true\n V = c\nendif\n",
     "E =\nif defined E\n V = e\nelif defined ARCH\n V = $(ARCH)\nendif\n",
     "if defined Process\n V = process-defined\nendif\n",
+    "if defined\n V = a\nelif $(NOPE)\n V = b\nelif 1.5\n V = c\nendif\n",
 ])
 def test_if_elif_else_as_htcondor(body, workdir):
     agree(body + "executable = job.sh\noutput = $(V)\nqueue\n", workdir)
 
 
-@pytest.mark.parametrize("condition", ["$(N) == 4", "version > 24", "x y"])
+@pytest.mark.parametrize("condition", ["$(N) == 4", "version > 24", "x y", "", "!", "version"])
 def test_conditions_htcondor_refuses_are_refused(condition, workdir):
     text = f"N = 4\nif {condition}\nV = 1\nendif\nexecutable = job.sh\nqueue\n"
     with pytest.raises(ValueError):

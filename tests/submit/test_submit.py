@@ -113,3 +113,14 @@ def test_unbalanced_quote_message_as_htcondor(workdir):
     with pytest.raises(SubmitError) as err:
         parse_submit("executable = job.sh\narguments = \"a'b x\"\nqueue\n").build_jobs(1, cwd=str(workdir))
     assert str(err.value) == "Unbalanced quote starting here: 'b x\nThe full arguments you specified were: \"a'b x\""
+
+
+@pytest.mark.parametrize("text, message", [
+    ("hold = maybe\n", "hold=maybe is invalid, must eval to a boolean."),
+    ('environment = "A"\n', "Missing '=' after environment variable 'A'.\nThe environment you specified was: '\"A\"'"),
+    ("requirements = Memory >\n", "Parse error in expression: \n\tRequirements = (Memory >) && "),
+])
+def test_error_texts_as_htcondor(text, message, workdir):
+    with pytest.raises(SubmitError) as err:
+        parse_submit("executable = job.sh\n" + text + "queue\n").build_jobs(1, cwd=str(workdir))
+    assert str(err.value).startswith(message)
