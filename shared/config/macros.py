@@ -190,9 +190,15 @@ class Expander:
             return value[start:]
         if func == "CHOICE":
             index = int(_number(self._value_of(parts[0], depth), "$CHOICE"))
-            if not 0 <= index < len(parts) - 1:
-                raise ConfigError(f"$CHOICE({args}): index {index} out of range")
-            return self.expand(parts[index + 1].strip(), depth + 1)
+            items = parts[1:]
+            if len(items) == 1:           # $CHOICE(i, LIST): the items are LIST's value
+                listed = self.lookup(items[0].strip())
+                if listed is None:
+                    raise ConfigError(f'$CHOICE() macro: no list named "{items[0].strip()}"!')
+                items = split_top(self.expand(listed, depth + 1), ",")
+            if not 0 <= index < len(items):
+                raise ConfigError(f"$CHOICE() config macro: index {index} is out of range!")
+            return self.expand(items[index].strip(), depth + 1)
         if func == "BASENAME":
             path, *suffix = split_top(args, ",", 1)
             return file_parts("nx", self._value_of(path, depth), self.cwd,

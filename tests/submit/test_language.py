@@ -73,13 +73,13 @@ def test_a_queue_statement_inside_a_false_branch_is_skipped(workdir):
     "$Fp(P)", "$Fd(P)", "$Fdd(P)", "$Fn(P)", "$Fx(P)", "$Fnx(P)", "$Fpn(P)", "$Fdnx(P)",
     "$Fpb(P)", "$Fdb(P)", "$Fxb(P)", "$Fq(P)", "$Fqa(P)", "$Fqn(P)", "$Fw(P)", "$BASENAME(P)",
     "$DIRNAME(P)", "$INT(N)", "$INT(N,%04d)", "$REAL(N)", "$REAL(R,%.2f)", "$INT(3+4)",
-    "$CHOICE(1,a,b,c)", "$CHOICE(N2,x,y,z)", "$SUBSTR(S,1,2)", "$SUBSTR(S,-2)", "$(S:x)$(none:dflt)",
+    "$CHOICE(1,a,b,c)", "$CHOICE(N2,x,y,z)", "$CHOICE(1,L)", "$SUBSTR(S,1,2)", "$SUBSTR(S,-2)", "$(S:x)$(none:dflt)",
     "$ENV(CONDORSIM_SUBMIT_TEST)", "$ENV(CONDORSIM_NOT_SET)", "$ENV(CONDORSIM_NOT_SET:fallback)",
     "$(ARCH) $(OPSYS) $(OPSYSANDVER) $(OPSYSMAJORVER) $(IsLinux)", "$$(Memory) $$([Cpus * 2])",
 ])
 def test_function_macros_as_htcondor(macro, workdir, monkeypatch):
     monkeypatch.setenv("CONDORSIM_SUBMIT_TEST", "from-env")
-    text = (f"P = /data/run7/sample.tar.gz\nN = 7\nN2 = 2\nR = 2.5\nS = abcdef\n"
+    text = (f"P = /data/run7/sample.tar.gz\nN = 7\nN2 = 2\nR = 2.5\nS = abcdef\nL = red, green, blue\n"
             f"executable = job.sh\noutput = {macro}\nqueue\n")
     agree(text, workdir)
 
