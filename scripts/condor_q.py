@@ -179,14 +179,15 @@ def run_columns(cumulative: bool = False) -> list[Column]:
     return nobatch_columns(cumulative)[:5] + [Column("HOST(S)", _remote_host)]
 
 
-_UNIVERSE = {1: "standard", 5: "vanilla", 7: "scheduler", 9: "grid", 10: "java", 11: "parallel",
-             12: "local", 13: "vm"}
+# HTCondor's universe names as condor_q prints them (CondorUniverseNameUcFirst)
+_UNIVERSE = {1: "Standard", 2: "Pipe", 3: "Linda", 4: "PVM", 5: "Vanilla", 6: "PVMD", 7: "Scheduler",
+             8: "MPI", 9: "Grid", 10: "Java", 11: "Parallel", 12: "Local", 13: "VM"}
 
 
 def idle_columns() -> list[Column]:
     return _id_columns() + [
         _owner_column(),
-        Column("UNIVERSE ", lambda ad: _UNIVERSE.get(int_of(ad, "JobUniverse"), "")),
+        Column("UNIVERSE ", lambda ad: _UNIVERSE.get(int_of(ad, "JobUniverse"), "Unknown")),
         Column("CPUS", number_cell("RequestCpus", "%4d")),
         Column("MEMORY", number_cell("RequestMemory", "%6d")),
         Column("STARTS", number_cell("NumShadowStarts ?: 0", "%6d")),
@@ -272,7 +273,7 @@ def render_autocluster(jobs: list[Any]) -> str:
     columns = [
         Column("   ID", lambda g: "%5d" % g[0], width=5),
         Column("COUNT", lambda g: "%5d" % len(g[1]), width=5),
-        Column("UNIVERSE", lambda g: _UNIVERSE.get(int_of(g[1][0], "JobUniverse"), "??"), width=8),
+        Column("UNIVERSE", lambda g: _UNIVERSE.get(int_of(g[1][0], "JobUniverse"), "Unknown"), width=8),
         Column("CPUS", lambda g: number_cell("RequestCpus", "%4d")(g[1][0]), width=4),
         Column("MEMORY", lambda g: number_cell("RequestMemory", "%6d")(g[1][0]), width=6),
         Column("    DISK", lambda g: number_cell("RequestDisk", "%8d")(g[1][0]), width=8),

@@ -108,7 +108,7 @@ def test_status_views_restrict_ad_output_in_any_order(pool):
 def test_idle_hold_codes_autocluster_io_cputime(pool):
     idle = q(pool, "-idle").splitlines()
     assert idle[3].split() == ["ID", "OWNER", "UNIVERSE", "CPUS", "MEMORY", "STARTS", "LAST_HOST"]
-    assert idle[4].split()[:6] == ["1.0", USER[:14], "vanilla", "1", "102400", "0"]
+    assert idle[4].split()[:6] == ["1.0", USER[:14], "Vanilla", "1", "102400", "0"]
     codes = q(pool, "-hold-codes").splitlines()
     assert codes[3].split()[:5] == ["OWNER", "CODE/SUB", "COUNT", "OLDEST_JOB_ID", "HELD_SINCE"]
     assert codes[4].split()[:4] == [USER[:14], "15/0", "2", "2.0"]
