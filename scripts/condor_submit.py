@@ -231,12 +231,16 @@ def main(argv: list[str] | None = None) -> int:
             client.call("SUBMIT", cluster=cluster, owner=getpass.getuser(), ads=[ad.to_wire() for ad in jobs])
         except (CommunicationError, RemoteError) as exc:
             return error(f"Failed to queue job. ({exc})")
-    else:
+    blocks = dry_run_blocks(jobs) if opts.dry_run is not None else []
+    if opts.dry_run not in (None, "-"):
         try:
-            write_dry_run(opts.dry_run, jobs)
+            with open(opts.dry_run, "w", encoding="utf-8") as f:
+                f.write("".join(blocks))
         except OSError as exc:
             return error(f"Failed to open file -dry-run output file ({exc.strerror})")
-    for ad in jobs:
+    for n, ad in enumerate(jobs):
+        if opts.dry_run == "-":       # each proc's attributes as it is made, then its dot
+            out.write(blocks[n])
         if verbose:
             out.write(f"\n** Proc {cluster}.{ad.eval('ProcId')}:\n{format_old(ad).rstrip(chr(10))}\n")
         elif not opts.terse:
@@ -268,24 +272,20 @@ def _config_bool(cfg, name: str, default: bool) -> bool:
     return bool(value)
 
 
-def write_dry_run(path: str, jobs: list[ClassAd]) -> None:
-    """What -dry-run FILE writes: per proc a blank line and ``Attr=value`` lines, the first proc
-    with every attribute, the others with those that differ from the first (as the schedd would
-    be sent them)."""
+def dry_run_blocks(jobs: list[ClassAd]) -> list[str]:
+    """What -dry-run writes per proc: a blank line and ``Attr=value`` lines, the first proc with
+    every attribute, the others with those that differ from the first (as a schedd would be
+    sent them)."""
     first = {attr: unparse(jobs[0][attr]) for attr in jobs[0].keys()}
-    lines = []
+    blocks = []
     for ad in jobs:
-        lines.append("")
+        lines = [""]
         for attr in ad.keys():
             value = unparse(ad[attr])
             if ad is jobs[0] or attr == "ProcId" or first.get(attr) != value:
                 lines.append(f"{attr}={value}")
-    text = "\n".join(lines) + "\n"
-    if path == "-":
-        sys.stdout.write(text)
-    else:
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(text)
+        blocks.append("\n".join(lines) + "\n")
+    return blocks
 
 
 if __name__ == "__main__":

@@ -123,7 +123,9 @@ def test_dry_run_writes_the_attributes_and_queues_nothing(schedd, monkeypatch, c
     assert blocks[0].startswith("\n") and "ClusterId=1" in blocks[0] and 'Args="0"' in blocks[0]
     assert blocks[1].splitlines() == ["ProcId=1", 'Args="1"']
     code, out, _ = run(monkeypatch, capsys, ["-dry-run", "-", "d.sub"])
-    assert code == 0 and "\nProcId=1\n" in out
+    # to standard output: each proc's attributes, then its dot, as they are made
+    assert code == 0 and out.startswith("Dry-Run job(s)\n") and '\nArgs="0"\n' in out
+    assert out.endswith('\nProcId=1\nArgs="1"\n.\n2 job(s) dry-run to cluster 1.\n')
 
 
 def test_queue_option_batch_name_and_file(schedd, monkeypatch, capsys, workdir):
