@@ -135,10 +135,15 @@ def _matching(rest: str, directory: str, line: int) -> list[str]:
 
 
 def row_values(variables: list[str], item: str) -> dict[str, str]:
-    """Values of the item variables for one item: fields split on commas/blanks, the last
-    variable takes the rest of the row."""
-    if len(variables) == 1:
-        return {variables[0].lower(): item}
-    fields = _SPLIT.split(item.strip(), maxsplit=len(variables) - 1)
-    fields += [""] * (len(variables) - len(fields))
-    return {v.lower(): f for v, f in zip(variables, fields)}
+    """Values of the item variables for one row, split as condor_submit splits it: each field
+    but the last ends at a blank or a comma; then a comma and the blanks after it, or a run of
+    blanks, is skipped; the last variable takes the rest of the (trimmed) row."""
+    rest = item.strip()
+    values = {}
+    for variable in variables[:-1]:
+        field = re.match(r"[^\s,]*", rest).group(0)
+        rest = rest[len(field):]
+        rest = rest[1:].lstrip() if rest.startswith(",") else rest.lstrip()
+        values[variable.lower()] = field
+    values[variables[-1].lower()] = rest
+    return values

@@ -119,6 +119,10 @@ def test_unbalanced_quote_message_as_htcondor(workdir):
     ("hold = maybe\n", "hold=maybe is invalid, must eval to a boolean."),
     ('environment = "A"\n', "Missing '=' after environment variable 'A'.\nThe environment you specified was: '\"A\"'"),
     ("requirements = Memory >\n", "Parse error in expression: \n\tRequirements = (Memory >) && "),
+    ("arguments = a \"b c\" d\n", 'Found illegal unescaped double-quote: "b c" d\n'
+     'The full arguments you specified were: a "b c" d'),
+    ("arguments = \"a\"\"b\" 'c d'\"\n", "Unexpected characters following double-quote.  Did you forget "
+     "to escape the double-quote by repeating it?  Here is the quote and trailing characters: \" 'c d'\"\n\n"),
 ])
 def test_error_texts_as_htcondor(text, message, workdir):
     with pytest.raises(SubmitError) as err:
