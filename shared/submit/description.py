@@ -27,6 +27,10 @@ from .queue import parse_queue, row_values
 
 UNIVERSES = {"vanilla": 5, "scheduler": 7, "grid": 9, "java": 10, "parallel": 11,
              "local": 12, "vm": 13, "docker": 5, "container": 5}
+# Universes whose jobs a restarted schedd can reconnect to (they get a JobLeaseDuration).
+_CAN_RECONNECT = {5, 10, 11, 13}
+# Universes whose jobs may move files, so their Requirements get a file-transfer clause.
+_MIGHT_TRANSFER = {5, 10, 11, 13}
 # Universes HTCondor still knows by name but no longer runs (9.0 dropped the standard universe).
 UNSUPPORTED_UNIVERSES = {"standard": "Standard", "pvm": "PVM", "mpi": "MPI", "pvmd": "PVMD"}
 # condor_submit's JobSubmitMethod (0 = condor_submit; the Python bindings say 2).
@@ -287,13 +291,21 @@ class _ProcMaker:
     def _set_universe(self, ad: ClassAd) -> None:
         universe, line = self.value("universe")
         if universe:
-            unsupported = UNSUPPORTED_UNIVERSES.get(universe.strip().lower())
+            word = universe.strip().lower()
+            if word.isdigit():          # a universe may be given by its number
+                word = next((name for name, n in UNIVERSES.items() if n == int(word)),
+                            "standard" if int(word) == 1 else word)
+            unsupported = UNSUPPORTED_UNIVERSES.get(word)
             if unsupported:
                 raise SubmitError(f"'{unsupported}' is not a supported universe.", line)
-            number = UNIVERSES.get(universe.strip().lower())
+            number = UNIVERSES.get(word)
             if number is None:
                 raise SubmitError(f"I don't know about the '{universe.strip()}' universe.", line)
             ad["JobUniverse"] = number
+            if number in (7, 12):         # scheduler/local jobs are stopped with SIGTERM
+                ad["KillSig"] = "SIGTERM"
+            if number not in _CAN_RECONNECT:
+                del ad["JobLeaseDuration"]
 
     def _set_executable(self, ad: ClassAd) -> None:
         # Unlike the other files, the executable is relative to the submit directory, not Iwd.
@@ -417,7 +429,7 @@ class _ProcMaker:
         if "cpus" not in refs and not single_cpu:
             clauses.append("(TARGET.Cpus >= RequestCpus)")
         transfer = (self.value("should_transfer_files")[0] or "IF_NEEDED").strip().upper()
-        if "hasfiletransfer" not in refs:
+        if "hasfiletransfer" not in refs and ad.eval("JobUniverse") in _MIGHT_TRANSFER:
             if transfer == "YES" or "filesystemdomain" in refs:
                 clauses.append("(TARGET.HasFileTransfer)")
             elif transfer == "NO":

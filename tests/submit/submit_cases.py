@@ -81,6 +81,8 @@ queue 2
     "matching_dirs": "executable = job.sh\narguments = $(d)\nqueue d matching dirs s*\n",
     "v1_blanks_and_row_fields": ("executable = job.sh\narguments = [$(p)]  [$(q)]   [$(r)]\n"
                                  "queue p, q, r from (\n a  ,  b  ,  c\n x,y,z,w\n m , n\n)\n"),
+    "universes": ("executable = job.sh\nuniverse = local\nqueue\nuniverse = scheduler\nqueue\n"
+                  "universe = 5\nqueue\n"),
     "queue_paths_from_submit_dir": ("executable = job.sh\ninitialdir = sub\narguments = $(f)\n"
                                     "queue f from rows.txt\narguments = $(g)\nqueue g matching *.txt\n"),
 }
