@@ -38,6 +38,25 @@ USAGE = """Usage: condor_q [general-opts] [restriction-list] [output-opts]
 \t-format <fmt> <attr>\tPrint attribute with a printf format
 \t-json\t\t\tDisplay entire classads in JSON
 \t-cumulative-time\tShow cumulative run time
+\t-currentrun\t\tShow the current run's time (the default)
+\t-cputime\t\tShow CPU time instead of run time
+\t-idle\t\t\tShow idle jobs with their requests
+\t-io\t\t\tShow jobs transferring files
+\t-hold-codes\t\tShow the oldest held job of each hold code
+\t-autocluster\t\tShow the groups of jobs that match alike
+\t-totals\t\t\tShow only the totals
+\t-wide\t\t\tDo not cut lines to the screen width
+\t-limit <num>\t\tShow at most <num> jobs
+\t-global\t\t\tQuery every schedd of the pool
+\t-submitter <name>\tShow the jobs of <name> in every schedd
+\t-userlog <file>\t\tRead the jobs from an event log instead of a schedd
+\t-unmatchable\t\tShow only jobs that match no slot
+\t-version\t\tPrint the version and platform
+    [analyze-opts] are
+\t-analyze[:<qual>]\tExplain why jobs do not run
+\t-better-analyze[:<qual>] The same, clause by clause (reverse: analyze slots)
+\t-reverse-analyze\tAnalyze the slots' requirements against the jobs
+\t-machine <name>\t\tThe machine or slot to analyze
 """
 
 
@@ -151,8 +170,118 @@ def nobatch_columns(cumulative: bool = False) -> list[Column]:
     ]
 
 
+def _cpu_time(ad: Any) -> str | None:
+    user = number_of(ad, "RemoteUserCpu")
+    if user is None:
+        return None
+    return format_time(user + (number_of(ad, "RemoteSysCpu") or 0))
+
+
 def run_columns(cumulative: bool = False) -> list[Column]:
     return nobatch_columns(cumulative)[:5] + [Column("HOST(S)", _remote_host)]
+
+
+# HTCondor's universe names as condor_q prints them (CondorUniverseNameUcFirst)
+_UNIVERSE = {1: "Standard", 2: "Pipe", 3: "Linda", 4: "PVM", 5: "Vanilla", 6: "PVMD", 7: "Scheduler",
+             8: "MPI", 9: "Grid", 10: "Java", 11: "Parallel", 12: "Local", 13: "VM"}
+
+
+def idle_columns() -> list[Column]:
+    return _id_columns() + [
+        _owner_column(),
+        Column("UNIVERSE ", lambda ad: _UNIVERSE.get(int_of(ad, "JobUniverse"), "Unknown")),
+        Column("CPUS", number_cell("RequestCpus", "%4d")),
+        Column("MEMORY", number_cell("RequestMemory", "%6d")),
+        Column("STARTS", number_cell("NumShadowStarts ?: 0", "%6d")),
+        Column("LAST_HOST", lambda ad: string_of(ad, "LastRemoteHost")),
+    ]
+
+
+def readable_bytes(ad: Any, expr: str) -> str | None:
+    """HTCondor's READABLE_BYTES: the value scaled to the largest unit under 1024."""
+    value = number_of(ad, expr)
+    if value is None:
+        return None
+    for unit in ("B ", "KB", "MB", "GB"):
+        if abs(value) < 1024:
+            return "%.1f %s" % (value, unit)
+        value /= 1024.0
+    return "%.1f TB" % value
+
+
+def io_columns() -> list[Column]:
+    return _id_columns() + [
+        _owner_column(),
+        Column("RUNS", number_cell("NumJobStarts", "%4d")),
+        Column("ST", _status_cell, auto=True),
+        Column(" INPUT", lambda ad: readable_bytes(ad, "BytesRecvd"), right=True),
+        Column(" OUTPUT", lambda ad: readable_bytes(ad, "BytesSent"), right=True),
+        Column(" RATE", lambda ad: readable_bytes(ad, "BytesRecvd + BytesSent"), width=10,
+               right=True),
+        Column("MISC", lambda ad: ""),
+    ]
+
+
+def _first(render):
+    return lambda group: render(group[0])
+
+
+def hold_code_columns() -> list[Column]:
+    return [
+        Column("OWNER", _first(lambda ad: string_of(ad, "Owner")), width=14, truncate=True),
+        Column("CODE", _first(number_cell("HoldReasonCode", "%4d")), nosuffix=True),
+        Column("/SUB", _first(number_cell("HoldReasonSubCode", "/%-3d")), noprefix=True),
+        Column("   COUNT ", lambda group: "%9d" % len(group)),
+        Column("OLDEST_JOB_ID", _first(lambda ad: "%d.%d" % job_id(ad))),
+        Column("HELD_SINCE", _first(date_cell("EnteredCurrentStatus")), width=11, right=True,
+               truncate=True),
+        Column("HOLD_REASON", _first(lambda ad: string_of(ad, "HoldReason"))),
+    ]
+
+
+def render_hold_codes(jobs: list[Any]) -> str:
+    """`-hold-codes`: the oldest held job of each (code, subcode), with how many share it."""
+    groups: dict[tuple[int, int], list[Any]] = {}
+    for job in sort_jobs([j for j in jobs if int_of(j, "JobStatus") == HELD]):
+        code = (int_of(job, "HoldReasonCode"), int_of(job, "HoldReasonSubCode"))
+        groups.setdefault(code, []).append(job)
+    return _render_columns(hold_code_columns(), [groups[k] for k in sorted(groups)])
+
+
+_AUTOCLUSTER_ATTRS = ("JobUniverse", "RequestCpus", "RequestMemory", "RequestDisk", "Requirements")
+
+
+def _unparsed(ad: Any, attr: str) -> str:
+    from condorsim.shared.classad import unparse
+    expr = ad.lookup(attr)
+    return unparse(expr.node) if expr is not None else ""
+
+
+def autoclusters(jobs: list[Any]) -> list[tuple[int, list[Any]]]:
+    """Jobs grouped as the negotiator matches them alike: by the schedd's AutoClusterId when
+    the ads carry one, else by the same requests and requirements (numbered from 1)."""
+    groups: dict[Any, list[Any]] = {}
+    for job in sort_jobs(jobs):
+        key = evaluate(job, "AutoClusterId")
+        if is_undefined(key):
+            key = tuple(_unparsed(job, a) for a in _AUTOCLUSTER_ATTRS)
+        groups.setdefault(key, []).append(job)
+    return [(key if isinstance(key, int) else n, group)
+            for n, (key, group) in enumerate(groups.items(), start=1)]
+
+
+def render_autocluster(jobs: list[Any]) -> str:
+    """`-autocluster`: one line per group of jobs that match alike."""
+    columns = [
+        Column("   ID", lambda g: "%5d" % g[0], width=5),
+        Column("COUNT", lambda g: "%5d" % len(g[1]), width=5),
+        Column("UNIVERSE", lambda g: _UNIVERSE.get(int_of(g[1][0], "JobUniverse"), "Unknown"), width=8),
+        Column("CPUS", lambda g: number_cell("RequestCpus", "%4d")(g[1][0]), width=4),
+        Column("MEMORY", lambda g: number_cell("RequestMemory", "%6d")(g[1][0]), width=6),
+        Column("    DISK", lambda g: number_cell("RequestDisk", "%8d")(g[1][0]), width=8),
+        Column("REQUIREMENTS", lambda g: _unparsed(g[1][0], "Requirements")),
+    ]
+    return _render_columns(columns, autoclusters(jobs))
 
 
 def hold_columns() -> list[Column]:
@@ -181,8 +310,8 @@ def render_nobatch(jobs: list[Any], cumulative: bool = False) -> str:
 
 
 def render_run(jobs: list[Any], cumulative: bool = False) -> str:
-    """`-run`: heading + one line per running job with its slot."""
-    running = [j for j in jobs if int_of(j, "JobStatus") == RUNNING]
+    """`-run`: heading + one line per running (or suspended, or transferring) job with its slot."""
+    running = [j for j in jobs if int_of(j, "JobStatus") in _STATUS_VIEWS["run"]]
     return _render_columns(run_columns(cumulative), sort_jobs(running))
 
 
@@ -311,16 +440,36 @@ def render_summary(summary: Any, allusers: bool = False, old_style: bool = False
     return "\n" + " \n".join(lines) + "\n\n"
 
 
+# views printed without the summary lines (HTCondor's SUMMARY NONE)
+_NO_SUMMARY = {"run", "idle", "hold-codes", "autocluster"}
+
+
 def render_queue(view: str, jobs: list[Any], summary: Any, schedd_name: str,
                  schedd_address: str, now: float | None = None, allusers: bool = False,
-                 old_summary: bool = False, cumulative: bool = False) -> str:
-    """The complete output of a table view ("batch", "nobatch", "run", "hold")."""
-    body = {"batch": lambda: render_batch(jobs),
-            "nobatch": lambda: render_nobatch(jobs, cumulative),
-            "run": lambda: render_run(jobs, cumulative),
-            "hold": lambda: render_hold(jobs)}[view]()
-    out = render_title(schedd_name, schedd_address, now) + body
-    if view != "run":
+                 old_summary: bool = False, cumulative: bool = False, cputime: bool = False,
+                 label: str | None = None) -> str:
+    """The complete output of a table view ("batch", "nobatch", "run", "hold", "idle", "io",
+    "hold-codes", "autocluster", "totals"); `label` replaces the schedd title line."""
+    if cputime and view == "nobatch":
+        columns = nobatch_columns(cumulative)
+        columns[4] = Column("    CPU_TIME", _cpu_time, width=12, right=True, truncate=True)
+        body = _render_columns(columns, sort_jobs(jobs))
+    else:
+        body = {"batch": lambda: render_batch(jobs),
+                "nobatch": lambda: render_nobatch(jobs, cumulative),
+                "run": lambda: render_run(jobs, cumulative),
+                "hold": lambda: render_hold(jobs),
+                "idle": lambda: _render_columns(idle_columns(), sort_jobs(
+                    [j for j in jobs if int_of(j, "JobStatus") == IDLE])),
+                "io": lambda: _render_columns(io_columns(), sort_jobs(jobs)),
+                "hold-codes": lambda: render_hold_codes(jobs),
+                "autocluster": lambda: render_autocluster(jobs),
+                "totals": lambda: ""}[view]()
+    title = render_title(schedd_name, schedd_address, now) if label is None else f"\n\n-- {label}\n"
+    out = title + body
+    if view == "totals":
+        out += render_summary(summary, allusers, old_summary)[1:]
+    elif view not in _NO_SUMMARY:
         out += render_summary(summary, allusers, old_summary)
     return out
 
@@ -333,7 +482,11 @@ def render_ads(jobs: list[Any], opts: "Options") -> str:
 # --- command line ---------------------------------------------------------------------------
 
 # the table views' options and the letters each needs (no other option shares their prefixes)
-VIEW_OPTIONS = (("nobatch", 3), ("batch", 1), ("run", 1), ("hold", 2))
+VIEW_OPTIONS = (("nobatch", 3), ("batch", 1), ("run", 1), ("hold", 2), ("idle", 3), ("io", 2),
+                ("totals", 3), ("autocluster", 2))
+# views that pick jobs by their status; -nobatch/-batch do not undo them, whatever the order
+_STATUS_VIEWS = {"run": (RUNNING, TRANSFERRING_OUTPUT, SUSPENDED), "hold": (HELD,), "idle": (IDLE,),
+                 "hold-codes": (HELD,)}
 
 
 class Options(QueryOptions):
@@ -344,15 +497,61 @@ class Options(QueryOptions):
         self.cumulative = False
         self.restrictions: list[str] = []
         self.name: str | None = None
+        self.cputime = False
+        self.analyze: str | None = None     # "analyze" | "better" | "reverse"
+        self.machine: str | None = None
+        self.limit: int | None = None
+        self.global_query = False
+        self.submitter: str | None = None
+        self.userlog: str | None = None
+        self.unmatchable = False
+        self.version = False
 
     def take_word(self, arg: str) -> None:
         self.restrictions.append(arg)
 
     def take_own(self, argv: list[str], i: int) -> int:
         arg = argv[i]
+        head, _, qualifier = arg.partition(":")
         view = which_arg(arg, VIEW_OPTIONS)
         if view is not None:
-            self.view = view
+            if not (view in ("batch", "nobatch") and self.view in _STATUS_VIEWS):
+                self.view = view
+        elif is_arg(head, "hold-codes", 6) or is_arg(head, "holdcodes", 5):
+            self.view = "hold-codes"
+        elif is_arg(head, "better-analyze", 2) or is_arg(head, "better-analyse", 2):
+            self.analyze = "reverse" if "reverse" in qualifier.split(",") else "better"
+        elif is_arg(head, "analyze", 2) or is_arg(head, "analyse", 2):
+            self.analyze = "reverse" if "reverse" in qualifier.split(",") else "analyze"
+        elif is_arg(head, "reverse-analyze", 3):
+            self.analyze = "reverse"
+        elif is_arg(arg, "machine", 2):
+            self.machine = option_value(argv, i)
+            return i + 2
+        elif is_arg(arg, "cputime", 2):
+            self.cputime = True
+        elif is_arg(arg, "currentrun", 3):
+            self.cumulative = False
+        elif is_arg(head, "wide", 1):
+            pass                  # piped output is never cut to the screen anyway
+        elif is_arg(arg, "limit", 3):
+            text = option_value(argv, i)
+            if not text.isdigit():
+                raise UsageError(f"Error: -limit requires a number, not {text}")
+            self.limit = int(text)
+            return i + 2
+        elif is_arg(arg, "global", 1):
+            self.global_query = True
+        elif is_arg(arg, "submitter", 1):
+            self.submitter = option_value(argv, i)
+            return i + 2
+        elif is_arg(arg, "userlog", 1):
+            self.userlog = option_value(argv, i)
+            return i + 2
+        elif is_arg(head, "unmatchable", 5):
+            self.unmatchable = True
+        elif is_arg(arg, "version", 1):
+            self.version = True
         elif is_arg(arg, "allusers", 2):
             self.allusers = True
         elif is_arg(arg, "cumulative-time", 2):
@@ -370,22 +569,34 @@ def parse_args(argv: list[str]) -> Options:
 
 
 def restriction_constraint(restrictions: list[str]) -> str | None:
-    """`42` -> cluster, `42.3` -> job, anything else -> owner; alternatives are ORed."""
-    parts = []
+    """`42` -> cluster, `42.3` -> job, anything else -> owner.  Job ids are ORed, owners are
+    ORed, and the two groups are ANDed (`condor_q alice 42` = alice's jobs of cluster 42)."""
+    ids, owners = [], []
     for item in restrictions:
         if re.fullmatch(r"\d+", item):
-            parts.append(f"ClusterId == {int(item)}")
+            ids.append(f"ClusterId == {int(item)}")
         elif re.fullmatch(r"\d+\.\d+", item):
             cluster, proc = item.split(".")
-            parts.append(f"(ClusterId == {int(cluster)} && ProcId == {int(proc)})")
+            ids.append(f"(ClusterId == {int(cluster)} && ProcId == {int(proc)})")
         else:
-            escaped = item.replace("\\", "\\\\").replace('"', '\\"')
-            parts.append(f'Owner == "{escaped}"')
-    return "(" + " || ".join(parts) + ")" if parts else None
+            owners.append(f'Owner == "{_escaped(item)}"')
+    groups = ["(" + " || ".join(g) + ")" for g in (owners, ids) if g]
+    return " && ".join(groups) if groups else None
+
+
+def _escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
 
 
 def build_constraint(opts: Options) -> str | None:
-    return join_constraints(opts.constraints, restriction_constraint(opts.restrictions))
+    selection = restriction_constraint(opts.restrictions)
+    statuses = _STATUS_VIEWS.get(opts.view)
+    if statuses:       # as HTCondor, -run/-hold/-idle put the status into the query itself
+        picked = " || ".join(f"JobStatus == {status}" for status in statuses)
+        selection = join_constraints([picked], selection)
+    if opts.submitter:
+        selection = join_constraints([f'Owner == "{_escaped(opts.submitter)}"'], selection)
+    return join_constraints(opts.constraints, selection)
 
 
 def _to_ad(wire: Any) -> Any:
@@ -413,41 +624,163 @@ def _schedd_name(cfg: Any, address: str, wanted: str | None) -> str:
     return socket.getfqdn()
 
 
+# event number -> the JobStatus it leaves a job in (condor_q -userlog)
+_EVENT_STATUS = {0: IDLE, 1: RUNNING, 4: IDLE, 5: COMPLETED, 9: REMOVED, 12: HELD, 13: IDLE}
+_EVENT = re.compile(r"^(\d{3}) \((\d+)\.(\d+)\.\d+\) (\S+ \S+) ")
+
+
+def jobs_from_userlog(path: str) -> list[Any]:
+    """Job ads rebuilt from an event log: ids, submit time and the status its events leave."""
+    from condorsim.shared.classad import ClassAd
+    jobs: dict[tuple[int, int], Any] = {}
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            m = _EVENT.match(line)
+            if not m:
+                continue
+            event, cluster, proc = int(m.group(1)), int(m.group(2)), int(m.group(3))
+            ad = jobs.get((cluster, proc))
+            if ad is None:
+                ad = jobs[(cluster, proc)] = ClassAd({"ClusterId": cluster, "ProcId": proc,
+                                                      "JobStatus": IDLE, "Owner": "",
+                                                      "QDate": _event_time(m.group(4)),
+                                                      "RemoteUserCpu": 0.0, "JobPrio": 0,
+                                                      "ImageSize": 0, "Cmd": ""})
+            if event in _EVENT_STATUS:
+                ad["JobStatus"] = _EVENT_STATUS[event]
+                ad["EnteredCurrentStatus"] = _event_time(m.group(4))
+    return list(jobs.values())
+
+
+def summary_of(jobs: list[Any]) -> Any:
+    """A summary ad counted from the jobs themselves (for jobs read from an event log)."""
+    from condorsim.shared.classad import ClassAd
+    statuses = [int_of(j, "JobStatus") for j in jobs]
+    counts = {"Jobs": len(jobs)}
+    for name, status in zip(_COUNTS, (COMPLETED, REMOVED, IDLE, RUNNING, HELD, SUSPENDED)):
+        counts[name] = statuses.count(status)
+    return ClassAd({prefix + name: value for prefix in ("", "Allusers") for name, value in counts.items()})
+
+
+def _event_time(text: str) -> int:
+    for fmt in ("%Y-%m-%d %H:%M:%S", "%m/%d %H:%M:%S"):
+        try:
+            stamp = time.strptime(text, fmt)
+        except ValueError:
+            continue
+        if fmt.startswith("%m"):
+            stamp = time.strptime(f"{time.localtime().tm_year}/{text}", "%Y/" + fmt)
+        return int(time.mktime(stamp))
+    return 0
+
+
+def _matches_no_slot(job: Any, slots: list[Any]) -> bool:
+    from condorsim.shared.classad import symmetric_match
+    return not any(symmetric_match(job, slot) for slot in slots)
+
+
+def _slots(cfg: Any, machine: str | None) -> list[Any]:
+    from condorsim.shared.locate import query_ads
+    constraint = None
+    if machine:
+        name = _escaped(machine)
+        constraint = f'Name == "{name}" || Machine == "{name}"'
+    return sorted(query_ads(cfg, "Machine", constraint),
+                  key=lambda ad: (string_of(ad, "Machine") or "", string_of(ad, "Name") or ""))
+
+
+def render_analysis(opts: Options, jobs: list[Any], slots: list[Any], label: str,
+                    user: str | None) -> str:
+    """-analyze / -better-analyze[:reverse] output for one source of jobs."""
+    from condorsim.scripts.job_analysis import analyse_job, analyse_slot, reverse_table
+    out = f"\n\n-- {label}\n"
+    jobs = sort_jobs(jobs)
+    if opts.analyze == "reverse":
+        if len(slots) == 1:
+            return out + analyse_slot(slots[0], jobs)
+        return out + (reverse_table(slots, jobs) if slots else "")
+    for job in jobs:
+        out += analyse_job(job, slots, opts.analyze == "better", user)
+    return out
+
+
+def _sources(cfg: Any, opts: Options) -> list[tuple[str, str]]:
+    """(schedd name, address) of each schedd to ask: one, or all of them (-global/-submitter)."""
+    from condorsim.shared.locate import query_ads, schedd_address
+    if not (opts.global_query or opts.submitter):
+        address = schedd_address(cfg, opts.name)
+        return [(_schedd_name(cfg, address, opts.name), address)]
+    found = []
+    for ad in query_ads(cfg, "Scheduler"):
+        found.append((string_of(ad, "Name") or "", string_of(ad, "MyAddress") or ""))
+    return sorted(found)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     try:
         opts, constraint = read_query_command_line(argv, parse_args, build_constraint, USAGE,
                                                    "Error: invalid constraint expression")
+        if opts.version:
+            from condorsim.scripts.condor_version import version_lines
+            sys.stdout.write(version_lines())
+            return 0
         cfg = load_query_config()
     except ToolExit as stop:
         return stop.status
 
-    from condorsim.shared.locate import schedd_address
+    from condorsim.shared.classad import eval_constraint
     from condorsim.shared.protocol import Client, CommunicationError, RemoteError
 
     only_mine = _config_bool(cfg, "CONDOR_Q_ONLY_MY_JOBS", True)
     owner = None
-    if only_mine and not opts.allusers and not opts.restrictions:
+    if only_mine and not opts.allusers and not opts.restrictions and not opts.submitter \
+            and not opts.userlog:
         owner = getpass.getuser()
-    try:
-        address = schedd_address(cfg, opts.name)
-        reply = Client(address).call("QUERY_JOBS", constraint=constraint, projection=None,
-                                     owner=owner)
-    except (CommunicationError, RemoteError) as err:
-        where = f"schedd {opts.name}" if opts.name else "the local schedd"
-        print(f"\n-- Failed to fetch ads from: {where}\n{err}", file=sys.stderr)
-        return 1
-    jobs = [_to_ad(w) for w in reply.get("jobs", [])]
+    if opts.userlog:
+        try:
+            sources = [(f"Userlog: {opts.userlog}", jobs_from_userlog(opts.userlog), None, "")]
+        except OSError as err:
+            print(f"Error reading user log {opts.userlog}: {err.strerror}", file=sys.stderr)
+            return 1
+        label, jobs, _, _ = sources[0]
+        jobs = [j for j in jobs if constraint is None or eval_constraint(constraint, j)]
+        sources = [(label, jobs, summary_of(jobs), "")]
+    else:
+        sources = []
+        try:
+            for name, address in _sources(cfg, opts):
+                reply = Client(address).call("QUERY_JOBS", constraint=constraint, projection=None,
+                                             owner=owner)
+                label = (f"Submitter: {opts.submitter} : {address_summary(address)} : {name}"
+                         if opts.submitter else f"Schedd: {name} : {address_summary(address)}")
+                sources.append((label, [_to_ad(w) for w in reply.get("jobs", [])],
+                                _to_ad(reply.get("summary") or {}), address))
+        except (CommunicationError, RemoteError) as err:
+            where = f"schedd {opts.name}" if opts.name else "the local schedd"
+            print(f"\n-- Failed to fetch ads from: {where}\n{err}", file=sys.stderr)
+            return 1
 
-    if opts.ad_output:
-        sys.stdout.write(render_ads(jobs, opts))
-        return 0
-    summary = _to_ad(reply.get("summary") or {})
-    sys.stdout.write(render_queue(
-        opts.view, jobs, summary, _schedd_name(cfg, address, opts.name), address,
-        allusers=opts.allusers or owner is None,
-        old_summary=_config_bool(cfg, "CONDOR_Q_SHOW_OLD_SUMMARY", False),
-        cumulative=opts.cumulative))
+    need_slots = opts.analyze is not None or opts.unmatchable
+    slots = _slots(cfg, opts.machine) if need_slots else []
+    for label, jobs, summary, address in sources:
+        jobs = sort_jobs(jobs)
+        if opts.unmatchable:
+            jobs = [j for j in jobs if _matches_no_slot(j, slots)]
+        if opts.limit is not None:
+            jobs = jobs[:opts.limit]
+        if opts.analyze is not None:
+            sys.stdout.write(render_analysis(opts, jobs, slots, label, owner or getpass.getuser()))
+        elif opts.ad_output:
+            sys.stdout.write(render_ads(jobs, opts))
+        else:
+            stamp = time.strftime(" @ %m/%d/%y %H:%M:%S")
+            sys.stdout.write(render_queue(
+                opts.view, jobs, summary, "", address,
+                allusers=opts.allusers or owner is None,
+                old_summary=_config_bool(cfg, "CONDOR_Q_SHOW_OLD_SUMMARY", False),
+                cumulative=opts.cumulative, cputime=opts.cputime,
+                label=label + (stamp if not opts.userlog else "")))
     return 0
 
 

@@ -24,7 +24,7 @@ from typing import Any, Callable
 
 import zmq
 
-from condorsim.shared import protocol
+from condorsim.shared import protocol, runtime_config
 from condorsim.shared.classad import ClassAd
 from condorsim.shared.config import ConfigError, load_config
 from condorsim.shared.locate import collector_address
@@ -160,6 +160,7 @@ class Daemon:
     def __init__(self, argv: list[str] | None = None):
         self.options = parse_daemon_args(sys.argv[1:] if argv is None else argv)
         self.local_name: str | None = self.options["local_name"]
+        self.runtime_settings: dict[str, str] = {}   # condor_config_val -rset
         self.cfg = self.load_config()
         self.log = DaemonLog(self.param(f"{self.subsystem}_LOG"), self.options["log_to_terminal"],
                              log_size_limit(self.param(f"MAX_{self.subsystem}_LOG", self.param("MAX_DEFAULT_LOG"))),
@@ -167,8 +168,12 @@ class Daemon:
         self.start_time = int(time.time())
         self.reconfig_time = self.start_time
         self.sequence = itertools.count()
-        self.handlers: dict[str, Handler] = {"PING": lambda msg, ident: {"pid": os.getpid()},
-                                             "CHILD_ALIVE": lambda msg, ident: {}}
+        self.handlers: dict[str, Handler] = {
+            "PING": lambda msg, ident: {"pid": os.getpid()},
+            "CHILD_ALIVE": lambda msg, ident: {},
+            "CONFIG_VAL": lambda msg, ident: runtime_config.query(self.cfg, msg),
+            "SET_CONFIG": lambda msg, ident: runtime_config.set_config(
+                self.cfg, self.subsystem, self.local_name, self.runtime_settings, msg)}
         self._timers: list[tuple[float, int, Callable[[], Any], float | None]] = []
         self._timer_ids = itertools.count()
         self._running = True
@@ -183,7 +188,8 @@ class Daemon:
 
     # -- configuration ------------------------------------------------------------------
     def load_config(self):
-        return load_config(subsystem=self.subsystem, local_name=self.local_name)
+        cfg = load_config(subsystem=self.subsystem, local_name=self.local_name)
+        return runtime_config.apply(cfg, self.subsystem, self.local_name, self.runtime_settings)
 
     def param(self, name: str, default: str | None = None) -> str | None:
         value = self.cfg.get(name)

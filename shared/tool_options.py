@@ -177,9 +177,21 @@ def load_query_config() -> Any:
 def render_ads(ads: list[Any], opts: QueryOptions) -> str:
     """The ad-oriented outputs of already sorted ads: -json, else -long, else -af, else -format."""
     if opts.json:
+        if opts.attributes is not None:   # -json -attributes: only those attributes
+            ads = [_project(ad, opts.attributes) for ad in ads]
         return format_json(ads) if ads else ""
     if opts.long:
         return long_form(ads, opts.attributes)
     if opts.autoformat is not None:
         return opts.autoformat.render(ads)
     return format_items(ads, opts.formats)
+
+
+def _project(ad: Any, attributes: list[str]) -> Any:
+    from condorsim.shared.classad import ClassAd
+    projected = ClassAd()
+    for name in attributes:
+        expr = ad.lookup(name)
+        if expr is not None:
+            projected[next(n for n in ad.keys() if n.lower() == name.lower())] = expr
+    return projected

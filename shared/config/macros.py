@@ -17,7 +17,7 @@ Lookup = Callable[[str], "str | None"]   # raw value of a name in the lookup con
 
 MAX_DEPTH = 64
 _NAME = re.compile(r"[A-Za-z0-9_.]+\Z")
-_FUNC = re.compile(r"\$(ENV|INT|REAL|SUBSTR|CHOICE|RANDOM_INTEGER|RANDOM_CHOICE|F[a-zA-Z]*)\(")
+_FUNC = re.compile(r"\$(ENV|INT|REAL|SUBSTR|CHOICE|RANDOM_INTEGER|RANDOM_CHOICE|BASENAME|DIRNAME|F[a-zA-Z]*)\(")
 RANDOM_FUNCS = ("RANDOM_INTEGER", "RANDOM_CHOICE")
 
 
@@ -96,9 +96,10 @@ def random_value(func: str, args: str) -> str:
 class Expander:
     """Expands text against a lookup function and an environment."""
 
-    def __init__(self, lookup: Lookup, env: Mapping[str, str]):
+    def __init__(self, lookup: Lookup, env: Mapping[str, str], cwd: str | None = None):
         self.lookup = lookup
         self.env = env
+        self.cwd = cwd       # what $Ff() makes a relative path absolute against (None: os.getcwd())
 
     def expand(self, text: str, depth: int = 0) -> str:
         if "$" not in text:
@@ -189,25 +190,85 @@ class Expander:
             return value[start:]
         if func == "CHOICE":
             index = int(_number(self._value_of(parts[0], depth), "$CHOICE"))
-            if not 0 <= index < len(parts) - 1:
-                raise ConfigError(f"$CHOICE({args}): index {index} out of range")
-            return self.expand(parts[index + 1].strip(), depth + 1)
-        return _file_parts(func[1:], self._value_of(args, depth))
+            items = parts[1:]
+            if len(items) == 1:           # $CHOICE(i, LIST): the items are LIST's value
+                listed = self.lookup(items[0].strip())
+                if listed is None:
+                    raise ConfigError(f'$CHOICE() macro: no list named "{items[0].strip()}"!')
+                items = split_top(self.expand(listed, depth + 1), ",")
+            if not 0 <= index < len(items):
+                raise ConfigError(f"$CHOICE() config macro: index {index} is out of range!")
+            return self.expand(items[index].strip(), depth + 1)
+        if func == "BASENAME":
+            path, *suffix = split_top(args, ",", 1)
+            return file_parts("nx", self._value_of(path, depth), self.cwd,
+                              suffix[0].strip() if suffix else None)
+        if func == "DIRNAME":
+            return file_parts("p", self._value_of(args, depth), self.cwd)
+        return file_parts(func[1:], self._value_of(args, depth), self.cwd)
 
 
-def _file_parts(opts: str, path: str) -> str:
-    """$F<opts>(X): p = directory with trailing '/', n = name without extension, x = extension,
-    d = parent directory name with trailing '/', q = quote the result."""
-    directory, base = os.path.split(path)
-    stem, ext = os.path.splitext(base)
-    picks = "".join(c for c in opts.lower() if c in "pdnx") or "pnx"
-    out = ""
-    if "p" in picks:
-        out += directory + "/" if directory else ""
-    elif "d" in picks and directory:
-        out += os.path.basename(directory) + "/"
-    if "n" in picks:
-        out += stem
-    if "x" in picks:
-        out += ext
-    return f'"{out}"' if "q" in opts.lower() else out
+def file_parts(opts: str, value: str, cwd: str | None = None, kill_suffix: str | None = None) -> str:
+    """$F<opts>(X) as HTCondor computes it.  Letters: p = directory (with its trailing '/'),
+    d = last directory ('dd' the last two ...), n = name without extension, x = extension (with
+    its '.'), b = bare (no trailing '/' on p/d, no '.' on x), f = absolute path first, w/u =
+    Windows/Unix separators, q = wrap in double quotes (with a: single quotes).  No p/d/n/x
+    letter: the whole value."""
+    flags = opts.lower()
+    parts = (1 if "x" in flags else 0) | (2 if "n" in flags else 0) | (4 if "p" in flags else 0)
+    dirs = flags.count("d")
+    parts |= 8 if dirs else 0
+    bare = "b" in flags
+    path = value.strip()
+    if len(path) >= 2 and path[0] == path[-1] and path[0] in "\"'":
+        path = path[1:-1]
+    if "f" in flags and path and not os.path.isabs(path):
+        path = os.path.normpath(os.path.join(cwd or os.getcwd(), path))
+    if "w" in flags:
+        path = path.replace("/", "\\")
+    elif "u" in flags:
+        path = path.replace("\\", "/")
+    ixn = max(path.rfind("/"), path.rfind("\\")) + 1           # start of the file name
+    dot = path.rfind(".", ixn)
+    ixx = dot if dot > ixn else len(path)                          # start of the extension
+    if kill_suffix and len(path) - len(kill_suffix) >= ixn and path.lower().endswith(kill_suffix.lower()):
+        ixx, parts = len(path) - len(kill_suffix), parts & ~1
+    if not ixn and parts & 3:
+        parts &= ~12
+    start, end = 0, len(path)
+    if parts in (0, 7, 5):
+        pass
+    elif parts == 1:
+        start = ixx + (1 if bare and ixx < end else 0)
+    elif parts == 3:
+        start = ixn
+    elif parts == 2:
+        start, end = ixn, ixx
+    elif parts == 4:
+        end = ixn - 1 if bare and ixn > 0 else ixn
+    elif parts == 6:
+        end = ixx
+    elif ixn > 0:
+        start = _dirs_start(path, ixn, dirs)
+        if parts & 3 == 2:
+            end = ixx
+        elif parts & 3 == 0:
+            end = ixn - 1 if bare else ixn
+    else:
+        start = end = 0
+    out = path[start:end]
+    if "q" in flags:
+        quote = "'" if "a" in flags else '"'
+        out = quote + out + quote
+    return out
+
+
+def _dirs_start(path: str, ixn: int, dirs: int) -> int:
+    """Index where the last `dirs` directories before the file name begin."""
+    at = ixn - 1
+    for _ in range(dirs):
+        found = max(path.rfind("/", 0, at), path.rfind("\\", 0, at))
+        if found < 0:
+            return 0
+        at = found
+    return at + 1

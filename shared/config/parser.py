@@ -25,7 +25,8 @@ MAX_INCLUDE_DEPTH = 20
 _ASSIGN = re.compile(r"([A-Za-z0-9_.]+)\s*(=|@=)\s*(.*)\Z", re.S)
 _KEYWORD = re.compile(r"(include|use|if|elif|else|endif|error|warning)\b\s*(.*)\Z", re.S | re.I)
 _INCLUDE = re.compile(r"(?:(ifexist|ifexists|command)\s*)?:\s*(.*)\Z", re.S | re.I)
-_VERSION = re.compile(r"version\s*(>=|<=|==|!=|>|<)\s*(\d+(?:\.\d+)*)\Z", re.I)
+_VERSION = re.compile(r"version\s*(>=|<=|==|!=|>|<)\s*(\S*)\Z", re.I)
+_VERSION_LITERAL = re.compile(r"\d+\.\d+(?:\.\d+)?\Z")
 _TRUE = {"true", "yes", "t", "y"}
 _FALSE = {"false", "no", "f", "n", ""}
 
@@ -120,7 +121,7 @@ class Parser:
         if m:
             name, op, value = m.groups()
             if op == "@=":
-                value, i = self._at_block(value.strip(), lines, i, pos)
+                value, i = read_at_block(value.strip(), lines, i)
                 lineno = i                 # HTCondor reports the line of the closing @tag
             if pos.active():
                 self._assign(name, value, pos, lineno)
@@ -141,18 +142,6 @@ class Parser:
             raise ConfigError(rest.lstrip(":").strip() or "error statement")
         # `warning : text` only informs; HTCondor prints it and carries on
         return i
-
-    def _at_block(self, tag: str, lines: list[str], i: int, pos: _Position) -> tuple[str, int]:
-        if not tag:
-            raise ConfigError("@= needs a tag, e.g. NAME @=end")
-        body = []
-        while i < len(lines):
-            text = lines[i].strip()
-            i += 1
-            if text == "@" + tag:
-                return "\n".join(body), i
-            body.append(text)
-        raise ConfigError(f"end-of-file while scanning for '@{tag}'")
 
     def _assign(self, name: str, value: str, pos: _Position, lineno: int) -> None:
         use = f"{pos.use}+{lineno - 1}" if pos.use else ""
@@ -182,33 +171,7 @@ class Parser:
             b.taken = b.taken or b.active
 
     def _condition(self, text: str) -> bool:
-        text = text.strip()
-        if text.startswith("!"):
-            return not self._condition(text[1:])
-        words = text.split(None, 1)
-        if words and words[0].lower() == "defined":
-            if len(words) < 2:
-                raise ConfigError("'defined' needs a name")
-            return bool(self.config.get(self.config.expand(words[1].strip())))
-        m = _VERSION.match(text)
-        if m:
-            want = tuple(int(x) for x in m.group(2).split("."))
-            have = VERSION[:len(want)]
-            return {">=": have >= want, "<=": have <= want, "==": have == want, "!=": have != want,
-                    ">": have > want, "<": have < want}[m.group(1)]
-        value = self.config.expand(text).strip()
-        low = value.lower()
-        if low in _TRUE:
-            return True
-        if low in _FALSE:
-            return False
-        try:
-            return float(value) != 0
-        except ValueError:
-            pass
-        if re.search(r"[<>=!&|+*/()-]", value) or len(value.split()) > 1:
-            raise ConfigError(f"{text} is not a valid if condition because complex conditionals are not supported")
-        raise ConfigError(f"{text} is not a valid if condition")
+        return evaluate_condition(text, self.config.expand, lambda name: bool(self.config.get(name)))
 
     def _include(self, rest: str, pos: _Position, depth: int, lineno: int) -> None:
         m = _INCLUDE.match(rest)
@@ -233,6 +196,54 @@ class Parser:
             cat, tname, text = find_template(category, name)
             inner = _Position(pos.source, f"{cat}:{tname}", pos.base_line if pos.use else lineno)
             self.parse_text(substitute_args(text, args), inner, depth + 1)
+
+
+def read_at_block(tag: str, lines: list[str], i: int) -> tuple[str, int]:
+    """The lines of a ``NAME @=tag`` value from lines[i] up to ``@tag``, and the next index."""
+    if not tag:
+        raise ConfigError("@= needs a tag, e.g. NAME @=end")
+    body = []
+    while i < len(lines):
+        text = lines[i].strip()
+        i += 1
+        if text == "@" + tag:
+            return "\n".join(body), i
+        body.append(text)
+    raise ConfigError(f"end-of-file while scanning for '@{tag}'")
+
+
+def evaluate_condition(text: str, expand: Callable[[str], str], defined: Callable[[str], bool]) -> bool:
+    """The value of an ``if``/``elif`` condition (config files and submit descriptions alike):
+    ``[!]defined NAME``, ``version OP x.y.z``, or text that expands to a boolean or a number."""
+    text = text.strip()
+    if not text.lstrip("!").strip():
+        raise ConfigError(f"{text} is not a valid if condition because expression is not a conditional")
+    if text.startswith("!"):
+        return not evaluate_condition(text[1:], expand, defined)
+    words = text.split(None, 1)
+    if words[0].lower() == "defined":
+        return len(words) > 1 and defined(expand(words[1].strip()))
+    if words[0].lower() == "version" or text.lower().startswith("version"):
+        m = _VERSION.match(text)
+        if not m or not _VERSION_LITERAL.match(m.group(2)):
+            raise ConfigError(f"{text} is not a valid if condition because the version literal is invalid")
+        want = tuple(int(x) for x in m.group(2).split("."))
+        have = VERSION[:len(want)]
+        return {">=": have >= want, "<=": have <= want, "==": have == want, "!=": have != want,
+                ">": have > want, "<": have < want}[m.group(1)]
+    value = expand(text).strip()
+    low = value.lower()
+    if low in _TRUE:
+        return True
+    if low in _FALSE:
+        return False
+    try:
+        return float(value) != 0
+    except ValueError:
+        pass
+    if re.search(r"[<>=!&|+*/()-]", value) or len(value.split()) > 1:
+        raise ConfigError(f"{text} is not a valid if condition because complex conditionals are not supported")
+    raise ConfigError(f"{text} is not a valid if condition")
 
 
 def freeze_self_references(value: str, targets: dict[str, Callable[[], "str | None"]]) -> str:

@@ -10,6 +10,8 @@ V1 environment is ``NAME=value;NAME=value`` and is stored converted to V2.
 
 from __future__ import annotations
 
+import re
+
 from condorsim.shared.config.argsenv import V2_BLANKS, V2SyntaxError, split_v2 as split_v2_words
 
 from .errors import SubmitError
@@ -25,10 +27,41 @@ def split_v2(value: str, what: str, line: int | None) -> list[str]:
         return split_v2_words(value[1:-1])
     except V2SyntaxError as e:
         if e.kind == "double quote":
-            raise SubmitError(f"Unexpected characters following double-quote in {what}. Did you "
-                              f"forget to escape the double-quote by repeating it? The full "
-                              f"{what} you specified were: {value}", line) from None
-        raise SubmitError(f"Unbalanced single quote in {what}: {value}", line) from None
+            inner = value[1:-1]
+            at = _closing_quote(inner)
+            raise SubmitError("Unexpected characters following double-quote.  Did you forget to "
+                              "escape the double-quote by repeating it?  Here is the quote and "
+                              f"trailing characters: {value[1 + at:]}\n\nThe full {what} you "
+                              f"specified were: {value}", line) from None
+        raise SubmitError(f"Unbalanced quote starting here: {_open_quote(value[1:-1])}\n"
+                          f"The full {what} you specified were: {value}", line) from None
+
+
+def _closing_quote(inner: str) -> int:
+    """Index of the first double quote that is not doubled (``""`` is a literal quote)."""
+    i = 0
+    while i < len(inner):
+        if inner[i] == '"':
+            if inner[i + 1:i + 2] != '"':
+                return i
+            i += 1
+        i += 1
+    return len(inner)
+
+
+def _open_quote(inner: str) -> str:
+    """The text from the single quote that is never closed."""
+    start, i = -1, 0
+    while i < len(inner):
+        if inner[i] == "'":
+            if start < 0:
+                start = i
+            elif inner[i + 1:i + 2] == "'":
+                i += 1                  # '' inside a quoted group is a literal quote
+            else:
+                start = -1
+        i += 1
+    return inner[start:] if start >= 0 else inner
 
 
 def join_v2(words: list[str]) -> str:
@@ -58,7 +91,12 @@ def arguments_attribute(value: str, line: int | None) -> tuple[str, str]:
     """(attribute, string value) for an ``arguments`` value: ``Arguments`` (V2) or ``Args`` (V1)."""
     if is_v2(value):
         return "Arguments", join_v2(split_v2(value, "arguments", line))
-    return "Args", value.replace('\\"', '"')
+    quote = re.search(r'(?<!\\)"', value)
+    if quote:
+        raise SubmitError(f"Found illegal unescaped double-quote: {value[quote.start():]}\n"
+                          f"The full arguments you specified were: {value}", line)
+    # V1 words are separated by blanks; HTCondor stores them joined by one space
+    return "Args", " ".join(value.split()).replace('\\"', '"')
 
 
 def environment_v2(value: str, line: int | None) -> str:
@@ -69,5 +107,6 @@ def environment_v2(value: str, line: int | None) -> str:
         entries = [e.lstrip() for e in value.split(";") if e.strip()]
     for entry in entries:
         if "=" not in entry or entry.startswith("="):
-            raise SubmitError(f"Invalid environment entry '{entry}': expected NAME=value", line)
+            raise SubmitError(f"Missing '=' after environment variable '{entry}'.\n"
+                              f"The environment you specified was: '{value}'", line)
     return join_v2(entries)

@@ -21,12 +21,19 @@ from condorsim.shared.daemon import CONDOR_PLATFORM, CONDOR_VERSION
 from .arguments import arguments_attribute, environment_v2
 from .errors import SubmitError
 from .grid import is_grid_job, set_grid_attributes, submit_keys
-from .macros import expand
+from .keys import is_known_key
+from .macros import expand, submit_defaults
 from .parser import Assignment, QueueStatement, Statement, parse_statements
 from .queue import parse_queue, row_values
 
-UNIVERSES = {"standard": 1, "vanilla": 5, "scheduler": 7, "grid": 9, "java": 10, "parallel": 11,
+UNIVERSES = {"vanilla": 5, "scheduler": 7, "grid": 9, "java": 10, "parallel": 11,
              "local": 12, "vm": 13, "docker": 5, "container": 5}
+# Universes whose jobs a restarted schedd can reconnect to (they get a JobLeaseDuration).
+_CAN_RECONNECT = {5, 10, 11, 13}
+# Universes whose jobs may move files, so their Requirements get a file-transfer clause.
+_MIGHT_TRANSFER = {5, 10, 11, 13}
+# Universes HTCondor still knows by name but no longer runs (9.0 dropped the standard universe).
+UNSUPPORTED_UNIVERSES = {"standard": "Standard", "pvm": "PVM", "mpi": "MPI", "pvmd": "PVMD"}
 # condor_submit's JobSubmitMethod (0 = condor_submit; the Python bindings say 2).
 SUBMIT_METHOD_CONDOR_SUBMIT = 0
 HOLD_CODE_SUBMITTED_ON_HOLD = 15
@@ -75,11 +82,17 @@ class _Settings:
 
 
 class SubmitDescription:
-    """The statements of one submit description, ready to make job ads."""
+    """The statements of one submit description, ready to make job ads.
 
-    def __init__(self, statements: list[Statement], filename: str) -> None:
+    `used` collects the (lowercase) names macros referred to, for ``unused_warnings``."""
+
+    def __init__(self, statements: list[Statement], filename: str,
+                 defaults: dict[str, str] | None = None, used: set[str] | None = None) -> None:
         self.statements = statements
         self.filename = filename
+        self.defaults = defaults or {}
+        self.used: set[str] = used if used is not None else set()
+        self.queue_variables: list[str] = []
 
     def insert_before_first_queue(self, text: str) -> None:
         """Add the statements of `text` (condor_submit -append) just before the first queue."""
@@ -87,6 +100,33 @@ class SubmitDescription:
         at = next((i for i, s in enumerate(self.statements) if isinstance(s, QueueStatement)),
                   len(self.statements))
         self.statements[at:at] = extra
+
+    def set_queue(self, args: str) -> None:
+        """condor_submit -queue ARGS: the description's queue statement (it must have none)."""
+        if self.has_queue:
+            raise SubmitError("-queue argument conflicts with queue statement in submit file")
+        self.statements.append(QueueStatement(args, 0))
+
+    def unused_warnings(self) -> list[str]:
+        """condor_submit's warnings (without "WARNING: ") for keys nothing read or referred to,
+        and for queue variables no value referred to; call after build_jobs."""
+        last: dict[str, Assignment] = {}
+        for statement in self.statements:
+            if isinstance(statement, Assignment):
+                last.setdefault(statement.key.lower(), statement)
+                last[statement.key.lower()] = Assignment(last[statement.key.lower()].key,
+                                                         statement.value, statement.line)
+        warnings = []
+        for low in sorted(last, key=str.lower):
+            assignment = last[low]
+            if low.startswith("+") or "." in low or is_known_key(low) or low in self.used:
+                continue
+            warnings.append(f"the line '{assignment.key} = {assignment.value}' was unused by "
+                            f"condor_submit. Is it a typo?")
+        for name in self.queue_variables:
+            if name.lower() not in self.used | last.keys() and not is_known_key(name):
+                warnings.append(f"the Queue variable '{name}' was unused by condor_submit. Is it a typo?")
+        return warnings
 
     @property
     def has_queue(self) -> bool:
@@ -100,27 +140,60 @@ class SubmitDescription:
         settings = _Settings.from_config(config)
         qdate = int(time.time()) if qdate is None else qdate
         cwd = cwd or os.getcwd()
-        variables: dict[str, Assignment] = {}
+        variables: dict[str, Assignment] = {}    # by key meaning (aliases resolved)
+        macros: dict[str, Assignment] = {}       # by name as written: what $(name) finds
         jobs: list[ClassAd] = []
+        self.queue_variables = []
         for statement in self.statements:
             if isinstance(statement, Assignment):
                 variables[_canonical_key(statement.key)] = statement
+                macros[_macro_name(statement.key)] = statement
                 continue
-            proc_maker = _ProcMaker(variables, cluster_id, owner, qdate, cwd, settings)
-            iwd = proc_maker.iwd_for_queue(statement.line)
-            queue_args = expand(statement.args, proc_maker.lookup_static, statement.line)
-            spec = parse_queue(queue_args, statement.line, iwd)
-            items = spec.items if spec.items is not None else [None]
-            for row, item in enumerate(items):
+            proc_maker = _ProcMaker(variables, macros, cluster_id, owner, qdate, cwd, settings,
+                                    self.defaults, self.used)
+            proc_maker.builtins = {"cluster": str(cluster_id), "clusterid": str(cluster_id)}
+            queue_args = expand(statement.args, proc_maker.lookup_static, statement.line, cwd)
+            # item files and globs are relative to the submit directory, not initialdir
+            spec = parse_queue(queue_args, statement.line, cwd)
+            if spec.items is not None:
+                self.queue_variables += [v for v in spec.variables if v not in self.queue_variables]
+            rows = spec.rows() if spec.items is not None else [(0, None)]
+            for row, item in rows:
                 item_values = row_values(spec.variables, item) if item is not None else {}
                 for step in range(spec.count):
                     jobs.append(proc_maker.make(len(jobs), row, step, item_values))
         return jobs
 
 
-def parse_submit(text: str, filename: str = "(stdin)") -> SubmitDescription:
-    """Parse submit description `text`; raises SubmitError naming the bad line."""
-    return SubmitDescription(parse_statements(text), filename)
+# What the per-proc macros are while the description is read (before any proc exists).
+_UNLIVE = {"cluster": "1", "clusterid": "1", "process": "0", "procid": "0", "step": "0", "row": "0",
+           "itemindex": "0"}
+
+
+def parse_submit(text: str, filename: str = "(stdin)", cwd: str | None = None,
+                 submit_time: int | None = None, keys: tuple[str, ...] = ()) -> SubmitDescription:
+    """Parse submit description `text`; raises SubmitError naming the bad line.  `cwd` is where
+    ``include`` paths are relative to; `submit_time` sets $(SUBMIT_TIME), $(Year) ...; `keys`
+    (``key=value``) are set before the description is read."""
+    submit_time = int(time.time()) if submit_time is None else submit_time
+    shown = None if filename == "(stdin)" else filename
+    defaults = submit_defaults(shown, submit_time)
+    used: set[str] = set()
+
+    def expand_so_far(text: str, values: dict, line: int) -> str:
+        def lookup(name: str) -> str | None:
+            used.add(name)
+            return values.get(name, defaults.get(name, _UNLIVE.get(name)))
+        return expand(text, lookup, line, cwd)
+
+    initial = []
+    for pair in keys:
+        key, _, value = pair.partition("=")
+        if not key.strip() or not re.fullmatch(r"\+?[A-Za-z_][\w.]*", key.strip()):
+            raise SubmitError(f"invalid attribute name '{key.strip()}' for attrib=value assigment")
+        initial.append(Assignment(key.strip(), value.strip(), 0))
+    statements = parse_statements(text, expand_so_far, cwd, shown or "", tuple(initial))
+    return SubmitDescription(statements, filename, defaults, used)
 
 
 def _canonical_key(key: str) -> str:
@@ -133,12 +206,21 @@ def _canonical_key(key: str) -> str:
     return _ALIASES.get(key, key)
 
 
+def _macro_name(key: str) -> str:
+    """The name $(...) finds a key by: as written, any case; ``+X`` is ``MY.X``."""
+    return "my." + key[1:].lower() if key.startswith("+") else key.lower()
+
+
 class _ProcMaker:
     """Makes the proc ads of one queue statement from the keys set before it."""
 
-    def __init__(self, variables: dict[str, Assignment], cluster_id: int, owner: str | None,
-                 qdate: int, cwd: str, settings: _Settings) -> None:
+    def __init__(self, variables: dict[str, Assignment], macros: dict[str, Assignment],
+                 cluster_id: int, owner: str | None, qdate: int, cwd: str, settings: _Settings,
+                 defaults: dict[str, str], used: set[str]) -> None:
         self.variables = dict(variables)
+        self.macros = dict(macros)
+        self.defaults = defaults
+        self.used = used
         self.cluster_id = cluster_id
         self.owner = owner
         self.qdate = qdate
@@ -147,15 +229,17 @@ class _ProcMaker:
         self.builtins: dict[str, str] = {}
         self.request_cpus = settings.request_cpus
         self.tiny_requests: set[str] = set()
+        self.item_values: dict[str, str] = {}
         self.template: ClassAd | None = None
 
     # -- macro lookup -------------------------------------------------------------------------
 
     def lookup(self, name: str) -> str | None:
+        self.used.add(name)
         if name in self.builtins:
             return self.builtins[name]
-        assignment = self.variables.get(_ALIASES.get(name, name))
-        return assignment.value if assignment is not None else None
+        assignment = self.macros.get(name)
+        return assignment.value if assignment is not None else self.defaults.get(name)
 
     def lookup_static(self, name: str) -> str | None:
         """Lookup for the queue line itself: per-proc macros are not known yet."""
@@ -165,30 +249,30 @@ class _ProcMaker:
 
     def value(self, key: str) -> tuple[str | None, int | None]:
         """Expanded value of submit key `key` for the current proc, and its line."""
+        if key in self.item_values:       # a queue variable named like a key sets that key
+            return self.item_values[key], None
         assignment = self.variables.get(key)
         if assignment is None:
             return None, None
-        return expand(assignment.value, self.lookup, assignment.line), assignment.line
-
-    def iwd_for_queue(self, line: int) -> str:
-        self.builtins = {"cluster": str(self.cluster_id), "clusterid": str(self.cluster_id)}
-        iwd, _ = self.value("initialdir")
-        return os.path.normpath(os.path.join(self.cwd, iwd)) if iwd else self.cwd
+        return expand(assignment.value, self.lookup, assignment.line, self.cwd), assignment.line
 
     # -- one proc -----------------------------------------------------------------------------
 
     def make(self, proc_id: int, row: int, step: int, item_values: dict[str, str]) -> ClassAd:
         self.builtins = {"cluster": str(self.cluster_id), "clusterid": str(self.cluster_id),
                          "process": str(proc_id), "procid": str(proc_id), "step": str(step),
-                         "row": str(row), "itemindex": str(row), "node": "#pArAlLeLnOdE#",
+                         "row": str(row), "itemindex": str(row), "node": self._node(),
                          **item_values}
+        self.item_values = {_canonical_key(k): v for k, v in item_values.items()}
         self.tiny_requests = set()
         if self.template is None:
             self.template = _base_ad(self.cluster_id, self.owner, self.qdate, self.settings)
         ad = self.template.copy()   # copying beats rebuilding ~60 literals per proc
         ad["ProcId"] = proc_id
-        iwd, _ = self.value("initialdir")
-        iwd = os.path.normpath(os.path.join(self.cwd, iwd)) if iwd else self.cwd
+        iwd, line = self.value("initialdir")
+        iwd = full_path(self.cwd, iwd) if iwd else self.cwd
+        if not os.path.isdir(iwd):
+            raise SubmitError(f"No such directory: {iwd}", line)
         ad["Iwd"] = iwd
         self._set_universe(ad)
         if not is_grid_job(ad):  # a grid job's executable is only a label (see grid.py)
@@ -203,13 +287,29 @@ class _ProcMaker:
             set_grid_attributes(ad, self.value, submit_keys(self.variables), iwd, self.value("requirements")[0])
         return ad
 
+    def _node(self) -> str:
+        """$(Node): a placeholder the schedd fills for parallel jobs, empty for the others."""
+        universe = (self.value("universe")[0] or "").strip().lower()
+        return "#pArAlLeLnOdE#" if universe == "parallel" else ""
+
     def _set_universe(self, ad: ClassAd) -> None:
         universe, line = self.value("universe")
         if universe:
-            number = UNIVERSES.get(universe.strip().lower())
+            word = universe.strip().lower()
+            if word.isdigit():          # a universe may be given by its number
+                word = next((name for name, n in UNIVERSES.items() if n == int(word)),
+                            "standard" if int(word) == 1 else word)
+            unsupported = UNSUPPORTED_UNIVERSES.get(word)
+            if unsupported:
+                raise SubmitError(f"'{unsupported}' is not a supported universe.", line)
+            number = UNIVERSES.get(word)
             if number is None:
                 raise SubmitError(f"I don't know about the '{universe.strip()}' universe.", line)
             ad["JobUniverse"] = number
+            if number in (7, 12):         # scheduler/local jobs are stopped with SIGTERM
+                ad["KillSig"] = "SIGTERM"
+            if number not in _CAN_RECONNECT:
+                del ad["JobLeaseDuration"]
 
     def _set_executable(self, ad: ClassAd) -> None:
         # Unlike the other files, the executable is relative to the submit directory, not Iwd.
@@ -244,7 +344,7 @@ class _ProcMaker:
                 ad["Transfer" + attr] = False
         log, _ = self.value("log")
         if log:
-            ad["UserLog"] = os.path.normpath(os.path.join(iwd, log))
+            ad["UserLog"] = full_path(iwd, log)
 
     def _set_requests(self, ad: ClassAd) -> None:
         cpus, line = self.value("request_cpus")
@@ -304,7 +404,7 @@ class _ProcMaker:
         if ad.eval("ShouldTransferFiles") == "NO":
             del ad["WhenToTransferOutput"]
         hold, line = self.value("hold")
-        if hold and _is_true(hold, line):
+        if hold and _is_true("hold", hold, line):
             ad["JobStatus"] = 5
             ad["HoldReason"] = "submitted on hold at user's request"
             ad["HoldReasonCode"] = HOLD_CODE_SUBMITTED_ON_HOLD
@@ -333,7 +433,7 @@ class _ProcMaker:
         if "cpus" not in refs and not single_cpu:
             clauses.append("(TARGET.Cpus >= RequestCpus)")
         transfer = (self.value("should_transfer_files")[0] or "IF_NEEDED").strip().upper()
-        if "hasfiletransfer" not in refs:
+        if "hasfiletransfer" not in refs and ad.eval("JobUniverse") in _MIGHT_TRANSFER:
             if transfer == "YES" or "filesystemdomain" in refs:
                 clauses.append("(TARGET.HasFileTransfer)")
             elif transfer == "NO":
@@ -348,8 +448,15 @@ class _ProcMaker:
         try:
             ad.set_expr(attr, text)
         except ClassAdSyntaxError as exc:
-            where = f" (line {line})" if line else ""
-            raise SubmitError(f"Parse error in expression{where}: {attr} = {text} ({exc})", line) from None
+            # HTCondor's words; the parser's own message goes to the line after them
+            raise SubmitError(f"Parse error in expression: \n\t{attr} = {text}\n\t{exc}", line) from None
+
+
+def full_path(base: str, path: str) -> str:
+    """`path` made absolute against directory `base` as condor_submit does it: joined with one
+    '/', doubled slashes squeezed, but '.' and '..' kept (HTCondor does not normalise)."""
+    joined = path if path.startswith("/") else base.rstrip("/") + "/" + path
+    return re.sub(r"/{2,}", "/", joined)
 
 
 def _base_ad(cluster_id: int, owner: str | None, qdate: int, settings: _Settings) -> ClassAd:
@@ -393,13 +500,13 @@ def _base_ad(cluster_id: int, owner: str | None, qdate: int, settings: _Settings
     return ad
 
 
-def _is_true(text: str, line: int | None) -> bool:
+def _is_true(key: str, text: str, line: int | None) -> bool:
     word = text.strip().lower()
     if word in ("true", "t", "yes", "y", "1"):
         return True
     if word in ("false", "f", "no", "n", "0"):
         return False
-    raise SubmitError(f"'{text.strip()}' is not a boolean value (true or false)", line)
+    raise SubmitError(f"{key}={text.strip()} is invalid, must eval to a boolean.", line)
 
 
 def _target_references(expression: str) -> set[str]:

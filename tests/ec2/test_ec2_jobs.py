@@ -232,8 +232,8 @@ def test_duplicates_of_one_token_are_terminated(grid_pool, moto, credentials, tm
 
 
 @pytest.mark.parametrize("victim, point", [
-    ("gridmanager", "before_token"), ("gridmanager", "token_saved"), ("gridmanager", "launched"),
-    ("schedd", "token_saved"), ("schedd", "launched"), ("master", "launched")])
+    (victim, point) for victim in ("gridmanager", "schedd", "master")
+    for point in ("before_token", "token_saved", "launched")])
 def test_crash_during_launch_leaves_exactly_one_instance(grid_pool, moto, credentials, tmp_path, victim, point):
     # The gridmanager kill -9s the victim (and what is between them) at that step of a launch.
     flag = tmp_path / "crash-once"

@@ -3,13 +3,17 @@
 Run with a venv holding the 24.0 bindings (the 25.x ones have no Submit.jobs()):
     python3 -m venv /work/ref24 && /work/ref24/bin/pip install 'htcondor==24.0.*'
     /work/ref24/bin/python tests/submit/make_expected.py
+It also writes tests/data/manual/expected/<name>.json for each tests/data/manual/<name>.sub,
+run in a copy of tests/data/manual/files/ (see manual_workdir()).
 Multi-queue descriptions are split (the bindings keep one queue statement per Submit) and
 ProcIds renumbered.  Host/path/version-dependent values are normalised (see normalise()).
 """
 
+import glob
 import json
 import os
 import re
+import shutil
 import sys
 import tempfile
 
@@ -40,6 +44,18 @@ def make_workdir() -> str:
         open(os.path.join(work, "sub", name), "w").close()
     with open(os.path.join(work, "rows.txt"), "w") as f:
         f.write(ROWS_FILE)
+    return work
+
+
+MANUAL = os.path.join(HERE, "..", "data", "manual")
+MANUAL_ENV = {"CONDORSIM_MANUAL_HOME": "/home/manual-reader"}
+
+
+def manual_workdir(sub: str) -> str:
+    """A fresh copy of tests/data/manual/files/ holding the submit file `sub`."""
+    work = tempfile.mkdtemp(prefix="manual-")
+    shutil.copytree(os.path.join(MANUAL, "files"), work, dirs_exist_ok=True)
+    shutil.copy(sub, work)
     return work
 
 
@@ -82,19 +98,38 @@ def normalise(ad, work: str, proc_id: int) -> dict:
     return out
 
 
+def htcondor_jobs(text: str, work: str) -> list[dict]:
+    """HTCondor's normalised job ads of `text`, run in directory `work`."""
+    jobs = []
+    for part in split_queues(text):
+        for ad in htcondor.Submit(part).jobs(clusterid=CLUSTER, qdate=QDATE):
+            jobs.append(normalise(ad, work, len(jobs)))
+    return jobs
+
+
 def main() -> None:
     os.environ[ENV_NAME] = ENV_VALUE
     for name, text in CASES.items():
         work = make_workdir()
         os.chdir(work)
-        jobs = []
-        for part in split_queues(text):
-            for ad in htcondor.Submit(part).jobs(clusterid=CLUSTER, qdate=QDATE):
-                jobs.append(normalise(ad, work, len(jobs)))
+        jobs = htcondor_jobs(text, work)
         with open(os.path.join(HERE, "data", f"{name}.json"), "w") as f:
             json.dump({"submit": text, "jobs": jobs}, f, indent=1, sort_keys=True)
             f.write("\n")
         print(f"{name}: {len(jobs)} job(s)")
+    os.environ.update(MANUAL_ENV)
+    os.makedirs(os.path.join(MANUAL, "expected"), exist_ok=True)
+    for sub in sorted(glob.glob(os.path.join(MANUAL, "*.sub"))):
+        name = os.path.basename(sub)[:-4]
+        work = manual_workdir(sub)
+        os.chdir(work)
+        with open(sub) as f:
+            text = f.read()
+        jobs = htcondor_jobs(text, work)
+        with open(os.path.join(MANUAL, "expected", f"{name}.json"), "w") as f:
+            json.dump({"submit": text, "jobs": jobs}, f, indent=1, sort_keys=True)
+            f.write("\n")
+        print(f"manual/{name}: {len(jobs)} job(s)")
 
 
 if __name__ == "__main__":

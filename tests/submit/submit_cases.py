@@ -75,4 +75,14 @@ queue 2
     "multi_queue_keys": ("executable = job.sh\narguments = first\nqueue\narguments = second\n"
                          "+Tag = \"t\"\nqueue 2\n"),
     "log_absolute": "executable = job.sh\nlog = /tmp/condorsim-abs.log\nqueue\n",
+    "self_reference": "executable = job.sh\nA = 1\nA = $(A)2\narguments = $(a) $(A:x)\nqueue\n",
+    "macro_names_as_written": ("cmd = job.sh\narguments = $(cmd)|$(executable)|$(Node)\n+Tag = 3\n"
+                               "MY.Other = $(MY.Tag)$(my.tag)\nqueue\n"),
+    "matching_dirs": "executable = job.sh\narguments = $(d)\nqueue d matching dirs s*\n",
+    "v1_blanks_and_row_fields": ("executable = job.sh\narguments = [$(p)]  [$(q)]   [$(r)]\n"
+                                 "queue p, q, r from (\n a  ,  b  ,  c\n x,y,z,w\n m , n\n)\n"),
+    "universes": ("executable = job.sh\nuniverse = local\nqueue\nuniverse = scheduler\nqueue\n"
+                  "universe = 5\nqueue\n"),
+    "queue_paths_from_submit_dir": ("executable = job.sh\ninitialdir = sub\narguments = $(f)\n"
+                                    "queue f from rows.txt\narguments = $(g)\nqueue g matching *.txt\n"),
 }

@@ -60,7 +60,7 @@ def test_queue_matching_files_and_dirs(workdir):
     files = build("executable = job.sh\narguments = $(Item)\nqueue matching files sub/*.dat\n", workdir)
     assert [ad.eval("Args") for ad in files] == ["sub/a.dat", "sub/b.dat"]
     dirs = build("executable = job.sh\narguments = $(Item)\nqueue matching dirs sub/*.dat\n", workdir)
-    assert [ad.eval("Args") for ad in dirs] == ["sub/d.dat"]
+    assert [ad.eval("Args") for ad in dirs] == ["sub/d.dat/"]     # HTCondor appends the slash
 
 
 def test_process_numbers_continue_across_queue_statements(workdir):
@@ -101,3 +101,30 @@ def test_append_lines_go_before_the_first_queue(workdir):
 def test_self_referencing_macro_is_an_error(workdir):
     with pytest.raises(SubmitError, match="refers to itself"):
         build("executable = job.sh\nA = $(B)\nB = $(A)x\narguments = $(A)\nqueue\n", workdir)
+
+
+def test_initialdir_must_exist(workdir):
+    with pytest.raises(SubmitError, match=f"No such directory: {workdir}/nowhere0"):
+        parse_submit("executable = job.sh\ninitialdir = nowhere$(Process)\nqueue\n").build_jobs(
+            1, cwd=str(workdir))
+
+
+def test_unbalanced_quote_message_as_htcondor(workdir):
+    with pytest.raises(SubmitError) as err:
+        parse_submit("executable = job.sh\narguments = \"a'b x\"\nqueue\n").build_jobs(1, cwd=str(workdir))
+    assert str(err.value) == "Unbalanced quote starting here: 'b x\nThe full arguments you specified were: \"a'b x\""
+
+
+@pytest.mark.parametrize("text, message", [
+    ("hold = maybe\n", "hold=maybe is invalid, must eval to a boolean."),
+    ('environment = "A"\n', "Missing '=' after environment variable 'A'.\nThe environment you specified was: '\"A\"'"),
+    ("requirements = Memory >\n", "Parse error in expression: \n\tRequirements = (Memory >) && "),
+    ("arguments = a \"b c\" d\n", 'Found illegal unescaped double-quote: "b c" d\n'
+     'The full arguments you specified were: a "b c" d'),
+    ("arguments = \"a\"\"b\" 'c d'\"\n", "Unexpected characters following double-quote.  Did you forget "
+     "to escape the double-quote by repeating it?  Here is the quote and trailing characters: \" 'c d'\"\n\n"),
+])
+def test_error_texts_as_htcondor(text, message, workdir):
+    with pytest.raises(SubmitError) as err:
+        parse_submit("executable = job.sh\n" + text + "queue\n").build_jobs(1, cwd=str(workdir))
+    assert str(err.value).startswith(message)

@@ -167,8 +167,9 @@ def test_ad_outputs_have_no_title_or_summary(two_jobs):
 
 def test_restrictions_build_constraint():
     opts = cq.parse_args(["42", "43.1", "bob", "-constraint", "JobPrio > 0"])
-    assert cq.build_constraint(opts) == ('(JobPrio > 0) && (ClusterId == 42 || '
-                                         '(ClusterId == 43 && ProcId == 1) || Owner == "bob")')
+    # owners and job ids are ANDed (the fix): bob's jobs among 42 and 43.1
+    assert cq.build_constraint(opts) == ('(JobPrio > 0) && (Owner == "bob") && (ClusterId == 42 || '
+                                         '(ClusterId == 43 && ProcId == 1))')
 
 
 def test_view_options():
@@ -273,3 +274,18 @@ def test_date_views_on_fixed_dates(time_zone, ad_factory, wall_clock, qdate, sta
                             ADDRESS, now=when).splitlines()
     assert batch[2] == f"-- Schedd: h : <127.0.0.1:9618?... @ {stamp}"
     assert batch[4].split()[:5] == ["alice", "ID:", "7", *qdate.split()]
+
+
+def test_more_options_parse(capsys):
+    opts = cq.parse_args(["-name", "s1", "-currentrun", "-wide:120", "-reverse-analyze",
+                          "-machine", "slot1@h", "-limit", "3"])
+    assert (opts.name, opts.cumulative, opts.analyze, opts.machine, opts.limit) == \
+        ("s1", False, "reverse", "slot1@h", 3)
+    assert cq.parse_args(["-cumulative-time"]).cumulative
+    assert cq.parse_args(["-better-analyze:reverse"]).analyze == "reverse"
+    assert cq.parse_args(["-better-analyze"]).analyze == "better"
+    assert cq.parse_args(["-analyze"]).analyze == "analyze"
+    assert cq.parse_args(["-hold", "-nobatch"]).view == cq.parse_args(["-nobatch", "-hold"]).view == "hold"
+    assert cq.main(["-help"]) == 0 and "-better-analyze" in capsys.readouterr().out
+    assert cq.main(["-limit", "many"]) == 1
+    assert "-limit requires a number" in capsys.readouterr().err

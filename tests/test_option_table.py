@@ -1,0 +1,283 @@
+"""The README's table of every option of the man pages issue 14 names (tests/data/man_options.json,
+made by make_man_options.py): each option is implemented -- and then names the test that shows
+it -- or not, with the reason.  The test checks the claims and that README.md holds the table
+exactly as generated here, between its markers (rerun with CONDORSIM_WRITE_README=1 to update).
+"""
+import json
+import os
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).parent.parent
+BEGIN, END = "<!-- option-table:begin -->", "<!-- option-table:end -->"
+
+SUBMIT = "tests/submit/test_condor_submit.py::"
+Q_UNIT = "tests/tools/test_condor_q.py::"
+Q_LIVE = "tests/pool/test_condor_q_live.py::"
+Q_OLD = "tests/pool/test_tools_live.py::"
+STATUS = "tests/tools/test_condor_status.py::"
+DAEMON_TOOLS = "tests/pool/test_who_version_config_live.py::"
+CONFIG = "tests/config/test_condor_config_val.py::"
+NO_DEBUG = "no tool writes a debug log; the daemons' logs hold what happens"
+ONE_POOL = "condorsim finds its pool through the local configuration; no other pool is addressed"
+NO_SECURITY = "condorsim has no authentication layer to pass credentials or check them"
+GRID = "grid/EC2 jobs belong to another branch of issue 14's work (the ec2 spec)"
+OTHER_BRANCH = "condor_status's missing options are another developer's part of issue 14"
+NO_PRINT_FORMAT = "HTCondor's print-format language is not implemented (no -print-format file reader)"
+
+# tool -> option -> ("yes", "test path::test name") or ("no", reason)
+OPTIONS = {
+    "condor_submit": {
+        "-terse": ("yes", SUBMIT + "test_terse"),
+        "-verbose": ("yes", SUBMIT + "test_verbose_prints_each_ad_one_attribute_a_line"),
+        "-unused": ("yes", SUBMIT + "test_misspelled_key_warns_as_htcondor_and_still_queues"),
+        "-file": ("yes", SUBMIT + "test_queue_option_batch_name_and_file"),
+        "-name": ("yes", SUBMIT + "test_name_picks_the_schedd"),
+        "-remote": ("no", ONE_POOL),
+        "-addr": ("no", "the schedd is found by name or address file; a sinful cannot be given"),
+        "-pool": ("no", ONE_POOL),
+        "-disable": ("no", "condor_submit does no file permission checks to disable"),
+        "-debug": ("no", NO_DEBUG),
+        "-append": ("yes", "tests/submit/test_submit.py::test_append_lines_go_before_the_first_queue"),
+        "-batch-name": ("yes", SUBMIT + "test_queue_option_batch_name_and_file"),
+        "-spool": ("yes", SUBMIT + "test_help_and_spool"),
+        "-dump": ("no", "-dry-run writes the same attributes; -dump's ClassAd file is not written"),
+        "-interactive": ("no", "interactive jobs need condor_ssh_to_job, which condorsim lacks"),
+        "-factory": ("no", "late materialization (max_materialize) is issue 13's"),
+        "-allow-crlf-script": ("no", "scripts are not checked for DOS line endings"),
+        "-dry-run": ("yes", SUBMIT + "test_dry_run_writes_the_attributes_and_queues_nothing"),
+        "-maxjobs": ("yes", SUBMIT + "test_maxjobs"),
+        "-single-cluster": ("yes", SUBMIT + "test_maxjobs"),
+        "-queue": ("yes", SUBMIT + "test_queue_option_batch_name_and_file"),
+    },
+    "condor_q": {
+        "-debug": ("no", NO_DEBUG),
+        "-batch": ("yes", Q_UNIT + "test_batch_view_matches_spec_example"),
+        "-nobatch": ("yes", Q_UNIT + "test_nobatch_view"),
+        "-global": ("yes", Q_LIVE + "test_global_submitter_and_userlog"),
+        "-submitter": ("yes", Q_LIVE + "test_global_submitter_and_userlog"),
+        "-name": ("yes", Q_UNIT + "test_more_options_parse"),
+        "-pool": ("no", ONE_POOL),
+        "-jobads": ("no", "job ads are read from a schedd or an event log, not from a file of ads"),
+        "-userlog": ("yes", Q_LIVE + "test_global_submitter_and_userlog"),
+        "-factory": ("no", "late materialization (job factories) is issue 13's"),
+        "-jobset": ("no", "condorsim has no job sets"),
+        "-autocluster": ("yes", Q_LIVE + "test_idle_hold_codes_autocluster_io_cputime"),
+        "-cputime": ("yes", Q_LIVE + "test_idle_hold_codes_autocluster_io_cputime"),
+        "-currentrun": ("yes", Q_UNIT + "test_more_options_parse"),
+        "-cumulative-time": ("yes", Q_UNIT + "test_more_options_parse"),
+        "-dag": ("no", "condorsim has no DAGMan"),
+        "-expert": ("no", "no expert-only output exists to switch on"),
+        "-grid": ("no", GRID),
+        "-help": ("yes", Q_UNIT + "test_more_options_parse"),
+        "-hold": ("yes", Q_LIVE + "test_status_views_restrict_ad_output_in_any_order"),
+        "-hold-codes": ("yes", Q_LIVE + "test_idle_hold_codes_autocluster_io_cputime"),
+        "-limit": ("yes", Q_LIVE + "test_unmatchable_totals_limit_and_version"),
+        "-io": ("yes", Q_LIVE + "test_idle_hold_codes_autocluster_io_cputime"),
+        "-long": ("yes", Q_OLD + "test_queue_long_has_server_time_and_status"),
+        "-idle": ("yes", Q_LIVE + "test_idle_hold_codes_autocluster_io_cputime"),
+        "-run": ("yes", Q_LIVE + "test_status_views_restrict_ad_output_in_any_order"),
+        "-stream-results": ("no", "results come in one reply; nothing to stream"),
+        "-totals": ("yes", Q_LIVE + "test_unmatchable_totals_limit_and_version"),
+        "-version": ("yes", Q_LIVE + "test_unmatchable_totals_limit_and_version"),
+        "-wide": ("yes", Q_UNIT + "test_more_options_parse"),
+        "-xml": ("no", "no ClassAd XML writer"),
+        "-json": ("yes", Q_OLD + "test_queue_json"),
+        "-attributes": ("yes", Q_LIVE + "test_status_views_restrict_ad_output_in_any_order"),
+        "-autoformat": ("yes", Q_OLD + "test_queue_autoformat_and_constraint"),
+        "-aaf": ("no", "the -af variant with attribute headings is not implemented"),
+        "-format": ("yes", "tests/tools/test_columns.py::test_format_items_conversions_and_dropped_items"),
+        "-print-format": ("no", NO_PRINT_FORMAT),
+        "-analyze": ("yes", Q_LIVE + "test_analyze_explains_only_rejected_jobs"),
+        "-better-analyze": ("yes", Q_LIVE + "test_better_analyze_names_the_memory_clause_and_the_slots_it_rejects"),
+        "-machine": ("yes", Q_LIVE + "test_reverse_analysis_of_one_slot"),
+        "-mconstraint": ("no", "slots for analysis are chosen with -machine only"),
+        "-slotads": ("no", "slot ads come from the collector, not from a file"),
+        "-userprios": ("no", "the analysis ignores user priorities (as HTCondor does by default)"),
+        "-nouserprios": ("no", "the analysis always ignores user priorities, so there is nothing to turn off"),
+        "-reverse-analyze": ("yes", Q_UNIT + "test_more_options_parse"),
+        "-verbose": ("no", "no progress or verbose analysis output"),
+    },
+    "condor_status": {
+        "-help": ("yes", "tests/tools/test_small_tools.py::test_help"),
+        "-any": ("yes", STATUS + "test_any_view_shows_types"),
+        "-collector": ("yes", Q_OLD + "test_status_daemon_views"),
+        "-master": ("yes", STATUS + "test_master_view_version_memory_uptime"),
+        "-negotiator": ("yes", Q_OLD + "test_status_daemon_views"),
+        "-schedd": ("yes", STATUS + "test_schedd_view_and_totals"),
+        "-startd": ("yes", Q_OLD + "test_status_long_slot_ads_carry_the_spec_attributes"),
+        "-submitters": ("yes", STATUS + "test_submitters_view_totals_keyed_by_name"),
+        "-attributes": ("yes", STATUS + "test_long_sorted_attributes_blank_line_after_each"),
+        "-long": ("yes", STATUS + "test_long_sorted_attributes_blank_line_after_each"),
+        "-sort": ("yes", STATUS + "test_sort_expression_replaces_default_order"),
+        "-json": ("yes", STATUS + "test_json_output_is_array_of_ads"),
+        "-constraint": ("yes", Q_OLD + "test_status_constraint_restricts_rows_and_totals"),
+        "-autoformat": ("yes", STATUS + "test_autoformat_and_format_through_the_command_line"),
+        "-format": ("yes", STATUS + "test_autoformat_and_format_through_the_command_line"),
+        "-debug": ("no", NO_DEBUG),
+        "-pool": ("no", ONE_POOL),
+        "-diagnose": ("no", "no query diagnostics are printed"),
+        "-absent": ("no", "the collector keeps no absent ads"),
+        "-ads": ("no", "ads come from the collector, not from a file"),
+        "-annex": ("no", "condorsim has no annexes"),
+        "-cod": ("no", "condorsim has no computing-on-demand claims"),
+        "-defrag": ("no", "condorsim has no condor_defrag daemon"),
+        "-grid": ("no", GRID),
+        "-java": ("no", "slots advertise no Java support"),
+        "-license": ("no", "no license ads"),
+        "-broken": ("no", "slots advertise no broken resources"),
+        "-healthy": ("no", "slots advertise no health checks"),
+        "-lvm": ("no", "no LVM-backed scratch space"),
+        "-snapshot": ("no", "the startd has no snapshot query"),
+        "-statistics": ("no", "daemons publish no statistics attributes"),
+        "-storage": ("no", "no storage ads"),
+        "-subsystem": ("no", "ads are chosen with the ad-type options only"),
+        "-vm": ("no", "condorsim has no VM universe"),
+        "-offline": ("no", "the collector keeps no offline ads"),
+        "-expert": ("no", "no expert-only output exists to switch on"),
+        "-limit": ("no", OTHER_BRANCH),
+        "-totals": ("no", "only the -total spelling is accepted in this branch; " + OTHER_BRANCH),
+        "-xml": ("no", "no ClassAd XML writer"),
+        "-aaf": ("no", "the -af variant with attribute headings is not implemented"),
+        "-print-format": ("no", NO_PRINT_FORMAT),
+        "-target": ("no", "ads come from the collector, not from a file"),
+        "-merge": ("no", "ads come from the collector, not from a file"),
+        "-avail": ("no", OTHER_BRANCH),
+        "-claimed": ("no", OTHER_BRANCH),
+        "-direct": ("no", OTHER_BRANCH),
+        "-run": ("no", OTHER_BRANCH),
+        "-server": ("no", OTHER_BRANCH),
+        "-state": ("no", OTHER_BRANCH),
+        "-compact": ("no", OTHER_BRANCH),
+    },
+    "condor_version": {
+        "-help": ("yes", "tests/tools/test_small_tools.py::test_condor_version_options"),
+        "-arch": ("yes", "tests/tools/test_small_tools.py::test_condor_version_options"),
+        "-opsys": ("yes", "tests/tools/test_small_tools.py::test_condor_version_options"),
+    },
+    "condor_who": {
+        "-help": ("yes", "tests/tools/test_small_tools.py::test_condor_who_usage"),
+        "-quickdaemons": ("yes", "tests/tools/test_small_tools.py::test_condor_who_quick_without_a_master"),
+        "-wait-for-ready": ("yes", DAEMON_TOOLS + "test_condor_who_waits_for_the_daemons"),
+        "-long": ("yes", DAEMON_TOOLS + "test_condor_who_long_lists_the_slots_running_jobs"),
+        "-daemons": ("no", "daemon pids and addresses are not listed; -quick shows the readiness ad"),
+        "-diagnostic": ("no", NO_DEBUG),
+        "-verbose": ("no", "no verbose output"),
+        "-address": ("no", "the daemons are found through the local configuration"),
+        "-allpids": ("no", "the daemons are found through the local configuration, not by scanning processes"),
+        "-logdir": ("no", "the daemons are found through the local configuration, not their log directory"),
+        "-pid": ("no", "the daemons are found through the local configuration, not by pid"),
+        "-jobs": ("no", "the startd is not asked for its job ads"),
+        "-startd": ("no", "the startd's own ad is not shown"),
+        "-constraint": ("no", "the slot list cannot be filtered yet"),
+        "-limit": ("no", "the slot list cannot be limited yet"),
+        "-snapshot": ("no", "the startd has no snapshot query"),
+        "-statistics": ("no", "daemons publish no statistics attributes"),
+        "-wide": ("no", "the table is never cut to the screen"),
+        "-format": ("no", "custom output for condor_who is not implemented"),
+        "-autoformat": ("no", "custom output for condor_who is not implemented"),
+        "-aaf": ("no", "custom output for condor_who is not implemented"),
+        "-print-format": ("no", NO_PRINT_FORMAT),
+        "-banner-format": ("no", NO_PRINT_FORMAT),
+        "-ospool": ("no", "OSPool glidein layouts are out of scope"),
+    },
+    "condor_config_val": {
+        "-help": ("yes", "tests/tools/test_small_tools.py::test_help"),
+        "-version": ("no", "prints no version; condor_version does"),
+        "-set": ("yes", DAEMON_TOOLS + "test_config_val_set_is_persistent"),
+        "-unset": ("yes", DAEMON_TOOLS + "test_config_val_unset_runset_and_other_daemons"),
+        "-rset": ("yes", DAEMON_TOOLS + "test_config_val_asks_a_running_daemon_and_sets_runtime_config"),
+        "-runset": ("yes", DAEMON_TOOLS + "test_config_val_unset_runset_and_other_daemons"),
+        "-summary": ("yes", DAEMON_TOOLS + "test_config_val_summary"),
+        "-dump": ("yes", CONFIG + "test_dump_with_pattern"),
+        "-default": ("yes", CONFIG + "test_raw_and_default"),
+        "-expand": ("no", "-expanded (with -dump) is accepted; the -expand spelling is not"),
+        "-raw": ("yes", CONFIG + "test_raw_and_default"),
+        "-verbose": ("yes", CONFIG + "test_verbose"),
+        "-trace": ("no", "macro expansion is not traced"),
+        "-debug": ("no", NO_DEBUG),
+        "-evaluate": ("yes", DAEMON_TOOLS + "test_config_val_evaluate_against_the_daemon_ad"),
+        "-used": ("no", "the config does not count which names were used"),
+        "-unused": ("no", "the config does not count which names were used"),
+        "-config": ("yes", CONFIG + "test_config_lists_files_in_order"),
+        "-writeconfig": ("no", "-summary prints the changed settings; no config file is written"),
+        "-macro": ("no", "arbitrary macro text is not expanded on request"),
+        "-mixedcase": ("no", "names are printed as the config spells them already"),
+        "-local-name": ("yes", CONFIG + "test_local_name_and_subsystem_views"),
+        "-subsystem": ("yes", CONFIG + "test_local_name_and_subsystem_views"),
+        "-address": ("no", "daemons are found by type and -name, not by sinful"),
+        "-pool": ("no", ONE_POOL),
+        "-name": ("yes", DAEMON_TOOLS + "test_config_val_asks_a_running_daemon_and_sets_runtime_config"),
+        "-master": ("yes", DAEMON_TOOLS + "test_config_val_set_is_persistent"),
+        "-schedd": ("yes", DAEMON_TOOLS + "test_config_val_asks_a_running_daemon_and_sets_runtime_config"),
+        "-startd": ("yes", DAEMON_TOOLS + "test_config_val_asks_a_running_daemon_and_sets_runtime_config"),
+        "-collector": ("yes", DAEMON_TOOLS + "test_config_val_unset_runset_and_other_daemons"),
+        "-negotiator": ("yes", DAEMON_TOOLS + "test_config_val_unset_runset_and_other_daemons"),
+        "-root-config": ("yes", CONFIG + "test_root_config_overrides_condor_config"),
+    },
+}
+MISSING_TOOLS = {
+    "condor_ping": "condor_ping is not implemented yet (no per-command permission levels to report)",
+    "condor_userprio": "condor_userprio is not implemented yet",
+    "condor_tail": "condor_tail is not implemented yet",
+    "condor_drain": "condor_drain is another developer's part of issue 14",
+}
+
+
+def status_of(tool: str, option: str) -> tuple[str, str]:
+    if tool in MISSING_TOOLS:
+        return "no", MISSING_TOOLS[tool]
+    return OPTIONS[tool][option]
+
+
+def render_table() -> str:
+    man = json.loads((ROOT / "tests" / "data" / "man_options.json").read_text())
+    rows = ["| tool | option | implemented | test, or why not |", "|---|---|---|---|"]
+    for tool, options in man.items():
+        for option in options:
+            state, note = status_of(tool, option)
+            note = f"`{note}`" if state == "yes" else note
+            rows.append(f"| {tool} | `{option}` | {state} | {note} |")
+    done = sum(1 for tool, options in man.items() for o in options if status_of(tool, o)[0] == "yes")
+    total = sum(len(options) for options in man.values())
+    intro = (f"{done} of the {total} options of the man pages of condor_submit, condor_q, condor_status,"
+             " condor_version, condor_who, condor_ping, condor_userprio, condor_tail, condor_drain and"
+             " condor_config_val are implemented, each with the test that shows it"
+             " (generated by tests/test_option_table.py).")
+    return "\n".join([BEGIN, "## Tool options against HTCondor's man pages", "", intro, ""] + rows + [END])
+
+
+def test_every_man_page_option_has_a_status():
+    man = json.loads((ROOT / "tests" / "data" / "man_options.json").read_text())
+    for tool, options in man.items():
+        if tool in MISSING_TOOLS:
+            continue
+        assert set(OPTIONS[tool]) == set(options), tool
+
+
+def test_every_implemented_option_names_a_test_that_exists():
+    for tool, options in OPTIONS.items():
+        for option, (state, note) in options.items():
+            assert state in ("yes", "no"), (tool, option)
+            if state == "no":
+                assert note, (tool, option)
+                continue
+            path, _, name = note.partition("::")
+            text = (ROOT / path).read_text()
+            assert re.search(rf"^def {re.escape(name)}\(", text, re.M), (tool, option, note)
+
+
+def test_readme_holds_the_generated_table():
+    readme = ROOT / "README.md"
+    text = readme.read_text()
+    table = render_table()
+    if os.environ.get("CONDORSIM_WRITE_README"):
+        if BEGIN in text:
+            text = text[:text.index(BEGIN)] + table + text[text.index(END) + len(END):]
+        else:
+            at = text.index("\n## Benchmarks")
+            text = text[:at] + "\n" + table + "\n" + text[at:]
+        readme.write_text(text)
+    assert BEGIN in text and END in text, "run with CONDORSIM_WRITE_README=1 to add the table"
+    assert text[text.index(BEGIN):text.index(END) + len(END)] == table
+    assert text.index(END) < text.index("\n## Benchmarks")
