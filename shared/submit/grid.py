@@ -57,7 +57,7 @@ def set_grid_attributes(ad: ClassAd, value: Lookup, keys: dict[str, str], iwd: s
     ad["ExecutableSize"] = ad["ImageSize"] = ad["DiskUsage"] = 0
     ad["TransferExecutable"] = False
     ad["KillSig"] = "SIGTERM"
-    del ad["JobLeaseDuration"]
+    ad.pop("JobLeaseDuration", None)  # the universe rules may have dropped it already
     ad.set_expr("Requirements", f"({user_requirements})" if user_requirements else "true")
     resource, line = value("grid_resource")
     if not resource or not resource.strip():
