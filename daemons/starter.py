@@ -16,10 +16,11 @@ import time
 import uuid
 
 from condorsim.shared import protocol
-from condorsim.shared.classad import ClassAdSyntaxError, parse_ad
-from condorsim.shared.config import ConfigError, parse_environment_string, parse_job_environment, split_v2_raw
+from condorsim.shared.classad import ClassAd, ClassAdSyntaxError, format_old, parse_ad
+from condorsim.shared.config import ConfigError, split_v2_raw
 from condorsim.shared.daemon import POOL_MARKER, Daemon, DaemonStartError, daemon_main
 
+from condorsim.daemons.job_environment import JOB_AD_FILE, MACHINE_AD_FILE, job_environment
 from condorsim.daemons.procd import FAMILY_MARKER
 
 
@@ -37,12 +38,9 @@ class Starter(Daemon):
             self.slot_name = options["-slot-name"]
         except KeyError as exc:
             raise DaemonStartError(f"condor_starter needs {exc.args[0]}") from None
-        try:
-            with open(self.job_file) as handle:
-                self.job = parse_ad(handle.read())
-            os.unlink(self.job_file)
-        except (OSError, ClassAdSyntaxError) as exc:
-            raise DaemonStartError(f"cannot read the job ad {self.job_file}: {exc}") from None
+        self.job = self.read_ad(self.job_file, "job")
+        machine_file = options.get("-machine-ad")
+        self.machine = self.read_ad(machine_file, "machine") if machine_file else None
         self.job_id = f"{self.job.eval('ClusterId')}.{self.job.eval('ProcId')}"
         self.family = f"{self.job_id}-{uuid.uuid4().hex[:12]}"
         self.process: subprocess.Popen | None = None
@@ -52,14 +50,33 @@ class Starter(Daemon):
         self.killing = False  # set once asked to stop the job: its exit is then an eviction
         self.scratch = ""
 
+    @staticmethod
+    def read_ad(path: str, what: str) -> ClassAd:
+        """The ad the startd wrote for us (the file is ours to remove)."""
+        try:
+            with open(path) as handle:
+                ad = parse_ad(handle.read())
+            os.unlink(path)
+        except (OSError, ClassAdSyntaxError) as exc:
+            raise DaemonStartError(f"cannot read the {what} ad {path}: {exc}") from None
+        return ad
+
     def setup(self) -> None:
         self.bind()
         self.scratch = os.path.join(self.param("EXECUTE") or "/tmp", f"dir_{os.getpid()}")
         os.makedirs(self.scratch, exist_ok=True)
+        self.write_ad_files()
         self.after(0, self.start_job)
         self.every(0.2, self.check_kill_deadline)
         interval = self.cfg.get_float("STARTER_UPDATE_INTERVAL", 300)
         self.every(interval, self.send_usage, first=min(interval, 1.0))
+
+    def write_ad_files(self) -> None:
+        """The job's and the slot's ads in the scratch directory, where _CONDOR_JOB_AD and
+        _CONDOR_MACHINE_AD point (condor_q -l / condor_status -l text)."""
+        for name, ad in ((JOB_AD_FILE, self.job), (MACHINE_AD_FILE, self.machine or ClassAd())):
+            with open(os.path.join(self.scratch, name), "w") as handle:
+                handle.write(format_old(ad))
 
     def string(self, attr: str, default: str | None = None) -> str | None:
         value = self.job.eval(attr)
@@ -74,16 +91,8 @@ class Starter(Daemon):
         return [command, *args]
 
     def job_environment(self) -> dict[str, str]:
-        env: dict[str, str] = {}
-        text = self.string("Environment")  # V2, as condor_submit stores it; Env is the old V1 form
-        if text is not None:
-            env.update(parse_job_environment(text))
-        elif self.string("Env"):
-            env.update(parse_environment_string(self.string("Env")))
-        env.setdefault("PATH", os.environ.get("PATH", "/usr/bin:/bin"))
-        env["_CONDOR_SCRATCH_DIR"] = self.scratch
-        env["_CONDOR_SLOT_NAME"] = self.slot_name
-        env["CONDOR_JOBID"] = self.job_id
+        env = job_environment(self.job, self.machine, self.scratch, self.slot_name,
+                              self.param("STARTER_NUM_THREADS_ENV_VARS"))
         env[FAMILY_MARKER] = self.family  # how the procd finds every process of the job
         if POOL_MARKER in os.environ:
             env[POOL_MARKER] = os.environ[POOL_MARKER]

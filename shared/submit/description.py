@@ -227,7 +227,8 @@ class _ProcMaker:
         else:
             ad["Arguments"] = ""
         environment, line = self.value("environment")
-        ad["Environment"] = environment_v2(environment, line) if environment else ""
+        getenv, getenv_line = self.value("getenv")
+        ad["Environment"] = environment_v2(environment, line, getenv, getenv_line)
 
     def _set_stdio(self, ad: ClassAd, iwd: str) -> None:
         for key, attr in (("input", "In"), ("output", "Out"), ("error", "Err")):

@@ -2,7 +2,7 @@
 
 Run with a venv holding the 24.0 bindings (the 25.x ones have no Submit.jobs()):
     python3 -m venv /work/ref24 && /work/ref24/bin/pip install 'htcondor==24.0.*'
-    /work/ref24/bin/python tests/submit/make_expected.py
+    /work/ref24/bin/python tests/submit/make_expected.py [CASE ...]
 Multi-queue descriptions are split (the bindings keep one queue statement per Submit) and
 ProcIds renumbered.  Host/path/version-dependent values are normalised (see normalise()).
 """
@@ -82,9 +82,12 @@ def normalise(ad, work: str, proc_id: int) -> dict:
     return out
 
 
-def main() -> None:
+def main(names: list[str]) -> None:
+    """Write the data of the cases named (all cases when none is named)."""
     os.environ[ENV_NAME] = ENV_VALUE
     for name, text in CASES.items():
+        if names and name not in names:
+            continue
         work = make_workdir()
         os.chdir(work)
         jobs = []
@@ -98,4 +101,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

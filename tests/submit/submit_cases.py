@@ -76,3 +76,7 @@ queue 2
                          "+Tag = \"t\"\nqueue 2\n"),
     "log_absolute": "executable = job.sh\nlog = /tmp/condorsim-abs.log\nqueue\n",
 }
+
+from exec_cases import EXEC_CASES  # noqa: E402
+
+CASES.update(EXEC_CASES)
