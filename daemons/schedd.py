@@ -22,7 +22,8 @@ STATUS_COUNTS = {IDLE: "Idle", RUNNING: "Running", REMOVED: "Removed", COMPLETED
                  HELD: "Held", SUSPENDED: "Suspended"}
 # HTCondor's names for the hold reason codes this schedd gives (condor_holdcodes.h).
 HOLD_CODE_NAMES = {0: "Unspecified", 1: "UserRequest", 3: "JobPolicy", 5: "JobPolicyUndefined",
-                   6: "FailedToCreateProcess", 15: "SubmittedOnHold", 26: "SystemPolicy"}
+                   6: "FailedToCreateProcess", 12: "TransferOutputError", 13: "TransferInputError",
+                   15: "SubmittedOnHold", 26: "SystemPolicy"}
 # Attributes that decide which jobs the negotiator may treat as one (an autocluster).
 SIGNIFICANT_ATTRIBUTES = ["Requirements", "Rank", "RequestCpus", "RequestMemory", "RequestDisk",
                           "JobUniverse", "JobPrio", "User", "NiceUser", "ConcurrencyLimits"]
@@ -64,7 +65,7 @@ class Schedd(Daemon):
             "RESCHEDULE": self.on_reschedule, "NEGOTIATE": self.on_negotiate,
             "MATCHES": self.on_matches, "JOB_STARTED": self.on_job_started,
             "JOB_EXITED": self.on_job_exited, "STARTER_EXITED": self.on_starter_exited,
-            "JOB_USAGE": self.on_job_usage,
+            "JOB_USAGE": self.on_job_usage, "FILE_TRANSFER": self.on_file_transfer,
         })
         self.update_ads_soon = self.keep_advertised(self.cfg.get_float("SCHEDD_INTERVAL", 300), self.schedd_ads)
         self.recover_running_jobs()
@@ -509,6 +510,21 @@ class Schedd(Daemon):
         self.queue.commit()
         return {}
 
+    def on_file_transfer(self, message: dict, ident: bytes) -> dict:
+        """A stage of the job's file transfer: event 040 and HTCondor's transfer attributes
+        (BytesSent is what went to the job, BytesRecvd what came back)."""
+        key, _ = self.shadow_for(message)
+        stage = str(message["stage"])
+        direction = "In" if stage.startswith("input") else "Out"
+        self.queue.set(key, f"Transfer{direction}{'Started' if stage.endswith('started') else 'Finished'}",
+                       int(time.time()))
+        if stage.endswith("finished"):
+            self.queue.set(key, "BytesSent", float(message.get("bytes_in", 0)))
+            self.queue.set(key, "BytesRecvd", float(message.get("bytes_out", 0)))
+        self.queue.commit()
+        self.write_event(key, "file_transfer", stage, message.get("host"))
+        return {}
+
     def on_job_exited(self, message: dict, ident: bytes) -> dict:
         key, _ = self.shadow_for(message)
         self.shadow_gone(key, message)
@@ -546,6 +562,9 @@ class Schedd(Daemon):
                              ad.eval("HoldReasonSubCode") or 0)
             for attr in ("RemoteHost", "ClaimId", "StartdIpAddr"):
                 self.queue.delete_attr(key, attr)
+        elif exit and exit.get("hold"):
+            hold = exit["hold"]
+            self.hold(key, str(hold["reason"]), {"subcode": int(hold.get("subcode", 0))}, code=int(hold["code"]))
         elif exit and exit.get("error"):
             reason = f"Error from {run.slot_name if run else 'the execute node'}: {exit['error']}"
             self.hold(key, reason, {"subcode": exit.get("errno", 0)}, code=6)

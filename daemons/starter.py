@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import errno
 import os
+from contextlib import ExitStack
 import shutil
 import signal
 import subprocess
 import time
 import uuid
+from typing import Callable
 
 from condorsim.shared import protocol
 from condorsim.shared.classad import ClassAd, ClassAdSyntaxError, format_old, parse_ad
 from condorsim.shared.config import ConfigError, split_v2_raw
 from condorsim.shared.daemon import POOL_MARKER, Daemon, DaemonStartError, daemon_main
 
+from condorsim.daemons.file_transfer import Sandbox, TransferError
 from condorsim.daemons.job_environment import JOB_AD_FILE, MACHINE_AD_FILE, job_environment
 from condorsim.daemons.procd import FAMILY_MARKER
 
@@ -49,6 +52,7 @@ class Starter(Daemon):
         self.reported = False
         self.killing = False  # set once asked to stop the job: its exit is then an eviction
         self.scratch = ""
+        self.sandbox: Sandbox | None = None
 
     @staticmethod
     def read_ad(path: str, what: str) -> ClassAd:
@@ -83,12 +87,11 @@ class Starter(Daemon):
         return value if isinstance(value, str) else default
 
     def job_command(self) -> list[str]:
-        command = self.string("Cmd")
-        if not command:
+        if not self.string("Cmd"):
             raise FileNotFoundError(errno.ENOENT, "job has no Cmd", "")
         arguments = self.string("Arguments")  # V2, as condor_submit stores it
         args = split_v2_raw(arguments) if arguments is not None else (self.string("Args", "") or "").split()
-        return [command, *args]
+        return [self.sandbox.executable(), *args]
 
     def job_environment(self) -> dict[str, str]:
         env = job_environment(self.job, self.machine, self.scratch, self.slot_name,
@@ -98,18 +101,42 @@ class Starter(Daemon):
             env[POOL_MARKER] = os.environ[POOL_MARKER]
         return env
 
-    def open_stdio(self, attr: str, iwd: str, mode: str):
-        path = self.string(attr, "/dev/null") or "/dev/null"
-        return open(os.path.join(iwd, path), mode)
+    def spool_directory(self) -> str:
+        """Where HTCondor's schedd spools this job's files (SPOOL/<cluster % 10000>/<proc % 10000>/...)."""
+        cluster, proc = (int(part) for part in self.job_id.split("."))
+        return os.path.join(self.param("SPOOL") or self.scratch, str(cluster % 10000), str(proc % 10000),
+                            f"cluster{cluster}.proc{proc}.subproc0")
+
+    def transfer(self, stage: str, action: Callable[[], None]) -> None:
+        """Run one transfer direction between its two 040 events (TransferError passes through)."""
+        self.report("FILE_TRANSFER", stage=f"{stage}_started", host=self.address if stage == "input" else None)
+        action()
+        self.report("FILE_TRANSFER", stage=f"{stage}_finished", bytes_in=self.sandbox.bytes_in,
+                    bytes_out=self.sandbox.bytes_out)
+        return None
 
     def start_job(self) -> None:
-        iwd = self.string("Iwd", self.scratch) or self.scratch
+        self.sandbox = Sandbox(self.job, self.scratch, self.slot_name, self.hostname, machine=self.machine,
+                               spool=self.spool_directory())
+        if self.sandbox.transfers:
+            try:
+                self.transfer("input", self.sandbox.transfer_input)
+            except TransferError as exc:
+                self.log(f"Job {self.job_id}: {exc}")
+                self.reported = True
+                self.report("JOB_EXITED", hold={"reason": str(exc), "code": exc.code, "subcode": exc.subcode})
+                self.stop()
+                return
         try:
             argv = self.job_command()
             env = self.job_environment()
-            with self.open_stdio("In", iwd, "rb") as stdin, self.open_stdio("Out", iwd, "ab") as stdout, \
-                    self.open_stdio("Err", iwd, "ab") as stderr:
-                self.process = subprocess.Popen(argv, cwd=iwd, env=env, stdin=stdin, stdout=stdout,
+            paths = {attr: self.sandbox.stdio_path(attr) for attr in ("In", "Out", "Err")}
+            with ExitStack() as files:
+                stdin = files.enter_context(open(paths["In"], "rb"))
+                # output/error are replaced by each run; one file named twice is opened once
+                stdout = files.enter_context(open(paths["Out"], "wb"))
+                stderr = stdout if paths["Err"] == paths["Out"] else files.enter_context(open(paths["Err"], "wb"))
+                self.process = subprocess.Popen(argv, cwd=self.sandbox.cwd, env=env, stdin=stdin, stdout=stdout,
                                                 stderr=stderr, start_new_session=True)
         except (OSError, ConfigError, ValueError) as exc:
             number = getattr(exc, "errno", 0) or 0
@@ -190,9 +217,29 @@ class Starter(Daemon):
         else:
             exit_info["code"] = status
         self.log(f"Job {self.job_id} exited: {'signal ' + str(-status) if status < 0 else 'status ' + str(status)}")
+        self.transfer_output(exit_info)
         self.reported = True
         self.report("JOB_EXITED", **exit_info)
         self.stop()
+
+    def transfer_output(self, exit_info: dict) -> None:
+        """Outputs back after the job exits (to the spool on an eviction with ON_EXIT_OR_EVICT); a
+        failure turns the exit into a hold, as HTCondor's shadow does."""
+        sandbox = self.sandbox
+        if sandbox is None or not sandbox.transfers:
+            return
+        evicted = self.killing
+        if evicted and self.string("WhenToTransferOutput") != "ON_EXIT_OR_EVICT":
+            return
+        try:
+            if evicted:
+                sandbox.transfer_output(evicted=True)
+            else:
+                self.transfer("output", sandbox.transfer_output)
+        except TransferError as exc:
+            self.log(f"Job {self.job_id}: {exc}")
+            exit_info["hold"] = {"reason": str(exc), "code": exc.code, "subcode": exc.subcode}
+        exit_info["usage"].update(bytes_sent=sandbox.bytes_out, bytes_received=sandbox.bytes_in)
 
     def shutdown(self) -> None:
         if self.process is not None and self.process.poll() is None:

@@ -27,6 +27,11 @@ log = logging.getLogger(__name__)
 
 # Event numbers (ULogEventNumber) of the events this module writes.
 SUBMIT, EXECUTE, EVICTED, TERMINATED, IMAGE_SIZE, ABORTED, HELD, RELEASED = 0, 1, 4, 5, 6, 9, 12, 13
+FILE_TRANSFER = 40
+FILE_TRANSFER_STAGES = {"input_started": "Started transferring input files",
+                        "input_finished": "Finished transferring input files",
+                        "output_started": "Started transferring output files",
+                        "output_finished": "Finished transferring output files"}
 
 _FORMAT_TOKENS = ("ISO_DATE", "UTC", "SUB_SECOND", "XML", "JSON")
 _DEFAULT_RESOURCES = "Cpus, Disk, Memory"
@@ -308,6 +313,16 @@ class UserLog:
         text = _one_line(reason) if reason else "Reason unspecified"
         body = f"Job was held.\n\t{text}\n\tCode {int(code)} Subcode {int(subcode)}\n"
         return self.write_event(HELD, job_ad, body)
+
+    def file_transfer(self, job_ad: Mapping[str, Any], stage: str, host: str | None = None) -> bool:
+        """040: a stage of the job's file transfer, one of FILE_TRANSFER_STAGES (the input start
+        names the execute side's address it sends to)."""
+        if stage not in FILE_TRANSFER_STAGES:
+            raise ValueError(f"unknown file transfer stage {stage!r}")
+        body = f"{FILE_TRANSFER_STAGES[stage]}\n"
+        if host:
+            body += f"\tTransferring to host: {host}\n"
+        return self.write_event(FILE_TRANSFER, job_ad, body)
 
     def released(self, job_ad: Mapping[str, Any], reason: str | None) -> bool:
         """013: the job was released from hold."""

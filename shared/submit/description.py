@@ -44,6 +44,7 @@ _ALIASES = {"cmd": "executable", "args": "arguments", "env": "environment", "std
             "stdout": "output", "stderr": "error", "initial_dir": "initialdir",
             "requestcpus": "request_cpus", "requestmemory": "request_memory",
             "requestdisk": "request_disk", "prio": "priority"}
+_STREAM_KEYS = {"output": "stream_output", "error": "stream_error"}
 # Size suffixes of request_memory / request_disk, as powers of 1024 of a byte.
 _UNITS = {"": None, "k": 1, "kb": 1, "m": 2, "mb": 2, "g": 3, "gb": 3, "t": 4, "tb": 4}
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*([a-zA-Z]*)\s*$")
@@ -213,10 +214,17 @@ class _ProcMaker:
         if not executable:
             raise SubmitError("No 'executable' parameter was provided", line)
         path = os.path.normpath(os.path.join(self.cwd, os.path.expanduser(executable)))
-        if not os.path.isfile(path):
-            raise SubmitError(f"Executable file {path} does not exist", line)
-        ad["Cmd"] = path
-        size_kb = math.ceil(os.path.getsize(path) / 1024)
+        transfer, transfer_line = self.value("transfer_executable")
+        if transfer and not _is_true(transfer, transfer_line):
+            # The executable is already on the execute side: stored as written, never checked.
+            ad["TransferExecutable"] = False
+            ad["Cmd"] = executable
+            size_kb = math.ceil(os.path.getsize(path) / 1024) if os.path.isfile(path) else 0
+        else:
+            if not os.path.isfile(path):
+                raise SubmitError(f"Executable file {path} does not exist", line)
+            ad["Cmd"] = path
+            size_kb = math.ceil(os.path.getsize(path) / 1024)
         ad["ExecutableSize"] = ad["ImageSize"] = ad["DiskUsage"] = size_kb
 
     def _set_arguments(self, ad: ClassAd) -> None:
@@ -235,7 +243,8 @@ class _ProcMaker:
             value, _ = self.value(key)
             if value:
                 ad[attr] = value
-                ad["Stream" + attr] = False
+                stream, line = self.value(_STREAM_KEYS.get(key, ""))
+                ad["Stream" + attr] = bool(stream) and _is_true(stream, line)
             else:
                 ad[attr] = "/dev/null"
                 ad["Transfer" + attr] = False
@@ -298,13 +307,38 @@ class _ProcMaker:
             value, _ = self.value(key)
             if value:
                 ad[attr] = value.strip().upper()
+        if ad.eval("WhenToTransferOutput") == "ON_EXIT_OR_EVICT" and not self.value("should_transfer_files")[0]:
+            ad["ShouldTransferFiles"] = "YES"  # only file transfer can bring outputs back on eviction
         if ad.eval("ShouldTransferFiles") == "NO":
             del ad["WhenToTransferOutput"]
+        self._set_transfer_lists(ad)
         hold, line = self.value("hold")
         if hold and _is_true(hold, line):
             ad["JobStatus"] = 5
             ad["HoldReason"] = "submitted on hold at user's request"
             ad["HoldReasonCode"] = HOLD_CODE_SUBMITTED_ON_HOLD
+
+    def _set_transfer_lists(self, ad: ClassAd) -> None:
+        """TransferInput / TransferOutput (comma-joined, blanks dropped), TransferOutputRemaps, and
+        the input files' size added to DiskUsage as condor_submit does."""
+        inputs, _ = self.value("transfer_input_files")
+        if inputs is not None:
+            ad["TransferInput"] = ",".join(_file_list(inputs))
+        outputs, _ = self.value("transfer_output_files")
+        if outputs is not None:
+            ad["TransferOutput"] = ",".join(_file_list(outputs.strip().strip('"')))
+        remaps, _ = self.value("transfer_output_remaps")
+        if remaps:
+            ad["TransferOutputRemaps"] = remaps.strip().strip('"')
+        if ad.eval("ShouldTransferFiles") == "NO":
+            return
+        iwd = ad.eval("Iwd")
+        names = _file_list(inputs or "")
+        if ad.eval("In") != "/dev/null":
+            names.append(ad.eval("In"))
+        extra_kb = sum(math.ceil(tree_size(os.path.join(iwd, name)) / 1024) for name in names)
+        if extra_kb:
+            ad["DiskUsage"] = ad.eval("DiskUsage") + extra_kb
 
     def _set_custom_attributes(self, ad: ClassAd) -> None:
         for key, assignment in self.variables.items():
@@ -329,7 +363,7 @@ class _ProcMaker:
         single_cpu = self.request_cpus.strip().isdigit() and int(self.request_cpus) <= 1
         if "cpus" not in refs and not single_cpu:
             clauses.append("(TARGET.Cpus >= RequestCpus)")
-        transfer = (self.value("should_transfer_files")[0] or "IF_NEEDED").strip().upper()
+        transfer = ad.eval("ShouldTransferFiles")
         if "hasfiletransfer" not in refs:
             if transfer == "YES" or "filesystemdomain" in refs:
                 clauses.append("(TARGET.HasFileTransfer)")
@@ -388,6 +422,19 @@ def _base_ad(cluster_id: int, owner: str | None, qdate: int, settings: _Settings
                  "CumulativeRemoteSysCpu"):
         ad[attr] = 0.0
     return ad
+
+
+def _file_list(text: str) -> list[str]:
+    """The names of a comma (or blank) separated file list."""
+    return [name for name in re.split(r"[,\s]+", text.strip()) if name]
+
+
+def tree_size(path: str) -> int:
+    """Bytes of a file, or of every file under a directory; 0 for what does not exist."""
+    if os.path.isdir(path):
+        return sum(os.path.getsize(os.path.join(top, name))
+                   for top, _, files in os.walk(path) for name in files)
+    return os.path.getsize(path) if os.path.isfile(path) else 0
 
 
 def _is_true(text: str, line: int | None) -> bool:

@@ -28,7 +28,7 @@ def test_job_ads_agree_with_htcondor(name, workdir, monkeypatch):
     assert len(jobs) == len(expected["jobs"])
     for ad, want in zip(jobs, expected["jobs"]):
         cmd = ad.eval("Cmd")
-        size = str(math.ceil(os.path.getsize(cmd) / 1024))
+        size = str(math.ceil(os.path.getsize(os.path.join(workdir, cmd)) / 1024))  # Cmd is as written without transfer_executable
         want = {attr: canonical(text.replace("<CWD>", str(workdir)).replace("<SIZE_OF_CMD>", size))
                 for attr, text in want.items()}
         got = {attr: unparse(ad[attr]) for attr in ad.keys() if attr.lower() not in UNCOMPARED}
