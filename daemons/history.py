@@ -62,7 +62,6 @@ class HistoryWriter:
             written = os.write(fd, record)  # one write: a kill -9 cannot leave half a record
             if written != len(record):
                 self.log(f"ERROR: short write to the history file {self.path} ({written} of {len(record)} bytes)")
-            os.fsync(fd)
         finally:
             os.close(fd)
 
@@ -79,12 +78,10 @@ class HistoryWriter:
 
     def rotate(self) -> None:
         stamp = time.strftime("%Y%m%dT%H%M%S", time.localtime())
-        target = f"{self.path}.{stamp}"
-        serial = 0
-        while os.path.exists(target):  # two rotations within a second
-            serial += 1
-            target = f"{self.path}.{stamp}.{serial}"
         existing = backups(self.path)
+        same_second = [_backup_order(name)[1] for name in existing if _backup_order(name)[0] == stamp]
+        # a second rotation within the same second sorts after the first
+        target = f"{self.path}.{stamp}" + (f".{max(same_second) + 1}" if same_second else "")
         for old in existing[: max(0, len(existing) - self.rotations + 1)]:  # room for the new one
             self.log(f"Before rotation, deleting old history file {old}")
             os.unlink(old)

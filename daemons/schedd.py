@@ -13,6 +13,7 @@ from condorsim.shared.daemon import Daemon, daemon_main
 from condorsim.shared.locate import query_ads
 from condorsim.shared.userlog import UserLog
 
+from condorsim.daemons.history import DEFAULT_MAX_HISTORY_LOG, DEFAULT_MAX_HISTORY_ROTATIONS, HistoryWriter
 from condorsim.daemons.job_queue import JobId, JobQueue, job_key
 from condorsim.daemons.negotiator import default_daemon_name
 
@@ -57,7 +58,11 @@ class Schedd(Daemon):
 
     # -- set-up ----------------------------------------------------------------------------
     def setup(self) -> None:
-        self.queue = JobQueue(self.param("SPOOL"), self.log)
+        history = self.param("HISTORY")
+        self.history = HistoryWriter(history, self.cfg.get_int("MAX_HISTORY_LOG", DEFAULT_MAX_HISTORY_LOG),
+                                     self.cfg.get_int("MAX_HISTORY_ROTATIONS", DEFAULT_MAX_HISTORY_ROTATIONS),
+                                     self.log) if history else None
+        self.queue = JobQueue(self.param("SPOOL"), self.log, self.write_history if history else None)
         self.bind()
         self.handlers.update({
             "NEW_CLUSTER": self.on_new_cluster, "SUBMIT": self.on_submit,
@@ -262,8 +267,9 @@ class Schedd(Daemon):
         status = ad.eval("JobStatus")
         if status == REMOVED:
             return "already_removed"
-        if status == COMPLETED:
-            return "permission"
+        if status == COMPLETED:  # kept by leave_in_queue: condor_rm lets it go
+            self.queue.remove(key)
+            return "ok"
         self.move_hold_reason(key)
         self.set_status(key, REMOVED)
         self.queue.set(key, "RemoveReason", reason)
@@ -278,6 +284,14 @@ class Schedd(Daemon):
         self.write_event(key, "aborted", reason if isinstance(reason, str) else None)
         self.queue.remove(key)
         self.update_ads_soon()
+
+    def write_history(self, ads: list[ClassAd]) -> None:
+        """Jobs that left the queue (committed) go to the history file."""
+        for ad in ads:
+            try:
+                self.history.append(ad)
+            except OSError as exc:
+                self.log(f"ERROR saving job {ad.eval('ClusterId')}.{ad.eval('ProcId')} to the history file: {exc}")
 
     def hold(self, key: JobId, reason: str, message: dict | None = None, code: int = 1) -> str:
         ad = self.queue.jobs[key]
@@ -326,7 +340,9 @@ class Schedd(Daemon):
             if ad is None:
                 continue
             status = ad.eval("JobStatus")
-            if status in (HELD, COMPLETED, REMOVED):
+            if status == COMPLETED and not self.fires(ad, "LeaveJobInQueue"):
+                self.queue.remove(key)  # kept by leave_in_queue until its expression turned false
+            elif status in (HELD, COMPLETED, REMOVED):
                 pass
             elif self.fires(ad, "PeriodicHold"):
                 custom = ad.eval("PeriodicHoldReason")
@@ -599,7 +615,7 @@ class Schedd(Daemon):
             self.requeue(key, None, evicted=False)
             return
         self.set_status(key, COMPLETED)
-        if ad.eval("LeaveJobInQueue") is not True:
+        if not self.fires(ad, "LeaveJobInQueue"):
             self.queue.remove(key)
 
     # -- ads -------------------------------------------------------------------------------

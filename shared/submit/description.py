@@ -39,6 +39,7 @@ _EXPRESSION_KEYS = {
     "periodic_hold_subcode": "PeriodicHoldSubCode", "on_exit_hold": "OnExitHold",
     "on_exit_remove": "OnExitRemove", "on_exit_hold_reason": "OnExitHoldReason",
     "on_exit_hold_subcode": "OnExitHoldSubCode", "periodic_vacate": "PeriodicVacate",
+    "leave_in_queue": "LeaveJobInQueue",
 }
 _ALIASES = {"cmd": "executable", "args": "arguments", "env": "environment", "stdin": "input",
             "stdout": "output", "stderr": "error", "initial_dir": "initialdir",
