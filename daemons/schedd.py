@@ -7,12 +7,13 @@ import time
 from dataclasses import dataclass
 
 from condorsim.shared import protocol
-from condorsim.shared.classad import ClassAd, Undefined, parse_expr, unparse
+from condorsim.shared.classad import ClassAd, Undefined, parse_expr
 from condorsim.shared.classad import eval_constraint
 from condorsim.shared.daemon import Daemon, daemon_main
 from condorsim.shared.locate import query_ads
 from condorsim.shared.userlog import UserLog
 
+from condorsim.daemons import job_policy
 from condorsim.daemons.history import DEFAULT_MAX_HISTORY_LOG, DEFAULT_MAX_HISTORY_ROTATIONS, HistoryWriter
 from condorsim.daemons.job_queue import JobId, JobQueue, job_key
 from condorsim.daemons.negotiator import default_daemon_name
@@ -24,7 +25,8 @@ STATUS_COUNTS = {IDLE: "Idle", RUNNING: "Running", REMOVED: "Removed", COMPLETED
 # HTCondor's names for the hold reason codes this schedd gives (condor_holdcodes.h).
 HOLD_CODE_NAMES = {0: "Unspecified", 1: "UserRequest", 3: "JobPolicy", 5: "JobPolicyUndefined",
                    6: "FailedToCreateProcess", 12: "TransferOutputError", 13: "TransferInputError",
-                   15: "SubmittedOnHold", 26: "SystemPolicy"}
+                   15: "SubmittedOnHold", 26: "SystemPolicy", 46: "JobDurationExceeded",
+                   47: "JobExecuteExceeded"}
 # Attributes that decide which jobs the negotiator may treat as one (an autocluster).
 SIGNIFICANT_ATTRIBUTES = ["Requirements", "Rank", "RequestCpus", "RequestMemory", "RequestDisk",
                           "JobUniverse", "JobPrio", "User", "NiceUser", "ConcurrencyLimits"]
@@ -218,11 +220,11 @@ class Schedd(Daemon):
             summary["MyName"] = owner
         return {"jobs": jobs, "summary": summary.to_wire()}
 
-    def count_statuses(self, owner: str | None) -> dict[int, int]:
+    def count_statuses(self, owner: str | None, name_of=lambda ad: ad.eval("Owner")) -> dict[int, int]:
         counts = {status: 0 for status in STATUS_COUNTS}
         for ad in self.queue.jobs.values():
             status = ad.eval("JobStatus")
-            if status in counts and (owner is None or ad.eval("Owner") == owner):
+            if status in counts and (owner is None or name_of(ad) == owner):
                 counts[status] += 1
         return counts
 
@@ -344,12 +346,13 @@ class Schedd(Daemon):
                 self.queue.remove(key)  # kept by leave_in_queue until its expression turned false
             elif status in (HELD, COMPLETED, REMOVED):
                 pass
-            elif self.fires(ad, "PeriodicHold"):
-                custom = ad.eval("PeriodicHoldReason")
-                reason = custom if isinstance(custom, str) and custom else self.policy_text(ad, "PeriodicHold")
-                subcode = ad.eval("PeriodicHoldSubCode")
-                self.log(f"Job {job_id(key)} put on hold: {reason}")
-                self.hold(key, reason, {"subcode": subcode if isinstance(subcode, int) else 0}, code=3)
+            elif (hold := job_policy.periodic_hold(ad, status == RUNNING, int(time.time()))) is not None:
+                self.log(f"Job {job_id(key)} put on hold: {hold.reason}")
+                self.hold(key, hold.reason, {"subcode": hold.subcode}, code=hold.code)
+                continue
+            elif status == RUNNING and key in self.runs and self.fires(ad, "PeriodicVacate"):
+                self.log(f"Job {job_id(key)} vacated: {self.policy_text(ad, 'PeriodicVacate')}")
+                self.stop_job(key, fast=False)  # back to Idle once its starter is gone
                 continue
             if status == HELD and ad.eval("HoldReasonCode") != 1 and self.fires(ad, "PeriodicRelease"):
                 self.release(key, self.policy_text(ad, "PeriodicRelease"))
@@ -358,16 +361,8 @@ class Schedd(Daemon):
                 self.remove(key, self.policy_text(ad, "PeriodicRemove"))
         self.queue.commit()
 
-    @staticmethod
-    def fires(ad: ClassAd, attr: str) -> bool:
-        if ad.lookup(attr) is None:
-            return False
-        value = ad.eval(attr)
-        return value is True or (isinstance(value, (int, float)) and not isinstance(value, bool) and value != 0)
-
-    @staticmethod
-    def policy_text(ad: ClassAd, attr: str) -> str:
-        return f"The job attribute {attr} expression '{unparse(ad.lookup(attr))}' evaluated to TRUE"
+    fires = staticmethod(job_policy.fires)
+    policy_text = staticmethod(job_policy.policy_text)
 
     # -- negotiation -----------------------------------------------------------------------
     def on_reschedule(self, message: dict, ident: bytes) -> dict:
@@ -381,12 +376,13 @@ class Schedd(Daemon):
         job's own Requirements and Rank reference."""
         submitter = message.get("submitter")
         from_slots = [str(name) for name in message.get("significant") or []]
+        uid_domain = self.param("UID_DOMAIN") or self.hostname
         clusters: dict[tuple, dict] = {}
         for key in sorted(self.queue.jobs):
             ad = self.queue.jobs[key]
             if ad.eval("JobStatus") != IDLE or key in self.runs:
                 continue
-            if submitter is not None and ad.eval("User") != submitter:
+            if submitter is not None and f"{job_policy.accounting_name(ad)}@{uid_domain}" != submitter:
                 continue
             attributes = SIGNIFICANT_ATTRIBUTES + from_slots + self.referenced_attributes(ad)
             signature = tuple((name.lower(), None if expr is None else str(expr))
@@ -502,6 +498,7 @@ class Schedd(Daemon):
         ad = self.queue.jobs[key]
         starts = ad.eval("NumJobStarts")
         self.queue.set(key, "NumJobStarts", (starts if isinstance(starts, int) else 0) + 1)
+        self.queue.set(key, "JobCurrentStartExecutingDate", int(time.time()))
         self.queue.commit()
         self.write_event(key, "execute", run.startd, run.slot_name)
         return {}
@@ -607,11 +604,13 @@ class Schedd(Daemon):
         self.write_event(key, "terminated", exit_code=code, exit_signal=signal_number,
                          usage=exit.get("usage"), slot_ad=run.slot_ad if run else None)
         ad = self.queue.jobs[key]
-        if self.fires(ad, "OnExitHold"):
-            self.hold(key, f"The job attribute OnExitHold expression '{unparse(ad.lookup('OnExitHold'))}' "
-                           f"evaluated to TRUE", None, code=3)
+        completions = ad.eval("NumJobCompletions")
+        self.queue.set(key, "NumJobCompletions", (completions if isinstance(completions, int) else 0) + 1)
+        action = job_policy.exit_action(ad)
+        if isinstance(action, job_policy.Hold):
+            self.hold(key, action.reason, {"subcode": action.subcode}, code=action.code)
             return
-        if ad.lookup("OnExitRemove") is not None and not self.fires(ad, "OnExitRemove"):
+        if action == "requeue":  # OnExitRemove is false: the job runs again (max_retries, retry_until)
             self.requeue(key, None, evicted=False)
             return
         self.set_status(key, COMPLETED)
@@ -634,8 +633,10 @@ class Schedd(Daemon):
         ad["MaxJobsRunning"] = self.cfg.get_int("MAX_JOBS_RUNNING")
         ads = [ad]
         uid_domain = self.param("UID_DOMAIN") or self.hostname
+        # one Submitter ad per accounting name: the job's AccountingGroup, else its Owner
+        owners = sorted({n for n in map(job_policy.accounting_name, self.queue.jobs.values()) if n})
         for owner in owners:
-            mine = self.count_statuses(owner)
+            mine = self.count_statuses(owner, job_policy.accounting_name)
             submitter = self.common_ad_attributes(ClassAd(), "Submitter", f"{owner}@{uid_domain}")
             submitter["ScheddName"] = self.name
             submitter["ScheddIpAddr"] = self.address

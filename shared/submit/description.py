@@ -7,6 +7,7 @@ vanilla job (see ``_base_ad``).
 
 from __future__ import annotations
 
+import getpass
 import math
 import os
 import re
@@ -197,6 +198,7 @@ class _ProcMaker:
         self._set_stdio(ad, iwd)
         self._set_requests(ad)
         self._set_misc(ad)
+        self._set_lifecycle(ad)
         self._set_custom_attributes(ad)
         self._set_requirements(ad)
         return ad
@@ -319,6 +321,44 @@ class _ProcMaker:
             ad["HoldReason"] = "submitted on hold at user's request"
             ad["HoldReasonCode"] = HOLD_CODE_SUBMITTED_ON_HOLD
 
+    def _set_lifecycle(self, ad: ClassAd) -> None:
+        """Retries, durations, vacate time, GPUs, accounting group and nice_user, concurrency
+        limits, as condor_submit turns those keys into attributes."""
+        for key, attr in (("job_max_vacate_time", "JobMaxVacateTime"), ("request_gpus", "RequestGPUs"),
+                          ("allowed_execute_duration", "AllowedExecuteDuration"),
+                          ("allowed_job_duration", "AllowedJobDuration")):
+            value, line = self.value(key)
+            if value:
+                self._set_expr(ad, attr, value, line)
+        retries, line = self.value("max_retries")
+        until, until_line = self.value("retry_until")
+        success, success_line = self.value("success_exit_code")
+        if retries or until or success:
+            self._set_expr(ad, "JobMaxRetries", retries or "2", line)
+            clauses = ["NumJobCompletions > JobMaxRetries"]
+            if success:
+                self._set_expr(ad, "JobSuccessExitCode", success, success_line)
+                clauses.append("ExitCode is JobSuccessExitCode")
+            else:
+                clauses.append("ExitCode is 0")
+            if until:
+                # a number is an exit code that ends the retries; anything else an expression
+                clauses.append(f"ExitCode is {until.strip()}" if until.strip().lstrip("-").isdigit() else until)
+            ad["OnExitHold"] = False
+            self._set_expr(ad, "OnExitRemove", " || ".join(clauses), until_line or line)
+        limits, _ = self.value("concurrency_limits")
+        if limits:
+            ad["ConcurrencyLimits"] = ",".join(sorted(name.lower() for name in _file_list(limits)))
+        nice, nice_line = self.value("nice_user")
+        group, _ = self.value("accounting_group")
+        user = (self.value("accounting_group_user")[0] or self.owner or getpass.getuser()).strip()
+        if nice and _is_true(nice, nice_line):
+            group = "nice-user"  # nice_user is a group of its own, retired at once
+            ad["MaxJobRetirementTime"] = 0
+        if group:
+            ad["AcctGroup"], ad["AcctGroupUser"] = group.strip(), user
+            ad["AccountingGroup"] = f"{group.strip()}.{user}"
+
     def _set_transfer_lists(self, ad: ClassAd) -> None:
         """TransferInput / TransferOutput (comma-joined, blanks dropped), TransferOutputRemaps, and
         the input files' size added to DiskUsage as condor_submit does."""
@@ -361,6 +401,9 @@ class _ProcMaker:
                            '(TARGET.Disk >= RequestDisk))')
         if "RequestMemory" not in self.tiny_requests:
             clauses.append("(TARGET.Memory >= RequestMemory)")
+        gpus = ad.eval("RequestGPUs")
+        if "gpus" not in refs and ad.lookup("RequestGPUs") is not None and gpus != 0:
+            clauses.append("(TARGET.GPUs >= RequestGPUs)")
         single_cpu = self.request_cpus.strip().isdigit() and int(self.request_cpus) <= 1
         if "cpus" not in refs and not single_cpu:
             clauses.append("(TARGET.Cpus >= RequestCpus)")

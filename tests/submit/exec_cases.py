@@ -21,4 +21,20 @@ EXEC_CASES = {
                             "transfer_input_files = a.dat,b.dat\noutput = out\nqueue\n"),
     "transfer_output_empty": ('executable = job.sh\nshould_transfer_files = YES\ntransfer_output_files = ""\n'
                               "queue\n"),
+    "retry_max": "executable = job.sh\nmax_retries = 2\nqueue\n",
+    "retry_success_code": "executable = job.sh\nmax_retries = 3\nsuccess_exit_code = 3\nqueue\n",
+    "retry_until_expr": "executable = job.sh\nretry_until = ExitCode == 5\nqueue\n",
+    "retry_until_number": "executable = job.sh\nmax_retries = 4\nretry_until = 7\nqueue\n",
+    "on_exit_hold_reason": ('executable = job.sh\non_exit_hold = ExitCode != 0\non_exit_hold_reason = "bad exit"\n'
+                            "on_exit_hold_subcode = 42\nqueue\n"),
+    "on_exit_remove_expr": "executable = job.sh\non_exit_remove = ExitCode == 0 || NumJobStarts > 3\nqueue\n",
+    "vacate_policy": "executable = job.sh\nperiodic_vacate = JobStatus == 2\njob_max_vacate_time = 7\nqueue\n",
+    "durations": "executable = job.sh\nallowed_execute_duration = 50\nallowed_job_duration = 100\nqueue\n",
+    "gpus": "executable = job.sh\nrequest_gpus = 1\nqueue\n",
+    "gpus_zero": "executable = job.sh\nrequest_gpus = 0\nqueue\n",
+    "accounting_group_user": "executable = job.sh\naccounting_group = grp\naccounting_group_user = bob\nqueue\n",
+    "accounting_group_only": "executable = job.sh\naccounting_group = group_physics.lab\nqueue\n",
+    "nice_user": "executable = job.sh\nnice_user = true\nqueue\n",
+    "leave_in_queue": "executable = job.sh\nleave_in_queue = JobStatus == 4 && (CompletionDate =?= UNDEFINED)\nqueue\n",
+    "concurrency": "executable = job.sh\nconcurrency_limits = foo, BAR:2\nqueue\n",
 }

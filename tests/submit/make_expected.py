@@ -7,6 +7,7 @@ Multi-queue descriptions are split (the bindings keep one queue statement per Su
 ProcIds renumbered.  Host/path/version-dependent values are normalised (see normalise()).
 """
 
+import getpass
 import json
 import os
 import re
@@ -74,6 +75,8 @@ def normalise(ad, work: str, proc_id: int) -> dict:
         if name == "ProcId":
             value = str(proc_id)
         value = value.replace(work, "<CWD>")
+        if name in ("AcctGroupUser", "AccountingGroup"):
+            value = value.replace(getpass.getuser(), "<USER>")
         if outside and name in ("ExecutableSize", "ImageSize", "DiskUsage"):
             value = "<SIZE_OF_CMD>"
         if name == "Requirements":
