@@ -14,6 +14,7 @@ from condorsim.shared.locate import query_ads
 from condorsim.shared.userlog import UserLog
 
 from condorsim.daemons import job_policy
+from condorsim.daemons.job_actions import JobActions
 from condorsim.daemons.history import DEFAULT_MAX_HISTORY_LOG, DEFAULT_MAX_HISTORY_ROTATIONS, HistoryWriter
 from condorsim.daemons.job_queue import JobId, JobQueue, job_key
 from condorsim.daemons.negotiator import default_daemon_name
@@ -46,7 +47,7 @@ def job_id(key: JobId) -> str:
     return f"{key[0]}.{key[1]}"
 
 
-class Schedd(Daemon):
+class Schedd(JobActions, Daemon):
     subsystem = "SCHEDD"
 
     def __init__(self, argv=None):
@@ -73,6 +74,7 @@ class Schedd(Daemon):
             "MATCHES": self.on_matches, "JOB_STARTED": self.on_job_started,
             "JOB_EXITED": self.on_job_exited, "STARTER_EXITED": self.on_starter_exited,
             "JOB_USAGE": self.on_job_usage, "FILE_TRANSFER": self.on_file_transfer,
+            "SET_ATTRIBUTES": self.on_set_attributes,
         })
         self.update_ads_soon = self.keep_advertised(self.cfg.get_float("SCHEDD_INTERVAL", 300), self.schedd_ads)
         self.recover_running_jobs()
@@ -247,10 +249,14 @@ class Schedd(Daemon):
 
     def on_act(self, message: dict, ident: bytes) -> dict:
         action = message["action"]
-        if action not in ("remove", "hold", "release"):
+        actions = {"remove": self.remove, "hold": self.hold, "release": self.release, "remove_x": self.remove_x,
+                   "vacate": self.vacate, "vacate_fast": self.vacate_fast, "suspend": self.suspend,
+                   "continue": self.continue_job}
+        if action not in actions:
             raise ValueError(f"unknown action {action!r}")
         user = str(message.get("user") or self.user)
-        reason = f"{message.get('reason') or 'via condor_' + ('rm' if action == 'remove' else action)} (by user {user})"
+        default = {"remove": "via condor_rm", "remove_x": "via condor_rm -forcex"}.get(action, f"via condor_{action}")
+        reason = f"{message.get('reason') or default} (by user {user})"
         queue_empty = not self.queue.jobs
         results = []
         for key in self.select_jobs(message):
@@ -258,7 +264,7 @@ class Schedd(Daemon):
             if ad is None:
                 results.append({"id": job_id(key), "result": "not_found"})
                 continue
-            results.append({"id": job_id(key), "result": getattr(self, action)(key, reason, message)})
+            results.append({"id": job_id(key), "result": actions[action](key, reason, message)})
         self.queue.commit()
         if action == "release" and any(r["result"] == "ok" for r in results):
             self.reschedule()
@@ -269,9 +275,6 @@ class Schedd(Daemon):
         status = ad.eval("JobStatus")
         if status == REMOVED:
             return "already_removed"
-        if status == COMPLETED:  # kept by leave_in_queue: condor_rm lets it go
-            self.queue.remove(key)
-            return "ok"
         self.move_hold_reason(key)
         self.set_status(key, REMOVED)
         self.queue.set(key, "RemoveReason", reason)
@@ -284,7 +287,8 @@ class Schedd(Daemon):
     def finish_removal(self, key: JobId) -> None:
         reason = self.queue.jobs[key].eval("RemoveReason")
         self.write_event(key, "aborted", reason if isinstance(reason, str) else None)
-        self.queue.remove(key)
+        if not self.fires(self.queue.jobs[key], "LeaveJobInQueue"):  # else condor_rm -forcex or its expression
+            self.queue.remove(key)
         self.update_ads_soon()
 
     def write_history(self, ads: list[ClassAd]) -> None:
@@ -342,7 +346,7 @@ class Schedd(Daemon):
             if ad is None:
                 continue
             status = ad.eval("JobStatus")
-            if status == COMPLETED and not self.fires(ad, "LeaveJobInQueue"):
+            if status in (COMPLETED, REMOVED) and key not in self.runs and not self.fires(ad, "LeaveJobInQueue"):
                 self.queue.remove(key)  # kept by leave_in_queue until its expression turned false
             elif status in (HELD, COMPLETED, REMOVED):
                 pass
@@ -499,6 +503,8 @@ class Schedd(Daemon):
         starts = ad.eval("NumJobStarts")
         self.queue.set(key, "NumJobStarts", (starts if isinstance(starts, int) else 0) + 1)
         self.queue.set(key, "JobCurrentStartExecutingDate", int(time.time()))
+        if isinstance(message.get("starter"), str):
+            self.queue.set(key, "StarterIpAddr", message["starter"])
         self.queue.commit()
         self.write_event(key, "execute", run.startd, run.slot_name)
         return {}

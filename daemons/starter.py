@@ -67,6 +67,7 @@ class Starter(Daemon):
 
     def setup(self) -> None:
         self.bind()
+        self.handlers["SIGNAL_JOB"] = self.on_signal_job
         self.scratch = os.path.join(self.param("EXECUTE") or "/tmp", f"dir_{os.getpid()}")
         os.makedirs(self.scratch, exist_ok=True)
         self.write_ad_files()
@@ -147,7 +148,15 @@ class Starter(Daemon):
             return
         self.call_procd("REGISTER_FAMILY", marker=self.family, root_pid=self.process.pid)
         self.log(f"Job {self.job_id} started: pid {self.process.pid}, {' '.join(argv)}")
-        self.report("JOB_STARTED", pid=self.process.pid)
+        self.report("JOB_STARTED", pid=self.process.pid, starter=self.address)
+
+    def on_signal_job(self, message: dict, ident: bytes) -> dict:
+        """condor_suspend / condor_continue: SIGSTOP or SIGCONT to every process of the job."""
+        signum = int(message["signal"])
+        if signum not in (signal.SIGSTOP, signal.SIGCONT):
+            raise ValueError(f"signal {signum} is not a suspend or continue")
+        reply = self.call_procd("SIGNAL_FAMILY", marker=self.family, signal=signum) or {}
+        return {"signalled": int(reply.get("signalled", 0))}
 
     def send_usage(self) -> None:
         """Tell the schedd what the job's processes use now (image size, memory, CPU)."""

@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 # Event numbers (ULogEventNumber) of the events this module writes.
 SUBMIT, EXECUTE, EVICTED, TERMINATED, IMAGE_SIZE, ABORTED, HELD, RELEASED = 0, 1, 4, 5, 6, 9, 12, 13
-FILE_TRANSFER = 40
+FILE_TRANSFER, SUSPENDED, UNSUSPENDED = 40, 10, 11
 FILE_TRANSFER_STAGES = {"input_started": "Started transferring input files",
                         "input_finished": "Finished transferring input files",
                         "output_started": "Started transferring output files",
@@ -313,6 +313,15 @@ class UserLog:
         text = _one_line(reason) if reason else "Reason unspecified"
         body = f"Job was held.\n\t{text}\n\tCode {int(code)} Subcode {int(subcode)}\n"
         return self.write_event(HELD, job_ad, body)
+
+    def suspended(self, job_ad: Mapping[str, Any], processes: int) -> bool:
+        """010: condor_suspend stopped the job's `processes`."""
+        body = f"Job was suspended.\n\tNumber of processes actually suspended: {int(processes)}\n"
+        return self.write_event(SUSPENDED, job_ad, body)
+
+    def unsuspended(self, job_ad: Mapping[str, Any]) -> bool:
+        """011: condor_continue let the job run again."""
+        return self.write_event(UNSUSPENDED, job_ad, "Job was unsuspended.\n")
 
     def file_transfer(self, job_ad: Mapping[str, Any], stage: str, host: str | None = None) -> bool:
         """040: a stage of the job's file transfer, one of FILE_TRANSFER_STAGES (the input start

@@ -1,5 +1,6 @@
 """Issue 13: finished jobs go to the schedd's history file; condor_history reads it as HTCondor's;
-leave_in_queue keeps a completed job in the queue."""
+leave_in_queue keeps a finished job in the queue (until its expression is false, or condor_rm
+-forcex)."""
 from __future__ import annotations
 
 import json
@@ -117,7 +118,10 @@ def test_leave_in_queue_keeps_a_completed_job_until_removed_or_false(pool_factor
     wait_until(lambda: queue_ids(pool) == ["1.0"], timeout=30, message="job 1.1 to leave once its expression is false")
     assert history(pool, "-af", "ClusterId", "ProcId", "JobStatus") == ["1 1 4"]
     assert pool.run("condor_q", "1.0", "-af:jr", "JobStatus").stdout == "1.0 4\n"
+    # condor_rm marks it removed; leave_in_queue still holds it until condor_rm -forcex
     result = pool.run("condor_rm", "1.0")
     assert result.returncode == 0, result.stderr
+    assert pool.run("condor_q", "1.0", "-af:jr", "JobStatus").stdout == "1.0 3\n"
+    assert pool.run("condor_rm", "-forcex", "1.0").returncode == 0
     wait_until(lambda: queue_ids(pool) == [], timeout=10, message="the removed completed job to leave")
-    assert history(pool, "-af", "ClusterId", "ProcId", "JobStatus") == ["1 0 4", "1 1 4"]
+    assert history(pool, "-af", "ClusterId", "ProcId", "JobStatus") == ["1 0 3", "1 1 4"]
