@@ -353,7 +353,7 @@ class _ProcMaker:
         group, _ = self.value("accounting_group")
         user = (self.value("accounting_group_user")[0] or self.owner or getpass.getuser()).strip()
         if nice and _is_true(nice, nice_line):
-            group = "nice-user"  # nice_user is a group of its own, retired at once
+            group = group or "nice-user"  # a group of its own unless one is named; retired at once
             ad["MaxJobRetirementTime"] = 0
         if group:
             ad["AcctGroup"], ad["AcctGroupUser"] = group.strip(), user

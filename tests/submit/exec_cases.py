@@ -37,4 +37,25 @@ EXEC_CASES = {
     "nice_user": "executable = job.sh\nnice_user = true\nqueue\n",
     "leave_in_queue": "executable = job.sh\nleave_in_queue = JobStatus == 4 && (CompletionDate =?= UNDEFINED)\nqueue\n",
     "concurrency": "executable = job.sh\nconcurrency_limits = foo, BAR:2\nqueue\n",
+    "getenv_patterns": "executable = job.sh\ngetenv = NOPE_*, condorsim_*\nqueue\n",
+    "transfer_output_dirs": ("executable = job.sh\nshould_transfer_files = YES\n"
+                             "transfer_output_files = results/, log.txt\nqueue\n"),
+    "transfer_executable_true": ("executable = job.sh\nshould_transfer_files = YES\ntransfer_executable = true\n"
+                                 "transfer_input_files = rows.txt\nwhen_to_transfer_output = ON_EXIT\nqueue\n"),
+    "stream_error_only": "executable = job.sh\nerror = e.txt\nstream_error = true\nstream_output = true\nqueue\n",
+    "transfer_input_macro": ("executable = job.sh\nshould_transfer_files = YES\nname = a\n"
+                             "transfer_input_files = sub/$(name).dat\nqueue\n"),
+    "retry_until_with_success": ("executable = job.sh\nmax_retries = 1\nsuccess_exit_code = 2\n"
+                                 "retry_until = ExitCode > 100\nqueue\n"),
+    "on_exit_hold_only": "executable = job.sh\non_exit_hold = ExitBySignal\nqueue\n",
+    "durations_expr": "executable = job.sh\nallowed_job_duration = 3600 * 2\njob_max_vacate_time = 60 * 2\nqueue\n",
+    "gpus_with_requirements": "executable = job.sh\nrequest_gpus = 2\nrequirements = Cpus > 1\nqueue\n",
+    "nice_user_and_group": "executable = job.sh\nnice_user = true\naccounting_group = grp\nqueue\n",
+    "concurrency_single": "executable = job.sh\nconcurrency_limits = LIC\nqueue\n",
+    "leave_in_queue_true": "executable = job.sh\nleave_in_queue = True\nqueue\n",
+    "lifecycle_everything": ("executable = job.sh\nshould_transfer_files = YES\ntransfer_input_files = rows.txt\n"
+                             "output = o\nerror = e\nmax_retries = 3\nrequest_gpus = 1\n"
+                             "accounting_group = grp\naccounting_group_user = alice\nleave_in_queue = false\n"
+                             "allowed_execute_duration = 10\nqueue 2\n"),
+    "periodic_vacate_only": "executable = job.sh\nperiodic_vacate = (time() - EnteredCurrentStatus) > 60\nqueue\n",
 }
