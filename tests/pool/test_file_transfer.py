@@ -153,3 +153,21 @@ def test_missing_input_and_output_files_hold_the_job(personal_pool, tmp_path):
     text = (tmp_path / "job.log").read_text()
     assert f"reading from file {doomed}: (errno 2) No such file or directory\n\tCode 13 Subcode 2\n" in text
     assert not os.path.exists(tmp_path / "never_made.txt")
+
+
+def test_on_exit_or_evict_brings_an_evicted_runs_files_to_the_next_run(personal_pool, tmp_path):
+    pool = personal_pool
+    make_executable(tmp_path / "resume.sh", '#!/bin/sh\nif [ -e progress.txt ]; then echo resumed >> progress.txt; '
+                    'exit 0; fi\necho step1 > progress.txt\nexec sleep 600\n')
+    submit = (f"executable = {tmp_path}/resume.sh\ninitialdir = {tmp_path}\nshould_transfer_files = YES\n"
+              "when_to_transfer_output = ON_EXIT_OR_EVICT\nqueue\n")
+    assert pool.run("condor_submit", input=submit).returncode == 0
+    execute = Path(pool.cfg.get("EXECUTE"))
+    wait_until(lambda: list(execute.glob("dir_*/progress.txt")), timeout=30, message="the first run's progress")
+    assert pool.run("condor_vacate_job", "1.0").returncode == 0
+    wait_until(lambda: queue_empty(pool), timeout=40, message="the second run to finish")
+    assert (tmp_path / "progress.txt").read_text() == "step1\nresumed\n"
+    assert job_field(pool, "JobStatus") == {}
+    assert pool.run("condor_history", "1.0", "-af", "NumJobStarts", "ExitCode").stdout == "2 0\n"
+    spool = Path(pool.cfg.get("SPOOL"))
+    assert not list(spool.glob("1/0/cluster1.proc0.subproc0"))  # the spooled files are gone with the job
