@@ -54,6 +54,13 @@ def parse_remaps(text: str | None) -> dict[str, str]:
     return remaps
 
 
+def _failure(where: str, path: str, exc: OSError, code: int) -> TransferError:
+    """HTCondor's hold for a file it could not read: the errno is the subcode."""
+    number = exc.errno or errno.EIO
+    return TransferError(f"Transfer {where}. Details: reading from file {path}: (errno {number}) "
+                         f"{os.strerror(number)}", code, number)
+
+
 def _short_host(host: str) -> str:
     return host.split(".", 1)[0]
 
@@ -93,11 +100,8 @@ class Sandbox:
 
     # -- input -----------------------------------------------------------------------------
     def input_failure(self, path: str, exc: OSError) -> TransferError:
-        number = exc.errno or errno.EIO
-        return TransferError(
-            f"Transfer input files failure at access point {_short_host(self.host)} while sending files "
-            f"to the execution point. Details: reading from file {path}: (errno {number}) "
-            f"{os.strerror(number)}", HOLD_TRANSFER_INPUT, number)
+        where = f"input files failure at access point {_short_host(self.host)} while sending files to the execution point"
+        return _failure(where, path, exc, HOLD_TRANSFER_INPUT)
 
     def executable(self) -> str:
         """The path the job is started with (its transferred copy, or Cmd as it is)."""
@@ -166,11 +170,9 @@ class Sandbox:
 
     # -- output ----------------------------------------------------------------------------
     def output_failure(self, path: str, exc: OSError) -> TransferError:
-        number = exc.errno or errno.EIO
-        return TransferError(
-            f"Transfer output files failure at execution point {self.slot_name} while sending files to "
-            f"access point {_short_host(self.host)}. Details: reading from file {path}: (errno {number}) "
-            f"{os.strerror(number)}", HOLD_TRANSFER_OUTPUT, number)
+        where = (f"output files failure at execution point {self.slot_name} while sending files to access point "
+                 f"{_short_host(self.host)}")
+        return _failure(where, path, exc, HOLD_TRANSFER_OUTPUT)
 
     def output_names(self) -> list[str]:
         """TransferOutput, else the new and changed top-level files of the sandbox."""
