@@ -13,7 +13,7 @@ from condorsim.shared.daemon import Daemon, daemon_main
 from condorsim.shared.locate import query_ads
 from condorsim.shared.userlog import UserLog
 
-from condorsim.daemons import job_policy
+from condorsim.daemons import concurrency, job_policy
 from condorsim.daemons.job_actions import JobActions
 from condorsim.daemons.history import DEFAULT_MAX_HISTORY_LOG, DEFAULT_MAX_HISTORY_ROTATIONS, HistoryWriter
 from condorsim.daemons.job_queue import JobId, JobQueue, job_key
@@ -398,7 +398,9 @@ class Schedd(JobActions, Daemon):
                                                "prio": priority if isinstance(priority, int) else 0}
             group["ids"].append(job_id(key))
         ordered = sorted(clusters.values(), key=lambda group: (-group["prio"], job_key(group["ids"][0])))
-        return {"requests": [{"job": group["job"], "ids": group["ids"]} for group in ordered]}
+        running = (self.queue.jobs[key] for key in self.runs if key in self.queue.jobs)
+        return {"requests": [{"job": group["job"], "ids": group["ids"]} for group in ordered],
+                "limits_in_use": concurrency.in_use(running)}
 
     def referenced_attributes(self, ad: ClassAd) -> list[str]:
         """Attribute names the job's Requirements and Rank read (cached by expression text)."""

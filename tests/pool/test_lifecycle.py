@@ -63,3 +63,23 @@ def test_durations_vacate_gpus_and_accounting_groups(pool_factory, tmp_path):
     assert any(line.startswith("physics.bob@") and line.endswith(" 1") for line in submitters.splitlines()), \
         submitters
     assert domain == "" or f"physics.bob@{domain} 1" in submitters
+
+
+def test_concurrency_limits_are_enforced_by_the_negotiator(pool_factory):
+    pool = pool_factory(config={"NUM_CPUS": "6", "FOO_LIMIT": "1", "SW_LIMIT": "2"})
+    submit = ("executable = /bin/sleep\narguments = 600\nconcurrency_limits = foo\nqueue 2\n"
+              "concurrency_limits = sw.license\nqueue 3\nconcurrency_limits = unlimited:3\nqueue\n")
+    assert pool.run("condor_submit", input=submit).returncode == 0
+
+    def running() -> list[str]:
+        return sorted(j for j, s in job_field(pool, "JobStatus").items() if s == "2")
+    wait_until(lambda: len(running()) == 4, timeout=30, message="four jobs within their limits running")
+    # a few more negotiation cycles (1 s each) must not start any other job
+    cycles = pool.query("Negotiator")[0].eval("LastNegotiationCycleEnd0")
+    wait_until(lambda: pool.query("Negotiator")[0].eval("LastNegotiationCycleEnd0") >= cycles + 2, timeout=20,
+               message="two more negotiation cycles")
+    now = running()
+    assert len(now) == 4 and "1.5" in now
+    assert sum(j in now for j in ("1.0", "1.1")) == 1 and sum(j in now for j in ("1.2", "1.3", "1.4")) == 2
+    assert pool.run("condor_rm", "1.0", "1.1").returncode == 0
+    wait_until(lambda: set(running()) == set(now) - {"1.0", "1.1"}, timeout=20, message="the foo jobs removed")
