@@ -151,7 +151,10 @@ class Negotiator(Daemon):
         free = set(range(len(slots)))
         matches: dict[str, list[dict]] = {}
         idle_jobs = sum(len(ids) for sub in pending.values() for _, ids in sub.requests)
-        self.spin_pie(pending, slots, free, matches)
+        # nice_user jobs (accounting group nice-user) only get the slots nobody else wants
+        nice = {name: sub for name, sub in pending.items() if name.startswith("nice-user.")}
+        self.spin_pie({name: sub for name, sub in pending.items() if name not in nice}, slots, free, matches)
+        self.spin_pie(nice, slots, free, matches)
         matched = self.send_matches(matches)
         self.stats = {"LastNegotiationCycleEnd0": int(time.time()),
                       "LastNegotiationCycleDuration0": int(time.time() - started),

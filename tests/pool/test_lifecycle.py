@@ -83,3 +83,17 @@ def test_concurrency_limits_are_enforced_by_the_negotiator(pool_factory):
     assert sum(j in now for j in ("1.0", "1.1")) == 1 and sum(j in now for j in ("1.2", "1.3", "1.4")) == 2
     assert pool.run("condor_rm", "1.0", "1.1").returncode == 0
     wait_until(lambda: set(running()) == set(now) - {"1.0", "1.1"}, timeout=20, message="the foo jobs removed")
+
+
+def test_nice_user_jobs_run_only_on_slots_nobody_else_wants(pool_factory):
+    pool = pool_factory(config={"NUM_CPUS": "2"})
+    assert pool.run("condor_submit", input="cmd=/bin/sleep\nargs=600\nnice_user = true\nhold = true\nqueue 2\n"
+                    "nice_user = false\nqueue 2\n").returncode == 0
+    assert pool.run("condor_release", "-all").returncode == 0  # both submitters idle in the same cycle
+    wait_until(lambda: sorted(s for s in job_field(pool, "JobStatus").values()) == ["1", "1", "2", "2"],
+               timeout=30, message="two jobs running")
+    assert job_field(pool, "JobStatus") == {"1.0": "1", "1.1": "1", "1.2": "2", "1.3": "2"}
+    assert job_field(pool, "AccountingGroup")["1.0"].startswith("nice-user.")
+    assert pool.run("condor_rm", "1.2", "1.3").returncode == 0
+    wait_until(lambda: job_field(pool, "JobStatus") == {"1.0": "2", "1.1": "2"}, timeout=30,
+               message="the nice jobs to get the slots nobody else wants")
