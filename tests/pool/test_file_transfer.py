@@ -88,7 +88,8 @@ def test_directories_outputs_remaps_and_streaming(pool_factory, tmp_path):
     (work / "flat" / "one.txt").write_text("1\n")
     (work / "single.txt").write_text("s\n")
     make_executable(work / "job.sh", """#!/bin/sh
-find . -path ./_condor_stdout -prune -o -path ./_condor_stderr -prune -o -type f -print | sort > listing.txt
+found=$(find . -path ./_condor_stdout -prune -o -path ./_condor_stderr -prune -o -type f -print | sort)
+echo "$found" > listing.txt
 echo changed >> single.txt
 mkdir made && echo m > made/inside.txt
 echo new > new.txt
@@ -100,7 +101,7 @@ echo new > new.txt
     # A directory arrives whole, a trailing slash brings its contents; new/changed top-level files
     # come back, directories the job made do not.
     assert (work / "listing.txt").read_text().split() == sorted(
-        ["./.job.ad", "./.machine.ad", "./job.sh", "./listing.txt", "./one.txt", "./single.txt", "./tree/deep/leaf.txt"])
+        ["./.job.ad", "./.machine.ad", "./job.sh", "./one.txt", "./single.txt", "./tree/deep/leaf.txt"])
     assert (work / "single.txt").read_text() == "s\nchanged\n"
     assert (work / "new.txt").read_text() == "new\n"
     assert not (work / "made").exists() and not (work / "one.txt").exists()

@@ -75,9 +75,12 @@ def test_concurrency_limits_are_enforced_by_the_negotiator(pool_factory):
         return sorted(j for j, s in job_field(pool, "JobStatus").items() if s == "2")
     wait_until(lambda: len(running()) == 4, timeout=30, message="four jobs within their limits running")
     # a few more negotiation cycles (1 s each) must not start any other job
-    cycles = pool.query("Negotiator")[0].eval("LastNegotiationCycleEnd0")
-    wait_until(lambda: pool.query("Negotiator")[0].eval("LastNegotiationCycleEnd0") >= cycles + 2, timeout=20,
-               message="two more negotiation cycles")
+    def last_cycle() -> int:
+        ads = pool.query("Negotiator")
+        value = ads[0].eval("LastNegotiationCycleEnd0") if ads else None
+        return value if isinstance(value, int) else 0
+    cycles = wait_until(last_cycle, timeout=20, message="a negotiation cycle in the negotiator's ad")
+    wait_until(lambda: last_cycle() >= cycles + 2, timeout=20, message="two more negotiation cycles")
     now = running()
     assert len(now) == 4 and "1.5" in now
     assert sum(j in now for j in ("1.0", "1.1")) == 1 and sum(j in now for j in ("1.2", "1.3", "1.4")) == 2
