@@ -16,6 +16,7 @@ from condorsim.shared.userlog import UserLog
 from condorsim.daemons import concurrency, job_policy
 from condorsim.daemons.job_actions import JobActions
 from condorsim.daemons.history import DEFAULT_MAX_HISTORY_LOG, DEFAULT_MAX_HISTORY_ROTATIONS, HistoryWriter
+from condorsim.daemons.materialize import Materializer
 from condorsim.daemons.job_queue import JobId, JobQueue, job_key
 from condorsim.daemons.negotiator import default_daemon_name
 
@@ -66,6 +67,7 @@ class Schedd(JobActions, Daemon):
                                      self.cfg.get_int("MAX_HISTORY_ROTATIONS", DEFAULT_MAX_HISTORY_ROTATIONS),
                                      self.log) if history else None
         self.queue = JobQueue(self.param("SPOOL"), self.log, self.write_history if history else None)
+        self.materializer = Materializer(self.param("SPOOL"), self.log)
         self.bind()
         self.handlers.update({
             "NEW_CLUSTER": self.on_new_cluster, "SUBMIT": self.on_submit,
@@ -157,7 +159,7 @@ class Schedd(JobActions, Daemon):
             raise ValueError(f"cluster {cluster} was not allocated by NEW_CLUSTER or is already used")
         now = int(time.time())
         uid_domain = self.param("UID_DOMAIN") or self.hostname
-        keys = []
+        prepared = []
         for proc, ad in enumerate(ads):
             ad["ClusterId"] = cluster
             ad["ProcId"] = proc
@@ -175,15 +177,31 @@ class Schedd(JobActions, Daemon):
                 ad["HoldReasonSubCode"] = 0
             else:
                 ad["JobStatus"] = IDLE
-            self.queue.add((cluster, proc), ad)
-            keys.append((cluster, proc))
-        self.queue.commit()  # fsync'd before the submit is acknowledged
-        for key in keys:
-            self.write_event(key, "submit", self.address)
-        self.log(f"Submitted {len(keys)} job(s) to cluster {cluster} for {owner}")
+            prepared.append(ad)
+        self.materialize(self.materializer.admit(cluster, prepared))  # max_materialize / max_idle
+        self.log(f"Submitted {len(ads)} job(s) to cluster {cluster} for {owner}")
         self.update_ads_soon()
         self.reschedule()
-        return {"procs": len(keys)}
+        return {"procs": len(ads)}
+
+    def materialize(self, ads: list[ClassAd]) -> None:
+        """Procs enter the queue (fsync'd before anything is acknowledged) and get their 000 events."""
+        keys = [(ad.eval("ClusterId"), ad.eval("ProcId")) for ad in ads]
+        for key, ad in zip(keys, ads):
+            self.queue.add(key, ad)
+        self.queue.commit()
+        for key in keys:
+            self.write_event(key, "submit", self.address)
+
+    def materialize_more(self) -> None:
+        """Late materialization: more procs of each cluster as its earlier ones run and leave."""
+        for cluster in self.materializer.clusters():
+            queued = [ad for key, ad in self.queue.jobs.items() if key[0] == cluster]
+            ads = self.materializer.release(cluster, queued)
+            if ads:
+                self.materialize(ads)
+                self.update_ads_soon()
+                self.after(0, self.reschedule)
 
     # -- queries ---------------------------------------------------------------------------
     def on_query(self, message: dict, ident: bytes) -> dict:
@@ -364,6 +382,7 @@ class Schedd(JobActions, Daemon):
             if status != REMOVED and self.fires(ad, "PeriodicRemove"):
                 self.remove(key, self.policy_text(ad, "PeriodicRemove"))
         self.queue.commit()
+        self.materialize_more()
 
     fires = staticmethod(job_policy.fires)
     policy_text = staticmethod(job_policy.policy_text)

@@ -346,6 +346,10 @@ class _ProcMaker:
                 clauses.append(f"ExitCode is {until.strip()}" if until.strip().lstrip("-").isdigit() else until)
             ad["OnExitHold"] = False
             self._set_expr(ad, "OnExitRemove", " || ".join(clauses), until_line or line)
+        for key, attr in (("max_materialize", "JobMaterializeLimit"), ("max_idle", "JobMaterializeMaxIdle")):
+            value, line = self.value(key)
+            if value:
+                self._set_expr(ad, attr, value, line)
         limits, _ = self.value("concurrency_limits")
         if limits:
             ad["ConcurrencyLimits"] = ",".join(sorted(name.lower() for name in _file_list(limits)))

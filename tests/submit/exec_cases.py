@@ -58,4 +58,5 @@ EXEC_CASES = {
                              "accounting_group = grp\naccounting_group_user = alice\nleave_in_queue = false\n"
                              "allowed_execute_duration = 10\nqueue 2\n"),
     "periodic_vacate_only": "executable = job.sh\nperiodic_vacate = (time() - EnteredCurrentStatus) > 60\nqueue\n",
+    "max_idle": "executable = job.sh\nmax_idle = 3\nqueue 4\n",
 }
