@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Callable, Iterable
 
-from condorsim.shared.classad import ClassAd, format_new, parse_ads
+from condorsim.shared.classad import ClassAd, eval_constraint, format_new, parse_ads, parse_expr
 
 IDLE = 1
 
@@ -63,6 +63,20 @@ class Materializer:
 
     def clusters(self) -> list[int]:
         return sorted(self.pending)
+
+    def remove_matching(self, message: dict) -> None:
+        """condor_rm of whole clusters (a cluster id, an owner, a constraint, -all) also takes
+        the procs still to come, as removing HTCondor's cluster ad ends its materialization."""
+        expr = parse_expr(message["constraint"]) if message.get("constraint") else None
+        for cluster, waiting in list(self.pending.items()):
+            ad = waiting[0] if waiting else None
+            if ad is None or not (message.get("all") or str(cluster) in (message.get("ids") or [])
+                                  or (message.get("owner") and ad.eval("Owner") == message["owner"])
+                                  or (expr is not None and eval_constraint(expr, ad))):
+                continue
+            self.pending[cluster] = []
+            self.save(cluster)
+            self.log(f"Removed the unmaterialized procs of cluster {cluster}")
 
     def save(self, cluster: int) -> None:
         """Persist what is still to come of the cluster (atomically; gone when nothing is)."""

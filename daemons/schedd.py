@@ -284,6 +284,8 @@ class Schedd(JobActions, Daemon):
                 continue
             results.append({"id": job_id(key), "result": actions[action](key, reason, message)})
         self.queue.commit()
+        if action in ("remove", "remove_x"):
+            self.materializer.remove_matching(message)
         if action == "release" and any(r["result"] == "ok" for r in results):
             self.reschedule()
         return {"results": results, "queue_empty": queue_empty}

@@ -2,6 +2,8 @@
 accounting groups) through a real pool."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from condorsim.shared.pool import wait_until
@@ -129,3 +131,7 @@ def test_late_materialization_with_max_materialize_and_max_idle(pool_factory):
     assert pool.run("condor_rm", "2.0").returncode == 0
     wait_until(lambda: sorted(job_field(pool, "JobStatus")) == ["2.1", "2.2", "2.3"], timeout=30,
                message="the next proc materialized after the removal")
+    assert pool.run("condor_rm", "2").returncode == 0  # the whole cluster: the procs to come too
+    wait_until(lambda: job_field(pool, "JobStatus") == {}, timeout=30, message="cluster 2 gone")
+    assert not list((Path(pool.cfg.get("SPOOL")) / "materialize").glob("*.ads"))
+
