@@ -560,6 +560,9 @@ class Schedd(JobActions, Daemon):
         direction = "In" if stage.startswith("input") else "Out"
         self.queue.set(key, f"Transfer{direction}{'Started' if stage.endswith('started') else 'Finished'}",
                        int(time.time()))
+        # condor_q shows '<' / '>' in ST while these are true
+        self.queue.set(key, "TransferringInput" if direction == "In" else "TransferringOutput",
+                       stage.endswith("started"))
         if stage.endswith("finished"):
             self.queue.set(key, "BytesSent", float(message.get("bytes_in", 0)))
             self.queue.set(key, "BytesRecvd", float(message.get("bytes_out", 0)))

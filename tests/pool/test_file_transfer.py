@@ -122,6 +122,7 @@ echo new > new.txt
     wait_until(lambda: (work / "s.out").exists() and (work / "s.out").read_text() == "started\n", timeout=30,
                message="the streamed output while the job runs")
     assert not (work / "s.err").exists()  # not streamed: comes back at exit
+    assert pool.run("condor_q", "3.0", "-af", "TransferringInput", "TransferInFinished").stdout.split()[0] == "false"
     (work / "go").write_text("")
     wait_until(lambda: queue_empty(pool), timeout=30, message="the streaming job to finish")
     assert (work / "s.out").read_text() == "started\ndone\n"
