@@ -34,28 +34,28 @@ def history(pool, *args: str) -> list[str]:
 def test_condor_history_after_100_jobs(pool_factory, tmp_path):
     pool = pool_factory(config={"NUM_CPUS": "6"})
     ran = pool.run("condor_submit", input=f"executable = /bin/echo\narguments = hi\ninitialdir = {tmp_path}\n"
-                                         "queue 30\n")
+                                         "queue 10\n")
     assert ran.returncode == 0, ran.stderr
-    wait_until(lambda: queue_ids(pool) == [], timeout=90, message="the 30 jobs that run to finish")
-    removed = pool.run("condor_submit", input="executable = /bin/sleep\narguments = 1d\nhold = true\nqueue 70\n",
+    wait_until(lambda: queue_ids(pool) == [], timeout=90, message="the 10 jobs that run to finish")
+    removed = pool.run("condor_submit", input="executable = /bin/sleep\narguments = 1d\nhold = true\nqueue 90\n",
                        env={"USER": "bob", "LOGNAME": "bob"})
     assert removed.returncode == 0, removed.stderr
     assert pool.run("condor_rm", "2").returncode == 0
-    wait_until(lambda: queue_ids(pool) == [], timeout=30, message="the 70 removed jobs to leave the queue")
+    wait_until(lambda: queue_ids(pool) == [], timeout=30, message="the 90 removed jobs to leave the queue")
     table = history(pool)
     assert table[0] == " ID      OWNER            SUBMITTED     RUN_TIME ST   COMPLETED CMD            "
     assert len(table) == 101
     # newest first: the removals came last; a removed job has no CompletionDate, and HTCondor's
     # classic line says so
-    assert table[1:71] == [" --- ???? --- "] * 70
+    assert table[1:91] == [" --- ???? --- "] * 90
     owner = history(pool, "1.0", "-af", "Owner")[0]
     date = r"[ 1]\d/\d[\d ] \d\d:\d\d"
     procs = set()
-    for line in table[71:]:
+    for line in table[91:]:
         match = re.fullmatch(rf"   1\.(\d+) +{owner:<14} {date}   0\+00:00:0\d C  {date} /bin/echo hi   ", line)
         assert match and len(line.split()[0]) <= 8, line
         procs.add(int(match.group(1)))
-    assert procs == set(range(30))
+    assert procs == set(range(10))
     assert len(history(pool, "-limit", "5")) == 6 and len(history(pool, "-match", "3")) == 4
     newest_first = history(pool, "-af", "ClusterId", "ProcId")
     assert history(pool, "-forwards", "-af", "ClusterId", "ProcId", "-limit", "1") == newest_first[-1:]
@@ -63,8 +63,8 @@ def test_condor_history_after_100_jobs(pool_factory, tmp_path):
     assert history(pool, "-af", "ClusterId", "ProcId", "JobStatus", "-constraint", "ProcId == 7") == \
         ["2 7 3", "1 7 4"]
     assert history(pool, "1.7", "-format", "%d.", "ClusterId", "-format", "%d\n", "ProcId") == ["1.7"]
-    assert len(history(pool, "2", "-af", "ClusterId")) == 70
-    assert set(history(pool, "bob", "-af", "Owner")) == {"bob"} and len(history(pool, "bob", "-af", "Owner")) == 70
+    assert len(history(pool, "2", "-af", "ClusterId")) == 90
+    assert set(history(pool, "bob", "-af", "Owner")) == {"bob"} and len(history(pool, "bob", "-af", "Owner")) == 90
     long = history(pool, "1.3", "-long")
     assert "ClusterId = 1" in long and "ProcId = 3" in long and "JobStatus = 4" in long and long[-1] == ""
     ads = json.loads("\n".join(history(pool, "1.3", "-json")))
