@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Callable
 
 from condorsim.shared.classad import ClassAd, ClassAdSyntaxError, parse_expr
 
@@ -27,13 +28,16 @@ def job_key(text: str) -> JobId:
 
 
 class JobQueue:
-    def __init__(self, spool: str, log=print):
+    def __init__(self, spool: str, log=print, on_removed: Callable[[list[ClassAd]], None] | None = None):
+        """`on_removed` gets the ads of the jobs that left the queue, once that is committed."""
         self.path = Path(spool) / "job_queue.log"
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.log = log
         self.jobs: dict[JobId, ClassAd] = {}
         self.next_cluster = 1
         self._pending: list[str] = []
+        self._removed: list[ClassAd] = []
+        self.on_removed = on_removed
         self.replay()
         self.compact()
 
@@ -109,6 +113,9 @@ class JobQueue:
             os.fsync(fd)
         finally:
             os.close(fd)
+        removed, self._removed = self._removed, []
+        if removed and self.on_removed is not None:
+            self.on_removed(removed)
 
     # -- changes (each recorded for the next commit) ------------------------------------------
     def new_cluster(self) -> int:
@@ -134,5 +141,7 @@ class JobQueue:
             self._pending.append(f"104 {key[0]}.{key[1]} {name}\n")
 
     def remove(self, key: JobId) -> None:
-        if self.jobs.pop(key, None) is not None:
+        ad = self.jobs.pop(key, None)
+        if ad is not None:
             self._pending.append(f"102 {key[0]}.{key[1]}\n")
+            self._removed.append(ad)

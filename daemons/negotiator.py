@@ -19,6 +19,8 @@ from condorsim.shared.classad import ClassAd, ClassAdSyntaxError, parse_expr, ra
 from condorsim.shared.daemon import Daemon, daemon_main
 from condorsim.shared.locate import query_ads
 
+from condorsim.daemons.concurrency import Limits
+
 PRE_JOB_RANK = ("(10000000 * My.Rank) + (1000000 * (RemoteOwner =?= UNDEFINED)) "
                 "- (100000 * Cpus) - Memory")
 POST_JOB_RANK = ("(RemoteOwner =?= UNDEFINED) * (ifthenElse(isUndefined(KFlops), 1000, Kflops) "
@@ -88,6 +90,8 @@ class Negotiator(Daemon):
         self.cycle_pending = False
         self.stats: dict[str, int | float] = {}
         self.significant: list[str] = []
+        self.limits_in_use: dict[str, dict[str, float]] = {}  # schedd address -> what its running jobs hold
+        self.limits = Limits(self.param, {})
 
     def setup(self) -> None:
         self.bind()
@@ -140,10 +144,18 @@ class Negotiator(Daemon):
             if isinstance(name, str) and isinstance(address, str):
                 running = running if isinstance(running, int) else 0
                 pending[name] = Submitter(name, address, self.fetch_requests(address, name), running)
+        used: dict[str, float] = {}
+        for schedd_use in self.limits_in_use.values():
+            for limit, units in schedd_use.items():
+                used[limit] = used.get(limit, 0.0) + float(units)
+        self.limits = Limits(self.param, used)
         free = set(range(len(slots)))
         matches: dict[str, list[dict]] = {}
         idle_jobs = sum(len(ids) for sub in pending.values() for _, ids in sub.requests)
-        self.spin_pie(pending, slots, free, matches)
+        # nice_user jobs (accounting group nice-user) only get the slots nobody else wants
+        nice = {name: sub for name, sub in pending.items() if name.startswith("nice-user.")}
+        self.spin_pie({name: sub for name, sub in pending.items() if name not in nice}, slots, free, matches)
+        self.spin_pie(nice, slots, free, matches)
         matched = self.send_matches(matches)
         self.stats = {"LastNegotiationCycleEnd0": int(time.time()),
                       "LastNegotiationCycleDuration0": int(time.time() - started),
@@ -194,13 +206,14 @@ class Negotiator(Daemon):
                 submitter.candidates[id(job)] = candidates
             while candidates and candidates[0] not in free:
                 candidates.pop(0)
-            if not candidates:
+            if not candidates or not self.limits.fits(job):
                 submitter.rejections += 1  # the rest of this autocluster waits for the next cycle
                 submitter.requests.pop(0)
                 continue
             index = candidates.pop(0)
             free.discard(index)
             matches.append({"job": ids.pop(0), "slot": slots[index].to_wire()})
+            self.limits.take(job)
             got += 1
             if not ids:
                 submitter.requests.pop(0)
@@ -214,6 +227,7 @@ class Negotiator(Daemon):
         except (protocol.CommunicationError, protocol.RemoteError) as exc:
             self.log(f"Failed to negotiate with the schedd at {address} for {submitter}: {exc}")
             return []
+        self.limits_in_use[address] = reply.get("limits_in_use") or {}
         return [(ClassAd.from_wire(request["job"]), list(request["ids"])) for request in reply["requests"]]
 
     def send_matches(self, matches: dict[str, list[dict]]) -> int:

@@ -13,7 +13,11 @@ from condorsim.shared.daemon import Daemon, daemon_main
 from condorsim.shared.locate import query_ads
 from condorsim.shared.userlog import UserLog
 
+from condorsim.daemons import concurrency, job_policy
 from condorsim.daemons.grid_jobs import GridJobs, is_grid_job
+from condorsim.daemons.job_actions import JobActions
+from condorsim.daemons.history import DEFAULT_MAX_HISTORY_LOG, DEFAULT_MAX_HISTORY_ROTATIONS, HistoryWriter
+from condorsim.daemons.materialize import Materializer
 from condorsim.daemons.job_queue import JobId, JobQueue, job_key
 from condorsim.daemons.schedd_cedar import cedar_server
 from condorsim.daemons.negotiator import default_daemon_name
@@ -24,7 +28,9 @@ STATUS_COUNTS = {IDLE: "Idle", RUNNING: "Running", REMOVED: "Removed", COMPLETED
                  HELD: "Held", SUSPENDED: "Suspended"}
 # HTCondor's names for the hold reason codes this schedd gives (condor_holdcodes.h).
 HOLD_CODE_NAMES = {0: "Unspecified", 1: "UserRequest", 3: "JobPolicy", 5: "JobPolicyUndefined",
-                   6: "FailedToCreateProcess", 15: "SubmittedOnHold", 26: "SystemPolicy"}
+                   6: "FailedToCreateProcess", 12: "TransferOutputError", 13: "TransferInputError",
+                   15: "SubmittedOnHold", 26: "SystemPolicy", 46: "JobDurationExceeded",
+                   47: "JobExecuteExceeded"}
 # Attributes that decide which jobs the negotiator may treat as one (an autocluster).
 SIGNIFICANT_ATTRIBUTES = ["Requirements", "Rank", "RequestCpus", "RequestMemory", "RequestDisk",
                           "JobUniverse", "JobPrio", "User", "NiceUser", "ConcurrencyLimits"]
@@ -46,7 +52,7 @@ def job_id(key: JobId) -> str:
     return f"{key[0]}.{key[1]}"
 
 
-class Schedd(Daemon):
+class Schedd(JobActions, Daemon):
     subsystem = "SCHEDD"
 
     def __init__(self, argv=None):
@@ -61,7 +67,12 @@ class Schedd(Daemon):
 
     # -- set-up ----------------------------------------------------------------------------
     def setup(self) -> None:
-        self.queue = JobQueue(self.param("SPOOL"), self.log)
+        history = self.param("HISTORY")
+        self.history = HistoryWriter(history, self.cfg.get_int("MAX_HISTORY_LOG", DEFAULT_MAX_HISTORY_LOG),
+                                     self.cfg.get_int("MAX_HISTORY_ROTATIONS", DEFAULT_MAX_HISTORY_ROTATIONS),
+                                     self.log) if history else None
+        self.queue = JobQueue(self.param("SPOOL"), self.log, self.write_history if history else None)
+        self.materializer = Materializer(self.param("SPOOL"), self.log)
         self.bind(cedar=cedar_server(self))
         self.handlers.update({
             "NEW_CLUSTER": self.on_new_cluster, "SUBMIT": self.on_submit,
@@ -69,7 +80,8 @@ class Schedd(Daemon):
             "RESCHEDULE": self.on_reschedule, "NEGOTIATE": self.on_negotiate,
             "MATCHES": self.on_matches, "JOB_STARTED": self.on_job_started,
             "JOB_EXITED": self.on_job_exited, "STARTER_EXITED": self.on_starter_exited,
-            "JOB_USAGE": self.on_job_usage,
+            "JOB_USAGE": self.on_job_usage, "FILE_TRANSFER": self.on_file_transfer,
+            "SET_ATTRIBUTES": self.on_set_attributes,
         })
         self.grid = GridJobs(self)  # grid-universe jobs go to condor_gridmanager children
         self.update_ads_soon = self.keep_advertised(self.cfg.get_float("SCHEDD_INTERVAL", 300), self.schedd_ads)
@@ -219,7 +231,7 @@ class Schedd(Daemon):
             raise ValueError(f"cluster {cluster} was not allocated by NEW_CLUSTER or is already used")
         now = int(time.time())
         uid_domain = self.param("UID_DOMAIN") or self.hostname
-        keys = []
+        prepared = []
         for proc, ad in enumerate(ads):
             ad["ClusterId"] = cluster
             ad["ProcId"] = proc
@@ -237,15 +249,31 @@ class Schedd(Daemon):
                 ad["HoldReasonSubCode"] = 0
             else:
                 ad["JobStatus"] = IDLE
-            self.queue.add((cluster, proc), ad)
-            keys.append((cluster, proc))
-        self.queue.commit()  # fsync'd before the submit is acknowledged
-        for key in keys:
-            self.write_event(key, "submit", self.address)
-        self.log(f"Submitted {len(keys)} job(s) to cluster {cluster} for {owner}")
+            prepared.append(ad)
+        self.materialize(self.materializer.admit(cluster, prepared))  # max_materialize / max_idle
+        self.log(f"Submitted {len(ads)} job(s) to cluster {cluster} for {owner}")
         self.update_ads_soon()
         self.reschedule()
-        return {"procs": len(keys)}
+        return {"procs": len(ads)}
+
+    def materialize(self, ads: list[ClassAd]) -> None:
+        """Procs enter the queue (fsync'd before anything is acknowledged) and get their 000 events."""
+        keys = [(ad.eval("ClusterId"), ad.eval("ProcId")) for ad in ads]
+        for key, ad in zip(keys, ads):
+            self.queue.add(key, ad)
+        self.queue.commit()
+        for key in keys:
+            self.write_event(key, "submit", self.address)
+
+    def materialize_more(self) -> None:
+        """Late materialization: more procs of each cluster as its earlier ones run and leave."""
+        for cluster in self.materializer.clusters():
+            queued = [ad for key, ad in self.queue.jobs.items() if key[0] == cluster]
+            ads = self.materializer.release(cluster, queued)
+            if ads:
+                self.materialize(ads)
+                self.update_ads_soon()
+                self.after(0, self.reschedule)
 
     # -- queries ---------------------------------------------------------------------------
     def on_query(self, message: dict, ident: bytes) -> dict:
@@ -284,11 +312,11 @@ class Schedd(Daemon):
             summary["MyName"] = owner
         return {"jobs": jobs, "summary": summary.to_wire()}
 
-    def count_statuses(self, owner: str | None) -> dict[int, int]:
+    def count_statuses(self, owner: str | None, name_of=lambda ad: ad.eval("Owner")) -> dict[int, int]:
         counts = {status: 0 for status in STATUS_COUNTS}
         for ad in self.queue.jobs.values():
             status = ad.eval("JobStatus")
-            if status in counts and (owner is None or ad.eval("Owner") == owner):
+            if status in counts and (owner is None or name_of(ad) == owner):
                 counts[status] += 1
         return counts
 
@@ -311,10 +339,14 @@ class Schedd(Daemon):
 
     def on_act(self, message: dict, ident: bytes) -> dict:
         action = message["action"]
-        if action not in ("remove", "hold", "release"):
+        actions = {"remove": self.remove, "hold": self.hold, "release": self.release, "remove_x": self.remove_x,
+                   "vacate": self.vacate, "vacate_fast": self.vacate_fast, "suspend": self.suspend,
+                   "continue": self.continue_job}
+        if action not in actions:
             raise ValueError(f"unknown action {action!r}")
         user = str(message.get("user") or self.user)
-        reason = f"{message.get('reason') or 'via condor_' + ('rm' if action == 'remove' else action)} (by user {user})"
+        default = {"remove": "via condor_rm", "remove_x": "via condor_rm -forcex"}.get(action, f"via condor_{action}")
+        reason = f"{message.get('reason') or default} (by user {user})"
         queue_empty = not self.queue.jobs
         results = []
         for key in self.select_jobs(message):
@@ -322,8 +354,10 @@ class Schedd(Daemon):
             if ad is None:
                 results.append({"id": job_id(key), "result": "not_found"})
                 continue
-            results.append({"id": job_id(key), "result": getattr(self, action)(key, reason, message)})
+            results.append({"id": job_id(key), "result": actions[action](key, reason, message)})
         self.queue.commit()
+        if action in ("remove", "remove_x"):
+            self.materializer.remove_matching(message)
         if action == "release" and any(r["result"] == "ok" for r in results):
             self.reschedule()
         return {"results": results, "queue_empty": queue_empty}
@@ -333,8 +367,6 @@ class Schedd(Daemon):
         status = ad.eval("JobStatus")
         if status == REMOVED:
             return "already_removed"
-        if status == COMPLETED:
-            return "permission"
         self.move_hold_reason(key)
         self.set_status(key, REMOVED)
         self.queue.set(key, "RemoveReason", reason)
@@ -347,8 +379,17 @@ class Schedd(Daemon):
     def finish_removal(self, key: JobId) -> None:
         reason = self.queue.jobs[key].eval("RemoveReason")
         self.write_event(key, "aborted", reason if isinstance(reason, str) else None)
-        self.queue.remove(key)
+        if not self.fires(self.queue.jobs[key], "LeaveJobInQueue"):  # else condor_rm -forcex or its expression
+            self.queue.remove(key)
         self.update_ads_soon()
+
+    def write_history(self, ads: list[ClassAd]) -> None:
+        """Jobs that left the queue (committed) go to the history file."""
+        for ad in ads:
+            try:
+                self.history.append(ad)
+            except OSError as exc:
+                self.log(f"ERROR saving job {ad.eval('ClusterId')}.{ad.eval('ProcId')} to the history file: {exc}")
 
     def hold(self, key: JobId, reason: str, message: dict | None = None, code: int = 1) -> str:
         ad = self.queue.jobs[key]
@@ -399,14 +440,17 @@ class Schedd(Daemon):
             status = ad.eval("JobStatus")
             if ad.eval("Managed") == "External":
                 continue  # the gridmanager evaluates the policy of the jobs it manages
-            if status in (HELD, COMPLETED, REMOVED):
+            if status in (COMPLETED, REMOVED) and key not in self.runs and not self.fires(ad, "LeaveJobInQueue"):
+                self.queue.remove(key)  # kept by leave_in_queue until its expression turned false
+            elif status in (HELD, COMPLETED, REMOVED):
                 pass
-            elif self.fires(ad, "PeriodicHold"):
-                custom = ad.eval("PeriodicHoldReason")
-                reason = custom if isinstance(custom, str) and custom else self.policy_text(ad, "PeriodicHold")
-                subcode = ad.eval("PeriodicHoldSubCode")
-                self.log(f"Job {job_id(key)} put on hold: {reason}")
-                self.hold(key, reason, {"subcode": subcode if isinstance(subcode, int) else 0}, code=3)
+            elif (hold := job_policy.periodic_hold(ad, status == RUNNING, int(time.time()))) is not None:
+                self.log(f"Job {job_id(key)} put on hold: {hold.reason}")
+                self.hold(key, hold.reason, {"subcode": hold.subcode}, code=hold.code)
+                continue
+            elif status == RUNNING and key in self.runs and self.fires(ad, "PeriodicVacate"):
+                self.log(f"Job {job_id(key)} vacated: {self.policy_text(ad, 'PeriodicVacate')}")
+                self.stop_job(key, fast=False)  # back to Idle once its starter is gone
                 continue
             if status == HELD and ad.eval("HoldReasonCode") != 1 and self.fires(ad, "PeriodicRelease"):
                 self.release(key, self.policy_text(ad, "PeriodicRelease"))
@@ -414,17 +458,10 @@ class Schedd(Daemon):
             if status != REMOVED and self.fires(ad, "PeriodicRemove"):
                 self.remove(key, self.policy_text(ad, "PeriodicRemove"))
         self.queue.commit()
+        self.materialize_more()
 
-    @staticmethod
-    def fires(ad: ClassAd, attr: str) -> bool:
-        if ad.lookup(attr) is None:
-            return False
-        value = ad.eval(attr)
-        return value is True or (isinstance(value, (int, float)) and not isinstance(value, bool) and value != 0)
-
-    @staticmethod
-    def policy_text(ad: ClassAd, attr: str) -> str:
-        return f"The job attribute {attr} expression '{unparse(ad.lookup(attr))}' evaluated to TRUE"
+    fires = staticmethod(job_policy.fires)
+    policy_text = staticmethod(job_policy.policy_text)
 
     # -- negotiation -----------------------------------------------------------------------
     def on_reschedule(self, message: dict, ident: bytes) -> dict:
@@ -438,12 +475,13 @@ class Schedd(Daemon):
         job's own Requirements and Rank reference."""
         submitter = message.get("submitter")
         from_slots = [str(name) for name in message.get("significant") or []]
+        uid_domain = self.param("UID_DOMAIN") or self.hostname
         clusters: dict[tuple, dict] = {}
         for key in sorted(self.queue.jobs):
             ad = self.queue.jobs[key]
             if ad.eval("JobStatus") != IDLE or key in self.runs or is_grid_job(ad):
                 continue
-            if submitter is not None and ad.eval("User") != submitter:
+            if submitter is not None and f"{job_policy.accounting_name(ad)}@{uid_domain}" != submitter:
                 continue
             signature = self.autocluster_signature(ad, from_slots)
             group = clusters.get(signature)
@@ -453,7 +491,9 @@ class Schedd(Daemon):
                                                "prio": priority if isinstance(priority, int) else 0}
             group["ids"].append(job_id(key))
         ordered = sorted(clusters.values(), key=lambda group: (-group["prio"], job_key(group["ids"][0])))
-        return {"requests": [{"job": group["job"], "ids": group["ids"]} for group in ordered]}
+        running = (self.queue.jobs[key] for key in self.runs if key in self.queue.jobs)
+        return {"requests": [{"job": group["job"], "ids": group["ids"]} for group in ordered],
+                "limits_in_use": concurrency.in_use(running)}
 
     def autocluster_signature(self, ad: ClassAd, extra: list[str]) -> tuple:
         """What matching can read of a job: equal signatures match the same slots alike."""
@@ -636,6 +676,9 @@ class Schedd(Daemon):
         starts = ad.eval("NumJobStarts")
         self.queue.set(key, "NumJobStarts", (starts if isinstance(starts, int) else 0) + 1)
         self.queue.set(key, "LastJobLeaseRenewal", int(time.time()))
+        self.queue.set(key, "JobCurrentStartExecutingDate", int(time.time()))
+        if isinstance(message.get("starter"), str):
+            self.queue.set(key, "StarterIpAddr", message["starter"])
         self.queue.commit()
         self.write_event(key, "execute", run.startd, run.slot_name)
         return {}
@@ -659,6 +702,24 @@ class Schedd(Daemon):
                              memory_mb=-(-rss_kb // 1024), rss_kb=rss_kb)
             run.size_reported = True
         self.queue.commit()
+        return {}
+
+    def on_file_transfer(self, message: dict, ident: bytes) -> dict:
+        """A stage of the job's file transfer: event 040 and HTCondor's transfer attributes
+        (BytesSent is what went to the job, BytesRecvd what came back)."""
+        key, _ = self.shadow_for(message)
+        stage = str(message["stage"])
+        direction = "In" if stage.startswith("input") else "Out"
+        self.queue.set(key, f"Transfer{direction}{'Started' if stage.endswith('started') else 'Finished'}",
+                       int(time.time()))
+        # condor_q shows '<' / '>' in ST while these are true
+        self.queue.set(key, "TransferringInput" if direction == "In" else "TransferringOutput",
+                       stage.endswith("started"))
+        if stage.endswith("finished"):
+            self.queue.set(key, "BytesSent", float(message.get("bytes_in", 0)))
+            self.queue.set(key, "BytesRecvd", float(message.get("bytes_out", 0)))
+        self.queue.commit()
+        self.write_event(key, "file_transfer", stage, message.get("host"))
         return {}
 
     def on_job_exited(self, message: dict, ident: bytes) -> dict:
@@ -708,6 +769,9 @@ class Schedd(Daemon):
             self.write_event(key, "held", ad.eval("HoldReason"), ad.eval("HoldReasonCode"),
                              ad.eval("HoldReasonSubCode") or 0)
             self.drop_claim_attributes(key)
+        elif exit and exit.get("hold"):
+            hold = exit["hold"]
+            self.hold(key, str(hold["reason"]), {"subcode": int(hold.get("subcode", 0))}, code=int(hold["code"]))
         elif exit and exit.get("error"):
             reason = f"Error from {run.slot_name if run else 'the execute node'}: {exit['error']}"
             self.hold(key, reason, {"subcode": exit.get("errno", 0)}, code=6)
@@ -738,15 +802,17 @@ class Schedd(Daemon):
         self.write_event(key, "terminated", exit_code=code, exit_signal=signal_number,
                          usage=exit.get("usage"), slot_ad=run.slot_ad if run else None)
         ad = self.queue.jobs[key]
-        if self.fires(ad, "OnExitHold"):
-            self.hold(key, f"The job attribute OnExitHold expression '{unparse(ad.lookup('OnExitHold'))}' "
-                           f"evaluated to TRUE", None, code=3)
+        completions = ad.eval("NumJobCompletions")
+        self.queue.set(key, "NumJobCompletions", (completions if isinstance(completions, int) else 0) + 1)
+        action = job_policy.exit_action(ad)
+        if isinstance(action, job_policy.Hold):
+            self.hold(key, action.reason, {"subcode": action.subcode}, code=action.code)
             return
-        if ad.lookup("OnExitRemove") is not None and not self.fires(ad, "OnExitRemove"):
+        if action == "requeue":  # OnExitRemove is false: the job runs again (max_retries, retry_until)
             self.requeue(key, None, evicted=False)
             return
         self.set_status(key, COMPLETED)
-        if ad.eval("LeaveJobInQueue") is not True:
+        if not self.fires(ad, "LeaveJobInQueue"):
             self.queue.remove(key)
 
     # -- ads -------------------------------------------------------------------------------
@@ -765,8 +831,10 @@ class Schedd(Daemon):
         ad["MaxJobsRunning"] = self.cfg.get_int("MAX_JOBS_RUNNING")
         ads = [ad]
         uid_domain = self.param("UID_DOMAIN") or self.hostname
+        # one Submitter ad per accounting name: the job's AccountingGroup, else its Owner
+        owners = sorted({n for n in map(job_policy.accounting_name, self.queue.jobs.values()) if n})
         for owner in owners:
-            mine = self.count_statuses(owner)
+            mine = self.count_statuses(owner, job_policy.accounting_name)
             submitter = self.common_ad_attributes(ClassAd(), "Submitter", f"{owner}@{uid_domain}")
             submitter["ScheddName"] = self.name
             submitter["ScheddIpAddr"] = self.address

@@ -490,13 +490,16 @@ class Startd(Daemon):
         job_file = os.path.join(self.param("EXECUTE"), f".job_{self.slot_name(slot)}_{os.getpid()}.ad")
         with open(job_file, "w") as handle:
             handle.write(format_new(slot.job))  # new-style text: strings keep their escapes
+        machine_file = job_file[:-3] + ".machine"
+        with open(machine_file, "w") as handle:
+            handle.write(format_new(self.slot_ad(slot)))  # the job's _CONDOR_MACHINE_AD
         env = dict(os.environ, CONDOR_INHERIT=f"{os.getpid()} {self.address}")
         env["_CONDOR_STARTER_LOG"] = self.param("STARTER_LOG") or ""
         env["_CONDOR_EXECUTE"] = self.param("EXECUTE") or ""
         env["_CONDOR_PROCD_ADDRESS"] = self.param("PROCD_ADDRESS") or ""
         argv = [self.param("STARTER") or "condor_starter", "-job-ad", job_file,
                 "-claim", slot.claim_id, "-schedd", slot.schedd_address,
-                "-slot-name", self.slot_name(slot), "-family", slot.family]
+                "-slot-name", self.slot_name(slot), "-family", slot.family, "-machine-ad", machine_file]
         slot.starter = spawn(argv, env, capture_stderr=False, log=self.log)
         slot.job_start = int(time.time())
         slot.set_state("Claimed", "Busy")

@@ -9,17 +9,21 @@ from __future__ import annotations
 
 import errno
 import os
+from contextlib import ExitStack
 import shutil
 import signal
 import subprocess
 import time
 import uuid
+from typing import Callable
 
 from condorsim.shared import protocol
-from condorsim.shared.classad import ClassAdSyntaxError, Undefined, parse_ad
-from condorsim.shared.config import ConfigError, parse_environment_string, parse_job_environment, split_v2_raw
+from condorsim.shared.classad import ClassAd, ClassAdSyntaxError, Undefined, format_old, parse_ad
+from condorsim.shared.config import ConfigError, split_v2_raw
 from condorsim.shared.daemon import POOL_MARKER, Daemon, DaemonStartError, daemon_main
 
+from condorsim.daemons.file_transfer import Sandbox, TransferError
+from condorsim.daemons.job_environment import JOB_AD_FILE, MACHINE_AD_FILE, job_environment
 from condorsim.daemons.procd import FAMILY_MARKER
 
 
@@ -37,12 +41,9 @@ class Starter(Daemon):
             self.slot_name = options["-slot-name"]
         except KeyError as exc:
             raise DaemonStartError(f"condor_starter needs {exc.args[0]}") from None
-        try:
-            with open(self.job_file) as handle:
-                self.job = parse_ad(handle.read())
-            os.unlink(self.job_file)
-        except (OSError, ClassAdSyntaxError) as exc:
-            raise DaemonStartError(f"cannot read the job ad {self.job_file}: {exc}") from None
+        self.job = self.read_ad(self.job_file, "job")
+        machine_file = options.get("-machine-ad")
+        self.machine = self.read_ad(machine_file, "machine") if machine_file else None
         self.job_id = f"{self.job.eval('ClusterId')}.{self.job.eval('ProcId')}"
         # The startd names the family, so that it can kill the job itself if we die.
         self.family = options.get("-family") or f"{self.job_id}-{uuid.uuid4().hex[:12]}"
@@ -56,58 +57,94 @@ class Starter(Daemon):
         lease = self.job.eval("JobLeaseDuration")
         self.lease = lease if isinstance(lease, int) and lease > 0 else 2400
         self.last_contact = time.monotonic()  # the schedd's last answer: the job lease runs from it
+        self.sandbox: Sandbox | None = None
+
+    @staticmethod
+    def read_ad(path: str, what: str) -> ClassAd:
+        """The ad the startd wrote for us (the file is ours to remove)."""
+        try:
+            with open(path) as handle:
+                ad = parse_ad(handle.read())
+            os.unlink(path)
+        except (OSError, ClassAdSyntaxError) as exc:
+            raise DaemonStartError(f"cannot read the {what} ad {path}: {exc}") from None
+        return ad
 
     def setup(self) -> None:
         self.bind()
         self.handlers["SET_SHADOW"] = self.on_set_shadow
+        self.handlers["SIGNAL_JOB"] = self.on_signal_job
         self.scratch = os.path.join(self.param("EXECUTE") or "/tmp", f"dir_{os.getpid()}")
         os.makedirs(self.scratch, exist_ok=True)
+        self.write_ad_files()
         self.after(0, self.start_job)
         self.every(0.2, self.check_kill_deadline)
         interval = self.cfg.get_float("STARTER_UPDATE_INTERVAL", 300)
         self.every(interval, self.send_usage, first=min(interval, 1.0))
         self.every(1.0, self.check_lease)
 
+    def write_ad_files(self) -> None:
+        """The job's and the slot's ads in the scratch directory, where _CONDOR_JOB_AD and
+        _CONDOR_MACHINE_AD point (condor_q -l / condor_status -l text)."""
+        for name, ad in ((JOB_AD_FILE, self.job), (MACHINE_AD_FILE, self.machine or ClassAd())):
+            with open(os.path.join(self.scratch, name), "w") as handle:
+                handle.write(format_old(ad))
+
     def string(self, attr: str, default: str | None = None) -> str | None:
         value = self.job.eval(attr)
         return value if isinstance(value, str) else default
 
     def job_command(self) -> list[str]:
-        command = self.string("Cmd")
-        if not command:
+        if not self.string("Cmd"):
             raise FileNotFoundError(errno.ENOENT, "job has no Cmd", "")
         arguments = self.string("Arguments")  # V2, as condor_submit stores it
         args = split_v2_raw(arguments) if arguments is not None else (self.string("Args", "") or "").split()
-        return [command, *args]
+        return [self.sandbox.executable(), *args]
 
     def job_environment(self) -> dict[str, str]:
-        env: dict[str, str] = {}
-        text = self.string("Environment")  # V2, as condor_submit stores it; Env is the old V1 form
-        if text is not None:
-            env.update(parse_job_environment(text))
-        elif self.string("Env"):
-            env.update(parse_environment_string(self.string("Env")))
-        env.setdefault("PATH", os.environ.get("PATH", "/usr/bin:/bin"))
-        env["_CONDOR_SCRATCH_DIR"] = self.scratch
-        env["_CONDOR_SLOT_NAME"] = self.slot_name
-        env["CONDOR_JOBID"] = self.job_id
+        env = job_environment(self.job, self.machine, self.scratch, self.slot_name,
+                              self.param("STARTER_NUM_THREADS_ENV_VARS"))
         env[FAMILY_MARKER] = self.family  # how the procd finds every process of the job
         if POOL_MARKER in os.environ:
             env[POOL_MARKER] = os.environ[POOL_MARKER]
         return env
 
-    def open_stdio(self, attr: str, iwd: str, mode: str):
-        path = self.string(attr, "/dev/null") or "/dev/null"
-        return open(os.path.join(iwd, path), mode)
+    def spool_directory(self) -> str:
+        """Where HTCondor's schedd spools this job's files (SPOOL/<cluster % 10000>/<proc % 10000>/...)."""
+        cluster, proc = (int(part) for part in self.job_id.split("."))
+        return os.path.join(self.param("SPOOL") or self.scratch, str(cluster % 10000), str(proc % 10000),
+                            f"cluster{cluster}.proc{proc}.subproc0")
+
+    def transfer(self, stage: str, action: Callable[[], None]) -> None:
+        """Run one transfer direction between its two 040 events (TransferError passes through)."""
+        self.report("FILE_TRANSFER", stage=f"{stage}_started", host=self.address if stage == "input" else None)
+        action()
+        self.report("FILE_TRANSFER", stage=f"{stage}_finished", bytes_in=self.sandbox.bytes_in,
+                    bytes_out=self.sandbox.bytes_out)
+        return None
 
     def start_job(self) -> None:
-        iwd = self.string("Iwd", self.scratch) or self.scratch
+        self.sandbox = Sandbox(self.job, self.scratch, self.slot_name, self.hostname, machine=self.machine,
+                               spool=self.spool_directory())
+        if self.sandbox.transfers:
+            try:
+                self.transfer("input", self.sandbox.transfer_input)
+            except TransferError as exc:
+                self.log(f"Job {self.job_id}: {exc}")
+                self.reported = True
+                self.report("JOB_EXITED", hold={"reason": str(exc), "code": exc.code, "subcode": exc.subcode})
+                self.stop()
+                return
         try:
             argv = self.job_command()
             env = self.job_environment()
-            with self.open_stdio("In", iwd, "rb") as stdin, self.open_stdio("Out", iwd, "ab") as stdout, \
-                    self.open_stdio("Err", iwd, "ab") as stderr:
-                self.process = subprocess.Popen(argv, cwd=iwd, env=env, stdin=stdin, stdout=stdout,
+            paths = {attr: self.sandbox.stdio_path(attr) for attr in ("In", "Out", "Err")}
+            with ExitStack() as files:
+                stdin = files.enter_context(open(paths["In"], "rb"))
+                # output/error are replaced by each run; one file named twice is opened once
+                stdout = files.enter_context(open(paths["Out"], "wb"))
+                stderr = stdout if paths["Err"] == paths["Out"] else files.enter_context(open(paths["Err"], "wb"))
+                self.process = subprocess.Popen(argv, cwd=self.sandbox.cwd, env=env, stdin=stdin, stdout=stdout,
                                                 stderr=stderr, start_new_session=True)
         except (OSError, ConfigError, ValueError) as exc:
             number = getattr(exc, "errno", 0) or 0
@@ -118,7 +155,15 @@ class Starter(Daemon):
             return
         self.call_procd("REGISTER_FAMILY", marker=self.family, root_pid=self.process.pid)
         self.log(f"Job {self.job_id} started: pid {self.process.pid}, {' '.join(argv)}")
-        self.report("JOB_STARTED", pid=self.process.pid)
+        self.report("JOB_STARTED", pid=self.process.pid, starter=self.address)
+
+    def on_signal_job(self, message: dict, ident: bytes) -> dict:
+        """condor_suspend / condor_continue: SIGSTOP or SIGCONT to every process of the job."""
+        signum = int(message["signal"])
+        if signum not in (signal.SIGSTOP, signal.SIGCONT):
+            raise ValueError(f"signal {signum} is not a suspend or continue")
+        reply = self.call_procd("SIGNAL_FAMILY", marker=self.family, signal=signum) or {}
+        return {"signalled": int(reply.get("signalled", 0))}
 
     def send_usage(self) -> None:
         """Tell the schedd what the job's processes use now (image size, memory, CPU)."""
@@ -239,7 +284,27 @@ class Starter(Daemon):
         else:
             exit_info["code"] = status
         self.log(f"Job {self.job_id} exited: {'signal ' + str(-status) if status < 0 else 'status ' + str(status)}")
+        self.transfer_output(exit_info)
         self.report_exit(**exit_info)
+
+    def transfer_output(self, exit_info: dict) -> None:
+        """Outputs back after the job exits (to the spool on an eviction with ON_EXIT_OR_EVICT); a
+        failure turns the exit into a hold, as HTCondor's shadow does."""
+        sandbox = self.sandbox
+        if sandbox is None or not sandbox.transfers:
+            return
+        evicted = self.killing
+        if evicted and self.string("WhenToTransferOutput") != "ON_EXIT_OR_EVICT":
+            return
+        try:
+            if evicted:
+                sandbox.transfer_output(evicted=True)
+            else:
+                self.transfer("output", sandbox.transfer_output)
+        except TransferError as exc:
+            self.log(f"Job {self.job_id}: {exc}")
+            exit_info["hold"] = {"reason": str(exc), "code": exc.code, "subcode": exc.subcode}
+        exit_info["usage"].update(bytes_sent=sandbox.bytes_out, bytes_received=sandbox.bytes_in)
 
     def shutdown(self) -> None:
         if self.process is not None and self.process.poll() is None:

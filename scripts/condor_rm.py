@@ -1,12 +1,15 @@
-"""condor_rm, condor_hold, condor_release: act on jobs in the schedd's queue.
+"""condor_rm, condor_hold, condor_release, condor_suspend, condor_continue, condor_vacate_job: act
+on jobs in the schedd's queue.
 
-    condor_rm|condor_hold|condor_release [options] [C | C.P | user ...] [-constraint expr] [-all]
+    condor_rm|condor_hold|... [options] [C | C.P | user ...] [-constraint expr] [-all]
       -reason text    the RemoveReason / HoldReason / ReleaseReason
       -subcode N      HoldReasonSubCode (condor_hold)
       -name schedd    act on the named schedd (found through the collector)
       -addr <sinful>  act on the schedd at that address
       -long           print the schedd's result ad
       -totals         print success/failure totals
+      -forcex         (condor_rm) jobs already being removed (X) leave the queue at once
+      -fast           (condor_vacate_job) hard-kill instead of the job's soft kill
 
 The program is chosen by the name it is called under (the part after the first "_"), as
 HTCondor's one rm.cpp binary does. `C.P` arguments are acted on one by one, with one message
@@ -41,12 +44,26 @@ MODES = {
     "_rm": Mode("remove", "remove", "marked for removal", 3, "RemoveReason"),
     "_hold": Mode("hold", "hold", "held", 1, "HoldReason"),
     "_release": Mode("release", "release", "released", 2, "ReleaseReason"),
+    "_suspend": Mode("suspend", "suspend", "suspended", 8, ""),
+    "_continue": Mode("continue", "continue", "continued", 9, ""),
+    "_vacate_job": Mode("vacate", "vacate", "vacated", 5, ""),
 }
+# What an option turns a mode into: condor_rm -forcex, condor_vacate_job -fast.
+FORCEX = Mode("remove_x", "remove", "removed locally (remote state unknown)", 4, "RemoveReason")
+FAST = Mode("vacate_fast", "fast-vacate", "fast-vacated", 6, "")
+# HTCondor's words for a job it could not act on, by action (dc_schedd.cpp).
+DENIED = {"remove_x": "force removal of"}
+BAD_STATUS = {"release": "not held to be released", "remove_x": "not in `X' state to be forcibly removed",
+              "vacate": "not running to be vacated", "vacate_fast": "not running to be fast-vacated",
+              "suspend": "not running to be suspended", "continue": "not running to be continued"}
+ALREADY_DONE = {"hold": "already held", "remove": "already marked for removal", "suspend": "already suspended",
+                "continue": "already running", "remove_x": "already marked for forced removal"}
 
 # HTCondor's action_result_t numbers and the schedd's names for them.
 AR_ERROR, AR_SUCCESS, AR_NOT_FOUND, AR_BAD_STATUS, AR_ALREADY_DONE, AR_PERMISSION_DENIED = range(6)
 RESULT_CODES = {"ok": AR_SUCCESS, "not_found": AR_NOT_FOUND, "not_held": AR_BAD_STATUS,
-                "already_held": AR_ALREADY_DONE, "already_removed": AR_ALREADY_DONE,
+                "bad_status": AR_BAD_STATUS, "already_held": AR_ALREADY_DONE,
+                "already_removed": AR_ALREADY_DONE, "already_done": AR_ALREADY_DONE,
                 "permission": AR_PERMISSION_DENIED}
 AR_LONG, AR_TOTALS = 1, 2
 
@@ -102,8 +119,12 @@ def usage(req: Request, status: int = 1) -> ToolExit:
         "  -totals             Display success/failure totals\n"
         "  -name schedd_name   Connect to the given schedd\n"
         "  -addr <ip:port>     Connect directly to the given \"sinful string\"\n"
-        f"  -reason reason      Use the given {req.mode.reason_attr}\n"
+        + (f"  -reason reason      Use the given {req.mode.reason_attr}\n" if req.mode.reason_attr else "")
         + ("  -subcode number     Set HoldReasonSubCode\n" if req.mode.action == "hold" else "")
+        + ("  -forcex             Force the immediate local removal of jobs in the X state\n"
+           "                      (only affects jobs already being removed)\n"
+           if req.mode.action in ("remove", "remove_x") else "")
+        + ("  -fast               Use a fast vacate (hardkill)\n" if req.mode.action.startswith("vacate") else "")
         + " and where [constraints] is one of:\n"
         f"  cluster.proc        {word} the given job\n"
         f"  cluster             {word} the given cluster of jobs\n"
@@ -172,6 +193,16 @@ def parse_args(req: Request, argv: list[str]) -> None:
                     raise ToolExit(1)
                 req.subcode = int(text)
                 i += 1
+            elif is_option(arg, "forcex", 1 if req.mode.action == "remove" else 2):
+                if req.mode.action != "remove":
+                    sys.stderr.write("-forcex is only valid with condor_rm\n")
+                    raise usage(req)
+                req.mode = FORCEX
+            elif is_option(arg, "fast", 1 if req.mode.action == "vacate" else 2):
+                if req.mode.action != "vacate":
+                    sys.stderr.write("-fast is only valid with condor_vacate_job\n")
+                    raise usage(req)
+                req.mode = FAST
             elif is_option(arg, "name", 1):
                 req.name = next_value(req, argv, i, "name")
                 i += 1
@@ -250,12 +281,13 @@ def job_message(req: Request, job_id: str, result: str | None) -> tuple[bool, st
         return True, f"Job {job_id} {req.mode.done}"
     if code == AR_NOT_FOUND:
         return False, f"Job {job_id} not found"
+    action = req.mode.action
     if code == AR_PERMISSION_DENIED:
-        return False, f"Permission denied to {req.mode.verb} job {job_id}"
-    if code == AR_BAD_STATUS and req.mode.action == "release":
-        return False, f"Job {job_id} not held to be released"
-    if code == AR_ALREADY_DONE and req.mode.action in ("hold", "remove"):
-        return False, f"Job {job_id} already {req.mode.done}"
+        return False, f"Permission denied to {DENIED.get(action, req.mode.verb)} job {job_id}"
+    if code == AR_BAD_STATUS and action in BAD_STATUS:
+        return False, f"Job {job_id} {BAD_STATUS[action]}"
+    if code == AR_ALREADY_DONE and action in ALREADY_DONE:
+        return False, f"Job {job_id} {ALREADY_DONE[action]}"
     if code == AR_ERROR:
         return False, f"No result found for job {job_id}"
     return False, f"Invalid result for job {job_id}"

@@ -29,6 +29,11 @@ log = logging.getLogger(__name__)
 SUBMIT, EXECUTE, EVICTED, TERMINATED, IMAGE_SIZE, ABORTED, HELD, RELEASED = 0, 1, 4, 5, 6, 9, 12, 13
 DISCONNECTED, RECONNECTED, RECONNECT_FAILED = 22, 23, 24
 GRID_RESOURCE_UP, GRID_RESOURCE_DOWN, GRID_SUBMIT = 25, 26, 27
+FILE_TRANSFER, SUSPENDED, UNSUSPENDED = 40, 10, 11
+FILE_TRANSFER_STAGES = {"input_started": "Started transferring input files",
+                        "input_finished": "Finished transferring input files",
+                        "output_started": "Started transferring output files",
+                        "output_finished": "Finished transferring output files"}
 
 _FORMAT_TOKENS = ("ISO_DATE", "UTC", "SUB_SECOND", "XML", "JSON")
 _DEFAULT_RESOURCES = "Cpus, Disk, Memory"
@@ -310,6 +315,25 @@ class UserLog:
         text = _one_line(reason) if reason else "Reason unspecified"
         body = f"Job was held.\n\t{text}\n\tCode {int(code)} Subcode {int(subcode)}\n"
         return self.write_event(HELD, job_ad, body)
+
+    def suspended(self, job_ad: Mapping[str, Any], processes: int) -> bool:
+        """010: condor_suspend stopped the job's `processes`."""
+        body = f"Job was suspended.\n\tNumber of processes actually suspended: {int(processes)}\n"
+        return self.write_event(SUSPENDED, job_ad, body)
+
+    def unsuspended(self, job_ad: Mapping[str, Any]) -> bool:
+        """011: condor_continue let the job run again."""
+        return self.write_event(UNSUSPENDED, job_ad, "Job was unsuspended.\n")
+
+    def file_transfer(self, job_ad: Mapping[str, Any], stage: str, host: str | None = None) -> bool:
+        """040: a stage of the job's file transfer, one of FILE_TRANSFER_STAGES (the input start
+        names the execute side's address it sends to)."""
+        if stage not in FILE_TRANSFER_STAGES:
+            raise ValueError(f"unknown file transfer stage {stage!r}")
+        body = f"{FILE_TRANSFER_STAGES[stage]}\n"
+        if host:
+            body += f"\tTransferring to host: {host}\n"
+        return self.write_event(FILE_TRANSFER, job_ad, body)
 
     def released(self, job_ad: Mapping[str, Any], reason: str | None) -> bool:
         """013: the job was released from hold."""

@@ -10,6 +10,8 @@ V1 environment is ``NAME=value;NAME=value`` and is stored converted to V2.
 
 from __future__ import annotations
 
+import fnmatch
+import os
 import re
 
 from condorsim.shared.config.argsenv import V2_BLANKS, V2SyntaxError, split_v2 as split_v2_words
@@ -99,8 +101,13 @@ def arguments_attribute(value: str, line: int | None) -> tuple[str, str]:
     return "Args", " ".join(value.split()).replace('\\"', '"')
 
 
-def environment_v2(value: str, line: int | None) -> str:
-    """Canonical V2 ``Environment`` text of an ``environment`` value of either syntax."""
+def environment_v2(value: str | None, line: int | None, getenv: str | None = None,
+                   getenv_line: int | None = None) -> str:
+    """Canonical V2 ``Environment`` text of an ``environment`` value of either syntax, over the
+    submitter's variables that ``getenv`` (true, or names with ``*`` wildcards) imports; sorted
+    by name as HTCondor prints it."""
+    variables = _imported_environment(getenv, getenv_line) if getenv else {}
+    value = value or ""
     if is_v2(value):
         entries = split_v2(value, "environment", line)
     else:
@@ -109,4 +116,22 @@ def environment_v2(value: str, line: int | None) -> str:
         if "=" not in entry or entry.startswith("="):
             raise SubmitError(f"Missing '=' after environment variable '{entry}'.\n"
                               f"The environment you specified was: '{value}'", line)
-    return join_v2(entries)
+        name, _, text = entry.partition("=")
+        variables[name] = text
+    return join_v2([f"{name}={variables[name]}" for name in sorted(variables)])
+
+
+def _imported_environment(getenv: str, line: int | None) -> dict[str, str]:
+    """The submitter's variables ``getenv`` selects: all for true, none for false, else those
+    whose names match one of its comma/blank separated patterns (case-insensitive)."""
+    word = getenv.strip().lower()
+    if word in ("true", "t", "yes", "y", "1"):
+        return dict(os.environ)
+    if word in ("false", "f", "no", "n", "0", ""):
+        return {}
+    patterns = [p.lower() for p in re.split(r"[\s,]+", getenv.strip()) if p]
+    for pattern in patterns:
+        if not re.fullmatch(r"[\w*?.\-]+", pattern):
+            raise SubmitError(f"getenv: '{pattern}' is not a variable name or pattern", line)
+    return {name: value for name, value in os.environ.items()
+            if any(fnmatch.fnmatchcase(name.lower(), p) for p in patterns)}

@@ -7,6 +7,7 @@ vanilla job (see ``_base_ad``).
 
 from __future__ import annotations
 
+import getpass
 import math
 import os
 import re
@@ -47,11 +48,13 @@ _EXPRESSION_KEYS = {
     "periodic_hold_subcode": "PeriodicHoldSubCode", "on_exit_hold": "OnExitHold",
     "on_exit_remove": "OnExitRemove", "on_exit_hold_reason": "OnExitHoldReason",
     "on_exit_hold_subcode": "OnExitHoldSubCode", "periodic_vacate": "PeriodicVacate",
+    "leave_in_queue": "LeaveJobInQueue",
 }
 _ALIASES = {"cmd": "executable", "args": "arguments", "env": "environment", "stdin": "input",
             "stdout": "output", "stderr": "error", "initial_dir": "initialdir",
             "requestcpus": "request_cpus", "requestmemory": "request_memory",
             "requestdisk": "request_disk", "prio": "priority"}
+_STREAM_KEYS = {"output": "stream_output", "error": "stream_error"}
 # Size suffixes of request_memory / request_disk, as powers of 1024 of a byte.
 _UNITS = {"": None, "k": 1, "kb": 1, "m": 2, "mb": 2, "g": 3, "gb": 3, "t": 4, "tb": 4}
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*([a-zA-Z]*)\s*$")
@@ -281,6 +284,7 @@ class _ProcMaker:
         self._set_stdio(ad, iwd)
         self._set_requests(ad)
         self._set_misc(ad)
+        self._set_lifecycle(ad)
         self._set_custom_attributes(ad)
         self._set_requirements(ad)
         if is_grid_job(ad):
@@ -317,10 +321,17 @@ class _ProcMaker:
         if not executable:
             raise SubmitError("No 'executable' parameter was provided", line)
         path = os.path.normpath(os.path.join(self.cwd, os.path.expanduser(executable)))
-        if not os.path.isfile(path):
-            raise SubmitError(f"Executable file {path} does not exist", line)
-        ad["Cmd"] = path
-        size_kb = math.ceil(os.path.getsize(path) / 1024)
+        transfer, transfer_line = self.value("transfer_executable")
+        if transfer and not _is_true("transfer_executable", transfer, transfer_line):
+            # The executable is already on the execute side: stored as written, never checked.
+            ad["TransferExecutable"] = False
+            ad["Cmd"] = executable
+            size_kb = math.ceil(os.path.getsize(path) / 1024) if os.path.isfile(path) else 0
+        else:
+            if not os.path.isfile(path):
+                raise SubmitError(f"Executable file {path} does not exist", line)
+            ad["Cmd"] = path
+            size_kb = math.ceil(os.path.getsize(path) / 1024)
         ad["ExecutableSize"] = ad["ImageSize"] = ad["DiskUsage"] = size_kb
 
     def _set_arguments(self, ad: ClassAd) -> None:
@@ -331,14 +342,16 @@ class _ProcMaker:
         else:
             ad["Arguments"] = ""
         environment, line = self.value("environment")
-        ad["Environment"] = environment_v2(environment, line) if environment else ""
+        getenv, getenv_line = self.value("getenv")
+        ad["Environment"] = environment_v2(environment, line, getenv, getenv_line)
 
     def _set_stdio(self, ad: ClassAd, iwd: str) -> None:
         for key, attr in (("input", "In"), ("output", "Out"), ("error", "Err")):
             value, _ = self.value(key)
             if value:
                 ad[attr] = value
-                ad["Stream" + attr] = False
+                stream, line = self.value(_STREAM_KEYS.get(key, ""))
+                ad["Stream" + attr] = bool(stream) and _is_true(_STREAM_KEYS[key], stream, line)
             else:
                 ad[attr] = "/dev/null"
                 ad["Transfer" + attr] = False
@@ -401,13 +414,80 @@ class _ProcMaker:
             value, _ = self.value(key)
             if value:
                 ad[attr] = value.strip().upper()
+        if ad.eval("WhenToTransferOutput") == "ON_EXIT_OR_EVICT" and not self.value("should_transfer_files")[0]:
+            ad["ShouldTransferFiles"] = "YES"  # only file transfer can bring outputs back on eviction
         if ad.eval("ShouldTransferFiles") == "NO":
             del ad["WhenToTransferOutput"]
+        self._set_transfer_lists(ad)
         hold, line = self.value("hold")
         if hold and _is_true("hold", hold, line):
             ad["JobStatus"] = 5
             ad["HoldReason"] = "submitted on hold at user's request"
             ad["HoldReasonCode"] = HOLD_CODE_SUBMITTED_ON_HOLD
+
+    def _set_lifecycle(self, ad: ClassAd) -> None:
+        """Retries, durations, vacate time, GPUs, accounting group and nice_user, concurrency
+        limits, as condor_submit turns those keys into attributes."""
+        for key, attr in (("job_max_vacate_time", "JobMaxVacateTime"), ("request_gpus", "RequestGPUs"),
+                          ("allowed_execute_duration", "AllowedExecuteDuration"),
+                          ("allowed_job_duration", "AllowedJobDuration")):
+            value, line = self.value(key)
+            if value:
+                self._set_expr(ad, attr, value, line)
+        retries, line = self.value("max_retries")
+        until, until_line = self.value("retry_until")
+        success, success_line = self.value("success_exit_code")
+        if retries or until or success:
+            self._set_expr(ad, "JobMaxRetries", retries or "2", line)
+            clauses = ["NumJobCompletions > JobMaxRetries"]
+            if success:
+                self._set_expr(ad, "JobSuccessExitCode", success, success_line)
+                clauses.append("ExitCode is JobSuccessExitCode")
+            else:
+                clauses.append("ExitCode is 0")
+            if until:
+                # a number is an exit code that ends the retries; anything else an expression
+                clauses.append(f"ExitCode is {until.strip()}" if until.strip().lstrip("-").isdigit() else until)
+            ad["OnExitHold"] = False
+            self._set_expr(ad, "OnExitRemove", " || ".join(clauses), until_line or line)
+        for key, attr in (("max_materialize", "JobMaterializeLimit"), ("max_idle", "JobMaterializeMaxIdle")):
+            value, line = self.value(key)
+            if value:
+                self._set_expr(ad, attr, value, line)
+        limits, _ = self.value("concurrency_limits")
+        if limits:
+            ad["ConcurrencyLimits"] = ",".join(sorted(name.lower() for name in _file_list(limits)))
+        nice, nice_line = self.value("nice_user")
+        group, _ = self.value("accounting_group")
+        user = (self.value("accounting_group_user")[0] or self.owner or getpass.getuser()).strip()
+        if nice and _is_true("nice_user", nice, nice_line):
+            group = group or "nice-user"  # a group of its own unless one is named; retired at once
+            ad["MaxJobRetirementTime"] = 0
+        if group:
+            ad["AcctGroup"], ad["AcctGroupUser"] = group.strip(), user
+            ad["AccountingGroup"] = f"{group.strip()}.{user}"
+
+    def _set_transfer_lists(self, ad: ClassAd) -> None:
+        """TransferInput / TransferOutput (comma-joined, blanks dropped), TransferOutputRemaps, and
+        the input files' size added to DiskUsage as condor_submit does."""
+        inputs, _ = self.value("transfer_input_files")
+        if inputs is not None:
+            ad["TransferInput"] = ",".join(_file_list(inputs))
+        outputs, _ = self.value("transfer_output_files")
+        if outputs is not None:
+            ad["TransferOutput"] = ",".join(_file_list(outputs.strip().strip('"')))
+        remaps, _ = self.value("transfer_output_remaps")
+        if remaps:
+            ad["TransferOutputRemaps"] = remaps.strip().strip('"')
+        if ad.eval("ShouldTransferFiles") == "NO":
+            return
+        iwd = ad.eval("Iwd")
+        names = _file_list(inputs or "")
+        if ad.eval("In") != "/dev/null":
+            names.append(ad.eval("In"))
+        extra_kb = sum(math.ceil(tree_size(os.path.join(iwd, name)) / 1024) for name in names)
+        if extra_kb:
+            ad["DiskUsage"] = ad.eval("DiskUsage") + extra_kb
 
     def _set_custom_attributes(self, ad: ClassAd) -> None:
         for key, assignment in self.variables.items():
@@ -429,10 +509,13 @@ class _ProcMaker:
                            '(TARGET.Disk >= RequestDisk))')
         if "RequestMemory" not in self.tiny_requests:
             clauses.append("(TARGET.Memory >= RequestMemory)")
+        gpus = ad.eval("RequestGPUs")
+        if "gpus" not in refs and ad.lookup("RequestGPUs") is not None and gpus != 0:
+            clauses.append("(TARGET.GPUs >= RequestGPUs)")
         single_cpu = self.request_cpus.strip().isdigit() and int(self.request_cpus) <= 1
         if "cpus" not in refs and not single_cpu:
             clauses.append("(TARGET.Cpus >= RequestCpus)")
-        transfer = (self.value("should_transfer_files")[0] or "IF_NEEDED").strip().upper()
+        transfer = ad.eval("ShouldTransferFiles")
         if "hasfiletransfer" not in refs and ad.eval("JobUniverse") in _MIGHT_TRANSFER:
             if transfer == "YES" or "filesystemdomain" in refs:
                 clauses.append("(TARGET.HasFileTransfer)")
@@ -498,6 +581,19 @@ def _base_ad(cluster_id: int, owner: str | None, qdate: int, settings: _Settings
                  "CumulativeRemoteSysCpu"):
         ad[attr] = 0.0
     return ad
+
+
+def _file_list(text: str) -> list[str]:
+    """The names of a comma (or blank) separated file list."""
+    return [name for name in re.split(r"[,\s]+", text.strip()) if name]
+
+
+def tree_size(path: str) -> int:
+    """Bytes of a file, or of every file under a directory; 0 for what does not exist."""
+    if os.path.isdir(path):
+        return sum(os.path.getsize(os.path.join(top, name))
+                   for top, _, files in os.walk(path) for name in files)
+    return os.path.getsize(path) if os.path.isfile(path) else 0
 
 
 def _is_true(key: str, text: str, line: int | None) -> bool:

@@ -2,13 +2,14 @@
 
 Run with a venv holding the 24.0 bindings (the 25.x ones have no Submit.jobs()):
     python3 -m venv /work/ref24 && /work/ref24/bin/pip install 'htcondor==24.0.*'
-    /work/ref24/bin/python tests/submit/make_expected.py
+    /work/ref24/bin/python tests/submit/make_expected.py [CASE ...]
 It also writes tests/data/manual/expected/<name>.json for each tests/data/manual/<name>.sub,
 run in a copy of tests/data/manual/files/ (see manual_workdir()).
 Multi-queue descriptions are split (the bindings keep one queue statement per Submit) and
 ProcIds renumbered.  Host/path/version-dependent values are normalised (see normalise()).
 """
 
+import getpass
 import glob
 import json
 import os
@@ -90,6 +91,8 @@ def normalise(ad, work: str, proc_id: int) -> dict:
         if name == "ProcId":
             value = str(proc_id)
         value = value.replace(work, "<CWD>")
+        if name in ("AcctGroupUser", "AccountingGroup"):
+            value = value.replace(getpass.getuser(), "<USER>")
         if outside and name in ("ExecutableSize", "ImageSize", "DiskUsage"):
             value = "<SIZE_OF_CMD>"
         if name == "Requirements":
@@ -107,9 +110,12 @@ def htcondor_jobs(text: str, work: str) -> list[dict]:
     return jobs
 
 
-def main() -> None:
+def main(names: list[str]) -> None:
+    """Write the data of the cases named (all cases when none is named)."""
     os.environ[ENV_NAME] = ENV_VALUE
     for name, text in CASES.items():
+        if names and name not in names:
+            continue
         work = make_workdir()
         os.chdir(work)
         jobs = htcondor_jobs(text, work)
@@ -133,4 +139,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -86,3 +86,7 @@ queue 2
     "queue_paths_from_submit_dir": ("executable = job.sh\ninitialdir = sub\narguments = $(f)\n"
                                     "queue f from rows.txt\narguments = $(g)\nqueue g matching *.txt\n"),
 }
+
+from exec_cases import EXEC_CASES  # noqa: E402
+
+CASES.update(EXEC_CASES)

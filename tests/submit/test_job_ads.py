@@ -1,4 +1,5 @@
 """Job ads built from submit descriptions agree with HTCondor's (data made by make_expected.py)."""
+import getpass
 import json
 import math
 import os
@@ -28,8 +29,9 @@ def test_job_ads_agree_with_htcondor(name, workdir, monkeypatch):
     assert len(jobs) == len(expected["jobs"])
     for ad, want in zip(jobs, expected["jobs"]):
         cmd = ad.eval("Cmd")
-        size = str(math.ceil(os.path.getsize(cmd) / 1024))
-        want = {attr: canonical(text.replace("<CWD>", str(workdir)).replace("<SIZE_OF_CMD>", size))
+        size = str(math.ceil(os.path.getsize(os.path.join(workdir, cmd)) / 1024))  # Cmd is as written without transfer_executable
+        want = {attr: canonical(text.replace("<CWD>", str(workdir)).replace("<SIZE_OF_CMD>", size)
+                                .replace("<USER>", getpass.getuser()))
                 for attr, text in want.items()}
         got = {attr: unparse(ad[attr]) for attr in ad.keys() if attr.lower() not in UNCOMPARED}
         assert got == want, f"proc {ad.eval('ProcId')}"
