@@ -43,9 +43,16 @@ class Run:
     slot_name: str
     startd: str
     slot_ad: ClassAd
-    user: str = ""
+    submitter: str = ""  # the accounting name the claim was matched for: it runs only its jobs
+    limits: str | None = None  # the ConcurrencyLimits of the job it was matched for
     size_reported: bool = False  # event 006 written for this run
     reconnecting: bool = False  # restored after a schedd restart, not yet reconnected
+
+
+def claim_owner(ad: ClassAd) -> tuple[str, str | None]:
+    """Who a claim matched for this job may serve: its accounting name and concurrency limits."""
+    limits = ad.eval("ConcurrencyLimits")
+    return job_policy.accounting_name(ad) or "", limits if isinstance(limits, str) and limits else None
 
 
 def job_id(key: JobId) -> str:
@@ -99,9 +106,7 @@ class Schedd(JobActions, Daemon):
             if ad.eval("JobStatus") in (IDLE, COMPLETED) or not isinstance(claim, str) or not isinstance(startd, str):
                 continue
             slot_name = slot_name if isinstance(slot_name, str) else startd
-            user = ad.eval("User")
-            self.runs[key] = Run(claim, slot_name, startd, ClassAd(), user if isinstance(user, str) else "",
-                                 reconnecting=True)
+            self.runs[key] = Run(claim, slot_name, startd, ClassAd(), *claim_owner(ad), reconnecting=True)
             self.write_event(key, "disconnected", "The schedd restarted while the job was running",
                              startd, slot_name)
         if self.runs:
@@ -513,17 +518,19 @@ class Schedd(JobActions, Daemon):
                 names += self.refs_cache[text]
         return names
 
-    def next_job_for(self, slot: ClassAd, user: str) -> JobId | None:
-        """The user's best idle job (JobPrio, then queue order) that matches `slot` and is neither
-        running nor already matched: the next job for a claim of that user's, or for the
-        leftovers of a partitionable slot. Each autocluster is matched against the slot once."""
+    def next_job_for(self, slot: ClassAd, submitter: str, limits: str | None) -> JobId | None:
+        """The submitter's best idle job (JobPrio, then queue order) that matches `slot`, is
+        neither running nor already matched, and holds the same concurrency limits (so the
+        negotiator's counts stay right): the next job for a claim, or for the leftovers of a
+        partitionable slot (limits None). Each autocluster is matched against the slot once."""
         taken = {key for key, _ in self.pending_matches}
         slot_refs = sorted(set().union(*(expr.external_refs() for attr in ("Requirements", "Rank")
                                          if (expr := slot.lookup(attr)) is not None)))
         verdicts: dict[tuple, bool] = {}
         best: tuple | None = None
         for key, ad in self.queue.jobs.items():
-            if ad.eval("JobStatus") != IDLE or key in self.runs or key in taken or ad.eval("User") != user:
+            if ad.eval("JobStatus") != IDLE or key in self.runs or key in taken \
+                    or claim_owner(ad) != (submitter, limits):
                 continue
             signature = self.autocluster_signature(ad, slot_refs)
             if signature not in verdicts:
@@ -561,14 +568,12 @@ class Schedd(JobActions, Daemon):
             except (protocol.CommunicationError, protocol.RemoteError) as exc:
                 self.log(f"Could not claim {slot_name} for job {job_id(key)}: {exc}")
                 continue
-            user = ad.eval("User")
             self.start_job(key, Run(claim_id, str(reply.get("slot") or slot_name), startd,
-                                    ClassAd.from_wire(reply.get("ad") or slot.to_wire()),
-                                    user if isinstance(user, str) else ""))
+                                    ClassAd.from_wire(reply.get("ad") or slot.to_wire()), *claim_owner(ad)))
             claimed.append(key)
             if reply.get("leftover"):
                 leftover = ClassAd.from_wire(reply["leftover"])
-                following = self.next_job_for(leftover, self.runs[key].user)
+                following = self.next_job_for(leftover, self.runs[key].submitter, None)
                 if following is not None:
                     self.pending_matches.insert(0, (following, leftover))
         self.queue.commit()
@@ -595,11 +600,11 @@ class Schedd(JobActions, Daemon):
     def reuse_claim(self, run: Run) -> None:
         """The claim's job is done and its starter gone: run the user's next matching job on it,
         without a negotiation cycle; with none (or a refusal), release the claim."""
-        key = self.next_job_for(run.slot_ad, run.user)
+        key = self.next_job_for(run.slot_ad, run.submitter, run.limits)
         if key is None:
             self.release_claim(run)
             return
-        self.start_job(key, Run(run.claim_id, run.slot_name, run.startd, run.slot_ad, run.user))
+        self.start_job(key, Run(run.claim_id, run.slot_name, run.startd, run.slot_ad, run.submitter, run.limits))
         self.queue.commit()
         if self.activate(key):
             self.log(f"Reusing the claim on {run.slot_name} for job {job_id(key)}")

@@ -2,6 +2,7 @@
 unset, true and a list of names with wildcards."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -46,8 +47,9 @@ def test_job_environment_for_getenv_unset_true_and_list(personal_pool, tmp_path)
     scratch = plain["_CONDOR_SCRATCH_DIR"]
     assert Path(scratch).parent == Path(personal_pool.cfg.get("EXECUTE"))
     assert Path(scratch).name.startswith("dir_")
+    assert re.fullmatch(r"slot1_\d+", plain["_CONDOR_SLOT"])  # a dynamic slot of the partitionable one
     added = {
-        "_CONDOR_SCRATCH_DIR": scratch, "_CONDOR_SLOT": "slot1",
+        "_CONDOR_SCRATCH_DIR": scratch, "_CONDOR_SLOT": plain["_CONDOR_SLOT"],
         "_CONDOR_JOB_AD": f"{scratch}/.job.ad", "_CONDOR_MACHINE_AD": f"{scratch}/.machine.ad",
         "_CONDOR_JOB_IWD": str(tmp_path), "TMPDIR": scratch, "TEMP": scratch, "TMP": scratch,
         "SINGULARITY_CACHEDIR": scratch, "APPTAINER_CACHEDIR": scratch, "BATCH_SYSTEM": "HTCondor",
@@ -63,7 +65,7 @@ def test_job_environment_for_getenv_unset_true_and_list(personal_pool, tmp_path)
     # getenv = True: the submitter's whole environment, under what the starter adds.
     everything = envs["all"]
     assert {k: everything[k] for k in submitter} == submitter
-    assert everything["PATH"] == personal_pool.env["PATH"] and everything["_CONDOR_SLOT"] == "slot1"
+    assert everything["PATH"] == personal_pool.env["PATH"] and everything["_CONDOR_SLOT"].startswith("slot1_")
     assert everything["TMPDIR"] == everything["_CONDOR_SCRATCH_DIR"]
     # getenv = a list: the names that match, case-insensitively; environment wins over getenv.
     some = envs["some"]
