@@ -53,10 +53,12 @@ def wait_restarted(pool, name: str, old_pid: int) -> None:
 
 
 def claim_ids(pool, jobs: int) -> list[str]:
-    ids = wait_until(lambda: (found := job_field(pool, "ClaimId")) and len(found) == jobs
-                     and set(job_field(pool, "JobStatus").values()) == {"4"} and found,
-                     timeout=30, message=f"{jobs} completed jobs", show=lambda: pool.run("condor_q", "-nobatch").stdout)
-    return [ids[f"1.{p}"] for p in range(jobs)]
+    """The ClaimId each job ran under, once all `jobs` have completed (one query: no race)."""
+    def completed():
+        rows = [line.split() for line in pool.run("condor_q", "-af", "JobStatus", "ClaimId").stdout.splitlines()]
+        return len(rows) == jobs and all(row[0] == "4" for row in rows) and [row[1] for row in rows]
+    return wait_until(completed, timeout=30, message=f"{jobs} completed jobs",
+                      show=lambda: pool.run("condor_q", "-nobatch").stdout)
 
 
 def test_a_claim_runs_the_owners_next_jobs_until_its_worklife_is_over(pool_factory, tmp_path):
