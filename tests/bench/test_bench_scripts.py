@@ -61,8 +61,9 @@ def test_bench_jobs_prints_submit_latency_and_matchmaking_figures():
 def test_bench_classad_prints_every_rate_with_its_classad2_ratio():
     out = run_script("condorsim.scripts.bench_classad", "--slots", "200", "--job-ads", "300")
     for label in ("Requirements.eval", "symmetric match", "parse old-style text", "wire form in (from_wire)",
-                  "wire form out (to_wire/printOld)", "constraint scan"):
+                  "wire form out (to_wire/printOld)", "constraint scan (eval_constraint)",
+                  "constraint scan (filter_ads)"):
         assert re.search(rf"\n{re.escape(label)}\s+ours\s+{NUMBER} \w+/s\s+classad2\s+{NUMBER} \w+/s\s+ratio {NUMBER}\n",
                          out), label
     assert "WARNING" not in out  # both engines read the same values and select the same ads
-    assert re.search(rf"constraint scan {NUMBER}\n", out)
+    assert re.search(rf"constraint scan {NUMBER} \(filter_ads {NUMBER}\)\n", out)
