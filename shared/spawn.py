@@ -14,6 +14,7 @@ real HTCondor binary that does exist there is exec'd.
 from __future__ import annotations
 
 import ctypes
+import gc
 import importlib
 import os
 import signal
@@ -117,7 +118,12 @@ def spawn(argv: list[str], env: dict[str, str], capture_stderr: bool = True,
     read_end, write_end = os.pipe() if capture_stderr else (None, None)
     sys.stdout.flush()
     sys.stderr.flush()
+    # Objects that exist now are the parent's: frozen, the child's garbage collector never walks
+    # them, so it does not copy every page of the parent's heap (the parent thaws them at once).
+    gc.freeze()
     pid = os.fork()
+    if pid != 0:
+        gc.unfreeze()
     if pid == 0:
         for fd in close_fds or []:
             os.close(fd)
