@@ -25,7 +25,7 @@ import time
 import traceback
 from typing import Callable
 
-from condorsim.shared.config.loader import Config, inherit
+from condorsim.shared.config.loader import Config, inherit, latest_config
 
 # Program names this package installs, and the module whose main() each runs.
 OWN_PROGRAMS = {
@@ -103,8 +103,9 @@ def spawn(argv: list[str], env: dict[str, str], capture_stderr: bool = True,
     """Start argv with env; stdin/stdout go to /dev/null, stderr to a pipe (or /dev/null).
     A forked child closes `close_fds` (e.g. a lock the parent alone must hold). `log` hears,
     once per program, that one of our own daemons stands in for a program that does not exist.
-    A forked child derives its configuration from the parent's `config` (see
-    shared.config.loader.derive_config) instead of parsing every file again."""
+    A forked child derives its configuration from the parent's `config` (by default the one
+    the parent loaded last; see shared.config.loader.derive_config) instead of parsing every
+    file again."""
     module = own_module(argv[0])
     if module is not None and log is not None and stands_in(argv[0]) \
             and argv[0] not in _announced_stand_ins:
@@ -127,7 +128,7 @@ def spawn(argv: list[str], env: dict[str, str], capture_stderr: bool = True,
     if pid == 0:
         for fd in close_fds or []:
             os.close(fd)
-        inherit(config)
+        inherit(config if config is not None else latest_config())
         _run_child(argv, env, main, write_end, read_end)
     if write_end is not None:
         os.close(write_end)

@@ -7,6 +7,7 @@ environment overrides.  Lookups go LOCALNAME.X -> SUBSYSTEM.X -> X -> built-in d
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import os
 import re
@@ -217,9 +218,11 @@ class LoadRecord:
     load can be derived for another process context (subsystem, local name, environment)
     without parsing again: the fork server's children take their view from their parent's."""
 
-    def __init__(self, root: str | None, env: Mapping[str, str]):
+    def __init__(self, root: str | None, env: Mapping[str, str], prefixes: list[str]):
         self.loading = True
         self.root = root                           # the root argument of the load
+        self.origin = prefixes                     # the context the files were read in
+        self.context = prefixes                    # the context ``base`` is the table of
         self.condor_config = env.get("CONDOR_CONFIG") or None
         self.names: set[str] = set()               # names looked up in the loading context
         self.env_names: dict[str, str | None] = {}  # $ENV() variables read, and their values
@@ -306,12 +309,18 @@ class _WatchedEnv(Mapping):
 
 
 _inherited: Config | None = None  # the fork-server parent's configuration, in a forked child
+_latest: Config | None = None     # what load_config returned last in this process
 
 
 def inherit(config: Config | None) -> None:
     """In a forked child: the next load_config may derive its view from the parent's ``config``."""
     global _inherited
     _inherited = config
+
+
+def latest_config() -> Config | None:
+    """The configuration this process loaded last (a daemon's current one)."""
+    return _latest
 
 
 def derive_config(base: Config, subsystem: str = "TOOL", local_name: str | None = None,
@@ -329,13 +338,14 @@ def derive_config(base: Config, subsystem: str = "TOOL", local_name: str | None 
     if any(config.env.get(name) != value for name, value in record.env_names.items()):
         return None
     frozen: dict[str, str] = {}
-    if config._prefixes != base._prefixes:
-        prefixes = set(config._prefixes) | set(base._prefixes)
+    if config._prefixes != record.context:
+        # what the files' if/include lines read must read the same in this context
+        prefixes = set(config._prefixes) | set(record.origin)
         if {"SUBSYSTEM", "LOCALNAME"} & record.names:
             return None
         if any(f"{prefix}.{name}" in record.base for name in record.names for prefix in prefixes):
             return None
-        frozen = record.frozen_values(config._prefixes, base._prefixes)
+        frozen = record.frozen_values(config._prefixes, record.context)
         if frozen is None:
             return None
     config.files = list(base.files)
@@ -347,6 +357,9 @@ def derive_config(base: Config, subsystem: str = "TOOL", local_name: str | None 
         entry = record.base.get(name)
         if entry is None or entry.source == DETECTED_SOURCE:
             config.table.set(name, value, DETECTED_SOURCE)
+    config.record = copy.copy(record)  # the derived view can be derived from in turn
+    config.record.context = config._prefixes
+    config.record.base = dict(config.table.entries)
     _Loader(config).apply_environment()
     config._detected(specials)
     return config
@@ -424,14 +437,15 @@ def load_config(subsystem: str = "TOOL", local_name: str | None = None,
 
     In a daemon forked by the fork server (see inherit), the first load is derived from the
     parent's configuration when derive_config can prove it would come out the same."""
-    global _inherited
+    global _inherited, _latest
     if _inherited is not None and root is None:
         base, _inherited = _inherited, None
         derived = derive_config(base, subsystem, local_name, env)
         if derived is not None:
+            _latest = derived
             return derived
     config = Config(subsystem, local_name, env)
-    config.record = record = LoadRecord(root, config.env)
+    config.record = record = LoadRecord(root, config.env, config._prefixes)
     config._expander.env = _WatchedEnv(config.env, record)
     if root is None:
         root = config.env.get("CONDOR_CONFIG") or None
@@ -468,4 +482,5 @@ def load_config(subsystem: str = "TOOL", local_name: str | None = None,
     record.base = dict(config.table.entries)
     loader.apply_environment()
     config._detected(specials)   # the process context cannot be overridden by configuration
+    _latest = config
     return config

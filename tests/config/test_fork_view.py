@@ -44,6 +44,11 @@ def test_derived_views_equal_fresh_loads_in_every_conformance_case(monkeypatch):
                     derived_count += 1
                     fresh = load_config(subsystem, local_name, env=child_env)
                     assert view(derived) == view(fresh), (case, subsystem, local_name)
+                    # a derived daemon's own children (a startd's starters) derive from it in turn
+                    for grandchild in (("STARTER", None), ("PROCD", local_name), ("MASTER", None)):
+                        again = derive_config(derived, *grandchild, env)
+                        if again is not None:
+                            assert view(again) == view(load_config(*grandchild, env=env)), (case, grandchild)
     assert derived_count > len(CASES) * len(CONTEXTS) // 2  # most views are derived, not re-read
 
 
@@ -91,13 +96,13 @@ def test_a_forked_daemon_sees_what_a_fresh_load_gives(tmp_path):
             os.environ.clear()
             os.environ.update(env)
             cfg = load_config("STARTD", "SHADOW_STARTD")
-            os.write(write_end, pickle.dumps((cfg.record is None, view(cfg))))
+            os.write(write_end, pickle.dumps((cfg.record.origin == ["MASTER"], view(cfg))))
         finally:
             os._exit(0)
     os.close(write_end)
     with os.fdopen(read_end, "rb") as handle:
         derived, child_view = pickle.loads(handle.read())
     os.waitpid(pid, 0)
-    assert derived  # the child did not parse the files again
+    assert derived  # the child did not parse the files again: its view comes from the master's load
     assert child_view == view(load_config("STARTD", "SHADOW_STARTD", env=env))
     assert json.dumps(child_view["values"]["SCHEDD_NAME"][0]) == '"child"'
