@@ -227,7 +227,6 @@ def parse_node_prefix(text: str) -> N.Node:
 # are left to the full lexer, which rejects those that are not escaped bytes.
 _QUICK = re.compile(r'[ \t\r\n\f\v]*(?:(-?(?:0|[1-9][0-9]*))|"([^"\\\ud800-\udfff]*)"'
                     r'|(-?[0-9]+\.[0-9]+(?:[eE][+-]?[0-9]+)?)|([A-Za-z_][A-Za-z0-9_]*))[ \t\r\n\f\v]*')
-_PRINTABLE_ASCII = re.compile(r"[ -~]*")
 
 
 def quick_node(text: str) -> tuple[N.Node, str | None] | None:
@@ -236,17 +235,18 @@ def quick_node(text: str) -> tuple[N.Node, str | None] | None:
     m = _QUICK.fullmatch(text)
     if m is None:
         return None
-    integer, string, real, name = m.groups()
-    if integer is not None:
-        value = int(integer)
+    kind = m.lastindex  # the one alternative that matched
+    if kind == 1:
+        value = int(m.group(1))
         if not INT64_MIN <= value <= INT64_MAX:
             value = 0  # as the lexer reads an out-of-range integer
         return N.Literal(value), str(value)
-    if string is not None:
-        canonical = f'"{string}"' if _PRINTABLE_ASCII.fullmatch(string) else None
-        return N.Literal(string), canonical
-    if real is not None:
-        return N.Literal(float(real)), None
+    if kind == 2:
+        string = m.group(2)
+        return N.Literal(string), f'"{string}"' if string.isascii() and string.isprintable() else None
+    if kind == 3:
+        return N.Literal(float(m.group(3))), None
+    name = m.group(4)
     low = name.lower()
     if low in _CONSTANTS:
         return N.Literal(_CONSTANTS[low]), None
