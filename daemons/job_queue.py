@@ -9,12 +9,18 @@ Log lines (text, one record per line, in the spirit of HTCondor's job_queue.log)
     106                      commit (the log is fsync'd before the caller is answered)
 A torn tail (a transaction without its 106) is ignored on replay, so nothing acknowledged is lost
 and nothing half-written appears. The log is compacted at start-up.
+
+Replay is quick for big queues: a job written as one block (its 101 followed only by its own 103
+lines, as add() and compaction write it) is kept as that block of text and parsed on first use;
+compaction copies an untouched block back unchanged.
 """
 from __future__ import annotations
 
 import os
 from pathlib import Path
 from typing import Callable
+
+from collections.abc import Callable
 
 from condorsim.shared.classad import ClassAd, ClassAdSyntaxError, parse_expr
 
@@ -45,18 +51,51 @@ class JobQueue:
     def replay(self) -> None:
         if not self.path.exists():
             return
-        transaction: list[str] = []
-        for number, line in enumerate(self.path.read_text(errors="replace").splitlines(), start=1):
-            if line == "105":
-                transaction = []
-            elif line == "106":
-                for record in transaction:
-                    self._apply(record, number)
-                transaction = []
-            else:
-                transaction.append(line)
-        if transaction:
-            self.log(f"Ignoring an uncommitted transaction of {len(transaction)} record(s) at the end of {self.path}")
+        raw = self.path.read_text(errors="replace")
+        # Every line, the first and the last included, between "\n"s, so records are found by search.
+        text = "\n" + raw + ("" if raw.endswith("\n") else "\n")
+        del raw
+        pos, number = 1, 1  # start of the next line and its line number
+        while True:
+            end = text.find("\n106\n", pos - 1)
+            if end < 0:
+                break
+            start = text.rfind("\n105\n", pos - 1, end + 1) + 5  # a transaction starts after its last 105
+            if start < pos:
+                start = pos  # no 105: as before, the lines since the last commit
+            self._apply_records(text, start, end + 1, number + text.count("\n", pos, start))
+            number += text.count("\n", pos, end + 1) + 1
+            pos = end + 5
+        start = text.rfind("\n105\n", pos - 1) + 5
+        records = text.count("\n", max(start, pos))
+        if records:
+            self.log(f"Ignoring an uncommitted transaction of {records} record(s) at the end of {self.path}")
+
+    def _apply_records(self, text: str, pos: int, stop: int, number: int) -> None:
+        """Apply the records of one committed transaction, text[pos:stop]; ``number`` is the first
+        one's line number."""
+        while pos < stop:
+            eol = text.index("\n", pos)
+            if text.startswith("101 ", pos):
+                job = text[pos + 4:eol]
+                prefix = f"103 {job} "
+                end = text.find("\n101 ", eol, stop)
+                end = stop if end < 0 else end + 1
+                lines = text.count("\n", eol + 1, end)
+                if lines and text.count("\n" + prefix, eol, end) == lines and " " not in job:
+                    try:
+                        key = job_key(job)
+                    except ValueError:
+                        pass
+                    else:
+                        self.jobs[key] = LoggedAd(text[eol + 1:end], len(prefix), number + 1, self._skip_record)
+                        self._note_header(key)
+                        number += 1 + lines
+                        pos = end
+                        continue
+            self._apply(text[pos:eol], number)
+            number += 1
+            pos = eol + 1
 
     def _apply(self, record: str, number: int) -> None:
         op, _, rest = record.partition(" ")
@@ -75,12 +114,18 @@ class JobQueue:
             else:
                 raise ValueError(f"unknown record type {op}")
         except (ValueError, ClassAdSyntaxError) as exc:
-            self.log(f"{self.path}, line {number}: skipping a bad record ({exc}): {record[:80]}")
+            self._skip_record(number, record, exc)
             return
+        self._note_header(key)
+
+    def _note_header(self, key: JobId) -> None:
         if key == HEADER:
             value = self.jobs[HEADER].eval("NextClusterNum") if HEADER in self.jobs else None
             if isinstance(value, int):
                 self.next_cluster = value
+
+    def _skip_record(self, number: int, record: str, exc: Exception) -> None:
+        self.log(f"{self.path}, line {number}: skipping a bad record ({exc}): {record[:80]}")
 
     def compact(self) -> None:
         tmp = self.path.with_suffix(".tmp")
@@ -99,6 +144,8 @@ class JobQueue:
     @staticmethod
     def _ad_records(key: JobId, ad: ClassAd) -> list[str]:
         job = f"{key[0]}.{key[1]}"
+        if type(ad) is LoggedAd and ad.block is not None:  # never parsed: its records as they were
+            return [f"101 {job}\n", ad.block]
         return [f"101 {job}\n"] + [f"103 {job} {name} {text}\n" for name, text in ad.to_wire().items()]
 
     def commit(self) -> None:
@@ -145,3 +192,48 @@ class JobQueue:
         if ad is not None:
             self._pending.append(f"102 {key[0]}.{key[1]}\n")
             self._removed.append(ad)
+
+
+class LoggedAd(ClassAd):
+    """A job ad replayed from the log, kept as its block of ``103 C.P Name text`` lines until first
+    used; then parsed as replay would have parsed it (a bad line is logged and skipped)."""
+    __slots__ = ("block", "_skip", "_number", "_report")
+
+    def __init__(self, block: str, skip: int, number: int, report: Callable[[int, str, Exception], None]):
+        self.block = block      # the lines, each ending in a newline; None once parsed
+        self._skip = skip       # length of the "103 C.P " prefix of every line
+        self._number = number   # line number of the first line in the log
+        self._report = report
+
+    def __getattr__(self, name: str):
+        # Only reached while _exprs/_names are unset, i.e. before the first use.
+        if name != "_exprs" and name != "_names":
+            raise AttributeError(name)
+        exprs: dict = {}
+        names: dict = {}
+        skip, cache = self._skip, _ATTRIBUTE_CACHE
+        for offset, line in enumerate(self.block.split("\n")[:-1]):
+            attribute = line[skip:]  # "Name text": the same in many jobs
+            entry = cache.get(attribute)
+            if entry is None:
+                name_, _, text = attribute.partition(" ")
+                try:
+                    if not name_:
+                        raise ValueError("no attribute name")
+                    entry = (name_.lower(), name_, parse_expr(text))
+                except (ValueError, ClassAdSyntaxError) as exc:
+                    self._report(self._number + offset, line, exc)
+                    continue
+                if len(cache) >= _ATTRIBUTE_CACHE_LIMIT:
+                    cache.clear()
+                cache[attribute] = entry
+            key, name_, expr = entry
+            exprs[key] = expr
+            if key not in names:
+                names[key] = name_
+        self._exprs, self._names, self.block = exprs, names, None
+        return exprs if name == "_exprs" else names
+
+
+_ATTRIBUTE_CACHE: dict[str, tuple] = {}  # "Name text" -> (lower-case name, name, Expr)
+_ATTRIBUTE_CACHE_LIMIT = 200_000

@@ -142,7 +142,7 @@ class Master(Daemon):
         try:
             # A forked child must not hold the instance lock nor the launcher's ready pipe.
             private = [self.lock_file.fileno()] + ([self.ready_fd] if self.ready_fd is not None else [])
-            child.process = spawn(argv, env, close_fds=private, log=self.log)
+            child.process = spawn(argv, env, close_fds=private, log=self.log, config=self.cfg)
         except OSError as exc:
             self.start_failed(f"failed to start {child.name} ({argv[0]}): {exc.strerror or exc}")
             self.schedule_restart(child)

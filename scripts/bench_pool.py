@@ -10,6 +10,8 @@ execute directory and procd, one CPU each):
   - the CPU time each process of the pool used to get there, and its RSS, USS and PSS;
   - the reference floor measured in the same run: a fresh Python process importing zmq, msgpack,
     psutil and asyncio, five of them at once, and a fork from an already imported parent.
+  - the growth table: start() time and memory of the whole pool, and both per startd (a forked
+    daemon derives its configuration from the master's, so this grows linearly).
 Figures only: nothing here asserts a speed.
 """
 from __future__ import annotations
@@ -263,10 +265,13 @@ def main(argv: list[str] | None = None) -> int:
 
     print()
     print("Growth with startds (start() median; memory of the last run):")
-    print(f"  {'startds':>7} {'processes':>9} {'start ms':>9} {'USS MiB':>8} {'PSS MiB':>8} {'RSS MiB':>8}")
+    print(f"  {'startds':>7} {'processes':>9} {'start ms':>9} {'USS MiB':>8} {'PSS MiB':>8} {'RSS MiB':>8} "
+          f"{'ms/startd':>9} {'USS MiB/startd':>14}")
     for startds, total, processes in growth:
-        print(f"  {startds:7d} {len(processes):9d} {total * 1000:9.0f} {sum(p.uss for p in processes) / MIB:8.0f} "
-              f"{sum(p.pss for p in processes) / MIB:8.0f} {sum(p.rss for p in processes) / MIB:8.0f}")
+        uss = sum(p.uss for p in processes) / MIB
+        print(f"  {startds:7d} {len(processes):9d} {total * 1000:9.0f} {uss:8.0f} "
+              f"{sum(p.pss for p in processes) / MIB:8.0f} {sum(p.rss for p in processes) / MIB:8.0f} "
+              f"{total * 1000 / startds:9.1f} {uss / startds:14.2f}")
     return 0
 
 

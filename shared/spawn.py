@@ -14,6 +14,7 @@ real HTCondor binary that does exist there is exec'd.
 from __future__ import annotations
 
 import ctypes
+import gc
 import importlib
 import os
 import signal
@@ -23,6 +24,8 @@ import sysconfig
 import time
 import traceback
 from typing import Callable
+
+from condorsim.shared.config.loader import Config, inherit, latest_config
 
 # Program names this package installs, and the module whose main() each runs.
 OWN_PROGRAMS = {
@@ -96,10 +99,14 @@ _announced_stand_ins: set[str] = set()  # each missing program is logged once pe
 
 
 def spawn(argv: list[str], env: dict[str, str], capture_stderr: bool = True,
-          close_fds: list[int] | None = None, log: Callable[[str], None] | None = None) -> Process:
+          close_fds: list[int] | None = None, log: Callable[[str], None] | None = None,
+          config: Config | None = None) -> Process:
     """Start argv with env; stdin/stdout go to /dev/null, stderr to a pipe (or /dev/null).
     A forked child closes `close_fds` (e.g. a lock the parent alone must hold). `log` hears,
-    once per program, that one of our own daemons stands in for a program that does not exist."""
+    once per program, that one of our own daemons stands in for a program that does not exist.
+    A forked child derives its configuration from the parent's `config` (by default the one
+    the parent loaded last; see shared.config.loader.derive_config) instead of parsing every
+    file again."""
     module = own_module(argv[0])
     if module is not None and log is not None and stands_in(argv[0]) \
             and argv[0] not in _announced_stand_ins:
@@ -113,10 +120,16 @@ def spawn(argv: list[str], env: dict[str, str], capture_stderr: bool = True,
     read_end, write_end = os.pipe() if capture_stderr else (None, None)
     sys.stdout.flush()
     sys.stderr.flush()
+    # Objects that exist now are the parent's: frozen, the child's garbage collector never walks
+    # them, so it does not copy every page of the parent's heap (the parent thaws them at once).
+    gc.freeze()
     pid = os.fork()
+    if pid != 0:
+        gc.unfreeze()
     if pid == 0:
         for fd in close_fds or []:
             os.close(fd)
+        inherit(config if config is not None else latest_config())
         _run_child(argv, env, main, write_end, read_end)
     if write_end is not None:
         os.close(write_end)

@@ -97,7 +97,7 @@ class ClassAd(MutableMapping):
     # -- wire form: attribute -> canonical expression text
     def to_wire(self) -> dict[str, str]:
         names = self._names
-        return {names[key]: str(expr) for key, expr in self._exprs.items()}
+        return {names[key]: expr._text or str(expr) for key, expr in self._exprs.items()}
 
     @classmethod
     def from_wire(cls, d: Mapping[str, str]) -> "ClassAd":

@@ -5,6 +5,8 @@ literals, attribute references found in the ad itself) take short paths inline.
 """
 from __future__ import annotations
 
+import operator
+
 from . import nodes as N
 from .ad import ClassAd
 from .operators import (ARITHMETIC, BITWISE, COMPARISON, arithmetic, bit_not, bitwise, compare,
@@ -129,29 +131,11 @@ def _unary(node: N.Unary):
 
 
 def _binary(node: N.Binary):
+    op = node.op
+    if op == "&&" or op == "||":
+        return _logic_chain(node, op)
     left = compile_node(node.left)
     right = compile_node(node.right)
-    op = node.op
-    if op == "&&":
-        def and_(env):
-            a = left(env)
-            if a is True:
-                b = right(env)
-                if b is True or b is False:
-                    return b
-                return to_bool3(b)
-            return logical_and(a, lambda: right(env))
-        return and_
-    if op == "||":
-        def or_(env):
-            a = left(env)
-            if a is False:
-                b = right(env)
-                if b is True or b is False:
-                    return b
-                return to_bool3(b)
-            return logical_or(a, lambda: right(env))
-        return or_
     if op in ("is", "isnt"):
         if op == "is":
             return lambda env: identical(left(env), right(env))
@@ -165,26 +149,81 @@ def _binary(node: N.Binary):
     raise ValueError(f"unknown operator {op}")
 
 
+def _logic_chain(node: N.Binary, op: str):
+    """``a && b && c ...`` (or ``||``) as one closure: the left-nested chain evaluated left to
+    right, stopping as soon as the result is known, with the three-valued logic of nested pairs."""
+    terms = []
+    while type(node) is N.Binary and node.op == op:
+        terms.append(node.right)
+        node = node.left
+    terms.append(node)
+    fns = [compile_node(t) for t in reversed(terms)]
+    go = op == "&&"  # the value that lets the chain go on; its negation decides it
+    stop = not go
+    combine = logical_and if go else logical_or
+
+    def chain(env):
+        acc = go
+        for f in fns:
+            if acc is go:
+                v = f(env)
+                if v is go:
+                    continue
+                if v is stop:
+                    return stop
+                acc = to_bool3(v)
+                if acc is stop:
+                    return stop
+            else:
+                acc = combine(acc, lambda: f(env))
+        return acc
+    return chain
+
+
+_INT_COMPARE = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
+                ">": operator.gt, ">=": operator.ge}
+
+
 def _comparison(node: N.Binary, op: str, left, right):
-    if isinstance(node.right, N.Literal) and type(node.right.value) is str:
-        folded = node.right.value.lower()
-        literal = node.right.value
-        if op == "==":
-            def eq_str(env):
-                a = left(env)
+    fast = _INT_COMPARE[op]
+    lnode, rnode = node.left, node.right
+    # Short paths for an attribute of the ad itself compared with a literal (constraints, Start).
+    key = lnode.key if type(lnode) is N.AttrRef and not lnode.absolute else None
+    literal = rnode.value if type(rnode) is N.Literal else None
+    if type(literal) is str and op in ("==", "!="):
+        folded = literal.lower()
+        want = op == "=="
+        if key is not None:
+            def attr_eq_str(env):
+                x = env.ad._exprs.get(key)
+                a = x.value if x is not None and x.const else left(env)
                 if type(a) is str:
-                    return a.lower() == folded
+                    return (a.lower() == folded) is want
                 return compare(op, a, literal)
-            return eq_str
-        if op == "!=":
-            def ne_str(env):
-                a = left(env)
-                if type(a) is str:
-                    return a.lower() != folded
+            return attr_eq_str
+
+        def eq_str(env):
+            a = left(env)
+            if type(a) is str:
+                return (a.lower() == folded) is want
+            return compare(op, a, literal)
+        return eq_str
+    if type(literal) is int:
+        if key is not None:
+            def attr_cmp_int(env):
+                x = env.ad._exprs.get(key)
+                a = x.value if x is not None and x.const else left(env)
+                if type(a) is int:
+                    return fast(a, literal)
                 return compare(op, a, literal)
-            return ne_str
-    fast = {"==": int.__eq__, "!=": int.__ne__, "<": int.__lt__, "<=": int.__le__,
-            ">": int.__gt__, ">=": int.__ge__}[op]
+            return attr_cmp_int
+
+        def cmp_int(env):
+            a = left(env)
+            if type(a) is int:
+                return fast(a, literal)
+            return compare(op, a, literal)
+        return cmp_int
 
     def comparison(env):
         a = left(env)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from . import nodes as N
-from .parser import parse_node
+from .parser import parse_node, quick_node
 from .scope import eval_env
 from .values import Error, Undefined
 
@@ -144,7 +144,8 @@ def parse_expr(text: str) -> Expr:
     if expr is None:
         if not isinstance(text, str):
             raise TypeError(f"expression text must be a str, not {type(text).__name__}")
-        expr = Expr(parse_node(text))
+        quick = quick_node(text)
+        expr = Expr(*quick) if quick is not None else Expr(parse_node(text))
         if len(_CACHE) >= _CACHE_LIMIT:
             _CACHE.clear()
         _CACHE[text] = expr

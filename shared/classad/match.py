@@ -1,9 +1,11 @@
 """Matching as the negotiator does it: symmetric match, Rank, and constraint checks."""
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+
 from .ad import ClassAd
 from .expr import Expr, parse_expr
-from .scope import eval_attr, match_envs, top_env
+from .scope import Env, eval_attr, match_envs, top_env
 
 
 def _is_true(v) -> bool:
@@ -41,7 +43,32 @@ def rank(job: ClassAd, slot: ClassAd) -> float:
     return 0.0
 
 
+# Top-level scopes ready for reuse: a scan of many ads builds none. A scope is taken off the list
+# while in use, so a nested or concurrent evaluation gets its own.
+_SPARE_ENVS: list[Env] = []
+
+
 def eval_constraint(constraint: "Expr | str", ad: ClassAd) -> bool:
     """True only if the constraint is true or a non-zero number with MY = ad and no TARGET."""
     expr = parse_expr(constraint) if isinstance(constraint, str) else constraint
-    return _is_true(expr.fn(top_env(ad)))
+    try:
+        env = _SPARE_ENVS.pop()
+        env.ad = ad
+    except IndexError:
+        env = top_env(ad)
+    v = expr.fn(env)
+    env.ad = env.registry = None  # what an evaluation registered goes with it (active is empty again)
+    _SPARE_ENVS.append(env)
+    return v is True or (v is not False and _is_true(v))
+
+
+def filter_ads(constraint: "Expr | str", ads: Iterable[ClassAd]) -> Iterator[ClassAd]:
+    """The ads for which eval_constraint would be true, found with one scope for the whole scan."""
+    expr = parse_expr(constraint) if isinstance(constraint, str) else constraint
+    env = top_env(None)
+    for ad in ads:
+        env.ad = ad
+        v = expr.fn(env)
+        env.registry = None  # what the evaluation of one ad registered goes with it
+        if v is True or (v is not False and _is_true(v)):
+            yield ad

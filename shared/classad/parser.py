@@ -1,10 +1,12 @@
 """Recursive-descent parser: text -> syntax tree (nodes.py), with HTCondor's precedence."""
 from __future__ import annotations
 
+import re
+
 from . import nodes as N
 from .errors import ClassAdSyntaxError
 from .lexer import EOF, INT, INVALID, NAME, OP, QNAME, REAL, STR, Token, tokenize
-from .values import Error, Undefined
+from .values import INT64_MAX, INT64_MIN, Error, Undefined
 
 # Binary precedence levels, lowest first (the conditional ?: sits below all of them).
 _LEVELS = [
@@ -218,3 +220,36 @@ def parse_node_prefix(text: str) -> N.Node:
     """Parse the longest leading expression of an old-style ad line value, ignoring trailing junk."""
     p = Parser(text, old_strings=True)
     return p.expression()
+
+
+# One literal or name and nothing else (the lexer's whitespace around it): most attribute values
+# of job and machine ads. Strings without escapes read the same in old and new style; surrogates
+# are left to the full lexer, which rejects those that are not escaped bytes.
+_QUICK = re.compile(r'[ \t\r\n\f\v]*(?:(-?(?:0|[1-9][0-9]*))|"([^"\\\ud800-\udfff]*)"'
+                    r'|(-?[0-9]+\.[0-9]+(?:[eE][+-]?[0-9]+)?)|([A-Za-z_][A-Za-z0-9_]*))[ \t\r\n\f\v]*')
+
+
+def quick_node(text: str) -> tuple[N.Node, str | None] | None:
+    """(node, canonical text or None) for text that is a single literal or attribute name, as the
+    full parser would read it (old or new style alike); None for anything else."""
+    m = _QUICK.fullmatch(text)
+    if m is None:
+        return None
+    kind = m.lastindex  # the one alternative that matched
+    if kind == 1:
+        value = int(m.group(1))
+        if not INT64_MIN <= value <= INT64_MAX:
+            value = 0  # as the lexer reads an out-of-range integer
+        return N.Literal(value), str(value)
+    if kind == 2:
+        string = m.group(2)
+        return N.Literal(string), f'"{string}"' if string.isascii() and string.isprintable() else None
+    if kind == 3:
+        return N.Literal(float(m.group(3))), None
+    name = m.group(4)
+    low = name.lower()
+    if low in _CONSTANTS:
+        return N.Literal(_CONSTANTS[low]), None
+    if low == "is" or low == "isnt":
+        return None  # operators: the full parser reports the error
+    return N.AttrRef(name), None

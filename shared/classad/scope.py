@@ -4,7 +4,8 @@ An ``Env`` is one ad seen from one evaluation: its enclosing scope (``parent``),
 unresolved plain names fall back to in a match (``target``), and, for the hidden ads of a
 match, named links to other scopes. All Envs of one evaluation share ``registry``
 (id(ad) -> Env) so that an ad value reached through ``TARGET`` or ``a.b`` is evaluated in
-the scope it lives in.
+the scope it lives in. A lone top-level Env makes its registry only when a second ad is met,
+so that a constraint over many ads pays for none.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from .values import Undefined
 class Env:
     __slots__ = ("ad", "parent", "target", "links", "link_names", "registry", "active")
 
-    def __init__(self, ad, parent, registry: dict):
+    def __init__(self, ad, parent, registry: "dict | None"):
         self.ad = ad
         self.parent = parent
         self.target = None
@@ -27,15 +28,19 @@ class Env:
 
 
 def top_env(ad) -> Env:
-    registry: dict = {}
-    env = Env(ad, None, registry)
-    registry[id(ad)] = env
-    return env
+    return Env(ad, None, None)
+
+
+def _registry(env: Env) -> dict:
+    registry = env.registry
+    if registry is None:  # only a top_env has none, and it is alone in its evaluation
+        env.registry = registry = {id(env.ad): env}
+    return registry
 
 
 def env_of(env: Env, ad) -> Env:
     """The scope of an ad value met during the evaluation that ``env`` belongs to."""
-    registry = env.registry
+    registry = _registry(env)
     e = registry.get(id(ad))
     if e is None or e.ad is not ad:
         e = Env(ad, None, registry)
@@ -45,7 +50,7 @@ def env_of(env: Env, ad) -> Env:
 
 def adopt(env: Env, ad):
     """Register an ad value created or found while evaluating in ``env`` as nested in it."""
-    registry = env.registry
+    registry = _registry(env)
     e = registry.get(id(ad))
     if e is None or e.ad is not ad:
         registry[id(ad)] = Env(ad, env, registry)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .errors import ClassAdSyntaxError
-from .parser import Parser, parse_node_prefix
+from .parser import Parser, parse_node_prefix, quick_node
 
 
 def parse_new_style_ads(text: str) -> list:
@@ -31,34 +31,57 @@ def _ad_from_node(node):
     return ad
 
 
+_OLD_CACHE: dict[str, tuple] = {}  # old-style line -> (lower-case name, name, Expr)
+_OLD_CACHE_LIMIT = 200_000
+
+
 def _old_style_ads(text: str) -> list:
     ads = []
-    current = None
-    offset = 0
-    for lineno, line in enumerate(text.splitlines(keepends=True), 1):
-        start = offset
-        offset += len(line)
-        stripped = line.strip()
-        if not stripped:
-            current = None
-            continue
-        if stripped.startswith("#"):
-            continue
-        eq = line.find("=")
-        name = line[:eq].strip() if eq >= 0 else ""
-        if not name:
-            pos = start + (eq if eq >= 0 else len(line) - len(line.lstrip()))
-            raise ClassAdSyntaxError(f"line {lineno}: expected 'Name = value'", pos, text)
-        try:
-            node = parse_node_prefix(line[eq + 1:])
-        except ClassAdSyntaxError as e:
-            raise ClassAdSyntaxError(f"line {lineno}, attribute {name}: {e.args[0].rsplit(' at position', 1)[0]}",
-                                     start + eq + 1 + e.position, text) from None
-        if current is None:
-            current = ClassAd()
-            ads.append(current)
-        current[name] = Expr(node)
+    exprs = names = None  # of the ad being read
+    cache = _OLD_CACHE
+    lines = text.splitlines(keepends=True)
+    for lineno, line in enumerate(lines, 1):
+        entry = cache.get(line)
+        if entry is None:
+            eq = line.find("=")
+            name = line[:eq].strip() if eq > 0 else ""
+            if not name or name[0] == "#":
+                stripped = line.strip()
+                if not stripped:
+                    exprs = None
+                    continue
+                if stripped.startswith("#"):
+                    continue
+                start = sum(map(len, lines[:lineno - 1]))
+                pos = start + (eq if eq >= 0 else len(line) - len(line.lstrip()))
+                raise ClassAdSyntaxError(f"line {lineno}: expected 'Name = value'", pos, text)
+            entry = (name.lower(), name, _old_value(text, lines, lineno, name, eq))
+            if len(cache) >= _OLD_CACHE_LIMIT:
+                cache.clear()
+            cache[line] = entry
+        key, name, expr = entry
+        if exprs is None:
+            ad = ClassAd()
+            ads.append(ad)
+            exprs, names = ad._exprs, ad._names
+        exprs[key] = expr
+        if key not in names:
+            names[key] = name
     return ads
+
+
+def _old_value(text: str, lines: list, lineno: int, name: str, eq: int) -> "Expr":
+    """The expression after the '=' of an old-style line (trailing junk ignored, as HTCondor)."""
+    value = lines[lineno - 1][eq + 1:]
+    quick = quick_node(value)
+    if quick is not None:
+        return Expr(*quick)
+    try:
+        return Expr(parse_node_prefix(value))
+    except ClassAdSyntaxError as e:
+        start = sum(map(len, lines[:lineno - 1]))
+        raise ClassAdSyntaxError(f"line {lineno}, attribute {name}: {e.args[0].rsplit(' at position', 1)[0]}",
+                                 start + eq + 1 + e.position, text) from None
 
 
 def parse_ads(text: str) -> list:

@@ -7,6 +7,8 @@ environment overrides.  Lookups go LOCALNAME.X -> SUBSYSTEM.X -> X -> built-in d
 """
 from __future__ import annotations
 
+import copy
+import dataclasses
 import os
 import re
 import sysconfig
@@ -51,10 +53,13 @@ class Config:
         self.table = MacroTable()
         self._prefixes = [p.upper() for p in (self.local_name, self.subsystem) if p]
         self._expander = Expander(self._context_raw, self.env)
+        self.record: LoadRecord | None = None  # what loading depended on (None: not reusable)
 
     # ---- lookups -------------------------------------------------------------------------
     def _find(self, name: str) -> tuple[str, Entry | None]:
         """(name used, entry) for NAME in this context; entry None means the table default."""
+        if self.record is not None and self.record.loading:
+            self.record.names.add(name.upper())
         for prefix in self._prefixes:
             entry = self.table.get(f"{prefix}.{name}")
             if entry is not None:
@@ -173,8 +178,15 @@ class Config:
         prefix, dot, rest = key.partition(".")
         if dot and prefix in self._prefixes:
             targets[rest] = lambda: self._context_raw(rest)
+        record = self.record if self.record is not None and self.record.loading else None
+        if record is not None:
+            record.defined(key, dot and "$" in value and (prefix, rest, value, self._exact_raw(key)))
         if "$" in value:
+            if record is not None:
+                record.loading = False  # what freezing reads is in record.dotted, for derive_config
             value = freeze_self_references(value, targets)
+            if record is not None:
+                record.loading = True
         self.table.set(name, value, source, line, use)
 
     def _exact_raw(self, key: str) -> str | None:
@@ -201,7 +213,161 @@ def _constant_value(text: str) -> object:
     return value if isinstance(value, (bool, int, float, str)) else None
 
 
-def _dir_files(directory: str, exclude: re.Pattern | None) -> list[str]:
+class LoadRecord:
+    """What loading a configuration depended on beyond the text of its files, so that the same
+    load can be derived for another process context (subsystem, local name, environment)
+    without parsing again: the fork server's children take their view from their parent's."""
+
+    def __init__(self, root: str | None, env: Mapping[str, str], prefixes: list[str]):
+        self.loading = True
+        self.root = root                           # the root argument of the load
+        self.origin = prefixes                     # the context the files were read in
+        self.context = prefixes                    # the context ``base`` is the table of
+        self.condor_config = env.get("CONDOR_CONFIG") or None
+        self.names: set[str] = set()               # names looked up in the loading context
+        self.env_names: dict[str, str | None] = {}  # $ENV() variables read, and their values
+        self.sources: dict[str, tuple | None] = {}  # file/directory -> stat signature (None: absent)
+        self.reusable = True                       # False once a command's output was read
+        self.base: dict[str, Entry] = {}           # the table before environment overrides
+        # Definitions are numbered; a PREFIX.NAME definition with a '$' is kept as it was read,
+        # since a process whose context includes PREFIX freezes $(NAME) in it (see Config.define).
+        self.count = 0
+        self.first: dict[str, int] = {}  # KEY -> number of its first definition
+        self.last: dict[str, int] = {}   # KEY -> number of its last definition
+        self.dotted: list[tuple[int, str, str, str, str | None]] = []  # (number, PREFIX, NAME, value, old raw)
+
+    def defined(self, key: str, dotted: "tuple | bool") -> None:
+        number = self.count
+        self.count += 1
+        self.first.setdefault(key, number)
+        self.last[key] = number
+        if dotted:
+            self.dotted.append((number, *dotted))
+
+    def frozen_values(self, prefixes: list[str], others: list[str]) -> dict[str, str] | None:
+        """KEY -> raw value of each PREFIX.NAME definition that a process with context ``prefixes``
+        reads differently from one with context ``others`` (which made this record); None when
+        that cannot be told from the final table (a value it read was redefined afterwards)."""
+        changed: dict[str, str] = {}
+        for number, prefix, name, value, old in self.dotted:
+            if prefix not in prefixes and prefix not in others:
+                continue
+            key = f"{prefix}.{name}"
+            if self.first[key] != self.last[key]:
+                return None  # a later self-append of the key read the first value as frozen here
+            targets = {key: lambda: old}
+            if prefix in prefixes:
+                current = self._context_raw_at(name, number, prefixes, changed)
+                if current is False:
+                    return None
+                targets[name] = lambda: current
+            changed[key] = freeze_self_references(value, targets)
+        return changed
+
+    def _context_raw_at(self, name: str, number: int, prefixes: list[str], changed: dict):
+        """The raw value of NAME in context ``prefixes`` just before definition ``number``;
+        False if the final table cannot tell."""
+        for key in [f"{prefix}.{name}" for prefix in prefixes] + [name]:
+            entry = self.base.get(key)
+            if entry is None or self.first.get(key, -1) >= number:
+                continue  # not defined yet at that point
+            if self.last.get(key, -1) >= number:
+                return False
+            return changed.get(key, entry.raw)
+        return PARAM_DEFAULTS.get(name)
+
+    def note_source(self, path: str) -> None:
+        if is_piped(path):
+            self.reusable = False
+            return
+        self.sources[path] = _signature(path)
+
+
+def _signature(path: str) -> tuple | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size, st.st_ino, st.st_dev
+
+
+class _WatchedEnv(Mapping):
+    """The environment as $ENV() reads it while loading: each variable read is recorded."""
+
+    def __init__(self, env: Mapping[str, str], record: LoadRecord):
+        self.env, self.record = env, record
+
+    def __getitem__(self, key: str) -> str:
+        self.record.env_names[key] = self.env.get(key)
+        return self.env[key]
+
+    def __iter__(self):
+        return iter(self.env)
+
+    def __len__(self) -> int:
+        return len(self.env)
+
+
+_inherited: Config | None = None  # the fork-server parent's configuration, in a forked child
+_latest: Config | None = None     # what load_config returned last in this process
+
+
+def inherit(config: Config | None) -> None:
+    """In a forked child: the next load_config may derive its view from the parent's ``config``."""
+    global _inherited
+    _inherited = config
+
+
+def latest_config() -> Config | None:
+    """The configuration this process loaded last (a daemon's current one)."""
+    return _latest
+
+
+def derive_config(base: Config, subsystem: str = "TOOL", local_name: str | None = None,
+                  env: Mapping[str, str] | None = None) -> Config | None:
+    """The configuration load_config(subsystem, local_name, env) would load, made from ``base``
+    without reading its files again; None when that load could come out differently (a file or
+    directory changed, a command was read, or a value read while loading depends on the context)."""
+    record = base.record
+    config = Config(subsystem, local_name, env)
+    if record is None or not record.reusable or record.loading or record.root is not None \
+            or (config.env.get("CONDOR_CONFIG") or None) != record.condor_config:
+        return None
+    if any(_signature(path) != sig for path, sig in record.sources.items()):
+        return None
+    if any(config.env.get(name) != value for name, value in record.env_names.items()):
+        return None
+    frozen: dict[str, str] = {}
+    if config._prefixes != record.context:
+        # what the files' if/include lines read must read the same in this context
+        prefixes = set(config._prefixes) | set(record.origin)
+        if {"SUBSYSTEM", "LOCALNAME"} & record.names:
+            return None
+        if any(f"{prefix}.{name}" in record.base for name in record.names for prefix in prefixes):
+            return None
+        frozen = record.frozen_values(config._prefixes, record.context)
+        if frozen is None:
+            return None
+    config.files = list(base.files)
+    config.table.entries = dict(record.base)
+    for key, raw in frozen.items():
+        config.table.entries[key] = dataclasses.replace(record.base[key], raw=raw)
+    specials = {"SUBSYSTEM": config.subsystem, "LOCALNAME": config.local_name or config.subsystem}
+    for name, value in specials.items():  # as the load set them first, unless a file replaced them
+        entry = record.base.get(name)
+        if entry is None or entry.source == DETECTED_SOURCE:
+            config.table.set(name, value, DETECTED_SOURCE)
+    config.record = copy.copy(record)  # the derived view can be derived from in turn
+    config.record.context = config._prefixes
+    config.record.base = dict(config.table.entries)
+    _Loader(config).apply_environment()
+    config._detected(specials)
+    return config
+
+
+def _dir_files(directory: str, exclude: re.Pattern | None, record: LoadRecord | None = None) -> list[str]:
+    if record is not None:
+        record.note_source(directory)  # its modification time changes when files come or go
     try:
         names = os.listdir(directory)
     except OSError:
@@ -233,7 +399,7 @@ class _Loader:
             raise ConfigError(f"LOCAL_CONFIG_DIR_EXCLUDE_REGEXP is not a valid regular expression: {e}") from None
         for directory in re.split(r"[\s,]+", dirlist):
             if directory:
-                for path in _dir_files(directory, exclude):
+                for path in _dir_files(directory, exclude, self.config.record):
                     self.read(path, required)
 
     def process_local_files(self) -> None:
@@ -267,8 +433,20 @@ def load_config(subsystem: str = "TOOL", local_name: str | None = None,
     """Load the whole configuration as the process (subsystem, local_name) sees it.
 
     `root` overrides $CONDOR_CONFIG (condor_config_val -root-config).  With neither, the project's
-    embedded personal-pool configuration is used.  Raises ConfigError on any bad line."""
+    embedded personal-pool configuration is used.  Raises ConfigError on any bad line.
+
+    In a daemon forked by the fork server (see inherit), the first load is derived from the
+    parent's configuration when derive_config can prove it would come out the same."""
+    global _inherited, _latest
+    if _inherited is not None and root is None:
+        base, _inherited = _inherited, None
+        derived = derive_config(base, subsystem, local_name, env)
+        if derived is not None:
+            _latest = derived
+            return derived
     config = Config(subsystem, local_name, env)
+    config.record = record = LoadRecord(root, config.env, config._prefixes)
+    config._expander.env = _WatchedEnv(config.env, record)
     if root is None:
         root = config.env.get("CONDOR_CONFIG") or None
     embedded = root is None
@@ -299,6 +477,10 @@ def load_config(subsystem: str = "TOOL", local_name: str | None = None,
     new_dirlist = config.get("LOCAL_CONFIG_DIR")
     if new_dirlist and new_dirlist != dirlist:
         loader.process_directories(new_dirlist)
+    record.loading = False
+    config._expander.env = config.env
+    record.base = dict(config.table.entries)
     loader.apply_environment()
     config._detected(specials)   # the process context cannot be overridden by configuration
+    _latest = config
     return config

@@ -80,6 +80,8 @@ class Parser:
         self.config = config
 
     def parse_file(self, path: str, depth: int = 0, where: tuple[str, int] | None = None) -> None:
+        if self.config.record is not None:
+            self.config.record.note_source(path)
         self.parse_text(read_source(path, where), _Position(path), depth)
 
     def parse_text(self, text: str, pos: _Position, depth: int) -> None:
@@ -183,8 +185,12 @@ class Parser:
         target = self.config.expand(m.group(2).strip())
         where = (pos.source, lineno)
         if kind == "command":
+            if self.config.record is not None:
+                self.config.record.note_source(target + " |")
             self.parse_text(run_command(target, where), _Position(target + " |"), depth + 1)
             return
+        if kind.startswith("ifexist") and self.config.record is not None:
+            self.config.record.note_source(target)
         if kind.startswith("ifexist") and not Path(target).is_file():
             return
         self.parse_file(target, depth + 1, where)

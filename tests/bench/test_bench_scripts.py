@@ -84,3 +84,28 @@ def test_bench_ec2_prints_time_requests_and_gridmanager_cost():
     assert re.search(rf"gridmanager CPU {NUMBER} s .* RSS {NUMBER} MiB, USS {NUMBER} MiB", out)
     assert re.search(rf"condorsim / reference = {NUMBER}", out)
     assert "GRIDMANAGER_MAX_SUBMITTED_JOBS_PER_RESOURCE = 1000" in out
+
+
+@pytest.mark.timeout(150)
+def test_bench_classad_prints_every_rate_with_its_classad2_ratio():
+    out = run_script("condorsim.scripts.bench_classad", "--slots", "200", "--job-ads", "300")
+    for label in ("Requirements.eval", "symmetric match", "parse old-style text", "wire form in (from_wire)",
+                  "wire form out (to_wire/printOld)", "constraint scan (eval_constraint)",
+                  "constraint scan (filter_ads)"):
+        assert re.search(rf"\n{re.escape(label)}\s+ours\s+{NUMBER} \w+/s\s+classad2\s+{NUMBER} \w+/s\s+ratio {NUMBER}\n",
+                         out), label
+    assert "WARNING" not in out  # both engines read the same values and select the same ads
+    assert re.search(rf"constraint scan {NUMBER} \(filter_ads {NUMBER}\)\n", out)
+
+
+@pytest.mark.timeout(150)
+def test_bench_queue_prints_every_queue_figure():
+    out = run_script("condorsim.scripts.bench_queue", "--jobs", "30", "--idle-seconds", "0.5", "--concurrent", "2")
+    assert re.search(rf"SUBMIT call: {NUMBER} ms, {NUMBER} jobs/s", out)
+    assert re.search(rf"schedd memory: RSS {NUMBER} MiB, USS {NUMBER} MiB", out)
+    assert re.search(rf"schedd idle CPU over 0.5 s: {NUMBER} %", out)
+    for label in ("default view", "-totals", "-af ClusterId ProcId JobStatus", "-constraint 'ProcId < 10'"):
+        assert re.search(rf"\n    {re.escape(label)}.*\s(?:{NUMBER} ms|FAILED .*)", out), label
+    assert re.search(rf"2 concurrent condor_q: \d+ failed, all ended after {NUMBER} ms", out)
+    assert re.search(rf"job queue log replayed in process: {NUMBER} ms for 30 jobs", out)
+    assert re.search(rf"schedd restart until it answers: (?:{NUMBER} ms|FAILED)", out)

@@ -80,3 +80,47 @@ def test_start_up_compacts_the_log(tmp_path):
     size = queue.path.stat().st_size
     JobQueue(str(tmp_path))
     assert queue.path.stat().st_size < size / 10
+
+
+def test_replay_restores_the_last_committed_state_of_random_changes(tmp_path):
+    import random
+    rng = random.Random(7)
+    queue = JobQueue(str(tmp_path))
+    committed = {}
+    for step in range(300):
+        keys = sorted(queue.jobs)
+        action = rng.random()
+        if action < 0.25 or not keys:
+            cluster = queue.new_cluster()
+            for proc in range(rng.randrange(1, 4)):
+                queue.add((cluster, proc), job(JobStatus=1, Owner=rng.choice(["a", "b"]), Req="Memory >= 1024 && x",
+                                               Args=f'run "{step}"\n\\'))
+        elif action < 0.6:
+            queue.set(rng.choice(keys), rng.choice(["JobStatus", "Owner", "New"]), rng.choice([2, "x y", 1.5]))
+        elif action < 0.75:
+            queue.delete_attr(rng.choice(keys), rng.choice(["Owner", "Args", "New"]))
+        else:
+            queue.remove(rng.choice(keys))
+        if rng.random() < 0.5:
+            queue.commit()
+            committed = {key: ad.to_wire() for key, ad in queue.jobs.items()}
+        if step % 60 == 59:  # a restart: replay what was committed, compact, go on from there
+            queue = JobQueue(str(tmp_path))
+            assert {key: ad.to_wire() for key, ad in queue.jobs.items()} == committed
+    with open(queue.path, "a") as log:  # a torn tail changes nothing
+        log.write("105\n103 1.0 JobStatus 7\n")
+    for _ in range(2):  # before and after the start-up compaction
+        again = JobQueue(str(tmp_path))
+        assert {key: ad.to_wire() for key, ad in again.jobs.items()} == committed
+        assert again.next_cluster == queue.next_cluster
+
+
+def test_a_bad_line_in_a_job_block_is_skipped_when_the_job_is_first_read(tmp_path):
+    (tmp_path / "job_queue.log").write_text("105\n101 0.0\n103 0.0 NextClusterNum 2\n106\n"
+                                            "105\n101 1.0\n103 1.0 A 1\n103 1.0 B ((\n103 1.0 C 3\n106\n")
+    messages = []
+    queue = JobQueue(str(tmp_path), messages.append)
+    ad = queue.jobs[(1, 0)]
+    assert (ad.eval("A"), ad.eval("C"), "B" in ad) == (1, 3, False)
+    assert any("line 8" in message and "B ((" in message for message in messages)
+    assert queue.next_cluster == 2
