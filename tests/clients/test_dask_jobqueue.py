@@ -5,18 +5,11 @@ from __future__ import annotations
 import pytest
 
 from condorsim.shared.pool import wait_until
-from condorsim.shared.submit import parse_submit
 
 dask_jobqueue = pytest.importorskip("dask_jobqueue", reason="dask-jobqueue is not installed (test extra)")
 distributed = pytest.importorskip("distributed", reason="distributed is not installed (test extra)")
 
 pytestmark = pytest.mark.timeout(180)
-
-
-def expands_dollar_f() -> bool:
-    """Does condor_submit expand $F(), as the job header dask-jobqueue writes needs?"""
-    text = 'executable = /bin/sh\nMY.JobId = "$(ClusterId).$(ProcId)"\noutput = w-$F(MY.JobId).err\nqueue\n'
-    return parse_submit(text).build_jobs(3)[0].eval("Out") == "w-3.0.err"
 
 
 def queued(pool) -> dict[str, str]:
@@ -44,9 +37,7 @@ def test_htcondor_cluster_runs_two_workers(client_pool, tmp_path):
     finally:
         cluster.close()
     wait_until(lambda: queued(client_pool) == {}, timeout=60, message="the worker jobs to leave the queue")
-    if not expands_dollar_f():
-        pytest.xfail("condor_submit does not expand $F(MY.JobId) yet (the submit-macro work of issue 13): "
-                     "both workers write worker-$F(MY.JobId).err")
+    # dask-jobqueue's header names each worker's file worker-$F(MY.JobId).err
     names = sorted(p.name for p in logs.glob("worker-*.err"))
     assert names == [f"worker-{job}.err" for job in jobs], names
     for job in jobs:
