@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pytest
 # The other user cannot run this venv's interpreter (it lives under /root); the system's Python
 # of the same version imports the same wheel from where it is installed.
 SYSTEM_PYTHON = Path(f"/usr/bin/python{sys.version_info.major}.{sys.version_info.minor}")
-WHEEL_DIR = str(Path(htcondor2.__file__).resolve().parents[1])
+WHEEL_DIR = Path(htcondor2.__file__).resolve().parents[1]
 
 CLIENT = """
 import sys, htcondor2, classad2
@@ -30,6 +31,20 @@ except Exception as exc:
 
 
 @pytest.fixture
+def readable_bindings():
+    """A copy of the wheel's packages the other user can read: the venv may live in a directory
+    only root may enter (a CI clone in a mode-0700 temporary directory)."""
+    copy = tempfile.mkdtemp(prefix="bindings-")
+    os.chmod(copy, 0o755)
+    try:
+        for package in ("htcondor2", "classad2", "htcondor.libs"):
+            shutil.copytree(WHEEL_DIR / package, Path(copy) / package)
+        yield copy
+    finally:
+        shutil.rmtree(copy, ignore_errors=True)
+
+
+@pytest.fixture
 def other_user():
     name = f"cedar{uuid.uuid4().hex[:8]}"
     subprocess.run(["useradd", "--no-create-home", "--shell", "/bin/false", name], check=True)
@@ -41,14 +56,14 @@ def other_user():
 
 @pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("useradd") or not SYSTEM_PYTHON.exists(),
                     reason="needs root, useradd and a system Python of this version")
-def test_another_user_cannot_change_roots_jobs(personal_pool, other_user):
+def test_another_user_cannot_change_roots_jobs(personal_pool, other_user, readable_bindings):
     schedd = personal_pool.schedd()
     cluster = schedd.submit(htcondor2.Submit(
         {"executable": "/bin/sleep", "arguments": "60", "hold": "true"}), count=2).cluster()
     location = str(personal_pool.collector().locate(htcondor2.DaemonType.Schedd))
     result = subprocess.run([str(SYSTEM_PYTHON), "-c", CLIENT, location, f"{cluster}.0"], user=other_user,
                             env={"PATH": "/usr/bin:/bin", "CONDOR_CONFIG": "/dev/null", "HOME": "/tmp",
-                                 "PYTHONPATH": WHEEL_DIR},
+                                 "PYTHONPATH": readable_bindings},
                             capture_output=True, text=True, timeout=60, cwd="/tmp")
     assert result.stdout.splitlines() == ["remove 2", "hold 1", "edit refused"], result.stderr[-2000:]
     ads = schedd.query(f"ClusterId == {cluster}", ["JobStatus", "Foo"])
