@@ -13,6 +13,8 @@ import time
 from condorsim.shared import protocol
 from condorsim.shared.classad import parse_expr
 
+from condorsim.daemons.job_queue import check_attribute_name
+
 REMOVED, COMPLETED, HELD, RUNNING, SUSPENDED = 3, 4, 5, 2, 7
 # Attributes condor_qedit may not change (HTCondor's schedd protects these too).
 PROTECTED = {"clusterid", "procid", "owner", "jobstatus", "mytype", "globaljobid", "user"}
@@ -86,6 +88,7 @@ class JobActions:
         """condor_qedit / condor_prio: set attributes (ClassAd expression text) of the selected jobs."""
         changes = {str(name): parse_expr(str(text)) for name, text in (message.get("attributes") or {}).items()}
         for name in changes:
+            check_attribute_name(name)  # refused before anything changes: all or nothing
             if name.lower() in PROTECTED:
                 raise ValueError(f"attribute {name} cannot be changed")
         owner = message.get("user")

@@ -17,15 +17,28 @@ compaction copies an untouched block back unchanged.
 from __future__ import annotations
 
 import os
-from pathlib import Path
-from typing import Callable
-
+import re
 from collections.abc import Callable
+from pathlib import Path
 
 from condorsim.shared.classad import ClassAd, ClassAdSyntaxError, parse_expr
 
 JobId = tuple[int, int]
 HEADER = (0, 0)  # the ad holding NextClusterNum
+ATTRIBUTE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def check_attribute_name(name: str) -> str:
+    """A job attribute name as the log may hold it (a ClassAd identifier): anything else, such
+    as a name with a blank or a newline, could forge records, so it is refused, naming itself."""
+    if not isinstance(name, str) or not ATTRIBUTE_NAME.fullmatch(name):
+        raise ValueError(f"invalid job attribute name {name!r}"[:200])
+    return name
+
+
+def check_ad_names(ad: ClassAd) -> None:
+    for name in ad:
+        check_attribute_name(name)
 
 
 def job_key(text: str) -> JobId:
@@ -173,12 +186,13 @@ class JobQueue:
         return cluster
 
     def add(self, key: JobId, ad: ClassAd) -> None:
+        check_ad_names(ad)
         self.jobs[key] = ad
         self._pending += self._ad_records(key, ad)
 
     def set(self, key: JobId, name: str, value) -> None:
         ad = self.jobs[key]
-        ad[name] = value
+        ad[check_attribute_name(name)] = value
         self._pending.append(f"103 {key[0]}.{key[1]} {name} {ad.lookup(name)}\n")
 
     def delete_attr(self, key: JobId, name: str) -> None:

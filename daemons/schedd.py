@@ -18,7 +18,7 @@ from condorsim.daemons.grid_jobs import GridJobs, is_grid_job
 from condorsim.daemons.job_actions import JobActions
 from condorsim.daemons.history import DEFAULT_MAX_HISTORY_LOG, DEFAULT_MAX_HISTORY_ROTATIONS, HistoryWriter
 from condorsim.daemons.materialize import Materializer
-from condorsim.daemons.job_queue import JobId, JobQueue, job_key
+from condorsim.daemons.job_queue import JobId, JobQueue, check_ad_names, job_key
 from condorsim.daemons.schedd_cedar import cedar_server
 from condorsim.daemons.negotiator import default_daemon_name
 
@@ -232,6 +232,8 @@ class Schedd(JobActions, Daemon):
         ads = [ClassAd.from_wire(wire) for wire in message["ads"]]
         if not ads:
             raise ValueError("no job ads to submit")
+        for ad in ads:  # all or nothing: a bad name in the last ad must not leave the first queued
+            check_ad_names(ad)
         if cluster >= self.queue.next_cluster or any((cluster, p) in self.queue.jobs for p in range(len(ads))):
             raise ValueError(f"cluster {cluster} was not allocated by NEW_CLUSTER or is already used")
         now = int(time.time())

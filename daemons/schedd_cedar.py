@@ -18,6 +18,8 @@ from condorsim.shared.classad.expr import Expr
 from condorsim.shared.classad.parser import parse_node_prefix
 from condorsim.shared.daemon import CONDOR_VERSION
 
+from condorsim.daemons.job_queue import check_attribute_name
+
 if TYPE_CHECKING:
     from condorsim.daemons.schedd import Schedd
 
@@ -323,6 +325,8 @@ class Transaction:
             return self.reply(-1, EACCES, ClassAd({"ErrorReason": reason, "ErrorCode": EACCES}))
         with self.schedd.lock:
             try:
+                for _, name, _ in self.edits:  # before anything changes: all or nothing
+                    check_attribute_name(name)
                 for cluster, procs in self.new_jobs.items():
                     base = procs[-1]
                     ads = []

@@ -1,6 +1,8 @@
 """The schedd's job queue log: replay, torn tails, compaction."""
 from __future__ import annotations
 
+import pytest
+
 from condorsim.daemons.job_queue import JobQueue
 from condorsim.shared.classad import ClassAd
 
@@ -124,3 +126,18 @@ def test_a_bad_line_in_a_job_block_is_skipped_when_the_job_is_first_read(tmp_pat
     assert (ad.eval("A"), ad.eval("C"), "B" in ad) == (1, 3, False)
     assert any("line 8" in message and "B ((" in message for message in messages)
     assert queue.next_cluster == 2
+
+
+def test_an_attribute_name_that_could_forge_records_is_refused(tmp_path):
+    queue = JobQueue(str(tmp_path))
+    cluster = queue.new_cluster()
+    queue.add((cluster, 0), job(Cmd="/bin/true", JobStatus=1))
+    queue.commit()
+    for name in ("Foo\n102 1.0", "Foo Bar", "", "9lives", "Owner\r"):
+        with pytest.raises(ValueError, match="invalid job attribute name"):
+            queue.set((cluster, 0), name, 1)
+        with pytest.raises(ValueError, match="invalid job attribute name"):
+            queue.add((cluster, 1), ClassAd.from_wire({"Cmd": '"/bin/true"', name: "1"}))  # as from the wire
+    queue.commit()
+    again = JobQueue(str(tmp_path))
+    assert sorted(again.jobs) == [(1, 0)] and again.jobs[(1, 0)].eval("JobStatus") == 1
