@@ -10,9 +10,9 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
+from condorsim.daemons.history import select_history
 from condorsim.shared.cedar import CedarServer, ProtocolError, ServerSecurity, Session, Stream
 from condorsim.shared.cedar import commands as C
-from condorsim.daemons.history import select_history
 from condorsim.shared.cedar.query import read_query, send_ads
 from condorsim.shared.classad import ClassAd, ClassAdSyntaxError, eval_constraint, parse_expr, unparse
 from condorsim.shared.classad.expr import Expr
@@ -106,6 +106,11 @@ class ScheddDoor:
         message, closed by an ad with Owner = 0 that counts them (or says what went wrong)."""
         query = read_query(stream)
         request = query.request
+        since = request.lookup("Since")
+        if since is not None and since.const:  # a bare cluster id, as condor_history -since takes it
+            if type(since.value) is not int:
+                return self.history_error(stream, 1, "invalid -since constraint: it must be a job id or an expression")
+            since = parse_expr(f"ClusterId == {since.value}")
         source, path = request.eval("HistoryRecordSource"), self.schedd.param("HISTORY")
         if isinstance(source, str):
             return self.history_error(stream, 5, f"{source}_HISTORY is not kept by condorsim's schedd. "
@@ -113,11 +118,6 @@ class ScheddDoor:
         if not path:
             return self.history_error(stream, 5, "HISTORY undefined in remote configuration. "
                                                  "No such related history to be queried.")
-        since = request.lookup("Since")
-        if since is not None and since.const:  # a bare cluster id, as condor_history -since takes it
-            if type(since.value) is not int:
-                return self.history_error(stream, 1, "invalid -since constraint: it must be a job id or an expression")
-            since = parse_expr(f"ClusterId == {since.value}")
         limit = request.eval("NumJobMatches")
         try:
             ads = list(select_history(path, query.constraint, limit if type(limit) is int else 0,

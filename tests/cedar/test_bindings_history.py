@@ -66,9 +66,11 @@ def test_schedd_history_constraint_projection_match_and_since(pool_factory):
     assert ids(schedd.history(since=f"ClusterId == {second}")) == []
 
 
-def test_schedd_history_that_is_not_kept_is_a_clear_error(pool_factory):
+def test_schedd_history_not_kept_or_a_bad_since_is_a_clear_error(pool_factory):
     schedd = pool_factory(config={"HISTORY": ""}).schedd()
     with pytest.raises(htcondor2.HTCondorException, match="HISTORY undefined"):
         schedd.history()
     with pytest.raises(htcondor2.HTCondorException, match="JOB_EPOCH_HISTORY"):
         schedd.jobEpochHistory()
+    with pytest.raises(htcondor2.HTCondorException, match="invalid -since"):
+        schedd.history(since="true")  # a literal, not a job id
