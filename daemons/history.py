@@ -17,7 +17,7 @@ import re
 import time
 from typing import Callable, Iterator
 
-from condorsim.shared.classad import ClassAd, parse_ad, unparse_old
+from condorsim.shared.classad import ClassAd, Expr, eval_constraint, parse_ad, unparse_old
 
 DEFAULT_MAX_HISTORY_LOG = 20 * 1024 * 1024
 DEFAULT_MAX_HISTORY_ROTATIONS = 2
@@ -139,3 +139,20 @@ def read_history(path: str, backwards: bool = True) -> Iterator[ClassAd]:
         return
     for name in files:
         yield from reversed(read_records(name))
+
+
+def select_history(path: str, constraint: Expr | None = None, limit: int = 0, backwards: bool = True,
+                   since: Expr | None = None) -> Iterator[ClassAd]:
+    """The records matching `constraint`, newest first by default, at most `limit` of them (0 or
+    less: all). With `since`, the scan stops at the first record it is true for, which is left
+    out (HTCondor's ``-since``)."""
+    found = 0
+    for ad in read_history(path, backwards):
+        if since is not None and eval_constraint(since, ad):
+            return
+        if constraint is not None and not eval_constraint(constraint, ad):
+            continue
+        yield ad
+        found += 1
+        if 0 < limit <= found:
+            return

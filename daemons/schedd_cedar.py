@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
+from condorsim.daemons.history import select_history
 from condorsim.shared.cedar import CedarServer, ProtocolError, ServerSecurity, Session, Stream
 from condorsim.shared.cedar import commands as C
 from condorsim.shared.cedar.query import read_query, send_ads
@@ -37,7 +38,7 @@ REASON_ATTRS = {"hold": "HoldReason", "release": "ReleaseReason", "remove": "Rem
 RESULT_CODES = {"ok": 1, "not_found": 2, "not_held": 3, "permission": 5, "already_held": 4,
                 "already_removed": 4}
 IMMUTABLE = {"owner", "clusterid", "procid", "mytype", "targettype", "user", "globaljobid"}  # never edited
-READS = {C.QUERY_JOB_ADS, C.QUERY_SCHEDD_ADS, C.DC_NOP}
+READS = {C.QUERY_JOB_ADS, C.QUERY_SCHEDD_ADS, C.QUERY_SCHEDD_HISTORY, C.DC_NOP}
 WRITES = {C.QUERY_JOB_ADS_WITH_AUTH, C.QMGMT_WRITE_CMD, C.ACT_ON_JOBS, C.RESCHEDULE}
 
 
@@ -47,6 +48,7 @@ def cedar_server(schedd: "Schedd") -> CedarServer:
     handlers = {C.QUERY_JOB_ADS: door.on_query, C.QUERY_JOB_ADS_WITH_AUTH: door.on_query,
                 C.QUERY_SCHEDD_ADS: door.on_own_ad, C.QMGMT_WRITE_CMD: door.on_qmgmt,
                 C.ACT_ON_JOBS: door.on_act, C.RESCHEDULE: door.on_reschedule,
+                C.QUERY_SCHEDD_HISTORY: door.on_history,
                 C.DC_NOP: lambda stream, session, command: None}
     return CedarServer(security, handlers, schedd.log)
 
@@ -100,6 +102,39 @@ class ScheddDoor:
         ad["AllusersJobs"] = sum(everyone.values())
         ad["MyJobs"] = sum(own.values())
         return ad
+
+    def on_history(self, stream: Stream, session: Session | None, command: int) -> None:
+        """Schedd.history: the matching records of the history file, newest first, all in one
+        message, closed by an ad with Owner = 0 that counts them (or says what went wrong)."""
+        query = read_query(stream)
+        request = query.request
+        since = request.lookup("Since")
+        if since is not None and since.const:  # a bare cluster id, as condor_history -since takes it
+            if type(since.value) is not int:
+                return self.history_error(stream, 1, "invalid -since constraint: it must be a job id or an expression")
+            since = parse_expr(f"ClusterId == {since.value}")
+        source, path = request.eval("HistoryRecordSource"), self.schedd.param("HISTORY")
+        if isinstance(source, str):
+            return self.history_error(stream, 5, f"{source}_HISTORY is not kept by condorsim's schedd. "
+                                                 "No such related history to be queried.")
+        if not path:
+            return self.history_error(stream, 5, "HISTORY undefined in remote configuration. "
+                                                 "No such related history to be queried.")
+        limit = request.eval("NumJobMatches")
+        try:
+            ads = list(select_history(path, query.constraint, limit if type(limit) is int else 0,
+                                      backwards=request.eval("HistoryReadForwards") is not True, since=since))
+        except OSError as exc:
+            return self.history_error(stream, 4, f"cannot read the history file {path}: {exc.strerror}")
+        for ad in ads:
+            stream.put_ad(ad, query.projection)
+        stream.put_ad(ClassAd({"Owner": 0, "NumJobMatches": len(ads), "MalformedAds": 0}))
+        stream.end_message()
+
+    def history_error(self, stream: Stream, code: int, message: str) -> None:
+        self.schedd.log(f"QUERY_SCHEDD_HISTORY refused: {message}")
+        stream.put_ad(ClassAd({"Owner": 0, "ErrorCode": code, "ErrorString": message}))
+        stream.end_message()
 
     def on_own_ad(self, stream: Stream, session: Session | None, command: int) -> None:
         """directQuery: the schedd answers a collector-style query with its own ad."""

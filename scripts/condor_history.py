@@ -14,9 +14,9 @@ import sys
 import time
 from typing import Any
 
-from condorsim.daemons.history import read_history
+from condorsim.daemons.history import select_history
 from condorsim.scripts.condor_q import restriction_constraint
-from condorsim.shared.classad import eval_constraint, parse_expr
+from condorsim.shared.classad import parse_expr
 from condorsim.shared.columns import evaluate, int_of, number_of, string_of
 from condorsim.shared.tool_options import (QueryOptions, ToolExit, UsageError, is_arg, join_constraints,
                                            load_query_config, option_value, read_query_command_line,
@@ -152,13 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     except ToolExit as stop:
         return stop.status
     expr = parse_expr(constraint) if constraint else None
-    ads = []
-    for ad in read_history(path, backwards=opts.backwards):
-        if expr is not None and not eval_constraint(expr, ad):
-            continue
-        ads.append(ad)
-        if opts.limit > 0 and len(ads) >= opts.limit:
-            break
+    ads = list(select_history(path, expr, opts.limit, opts.backwards))
     if opts.json:
         sys.stdout.write(render_ads(ads, opts) or "[\n]\n")
     elif opts.ad_output:

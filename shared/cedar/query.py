@@ -31,7 +31,10 @@ def query_of(request: ClassAd, constraint_attr: str = "Requirements") -> Query:
     if constraint is not None and constraint.const and constraint.value is True:
         constraint = None
     projection = request.eval("Projection")
-    names = {n.lower() for n in re.split(r"[\s,]+", projection) if n} if isinstance(projection, str) else set()
+    if isinstance(projection, str):
+        projection = re.split(r"[\s,]+", projection)
+    # a string "A,B" or, as the bindings' history query sends it, a list {"A", "B"}
+    names = {n.lower() for n in projection if isinstance(n, str) and n} if isinstance(projection, list) else set()
     limit = request.eval("LimitResults")
     return Query(constraint, names or None, limit if isinstance(limit, int) and limit > 0 else None, request)
 
