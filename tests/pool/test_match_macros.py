@@ -23,6 +23,7 @@ def test_arguments_expand_from_the_slot_and_the_expansions_are_recorded(pool_fac
     out = tmp_path / "job.out"
     submit = ("executable = /bin/echo\n"
               "arguments = $$(Name) $$(Cpus) $$([Memory * 2]) $$(NoSuchAttr:fallback)\n"
+              '+JobDescription = "on $$(Name)"\n'
               f"output = {out}\nleave_in_queue = true\nqueue\n")
     result = pool.run("condor_submit", input=submit)
     assert result.returncode == 0, result.stderr
@@ -38,6 +39,8 @@ def test_arguments_expand_from_the_slot_and_the_expansions_are_recorded(pool_fac
     assert ad["MATCH_EXP_Args"] == f'"{slot} {cpus} {memory * 2} fallback"'
     assert ad["MATCH_Cpus"] == str(cpus)
     assert ad["MATCH_NoSuchAttr"] == '"fallback"'
+    assert ad["MATCH_EXP_JobDescription"] == f'"on {slot}"'
+    assert f"(on {slot})" in pool.run("condor_q", "-allusers", "-nobatch").stdout  # condor_q shows it expanded
 
 
 def test_each_run_expands_again(pool_factory, tmp_path):
