@@ -68,6 +68,7 @@ def test_a_macro_the_slot_cannot_fill_holds_the_job(pool_factory, tmp_path):
     assert ad["HoldReason"] == '"Cannot expand $$ expression (NoSuchAttr)."'
     assert ad["HoldReasonCode"] == "0"
     assert "RemoteHost" not in ad and "MATCH_EXP_Args" not in ad
+    assert "MATCH_Cpus" in ad  # what was expanded before the failure stays recorded, as in HTCondor
     wait_until(lambda: "012 (001.000.000)" in log.read_text(), timeout=10, message="the held event")
     assert "001 (001.000.000)" not in log.read_text()  # it never started
 
