@@ -4,7 +4,7 @@ from __future__ import annotations
 import getpass
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from condorsim.shared import protocol
 from condorsim.shared.classad import ClassAd, parse_expr, symmetric_match, unparse
@@ -13,7 +13,7 @@ from condorsim.shared.daemon import Daemon, daemon_main
 from condorsim.shared.locate import query_ads
 from condorsim.shared.userlog import UserLog
 
-from condorsim.daemons import concurrency, job_policy
+from condorsim.daemons import concurrency, job_policy, match_macros
 from condorsim.daemons.grid_jobs import GridJobs, is_grid_job
 from condorsim.daemons.job_actions import JobActions
 from condorsim.daemons.history import DEFAULT_MAX_HISTORY_LOG, DEFAULT_MAX_HISTORY_ROTATIONS, HistoryWriter
@@ -47,6 +47,7 @@ class Run:
     limits: str | None = None  # the ConcurrencyLimits of the job it was matched for
     size_reported: bool = False  # event 006 written for this run
     reconnecting: bool = False  # restored after a schedd restart, not yet reconnected
+    expanded: dict[str, str] = field(default_factory=dict)  # job attributes with $$() filled in from the slot
 
 
 def claim_owner(ad: ClassAd) -> tuple[str, str | None]:
@@ -570,8 +571,10 @@ class Schedd(JobActions, Daemon):
             except (protocol.CommunicationError, protocol.RemoteError) as exc:
                 self.log(f"Could not claim {slot_name} for job {job_id(key)}: {exc}")
                 continue
-            self.start_job(key, Run(claim_id, str(reply.get("slot") or slot_name), startd,
-                                    ClassAd.from_wire(reply.get("ad") or slot.to_wire()), *claim_owner(ad)))
+            run = Run(claim_id, str(reply.get("slot") or slot_name), startd,
+                      ClassAd.from_wire(reply.get("ad") or slot.to_wire()), *claim_owner(ad))
+            if not self.start_job(key, run):
+                continue
             claimed.append(key)
             if reply.get("leftover"):
                 leftover = ClassAd.from_wire(reply["leftover"])
@@ -589,8 +592,8 @@ class Schedd(JobActions, Daemon):
         """Start the job on its (committed) claim; on refusal the job goes back to idle."""
         run = self.runs[key]
         try:
-            protocol.Client(run.startd, timeout=5).call("ACTIVATE_CLAIM", claim_id=run.claim_id,
-                                                        job=self.queue.jobs[key].to_wire())
+            job = match_macros.expanded_job(self.queue.jobs[key], run.expanded)
+            protocol.Client(run.startd, timeout=5).call("ACTIVATE_CLAIM", claim_id=run.claim_id, job=job.to_wire())
             return True
         except (protocol.CommunicationError, protocol.RemoteError) as exc:
             self.log(f"Could not start job {job_id(key)} on {run.slot_name}: {exc}")
@@ -606,9 +609,10 @@ class Schedd(JobActions, Daemon):
         if key is None:
             self.release_claim(run)
             return
-        self.start_job(key, Run(run.claim_id, run.slot_name, run.startd, run.slot_ad, run.submitter, run.limits))
+        started = self.start_job(key, Run(run.claim_id, run.slot_name, run.startd, run.slot_ad, run.submitter,
+                                          run.limits))
         self.queue.commit()
-        if self.activate(key):
+        if started and self.activate(key):
             self.log(f"Reusing the claim on {run.slot_name} for job {job_id(key)}")
         self.queue.commit()
 
@@ -627,8 +631,19 @@ class Schedd(JobActions, Daemon):
         protocol.Client(run.startd).send("RELEASE_CLAIM", claim_id=run.claim_id)
         self.after(0, self.reschedule)
 
-    def start_job(self, key: JobId, run: Run) -> None:
+    def start_job(self, key: JobId, run: Run) -> bool:
+        """Record the job as running under the claim; False (the job held, the claim released) if
+        its $$() macros cannot be expanded from the slot."""
         ad = self.queue.jobs[key]
+        expansion = match_macros.expand(ad, run.slot_ad)
+        for attr, text in expansion.recorded.items():
+            self.queue.set(key, attr, parse_expr(text))
+        if expansion.failed is not None:
+            self.log(f"Putting job {job_id(key)} on hold - cannot expand $$({expansion.failed})")
+            self.hold(key, expansion.hold_reason, code=0)
+            self.release_claim(run)
+            return False
+        run.expanded = expansion.expanded
         now = int(time.time())
         self.runs[key] = run
         self.set_status(key, RUNNING)
@@ -644,6 +659,7 @@ class Schedd(JobActions, Daemon):
         self.queue.set(key, "RemoteHost", run.slot_name)
         self.queue.set(key, "ClaimId", run.claim_id)
         self.queue.set(key, "StartdIpAddr", run.startd)
+        return True
 
     def stop_job(self, key: JobId, fast: bool) -> None:
         run = self.runs[key]

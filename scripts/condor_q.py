@@ -120,7 +120,8 @@ def _command(ad: Any) -> str | None:
     cmd = string_of(ad, "Cmd")
     if cmd is None:
         return None
-    description = string_of(ad, "JobDescription")
+    # as HTCondor: a description with $$() shows as expanded for the slot the job last started on
+    description = string_of(ad, "MATCH_EXP_JobDescription") or string_of(ad, "JobDescription")
     if description:
         return f"({description})"
     args = string_of(ad, "Arguments")
