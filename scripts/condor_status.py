@@ -6,6 +6,7 @@ the command line, queries the collector and prints.
 """
 from __future__ import annotations
 
+import re
 import socket
 import sys
 from typing import Any, Callable
@@ -52,16 +53,17 @@ def _attr_text(attr: str) -> Callable[[Any], str | None]:
     return render
 
 
-def _elapsed(since_attr: str) -> Callable[[Any], str | None]:
-    """`%T` of (LastHeardFrom, else MyCurrentTime) minus the ad's timestamp, at least 0."""
+def _elapsed(since_attr: str, now_attrs: tuple[str, ...] = ("MyCurrentTime", "LastHeardFrom"),
+             clamp: bool = True) -> Callable[[Any], str | None]:
+    """`%T` of "now" minus the ad's timestamp: HTCondor's ACTIVITY_TIME takes now from
+    MyCurrentTime, else LastHeardFrom, and shows at least 0; its ELAPSED_TIME
+    (`now_attrs=("LastHeardFrom",), clamp=False`) takes LastHeardFrom only."""
     def render(ad: Any) -> str | None:
         since = number_of(ad, since_attr)
-        now = number_of(ad, "LastHeardFrom")
-        if now is None:
-            now = number_of(ad, "MyCurrentTime")
+        now = next((n for n in (number_of(ad, a) for a in now_attrs) if n is not None), None)
         if since is None or now is None:
             return None
-        return format_time(max(0, now - since))
+        return format_time(max(0, now - since) if clamp else now - since)
     return render
 
 
@@ -118,17 +120,58 @@ def sort_ads(ads: list[Any], sort_exprs: list[str] | None = None) -> list[Any]:
                                        NaturalKey(string_of(ad, "Name") or "")))
 
 
-# --- slot view ------------------------------------------------------------------------------
+# --- slot views -----------------------------------------------------------------------------
 
-def slot_columns(wide: bool = False) -> list[Column]:
+ELAPSED_TIME = {"now_attrs": ("LastHeardFrom",), "clamp": False}
+
+# the constraints of the slot views (PMODE_* in HTCondor); -avail's also serves -compact -avail
+AVAIL_CONSTRAINT = 'State == "Unclaimed" && Cpus > 0 && Memory > 0'
+CLAIMED_CONSTRAINT = 'State == "Claimed"'
+CLAIMED_COMPACT_CONSTRAINT = ('(State == "Claimed" && DynamicSlot =!= true) || '
+                              '(NumDynamicSlots isnt undefined && NumDynamicSlots > 0)')
+
+
+def _attr_column(heading: str, attr: str, width: int = 0, **layout: Any) -> Column:
+    """An attribute's %v, `??` when undefined; AUTO (at least the heading wide) without a width."""
+    return Column(heading, _attr_text(attr), width=width, auto=not width, undefined="??", **layout)
+
+
+def _number_columns(specs: tuple[tuple[str, int], ...]) -> list[Column]:
+    """Right-justified `%<width>d` columns headed by their attribute names."""
+    return [Column(attr, number_cell(attr, f"%{width}d"), width=width, right=True, undefined="??")
+            for attr, width in specs]
+
+
+def slot_columns(wide: bool = False, view: str = "normal") -> list[Column]:
+    """The columns of a slot view: normal (also -avail), claimed (-claimed, -slots -run),
+    state (-state) or server (-server)."""
+    name = _name_column(width=34)
+    platform_columns = [_attr_column("OpSys", "OpSys", 10), _attr_column("Arch", "Arch", 8)]
+    load = Column("LoadAv", number_cell("CondorLoadAvg", "%.3f"), width=6, right=True, truncate=True,
+                  undefined="??")
+    if view == "claimed":
+        return [name, *platform_columns, load, _attr_column("RemoteUser", "RemoteUser", 20),
+                _attr_column("ClientMachine", "ClientMachine", 16)]
+    if view == "server":
+        return [name, *platform_columns, load,
+                *_number_columns((("Memory", 8), ("Disk", 9), ("Mips", 7), ("KFlops", 9)))]
+    if view == "state":
+        return [
+            name, _attr_column("Cpu", "Cpus"), _attr_column(" Mem", "Memory", 5, right=True), load,
+            Column("  KbdIdle", _seconds("KeyboardIdle"),
+                   width=12, right=True, truncate=True, undefined="??"),
+            _attr_column("State", "State", 7),
+            Column("  StateTime", _elapsed("EnteredCurrentState", **ELAPSED_TIME), width=12,
+                   right=True, truncate=True, undefined="??"),
+            _attr_column("Activ", "Activity"),
+            Column("  ActvtyTime", _elapsed("EnteredCurrentActivity", **ELAPSED_TIME), width=12,
+                   right=True, truncate=True, undefined="-"),
+        ]
     columns = [
-        _name_column(width=34),
-        Column("OpSys", _attr_text("OpSys"), width=10, undefined="??"),
-        Column("Arch", _attr_text("Arch"), width=8, undefined="??"),
-        Column("State", _attr_text("State"), width=5, auto=True, undefined="??"),
+        name, *platform_columns,
+        _attr_column("State", "State"),
         Column("Activity", _activity, width=8, undefined="??"),
-        Column("LoadAv", number_cell("CondorLoadAvg", "%.3f"), width=6, right=True, truncate=True,
-               undefined="??"),
+        load,
         Column("Mem", number_cell("Memory", "%6d"), width=6, right=True, undefined="??"),
     ]
     if wide:
@@ -140,6 +183,14 @@ def slot_columns(wide: bool = False) -> list[Column]:
     return columns
 
 
+def _seconds(attr: str) -> Callable[[Any], str | None]:
+    """HTCondor's TIME: a number of seconds as `%T`."""
+    def render(ad: Any) -> str | None:
+        number = number_of(ad, attr)
+        return None if number is None else format_time(number)
+    return render
+
+
 def render_table(columns: list[Column], ads: list[Any]) -> str:
     """Heading, blank line, one row per ad (nothing at all without ads)."""
     if not ads:
@@ -149,12 +200,14 @@ def render_table(columns: list[Column], ads: list[Any]) -> str:
     return table.heading() + "\n\n" + "".join(row + "\n" for row in rows)
 
 
-def render_slots(ads: list[Any], wide: bool = False) -> str:
-    """The default `condor_status` output: slot table + totals block."""
+def render_slots(ads: list[Any], wide: bool = False, view: str = "normal") -> str:
+    """A slot view (the default `condor_status` output): slot table + its totals block."""
     if not ads:
         return ""
-    return render_table(slot_columns(wide), ads) + render_totals(ads, wide)
+    return render_table(slot_columns(wide, view), ads) + render_totals(ads, wide, view)
 
+
+# --- totals ---------------------------------------------------------------------------------
 
 _STATE_COLUMNS = {"Owner": 1, "Claimed": 2, "Unclaimed": 3, "Matched": 4, "Preempting": 5,
                   "Drained": 6, "Backfill": 7}
@@ -177,32 +230,104 @@ def _slot_counts(ad: Any) -> list[int] | None:
     return counts
 
 
-def _totals_block(keyed_rows: dict[str, list[int]], header: str, row_fmt: str,
-                  wide: bool, key_lines: bool = True) -> str:
-    width = max([5] + [len(k) for k in keyed_rows]) if wide else 14
-    key_fmt = "%*s" % (width, "%s") if wide else "%14.14s"
-    grand = [sum(col) for col in zip(*keyed_rows.values())] if keyed_rows else []
+# -state's table orders the states differently, and (as HTCondor 25 does) never counts Total
+_STATE_VIEW_ORDER = (0, 1, 3, 2, 5, 4, 6, 7, 8)
+_STATE_VIEW_HEADER = "%6.6s %5.5s %9.9s %7.7s %10.10s %7.7s %6.6s %8.8s %6.6s" % (
+    "Total", "Owner", "Unclaimed", "Claimed", "Preempting", "Matched", "Drain", "Backfill", "BkIdle")
+_STATE_VIEW_ROW = "%6d %5d %9d %7d %10d %7d %6d %8d %6d"
+
+
+def _state_view_counts(ad: Any) -> list[int] | None:
+    counts = _slot_counts(ad)
+    if counts is None:
+        return None
+    counts[0] = 0
+    return [counts[n] for n in _STATE_VIEW_ORDER]
+
+
+def _sums(attrs: tuple[str, ...], leading: tuple[int, ...] = ()) -> Callable[[Any], tuple[list, bool]]:
+    """What one slot adds to a sum of attributes: `leading` counts, then each attribute (0 when
+    missing, which makes the ad malformed)."""
+    def add(ad: Any) -> tuple[list, bool]:
+        values = [number_of(ad, attr) for attr in attrs]
+        return list(leading) + [v or 0 for v in values], None not in values
+    return add
+
+
+def _server_counts(ad: Any) -> tuple[list, bool] | None:
+    if string_of(ad, "State") is None:
+        return None
+    counts, complete = _sums(("Memory", "Disk", "Mips", "KFlops"))(ad)
+    return [1, int(string_of(ad, "State") in ("Claimed", "Unclaimed"))] + counts, complete
+
+
+def _run_cells(row: list) -> tuple:
+    machines, mips, kflops, load = row
+    return machines, mips, kflops, load / machines if machines else 0.0
+
+
+def _well_formed(count: Callable[[Any], list[int] | None]) -> Callable[[Any], tuple[list, bool] | None]:
+    def add(ad: Any) -> tuple[list, bool] | None:
+        counts = count(ad)
+        return None if counts is None else (counts, True)
+    return add
+
+
+def _arch_opsys(ad: Any) -> str | None:
+    arch, opsys = string_of(ad, "Arch"), string_of(ad, "OpSys")
+    return None if arch is None or opsys is None else f"{arch}/{opsys}"
+
+
+# view -> (key of an ad's row, what the ad adds and whether it is well formed (None: nothing),
+#          header, row format, cells of a summed row)
+TOTALS: dict[str, tuple] = {
+    "normal": (_arch_opsys, _well_formed(_slot_counts), _SLOT_HEADER, _SLOT_ROW, tuple),
+    "state": (lambda ad: string_of(ad, "Activity"), _well_formed(_state_view_counts),
+              _STATE_VIEW_HEADER, _STATE_VIEW_ROW, tuple),
+    "claimed": (_arch_opsys, _sums(("Mips", "KFlops", "LoadAvg"), leading=(1,)),
+                "%9.9s  %11.11s  %11.11s  %11.11s" % ("Machines", "MIPS", "KFLOPS", "AvgLoadAvg"),
+                "%9d  %11d  %11d   %-.3f", _run_cells),
+    "server": (_arch_opsys, _server_counts,
+               "%9.9s %5.5s %7.7s %11.11s %11.11s %11.11s" % ("Slots", "Avail", "Memory", "Disk",
+                                                               "MIPS", "KFLOPS"),
+               "%9d %5d %11d %11d %11d %11d", tuple),
+}
+
+
+def _totals_block(keyed_rows: dict[str, list], header: str, row_fmt: str, wide: bool,
+                  cells: Callable[[list], tuple] = tuple, malformed: int = 0,
+                  key_width: int = 14) -> str:
+    """HTCondor's totals table: a row per key, then the Total row.  Keys are `key_width` wide
+    (cut to it), or as wide as the longest key (at least `Total`) with -wide."""
+    width = max([5] + [len(k) for k in keyed_rows]) if wide else key_width
+    grand = [sum(col) for col in zip(*keyed_rows.values())] if keyed_rows else [0] * row_fmt.count("%")
     out = ["\n", " " * width + header + "\n\n"]
     for key in sorted(keyed_rows):
-        out.append((key_fmt % key) + (row_fmt % tuple(keyed_rows[key]) if key_lines else "") + "\n")
-    out.append("\n" + "%*s" % (width, "Total") + row_fmt % tuple(grand) + "\n")
+        out.append("%*.*s" % (width, width, key) + row_fmt % cells(keyed_rows[key]) + "\n")
+    out.append(("\n" if keyed_rows else "") + "%*s" % (width, "Total") + row_fmt % cells(grand) + "\n")
+    if malformed:
+        out.append("\n%s(Omitted %d malformed ads in computed attribute totals)\n\n" % (" " * width, malformed))
     return "".join(out)
 
 
-def render_totals(ads: list[Any], wide: bool = False) -> str:
-    """The slot totals block (`-total` prints only this); keys `Arch/OpSys`."""
-    rows: dict[str, list[int]] = {}
+def render_totals(ads: list[Any], wide: bool = False, view: str = "normal") -> str:
+    """The totals block of a slot view (`-total` prints only this)."""
+    key_of, add, header, row_fmt, cells = TOTALS[view]
+    rows: dict[str, list] = {}
+    malformed = 0
     for ad in ads:
-        counts = _slot_counts(ad)
-        if counts is None:
+        key, added = key_of(ad), add(ad)
+        if key is None or added is None:
+            malformed += 1
             continue
-        key = "%s/%s" % (string_of(ad, "Arch") or "?", string_of(ad, "OpSys") or "?")
-        row = rows.setdefault(key, [0] * 9)
+        counts, complete = added
+        malformed += not complete
+        row = rows.setdefault(key, [0] * len(counts))
         for n, count in enumerate(counts):
             row[n] += count
-    if not rows:
+    if not ads:
         return ""
-    return _totals_block(rows, _SLOT_HEADER, _SLOT_ROW, wide)
+    return _totals_block(rows, header, row_fmt, wide, cells, malformed)
 
 
 # --- -compact: one row per machine and slot type ------------------------------------------
@@ -349,7 +474,9 @@ def render_compact(ads: list[Any], wide: bool = False, totals_only: bool = False
                 counts = totals.setdefault(key, [0] * 9)
                 counts[0] += 1
                 counts[_STATE_COLUMNS[state]] += 1
-    block = _totals_block(totals, _SLOT_HEADER, _SLOT_ROW, wide) if totals else ""
+    # keys as wide as the longest platform, at least 14 (HTCondor's compact subtotal keys)
+    block = (_totals_block(totals, _SLOT_HEADER, _SLOT_ROW, wide,
+                           key_width=max([14] + [len(key) for key in totals])) if totals else "")
     if totals_only:
         return block
     return render_table(compact_columns(), [fold_rows(group) for group in groups]) + block
@@ -476,6 +603,11 @@ AD_TYPES = {
 MODE_OPTIONS = (("schedd", 2), ("submitters", 2), ("master", 2), ("negotiator", 2),
                 ("collector", 2), ("any", 2), ("startd", 3), ("slots", 3))
 
+# the ad types -direct asks a daemon for itself; the others only the collector has
+DIRECT_MODES = ("startd", "schedd", "submitters", "master", "negotiator")
+
+SCHEDD_RUN_CONSTRAINT = "(ShadowsRunning+TotalSchedulerJobsRunning) > 0"
+
 
 class Options(QueryOptions):
     constraint_letters = 3
@@ -483,23 +615,49 @@ class Options(QueryOptions):
     def __init__(self) -> None:
         super().__init__()
         self.mode = "startd"
+        self.view = "normal"   # of slots: normal, avail, claimed, state, server; of schedds: run
+        self.mode_arg: tuple[int, str] | None = None  # the argument that chose the mode
         self.total = False
         self.compact = False
         self.wide = False
+        self.limit = 0
+        self.direct: str | None = None
         self.sort: list[str] = []
         self.names: list[str] = []
 
     def take_word(self, arg: str) -> None:
         self.names.append(arg)
 
+    def set_mode(self, mode: str, view: str, argv: list[str], i: int, reset: bool = False) -> None:
+        """The ad type and view an argument chooses; a second, different one contradicts it
+        (unless it refines the first, `reset`), as in HTCondor."""
+        if self.mode_arg is not None and not reset:
+            if argv[i] != self.mode_arg[1]:
+                raise UsageError("Error:  Arg %d (%s) contradicts arg %d (%s)"
+                                 % (i + 1, argv[i], *self.mode_arg))
+            return
+        self.mode, self.view, self.mode_arg = mode, view, (i + 1, argv[i])
+
     def take_own(self, argv: list[str], i: int) -> int:
         arg = argv[i]
         mode = which_arg(arg, MODE_OPTIONS)
         if arg == "-":  # a name, as HTCondor takes it
             self.names.append(arg)
+        elif is_arg(arg, "avail", 2):
+            self.set_mode("startd", "avail", argv, i)
+        elif is_arg(arg, "claimed", 2):
+            self.set_mode("startd", "claimed", argv, i)
+        elif is_arg(arg, "run", 1):
+            # bare -run shows schedds running jobs; after -slots or -claimed, claimed slots
+            if self.mode_arg is not None and self.mode == "startd" and self.view in ("normal", "claimed"):
+                self.set_mode("startd", "claimed", argv, i, reset=True)
+            else:
+                self.set_mode("schedd", "run", argv, i, reset=self.mode == "schedd")
         elif mode is not None:
-            self.mode = "startd" if mode == "slots" else mode
-        elif is_arg(arg, "total", 2):
+            self.set_mode("startd" if mode == "slots" else mode, "normal", argv, i)
+        elif is_arg(arg, "state", 4) or is_arg(arg, "server", 2):
+            self.view = "state" if is_arg(arg, "state", 4) else "server"
+        elif is_arg(arg, "totals", 1):
             self.total = True
         elif is_arg(arg, "compact", 3):
             self.compact = True
@@ -508,9 +666,35 @@ class Options(QueryOptions):
         elif is_arg(arg, "sort", 2):
             self.sort.append(option_value(argv, i))
             return i + 2
+        elif is_arg(arg, "limit", 2) or is_arg(arg, "direct", 3):
+            option = "limit" if is_arg(arg, "limit", 2) else "direct"
+            if i + 1 >= len(argv):
+                raise UsageError(f"condor_status: -{option} requires "
+                                 + ("one additional argument" if option == "limit" else "another argument")
+                                 + '\nUse "condor_status -help" for details')
+            if option == "limit":
+                self.limit = _atoi(argv[i + 1])
+            else:
+                self.direct = argv[i + 1]
+            return i + 2
+        elif is_arg(arg, "version", 3):
+            from condorsim.scripts.condor_version import version_lines
+            sys.stdout.write(version_lines())
+            raise ToolExit(0)
         else:
             raise UsageError(f"Error: unknown option {arg}")
         return i + 1
+
+    @property
+    def slot_view(self) -> str:
+        """The slot view's columns and totals: -avail shows the normal ones."""
+        return "normal" if self.view == "avail" else self.view
+
+
+def _atoi(text: str) -> int:
+    """C's atoi: the leading integer, 0 when there is none."""
+    match = re.match(r"\s*[-+]?\d+", text)
+    return int(match.group()) if match else 0
 
 
 def parse_args(argv: list[str]) -> Options:
@@ -531,20 +715,49 @@ def _host_constraint(name: str) -> str:
     return f'(Name == {quote_string(name)} || Machine == {quote_string(name)})'
 
 
+def view_constraint(opts: Options) -> str | None:
+    """The constraint a view adds (HTCondor's PMODE_* constraints)."""
+    if opts.mode == "schedd" and opts.view == "run":
+        return SCHEDD_RUN_CONSTRAINT
+    if opts.mode != "startd":
+        return None
+    if opts.view == "avail":
+        return AVAIL_CONSTRAINT
+    if opts.view == "claimed":
+        return CLAIMED_COMPACT_CONSTRAINT if opts.compact else CLAIMED_CONSTRAINT
+    return None
+
+
 def build_constraint(opts: Options) -> str | None:
     hosts = " || ".join(_host_constraint(n) for n in opts.names)
-    return join_constraints(opts.constraints, f"({hosts})" if hosts else None)
+    selection = [f"({part})" for part in (view_constraint(opts), hosts) if part]
+    return join_constraints(opts.constraints, " && ".join(selection) or None)
+
+
+def schedd_run_columns() -> list[Column]:
+    """`condor_status -run`: schedds running jobs (`%Nd` columns as wide as their headings)."""
+    specs = (("TotalJobs", "TotalJobAds"), ("Shadows", "ShadowsRunning"),
+             ("ActiveDAGs", "TotalSchedulerJobsRunning"), ("IdleDAGs", "TotalSchedulerJobsIdle"),
+             ("RcntDone", "RecentJobsCompleted"), ("RcntStart", "RecentJobsStarted"))
+    return [_name_column()] + [Column(heading, number_cell(attr, f"%{len(heading)}d"), width=len(heading))
+                               for heading, attr in specs]
 
 
 def render(opts: Options, ads: list[Any]) -> str:
     """Everything condor_status prints for the already-fetched ads."""
+    if opts.limit > 0:  # the first ads found, as the collector stops at the limit
+        ads = ads[:opts.limit]
     ads = sort_ads(ads, opts.sort)
     if opts.ad_output:
         return render_ads(ads, opts)
     if opts.mode == "startd" and opts.compact:
         return render_compact(ads, opts.wide, totals_only=opts.total)
     if opts.mode == "startd":
-        return render_totals(ads, opts.wide) if opts.total else render_slots(ads, opts.wide)
+        if opts.total:
+            return render_totals(ads, opts.wide, opts.slot_view)
+        return render_slots(ads, opts.wide, opts.slot_view)
+    if opts.mode == "schedd" and opts.view == "run":  # no totals
+        return "" if opts.total else render_table(schedd_run_columns(), ads)
     if opts.mode == "schedd":
         if opts.total:
             return render_schedd_totals(ads) if ads else ""
@@ -570,7 +783,14 @@ def main(argv: list[str] | None = None) -> int:
     from condorsim.shared.locate import query_ads
     from condorsim.shared.protocol import CommunicationError, RemoteError
     try:
-        ads = query_ads(cfg, AD_TYPES[opts.mode], constraint)
+        if opts.direct is not None and opts.mode in DIRECT_MODES:
+            address, who = locate_daemon(cfg, opts.mode, opts.direct)
+            if address is None:
+                print(f"Error: Failed to locate {who}\nCan't find address for {who}", file=sys.stderr)
+                return 1
+            ads = direct_query(address, AD_TYPES[opts.mode], constraint)
+        else:
+            ads = query_ads(cfg, AD_TYPES[opts.mode], constraint)
     except CommunicationError as err:
         host = _collector_host(cfg)
         print("Error: communication error\n"
@@ -586,6 +806,33 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     sys.stdout.write(render(opts, ads))
     return 0
+
+
+def locate_daemon(cfg: Any, mode: str, name: str) -> tuple[str | None, str]:
+    """-direct NAME: the address of the daemon serving `mode`'s ads, found in its ad at the
+    collector (a host name is completed as HTCondor completes daemon names), and the words
+    that name it in errors (`startd host1.example.com`)."""
+    from condorsim.shared.locate import query_ads
+    if "@" not in name:
+        name = canonical_hostname(name) or name
+    daemon = {"submitters": "schedd"}.get(mode, mode)
+    ad_type = {"submitters": "Scheduler"}.get(mode, AD_TYPES[mode])
+    match = f"Name == {quote_string(name)}"
+    if mode == "startd":  # the startd's slots are named slotN@host
+        match += f" || Machine == {quote_string(name)}"
+    for ad in query_ads(cfg, ad_type, match, ["MyAddress"]):
+        address = ad.eval("MyAddress")
+        if isinstance(address, str):
+            return address, f"{daemon} {name}"
+    return None, f"{daemon} {name}"
+
+
+def direct_query(address: str, ad_type: str, constraint: str | None) -> list[Any]:
+    """The ads a daemon advertises, asked of the daemon itself (made now, not the collector's copy)."""
+    from condorsim.shared.classad import ClassAd
+    from condorsim.shared.protocol import Client
+    reply = Client(address, 10.0).call("QUERY_ADS", my_type=ad_type, constraint=constraint)
+    return [ClassAd.from_wire(ad) for ad in reply["ads"]]
 
 
 def _collector_host(cfg: Any) -> str:
