@@ -216,33 +216,36 @@ _SLOT_HEADER = "%6.6s %5.5s %7.7s %9.9s %7.7s %10.10s %6.6s %8.8s %6.6s" % (
 _SLOT_ROW = "%6d %5d %7d %9d %7d %10d %6d %8d %6d"
 
 
-def _slot_counts(ad: Any) -> list[int] | None:
-    """Counts one slot adds: [Total, Owner, Claimed, ..., BkIdle]; None if its state is unknown."""
-    state = string_of(ad, "State")
+def state_counts(state: Any, backfill: bool = False, view: str = "normal") -> list[int] | None:
+    """What one slot in `state` adds to a state-counting totals table: [Total, Owner, Claimed,
+    ..., BkIdle], or in -state's column order with Total never counted (as HTCondor 25 does);
+    None when the state is unknown."""
     counts = [0] * 9
-    if state == "Unclaimed" and evaluate(ad, "IsBackfillSlot") is True:
+    if state == "Unclaimed" and backfill:
         counts[8] = 1
-        return counts
-    if state not in _STATE_COLUMNS:
+    elif state in _STATE_COLUMNS:
+        counts[0] = 1
+        counts[_STATE_COLUMNS[state]] = 1
+    else:
         return None
-    counts[0] = 1
-    counts[_STATE_COLUMNS[state]] = 1
+    if view == "state":
+        counts[0] = 0
+        return [counts[n] for n in _STATE_VIEW_ORDER]
     return counts
 
 
-# -state's table orders the states differently, and (as HTCondor 25 does) never counts Total
+def _state_adder(view: str) -> Callable[[Any], tuple[list, bool] | None]:
+    def add(ad: Any) -> tuple[list, bool] | None:
+        counts = state_counts(string_of(ad, "State"), evaluate(ad, "IsBackfillSlot") is True, view)
+        return None if counts is None else (counts, True)
+    return add
+
+
+# -state's table orders the states differently
 _STATE_VIEW_ORDER = (0, 1, 3, 2, 5, 4, 6, 7, 8)
 _STATE_VIEW_HEADER = "%6.6s %5.5s %9.9s %7.7s %10.10s %7.7s %6.6s %8.8s %6.6s" % (
     "Total", "Owner", "Unclaimed", "Claimed", "Preempting", "Matched", "Drain", "Backfill", "BkIdle")
 _STATE_VIEW_ROW = "%6d %5d %9d %7d %10d %7d %6d %8d %6d"
-
-
-def _state_view_counts(ad: Any) -> list[int] | None:
-    counts = _slot_counts(ad)
-    if counts is None:
-        return None
-    counts[0] = 0
-    return [counts[n] for n in _STATE_VIEW_ORDER]
 
 
 def _sums(attrs: tuple[str, ...], leading: tuple[int, ...] = ()) -> Callable[[Any], tuple[list, bool]]:
@@ -266,13 +269,6 @@ def _run_cells(row: list) -> tuple:
     return machines, mips, kflops, load / machines if machines else 0.0
 
 
-def _well_formed(count: Callable[[Any], list[int] | None]) -> Callable[[Any], tuple[list, bool] | None]:
-    def add(ad: Any) -> tuple[list, bool] | None:
-        counts = count(ad)
-        return None if counts is None else (counts, True)
-    return add
-
-
 def _arch_opsys(ad: Any) -> str | None:
     arch, opsys = string_of(ad, "Arch"), string_of(ad, "OpSys")
     return None if arch is None or opsys is None else f"{arch}/{opsys}"
@@ -281,8 +277,8 @@ def _arch_opsys(ad: Any) -> str | None:
 # view -> (key of an ad's row, what the ad adds and whether it is well formed (None: nothing),
 #          header, row format, cells of a summed row)
 TOTALS: dict[str, tuple] = {
-    "normal": (_arch_opsys, _well_formed(_slot_counts), _SLOT_HEADER, _SLOT_ROW, tuple),
-    "state": (lambda ad: string_of(ad, "Activity"), _well_formed(_state_view_counts),
+    "normal": (_arch_opsys, _state_adder("normal"), _SLOT_HEADER, _SLOT_ROW, tuple),
+    "state": (lambda ad: string_of(ad, "Activity"), _state_adder("state"),
               _STATE_VIEW_HEADER, _STATE_VIEW_ROW, tuple),
     "claimed": (_arch_opsys, _sums(("Mips", "KFlops", "LoadAvg"), leading=(1,)),
                 "%9.9s  %11.11s  %11.11s  %11.11s" % ("Machines", "MIPS", "KFLOPS", "AvgLoadAvg"),
@@ -374,7 +370,9 @@ def compact_row(ad: Any) -> dict:
            "total_gb": (number_of(ad, "TotalSlotMemory") or 0) / 1024.0, "free_cpus": int(cpus),
            "free_gb": memory, "load": number_of(ad, "TotalLoadAvg*1.0/TotalCpus"),
            "job_starts": number_of(ad, "RecentJobStarts/20.0"),
-           "max_slot_gb": number_of(ad, "Max(ChildMemory)/1024.0")}
+           "max_slot_gb": number_of(ad, "Max(ChildMemory)/1024.0"),
+           "mips": number_of(ad, "Mips"), "kflops": number_of(ad, "KFlops"),
+           "users": unique_items(evaluate(ad, "ChildRemoteUser"))}
     if partitionable:  # the state its dynamic slots share shows through
         own_state, own_activity = code
         state, activity = (consensus(evaluate(ad, "ChildState") or [], STATE_LETTERS, "P"),
@@ -389,6 +387,14 @@ def compact_row(ad: Any) -> dict:
                 own_activity if activity is None or activity == own_activity else "*"]
     row["code"] = "".join(code)
     return row
+
+
+def unique_items(value: Any) -> str | None:
+    """HTCondor's UNIQUE: a list's distinct items (strings raw, others unparsed), sorted and
+    joined by `, `; None when the value is no list."""
+    if not isinstance(value, list):
+        return None
+    return ", ".join(sorted({item if isinstance(item, str) else unparse_old(item) for item in value}))
 
 
 def fold_rows(rows: list[dict]) -> dict:
@@ -419,8 +425,10 @@ def _printf(key: str, fmt: str, alternative: str = "") -> Callable[[dict], str |
     return render
 
 
-def compact_columns() -> list[Column]:
-    return [
+def compact_columns(view: str = "normal") -> list[Column]:
+    """The columns of `-compact`, of `-compact -state` (no free resources), of `-compact
+    -server` (benchmark results too) and of `-compact -claimed` (the users of the slots)."""
+    head = [
         Column("Machine", lambda row: row["machine"], auto=True),
         Column("Platform", lambda row: row["platform"], auto=True),
         Column("Slot", _printf("slots", "%4d", " "), width=4, right=True),
@@ -428,13 +436,22 @@ def compact_columns() -> list[Column]:
         Column("Cpus", _printf("cpus", "%4d"), width=4, right=True),
         Column("Gpus", _printf("gpus", "%4d"), width=4, right=True),
         Column(" TotalGb", _printf("total_gb", "%8.2f"), width=8, right=True),
-        Column("FreCpu", _printf("free_cpus", "%6d"), width=6, right=True),
-        Column(" FreeGb ", _printf("free_gb", "%8.2f"), width=8, right=True),
-        Column("CpuLoad", _printf("load", "%7.2f"), width=7, right=True),
-        Column("ST", lambda row: row["code"], width=2),
-        Column("Jobs/Min", _printf("job_starts", "%8.2f", "_"), width=8, right=True),
-        Column("MaxSlotGb", _printf("max_slot_gb", "%9.2f", "*"), width=9, right=True),
     ]
+    free = [Column("FreCpu", _printf("free_cpus", "%6d"), width=6, right=True),
+            Column(" FreeGb ", _printf("free_gb", "%8.2f"), width=8, right=True)]
+    benchmarks = [Column(" Mips  ", _printf("mips", "%7d", "-"), width=7, auto=True),
+                  Column(" KFlops  ", _printf("kflops", "%9d", "-"), width=9, auto=True)]
+    tail = [Column("CpuLoad", _printf("load", "%7.2f"), width=7, right=True),
+            Column("ST", lambda row: row["code"], width=2),
+            Column("Jobs/Min", _printf("job_starts", "%8.2f", "_"), width=8, right=True)]
+    if view == "claimed":
+        return head[:4] + [Column("Users", lambda row: row["users"], auto=True)]
+    if view == "state":
+        return head + tail
+    if view == "server":
+        return head + benchmarks + tail
+    return head + free + tail + [Column("MaxSlotGb", _printf("max_slot_gb", "%9.2f", "*"), width=9,
+                                        right=True)]
 
 
 def compact_ads(ads: list[Any]) -> list[Any]:
@@ -442,10 +459,26 @@ def compact_ads(ads: list[Any]) -> list[Any]:
     return [ad for ad in ads if evaluate(ad, "PartitionableSlot") is True or evaluate(ad, "DynamicSlot") is not True]
 
 
-def render_compact(ads: list[Any], wide: bool = False, totals_only: bool = False) -> str:
-    """`condor_status -compact`: a row per machine (and per slot type on it), then totals by
-    platform in which a partitionable slot counts each of its dynamic slots by state, and
-    itself while it has CPUs left."""
+def compact_contributions(ad: Any, view: str) -> list[tuple[list, bool]]:
+    """What a compact view's slot adds to its totals: a partitionable slot adds its dynamic
+    slots' states (in the state-counting views; the others count the slot itself), then itself
+    again while it has CPUs left -- as HTCondor totals the rows it folds."""
+    add = TOTALS[view][1]
+    partitionable = evaluate(ad, "PartitionableSlot") is True
+    if partitionable and view in ("normal", "state"):
+        children = [state_counts(s, view=view) for s in evaluate(ad, "ChildState") or [] if isinstance(s, str)]
+        added = [(counts, True) for counts in children if counts is not None]
+    else:
+        added = [add(ad)]
+    if partitionable and (number_of(ad, "Cpus") or 0) >= 0.1:
+        added.append(add(ad))
+    return [one for one in added if one is not None]
+
+
+def render_compact(ads: list[Any], wide: bool = False, totals_only: bool = False,
+                   view: str = "normal") -> str:
+    """`condor_status -compact` (`view`: normal, state or server): a row per machine (and per
+    slot type on it), then totals by platform (by activity for -state)."""
     ads = sorted(compact_ads(ads), key=lambda ad: (
         NaturalKey(f"{string_of(ad, 'Machine') or ''}:{int_of(ad, 'SlotTypeID')}"),
         NaturalKey(string_of(ad, "Name") or "")))
@@ -462,24 +495,25 @@ def render_compact(ads: list[Any], wide: bool = False, totals_only: bool = False
             if last and last["machine"] == row["machine"]:
                 row["machine"] = "   " + row["label"]  # a further slot type of the same machine
             groups.append([row])
-    totals: dict[str, list[int]] = {}
+    _, _, header, row_fmt, cells = TOTALS[view]
+    totals: dict[str, list] = {}
+    malformed = 0
     for ad in ads:
-        key = platform(ad) or "?"
-        states = [string_of(ad, "State")]
-        if evaluate(ad, "PartitionableSlot") is True:
-            children = [s for s in evaluate(ad, "ChildState") or [] if isinstance(s, str)]
-            states = children + (states if (number_of(ad, "Cpus") or 0) >= 0.1 else [])
-        for state in states:
-            if state in _STATE_COLUMNS:
-                counts = totals.setdefault(key, [0] * 9)
-                counts[0] += 1
-                counts[_STATE_COLUMNS[state]] += 1
-    # keys as wide as the longest platform, at least 14 (HTCondor's compact subtotal keys)
-    block = (_totals_block(totals, _SLOT_HEADER, _SLOT_ROW, wide,
-                           key_width=max([14] + [len(key) for key in totals])) if totals else "")
+        key = string_of(ad, "Activity") if view == "state" else platform(ad) or "?"
+        for counts, complete in compact_contributions(ad, view):
+            if key is None:
+                malformed += 1
+                continue
+            malformed += not complete
+            row = totals.setdefault(key, [0] * len(counts))
+            for n, count in enumerate(counts):
+                row[n] += count
+    # platform keys as wide as the longest, at least 14 (HTCondor's compact subtotal keys)
+    key_width = 14 if view == "state" else max([14] + [len(key) for key in totals])
+    block = _totals_block(totals, header, row_fmt, wide, cells, malformed, key_width) if totals else ""
     if totals_only:
         return block
-    return render_table(compact_columns(), [fold_rows(group) for group in groups]) + block
+    return render_table(compact_columns(view), [fold_rows(group) for group in groups]) + block
 
 
 # --- other ad types -------------------------------------------------------------------------
@@ -751,7 +785,7 @@ def render(opts: Options, ads: list[Any]) -> str:
     if opts.ad_output:
         return render_ads(ads, opts)
     if opts.mode == "startd" and opts.compact:
-        return render_compact(ads, opts.wide, totals_only=opts.total)
+        return render_compact(ads, opts.wide, opts.total, opts.slot_view)
     if opts.mode == "startd":
         if opts.total:
             return render_totals(ads, opts.wide, opts.slot_view)

@@ -1,5 +1,5 @@
 """condor_status's slot views in a real pool (issue 14): one partitionable slot per startd, a job
-running in its dynamic slot slot1_1; -claimed, -avail, -state, -server, -direct, -limit, -totals."""
+running in its dynamic slot slot1_1; -claimed, -avail, -state, -server, their -compact forms, -direct, -limit, -totals."""
 from __future__ import annotations
 
 import pytest
@@ -49,6 +49,13 @@ def test_slot_views_with_a_running_job(pool_factory):
     server = status(pool, "-server").splitlines()
     assert server[0].split() == ["Name", "OpSys", "Arch", "LoadAv", "Memory", "Disk", "Mips", "KFlops"]
     assert server[9].split()[:3] == ["Total", "2", "2"]
+
+    compact_state = status(pool, "-compact", "-state").splitlines()
+    assert compact_state[0].split() == ["Machine", "Platform", "Slots", "Cpus", "Gpus", "TotalGb", "CpuLoad",
+                                        "ST", "Jobs/Min"]
+    assert rows(compact_state) == [host] and compact_state[2].split()[2] == "1"
+    assert compact_state[6].split() == ["Idle", "0", "0", "1", "1", "0", "0", "0", "0", "0"]
+    assert rows(status(pool, "-compact", "-claimed").splitlines()) == [host]
 
     assert rows(status(pool, "-direct", host).splitlines()) == [f"slot1@{host}", f"slot1_1@{host}"]
     assert status(pool, "-limit", "1", "-af", "Name").count("\n") == 1

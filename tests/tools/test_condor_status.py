@@ -404,3 +404,44 @@ def test_direct_asks_the_daemon_found_at_the_collector(monkeypatch, capsys, eigh
     assert cs.main(["-direct", "nobody@nowhere", "-master"]) == 1
     assert capsys.readouterr().err == ("Error: Failed to locate master nobody@nowhere\n"
                                        "Can't find address for master nobody@nowhere\n")
+
+
+def busy_partitionable_slot(ad_factory):
+    """A partitionable slot with 3 of its 4 CPUs left and two claimed dynamic slots."""
+    ad = ad_factory(Name=f"slot1@{HOST}", Machine=HOST, OpSys="LINUX", Arch="X86_64",
+                    OpSysAndVer="AlmaLinux9", State="Unclaimed", Activity="Idle", PartitionableSlot=True,
+                    SlotType="Partitionable", SlotTypeID=1, NumDynamicSlots=2, TotalSlotCpus=4,
+                    TotalSlotGpus=0, TotalSlotMemory=8192, Cpus=3, Memory=6144, Disk=1000,
+                    TotalLoadAvg=1.0, TotalCpus=4.0, RecentJobStarts=2)
+    ad.set_expr("ChildState", '{"Claimed", "Claimed"}')
+    ad.set_expr("ChildActivity", '{"Busy", "Busy"}')
+    ad.set_expr("ChildRemoteUser", '{"bob@x", "alice@x", "bob@x"}')
+    return ad
+
+
+def test_compact_state_totals_by_activity_roll_up_dynamic_slots(ad_factory):
+    assert cs.render(cs.parse_args(["-compact", "-state"]), [busy_partitionable_slot(ad_factory)]) == (
+        "Machine           Platform       Slots Cpus Gpus  TotalGb CpuLoad ST Jobs/Min\n"
+        "\n"
+        "host1.example.com x64/AlmaLinux9    2     4    0     8.00    0.25 **     0.10\n"
+        "\n"
+        "               Total Owner Unclaimed Claimed Preempting Matched  Drain Backfill BkIdle\n"
+        "\n"
+        "          Idle     0     0         1       2          0       0      0        0      0\n"
+        "\n"
+        "         Total     0     0         1       2          0       0      0        0      0\n")
+
+
+def test_compact_server_and_claimed_views(ad_factory):
+    ad = busy_partitionable_slot(ad_factory)
+    server = cs.render(cs.parse_args(["-compact", "-server"]), [ad]).splitlines()
+    assert server[0] == ("Machine           Platform       Slots Cpus Gpus  TotalGb  Mips    KFlops   "
+                         "CpuLoad ST Jobs/Min")
+    assert server[2] == ("host1.example.com x64/AlmaLinux9    2     4    0     8.00 -       -          "
+                         "  0.25 **     0.10")
+    # HTCondor totals a partitionable slot with CPUs left twice here (its rollup, then itself)
+    assert server[6] == "x64/AlmaLinux9        2     2       12288        2000           0           0"
+    claimed = cs.render(cs.parse_args(["-compact", "-claimed"]), [ad]).splitlines()
+    assert claimed[:3] == ["Machine           Platform       Slots Users         ", "",
+                           "host1.example.com x64/AlmaLinux9    2  alice@x, bob@x"]
+    assert claimed[4].split() == ["Machines", "MIPS", "KFLOPS", "AvgLoadAvg"]
