@@ -1,5 +1,5 @@
 """condor_status's slot views in a real pool (issue 14): one partitionable slot per startd, a job
-running in its dynamic slot slot1_1; -claimed, -avail, -state, -server, their -compact forms, -direct, -limit, -totals."""
+running in its dynamic slot slot1_1; -claimed, -avail, -state, -server, their -compact forms, schedds' -run, -direct, -limit, -totals."""
 from __future__ import annotations
 
 import pytest
@@ -56,6 +56,12 @@ def test_slot_views_with_a_running_job(pool_factory):
     assert rows(compact_state) == [host] and compact_state[2].split()[2] == "1"
     assert compact_state[6].split() == ["Idle", "0", "0", "1", "1", "0", "0", "0", "0", "0"]
     assert rows(status(pool, "-compact", "-claimed").splitlines()) == [host]
+
+    # bare -run: schedds running jobs, one shadow and one recent start here
+    wait_until(lambda: status(pool, "-run") != "", timeout=10, message="the schedd's ad with the running job")
+    run = status(pool, "-run").splitlines()
+    assert run[0].split() == ["Name", "TotalJobs", "Shadows", "ActiveDAGs", "IdleDAGs", "RcntDone", "RcntStart"]
+    assert run[2].split()[1:] == ["1", "1", "0", "0", "0", "1"] and len(run) == 3
 
     assert rows(status(pool, "-direct", host).splitlines()) == [f"slot1@{host}", f"slot1_1@{host}"]
     assert status(pool, "-limit", "1", "-af", "Name").count("\n") == 1
