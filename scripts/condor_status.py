@@ -556,21 +556,21 @@ def submitter_columns() -> list[Column]:
     return _job_count_columns("", "  HeldJobs", "HeldJobs")
 
 
-def render_submitter_totals(ads: list[Any], wide: bool = False) -> str:
+def render_submitter_totals(ads: list[Any]) -> str:
+    """Totals by submitter name; HTCondor sizes these keys to the longest name, -wide or not."""
     rows: dict[str, list[int]] = {}
     for ad in ads:
         row = rows.setdefault(string_of(ad, "Name") or "?", [0, 0, 0])
         for n, attr in enumerate(("RunningJobs", "IdleJobs", "HeldJobs")):
             row[n] += int_of(ad, attr)
     header = "%11s %10s %10s" % ("RunningJobs", "IdleJobs", "HeldJobs")
-    return _totals_block(rows, header, "%11d %10d %10d", wide)
+    return _totals_block(rows, header, "%11d %10d %10d", wide=True)
 
 
-def render_submitters(ads: list[Any], totals: bool = True, wide: bool = False) -> str:
+def render_submitters(ads: list[Any]) -> str:
     if not ads:
         return ""
-    return (render_table(submitter_columns(), ads)
-            + (render_submitter_totals(ads, wide) if totals else ""))
+    return render_table(submitter_columns(), ads) + render_submitter_totals(ads)
 
 
 def _version(ad: Any) -> str | None:
@@ -798,8 +798,8 @@ def render(opts: Options, ads: list[Any]) -> str:
         return render_schedds(ads)
     if opts.mode == "submitters":
         if opts.total:
-            return render_submitter_totals(ads, opts.wide) if ads else ""
-        return render_submitters(ads, wide=opts.wide)
+            return render_submitter_totals(ads) if ads else ""
+        return render_submitters(ads)
     views = {"master": master_columns, "negotiator": negotiator_columns,
              "collector": collector_columns, "any": any_columns}
     return render_table(views[opts.mode](), ads)
