@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 
 from condorsim.shared.classad import ClassAd, eval_constraint, parse_expr
-from condorsim.shared.daemon import DEFER, Daemon, daemon_main
+from condorsim.shared.daemon import DEFER, Daemon, ads_reply, daemon_main
 from condorsim.daemons.collector_cedar import cedar_server
 
 
@@ -81,16 +81,7 @@ class Collector(Daemon):
                 if ad.eval("Absent") is not True and (expr is None or eval_constraint(expr, ad))]
 
     def on_query(self, message: dict, ident: bytes) -> dict:
-        ads = self.select(message["my_type"], message.get("constraint"))
-        projection = message.get("projection")
-        wires = []
-        for ad in ads:
-            wire = ad.to_wire()
-            if projection:
-                wanted = {name.lower() for name in projection}
-                wire = {key: value for key, value in wire.items() if key.lower() in wanted}
-            wires.append(wire)
-        return {"ads": wires}
+        return ads_reply(self.select(message["my_type"], message.get("constraint")), message.get("projection"))
 
     def on_wait(self, message: dict, ident: bytes):
         """Reply once `count` ads of `my_type` match `constraint` (the harness's readiness wait)."""

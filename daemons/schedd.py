@@ -72,6 +72,8 @@ class Schedd(JobActions, Daemon):
         self.owners: set[str] = set()
         self.pending_matches: list[tuple[JobId, ClassAd]] = []  # from the negotiator, not yet started
         self.refs_cache: dict[str, list[str]] = {}  # expression text -> attributes it references  # owners whose Submitter ads we advertise
+        # when jobs started / completed, for the Recent* counts of the last STATISTICS_WINDOW_SECONDS
+        self.recent: dict[int, list[float]] = {RUNNING: [], COMPLETED: []}
 
     # -- set-up ----------------------------------------------------------------------------
     def setup(self) -> None:
@@ -199,6 +201,8 @@ class Schedd(JobActions, Daemon):
         self.queue.set(key, "LastJobStatus", old if isinstance(old, int) else IDLE)
         self.queue.set(key, "JobStatus", status)
         self.queue.set(key, "EnteredCurrentStatus", int(time.time()))
+        if status in self.recent:
+            self.recent[status].append(time.time())
         self.update_ads_soon()
 
     def move_hold_reason(self, key: JobId) -> None:
@@ -849,6 +853,12 @@ class Schedd(JobActions, Daemon):
         ad["TotalRemovedJobs"] = counts[REMOVED]
         ad["TotalJobAds"] = len(self.queue.jobs)
         ad["TotalFlockedJobs"] = 0
+        ad["ShadowsRunning"] = counts[RUNNING]  # HTCondor runs a shadow per running job
+        ad["TotalSchedulerJobsRunning"] = ad["TotalSchedulerJobsIdle"] = 0  # no scheduler universe
+        since = time.time() - self.cfg.get_float("STATISTICS_WINDOW_SECONDS", 1200)
+        for status, attr in ((RUNNING, "RecentJobsStarted"), (COMPLETED, "RecentJobsCompleted")):
+            self.recent[status] = [t for t in self.recent[status] if t >= since]
+            ad[attr] = len(self.recent[status])
         owners = sorted({o for o in (j.eval("Owner") for j in self.queue.jobs.values()) if isinstance(o, str)})
         ad["NumUsers"] = ad["NumOwners"] = len(owners)
         ad["MaxJobsRunning"] = self.cfg.get_int("MAX_JOBS_RUNNING")

@@ -6,6 +6,7 @@ the command line, queries the collector and prints.
 """
 from __future__ import annotations
 
+import re
 import socket
 import sys
 from typing import Any, Callable
@@ -52,16 +53,17 @@ def _attr_text(attr: str) -> Callable[[Any], str | None]:
     return render
 
 
-def _elapsed(since_attr: str) -> Callable[[Any], str | None]:
-    """`%T` of (LastHeardFrom, else MyCurrentTime) minus the ad's timestamp, at least 0."""
+def _elapsed(since_attr: str, now_attrs: tuple[str, ...] = ("MyCurrentTime", "LastHeardFrom"),
+             clamp: bool = True) -> Callable[[Any], str | None]:
+    """`%T` of "now" minus the ad's timestamp: HTCondor's ACTIVITY_TIME takes now from
+    MyCurrentTime, else LastHeardFrom, and shows at least 0; its ELAPSED_TIME
+    (`now_attrs=("LastHeardFrom",), clamp=False`) takes LastHeardFrom only."""
     def render(ad: Any) -> str | None:
         since = number_of(ad, since_attr)
-        now = number_of(ad, "LastHeardFrom")
-        if now is None:
-            now = number_of(ad, "MyCurrentTime")
+        now = next((n for n in (number_of(ad, a) for a in now_attrs) if n is not None), None)
         if since is None or now is None:
             return None
-        return format_time(max(0, now - since))
+        return format_time(max(0, now - since) if clamp else now - since)
     return render
 
 
@@ -118,17 +120,58 @@ def sort_ads(ads: list[Any], sort_exprs: list[str] | None = None) -> list[Any]:
                                        NaturalKey(string_of(ad, "Name") or "")))
 
 
-# --- slot view ------------------------------------------------------------------------------
+# --- slot views -----------------------------------------------------------------------------
 
-def slot_columns(wide: bool = False) -> list[Column]:
+ELAPSED_TIME = {"now_attrs": ("LastHeardFrom",), "clamp": False}
+
+# the constraints of the slot views (PMODE_* in HTCondor); -avail's also serves -compact -avail
+AVAIL_CONSTRAINT = 'State == "Unclaimed" && Cpus > 0 && Memory > 0'
+CLAIMED_CONSTRAINT = 'State == "Claimed"'
+CLAIMED_COMPACT_CONSTRAINT = ('(State == "Claimed" && DynamicSlot =!= true) || '
+                              '(NumDynamicSlots isnt undefined && NumDynamicSlots > 0)')
+
+
+def _attr_column(heading: str, attr: str, width: int = 0, **layout: Any) -> Column:
+    """An attribute's %v, `??` when undefined; AUTO (at least the heading wide) without a width."""
+    return Column(heading, _attr_text(attr), width=width, auto=not width, undefined="??", **layout)
+
+
+def _number_columns(specs: tuple[tuple[str, int], ...]) -> list[Column]:
+    """Right-justified `%<width>d` columns headed by their attribute names."""
+    return [Column(attr, number_cell(attr, f"%{width}d"), width=width, right=True, undefined="??")
+            for attr, width in specs]
+
+
+def slot_columns(wide: bool = False, view: str = "normal") -> list[Column]:
+    """The columns of a slot view: normal (also -avail), claimed (-claimed, -slots -run),
+    state (-state) or server (-server)."""
+    name = _name_column(width=34)
+    platform_columns = [_attr_column("OpSys", "OpSys", 10), _attr_column("Arch", "Arch", 8)]
+    load = Column("LoadAv", number_cell("CondorLoadAvg", "%.3f"), width=6, right=True, truncate=True,
+                  undefined="??")
+    if view == "claimed":
+        return [name, *platform_columns, load, _attr_column("RemoteUser", "RemoteUser", 20),
+                _attr_column("ClientMachine", "ClientMachine", 16)]
+    if view == "server":
+        return [name, *platform_columns, load,
+                *_number_columns((("Memory", 8), ("Disk", 9), ("Mips", 7), ("KFlops", 9)))]
+    if view == "state":
+        return [
+            name, _attr_column("Cpu", "Cpus"), _attr_column(" Mem", "Memory", 5, right=True), load,
+            Column("  KbdIdle", _seconds("KeyboardIdle"),
+                   width=12, right=True, truncate=True, undefined="??"),
+            _attr_column("State", "State", 7),
+            Column("  StateTime", _elapsed("EnteredCurrentState", **ELAPSED_TIME), width=12,
+                   right=True, truncate=True, undefined="??"),
+            _attr_column("Activ", "Activity"),
+            Column("  ActvtyTime", _elapsed("EnteredCurrentActivity", **ELAPSED_TIME), width=12,
+                   right=True, truncate=True, undefined="-"),
+        ]
     columns = [
-        _name_column(width=34),
-        Column("OpSys", _attr_text("OpSys"), width=10, undefined="??"),
-        Column("Arch", _attr_text("Arch"), width=8, undefined="??"),
-        Column("State", _attr_text("State"), width=5, auto=True, undefined="??"),
+        name, *platform_columns,
+        _attr_column("State", "State"),
         Column("Activity", _activity, width=8, undefined="??"),
-        Column("LoadAv", number_cell("CondorLoadAvg", "%.3f"), width=6, right=True, truncate=True,
-               undefined="??"),
+        load,
         Column("Mem", number_cell("Memory", "%6d"), width=6, right=True, undefined="??"),
     ]
     if wide:
@@ -140,6 +183,14 @@ def slot_columns(wide: bool = False) -> list[Column]:
     return columns
 
 
+def _seconds(attr: str) -> Callable[[Any], str | None]:
+    """HTCondor's TIME: a number of seconds as `%T`."""
+    def render(ad: Any) -> str | None:
+        number = number_of(ad, attr)
+        return None if number is None else format_time(number)
+    return render
+
+
 def render_table(columns: list[Column], ads: list[Any]) -> str:
     """Heading, blank line, one row per ad (nothing at all without ads)."""
     if not ads:
@@ -149,12 +200,14 @@ def render_table(columns: list[Column], ads: list[Any]) -> str:
     return table.heading() + "\n\n" + "".join(row + "\n" for row in rows)
 
 
-def render_slots(ads: list[Any], wide: bool = False) -> str:
-    """The default `condor_status` output: slot table + totals block."""
+def render_slots(ads: list[Any], wide: bool = False, view: str = "normal") -> str:
+    """A slot view (the default `condor_status` output): slot table + its totals block."""
     if not ads:
         return ""
-    return render_table(slot_columns(wide), ads) + render_totals(ads, wide)
+    return render_table(slot_columns(wide, view), ads) + render_totals(ads, wide, view)
 
+
+# --- totals ---------------------------------------------------------------------------------
 
 _STATE_COLUMNS = {"Owner": 1, "Claimed": 2, "Unclaimed": 3, "Matched": 4, "Preempting": 5,
                   "Drained": 6, "Backfill": 7}
@@ -163,46 +216,114 @@ _SLOT_HEADER = "%6.6s %5.5s %7.7s %9.9s %7.7s %10.10s %6.6s %8.8s %6.6s" % (
 _SLOT_ROW = "%6d %5d %7d %9d %7d %10d %6d %8d %6d"
 
 
-def _slot_counts(ad: Any) -> list[int] | None:
-    """Counts one slot adds: [Total, Owner, Claimed, ..., BkIdle]; None if its state is unknown."""
-    state = string_of(ad, "State")
+def state_counts(state: Any, backfill: bool = False, view: str = "normal") -> list[int] | None:
+    """What one slot in `state` adds to a state-counting totals table: [Total, Owner, Claimed,
+    ..., BkIdle], or in -state's column order with Total never counted (as HTCondor 25 does);
+    None when the state is unknown."""
     counts = [0] * 9
-    if state == "Unclaimed" and evaluate(ad, "IsBackfillSlot") is True:
+    if state == "Unclaimed" and backfill:
         counts[8] = 1
-        return counts
-    if state not in _STATE_COLUMNS:
+    elif state in _STATE_COLUMNS:
+        counts[0] = 1
+        counts[_STATE_COLUMNS[state]] = 1
+    else:
         return None
-    counts[0] = 1
-    counts[_STATE_COLUMNS[state]] = 1
+    if view == "state":
+        counts[0] = 0
+        return [counts[n] for n in _STATE_VIEW_ORDER]
     return counts
 
 
-def _totals_block(keyed_rows: dict[str, list[int]], header: str, row_fmt: str,
-                  wide: bool, key_lines: bool = True) -> str:
-    width = max([5] + [len(k) for k in keyed_rows]) if wide else 14
-    key_fmt = "%*s" % (width, "%s") if wide else "%14.14s"
-    grand = [sum(col) for col in zip(*keyed_rows.values())] if keyed_rows else []
+def _state_adder(view: str) -> Callable[[Any], tuple[list, bool] | None]:
+    def add(ad: Any) -> tuple[list, bool] | None:
+        counts = state_counts(string_of(ad, "State"), evaluate(ad, "IsBackfillSlot") is True, view)
+        return None if counts is None else (counts, True)
+    return add
+
+
+# -state's table orders the states differently
+_STATE_VIEW_ORDER = (0, 1, 3, 2, 5, 4, 6, 7, 8)
+_STATE_VIEW_HEADER = "%6.6s %5.5s %9.9s %7.7s %10.10s %7.7s %6.6s %8.8s %6.6s" % (
+    "Total", "Owner", "Unclaimed", "Claimed", "Preempting", "Matched", "Drain", "Backfill", "BkIdle")
+_STATE_VIEW_ROW = "%6d %5d %9d %7d %10d %7d %6d %8d %6d"
+
+
+def _sums(attrs: tuple[str, ...], leading: tuple[int, ...] = ()) -> Callable[[Any], tuple[list, bool]]:
+    """What one slot adds to a sum of attributes: `leading` counts, then each attribute (0 when
+    missing, which makes the ad malformed)."""
+    def add(ad: Any) -> tuple[list, bool]:
+        values = [number_of(ad, attr) for attr in attrs]
+        return list(leading) + [v or 0 for v in values], None not in values
+    return add
+
+
+def _server_counts(ad: Any) -> tuple[list, bool] | None:
+    if string_of(ad, "State") is None:
+        return None
+    counts, complete = _sums(("Memory", "Disk", "Mips", "KFlops"))(ad)
+    return [1, int(string_of(ad, "State") in ("Claimed", "Unclaimed"))] + counts, complete
+
+
+def _run_cells(row: list) -> tuple:
+    machines, mips, kflops, load = row
+    return machines, mips, kflops, load / machines if machines else 0.0
+
+
+def _arch_opsys(ad: Any) -> str | None:
+    arch, opsys = string_of(ad, "Arch"), string_of(ad, "OpSys")
+    return None if arch is None or opsys is None else f"{arch}/{opsys}"
+
+
+# view -> (key of an ad's row, what the ad adds and whether it is well formed (None: nothing),
+#          header, row format, cells of a summed row)
+TOTALS: dict[str, tuple] = {
+    "normal": (_arch_opsys, _state_adder("normal"), _SLOT_HEADER, _SLOT_ROW, tuple),
+    "state": (lambda ad: string_of(ad, "Activity"), _state_adder("state"),
+              _STATE_VIEW_HEADER, _STATE_VIEW_ROW, tuple),
+    "claimed": (_arch_opsys, _sums(("Mips", "KFlops", "LoadAvg"), leading=(1,)),
+                "%9.9s  %11.11s  %11.11s  %11.11s" % ("Machines", "MIPS", "KFLOPS", "AvgLoadAvg"),
+                "%9d  %11d  %11d   %-.3f", _run_cells),
+    "server": (_arch_opsys, _server_counts,
+               "%9.9s %5.5s %7.7s %11.11s %11.11s %11.11s" % ("Slots", "Avail", "Memory", "Disk",
+                                                               "MIPS", "KFLOPS"),
+               "%9d %5d %11d %11d %11d %11d", tuple),
+}
+
+
+def _totals_block(keyed_rows: dict[str, list], header: str, row_fmt: str, wide: bool,
+                  cells: Callable[[list], tuple] = tuple, malformed: int = 0,
+                  key_width: int = 14) -> str:
+    """HTCondor's totals table: a row per key, then the Total row.  Keys are `key_width` wide
+    (cut to it), or as wide as the longest key (at least `Total`) with -wide."""
+    width = max([5] + [len(k) for k in keyed_rows]) if wide else key_width
+    grand = [sum(col) for col in zip(*keyed_rows.values())] if keyed_rows else [0] * row_fmt.count("%")
     out = ["\n", " " * width + header + "\n\n"]
     for key in sorted(keyed_rows):
-        out.append((key_fmt % key) + (row_fmt % tuple(keyed_rows[key]) if key_lines else "") + "\n")
-    out.append("\n" + "%*s" % (width, "Total") + row_fmt % tuple(grand) + "\n")
+        out.append("%*.*s" % (width, width, key) + row_fmt % cells(keyed_rows[key]) + "\n")
+    out.append(("\n" if keyed_rows else "") + "%*s" % (width, "Total") + row_fmt % cells(grand) + "\n")
+    if malformed:
+        out.append("\n%s(Omitted %d malformed ads in computed attribute totals)\n\n" % (" " * width, malformed))
     return "".join(out)
 
 
-def render_totals(ads: list[Any], wide: bool = False) -> str:
-    """The slot totals block (`-total` prints only this); keys `Arch/OpSys`."""
-    rows: dict[str, list[int]] = {}
+def render_totals(ads: list[Any], wide: bool = False, view: str = "normal") -> str:
+    """The totals block of a slot view (`-total` prints only this)."""
+    key_of, add, header, row_fmt, cells = TOTALS[view]
+    rows: dict[str, list] = {}
+    malformed = 0
     for ad in ads:
-        counts = _slot_counts(ad)
-        if counts is None:
+        key, added = key_of(ad), add(ad)
+        if key is None or added is None:
+            malformed += 1
             continue
-        key = "%s/%s" % (string_of(ad, "Arch") or "?", string_of(ad, "OpSys") or "?")
-        row = rows.setdefault(key, [0] * 9)
+        counts, complete = added
+        malformed += not complete
+        row = rows.setdefault(key, [0] * len(counts))
         for n, count in enumerate(counts):
             row[n] += count
-    if not rows:
+    if not ads:
         return ""
-    return _totals_block(rows, _SLOT_HEADER, _SLOT_ROW, wide)
+    return _totals_block(rows, header, row_fmt, wide, cells, malformed)
 
 
 # --- -compact: one row per machine and slot type ------------------------------------------
@@ -249,7 +370,9 @@ def compact_row(ad: Any) -> dict:
            "total_gb": (number_of(ad, "TotalSlotMemory") or 0) / 1024.0, "free_cpus": int(cpus),
            "free_gb": memory, "load": number_of(ad, "TotalLoadAvg*1.0/TotalCpus"),
            "job_starts": number_of(ad, "RecentJobStarts/20.0"),
-           "max_slot_gb": number_of(ad, "Max(ChildMemory)/1024.0")}
+           "max_slot_gb": number_of(ad, "Max(ChildMemory)/1024.0"),
+           "mips": number_of(ad, "Mips"), "kflops": number_of(ad, "KFlops"),
+           "users": unique_items(evaluate(ad, "ChildRemoteUser"))}
     if partitionable:  # the state its dynamic slots share shows through
         own_state, own_activity = code
         state, activity = (consensus(evaluate(ad, "ChildState") or [], STATE_LETTERS, "P"),
@@ -264,6 +387,14 @@ def compact_row(ad: Any) -> dict:
                 own_activity if activity is None or activity == own_activity else "*"]
     row["code"] = "".join(code)
     return row
+
+
+def unique_items(value: Any) -> str | None:
+    """HTCondor's UNIQUE: a list's distinct items (strings raw, others unparsed), sorted and
+    joined by `, `; None when the value is no list."""
+    if not isinstance(value, list):
+        return None
+    return ", ".join(sorted({item if isinstance(item, str) else unparse_old(item) for item in value}))
 
 
 def fold_rows(rows: list[dict]) -> dict:
@@ -294,8 +425,10 @@ def _printf(key: str, fmt: str, alternative: str = "") -> Callable[[dict], str |
     return render
 
 
-def compact_columns() -> list[Column]:
-    return [
+def compact_columns(view: str = "normal") -> list[Column]:
+    """The columns of `-compact`, of `-compact -state` (no free resources), of `-compact
+    -server` (benchmark results too) and of `-compact -claimed` (the users of the slots)."""
+    head = [
         Column("Machine", lambda row: row["machine"], auto=True),
         Column("Platform", lambda row: row["platform"], auto=True),
         Column("Slot", _printf("slots", "%4d", " "), width=4, right=True),
@@ -303,13 +436,22 @@ def compact_columns() -> list[Column]:
         Column("Cpus", _printf("cpus", "%4d"), width=4, right=True),
         Column("Gpus", _printf("gpus", "%4d"), width=4, right=True),
         Column(" TotalGb", _printf("total_gb", "%8.2f"), width=8, right=True),
-        Column("FreCpu", _printf("free_cpus", "%6d"), width=6, right=True),
-        Column(" FreeGb ", _printf("free_gb", "%8.2f"), width=8, right=True),
-        Column("CpuLoad", _printf("load", "%7.2f"), width=7, right=True),
-        Column("ST", lambda row: row["code"], width=2),
-        Column("Jobs/Min", _printf("job_starts", "%8.2f", "_"), width=8, right=True),
-        Column("MaxSlotGb", _printf("max_slot_gb", "%9.2f", "*"), width=9, right=True),
     ]
+    free = [Column("FreCpu", _printf("free_cpus", "%6d"), width=6, right=True),
+            Column(" FreeGb ", _printf("free_gb", "%8.2f"), width=8, right=True)]
+    benchmarks = [Column(" Mips  ", _printf("mips", "%7d", "-"), width=7, auto=True),
+                  Column(" KFlops  ", _printf("kflops", "%9d", "-"), width=9, auto=True)]
+    tail = [Column("CpuLoad", _printf("load", "%7.2f"), width=7, right=True),
+            Column("ST", lambda row: row["code"], width=2),
+            Column("Jobs/Min", _printf("job_starts", "%8.2f", "_"), width=8, right=True)]
+    if view == "claimed":
+        return head[:4] + [Column("Users", lambda row: row["users"], auto=True)]
+    if view == "state":
+        return head + tail
+    if view == "server":
+        return head + benchmarks + tail
+    return head + free + tail + [Column("MaxSlotGb", _printf("max_slot_gb", "%9.2f", "*"), width=9,
+                                        right=True)]
 
 
 def compact_ads(ads: list[Any]) -> list[Any]:
@@ -317,10 +459,26 @@ def compact_ads(ads: list[Any]) -> list[Any]:
     return [ad for ad in ads if evaluate(ad, "PartitionableSlot") is True or evaluate(ad, "DynamicSlot") is not True]
 
 
-def render_compact(ads: list[Any], wide: bool = False, totals_only: bool = False) -> str:
-    """`condor_status -compact`: a row per machine (and per slot type on it), then totals by
-    platform in which a partitionable slot counts each of its dynamic slots by state, and
-    itself while it has CPUs left."""
+def compact_contributions(ad: Any, view: str) -> list[tuple[list, bool]]:
+    """What a compact view's slot adds to its totals: a partitionable slot adds its dynamic
+    slots' states (in the state-counting views; the others count the slot itself), then itself
+    again while it has CPUs left -- as HTCondor totals the rows it folds."""
+    add = TOTALS[view][1]
+    partitionable = evaluate(ad, "PartitionableSlot") is True
+    if partitionable and view in ("normal", "state"):
+        children = [state_counts(s, view=view) for s in evaluate(ad, "ChildState") or [] if isinstance(s, str)]
+        added = [(counts, True) for counts in children if counts is not None]
+    else:
+        added = [add(ad)]
+    if partitionable and (number_of(ad, "Cpus") or 0) >= 0.1:
+        added.append(add(ad))
+    return [one for one in added if one is not None]
+
+
+def render_compact(ads: list[Any], wide: bool = False, totals_only: bool = False,
+                   view: str = "normal") -> str:
+    """`condor_status -compact` (`view`: normal, state or server): a row per machine (and per
+    slot type on it), then totals by platform (by activity for -state)."""
     ads = sorted(compact_ads(ads), key=lambda ad: (
         NaturalKey(f"{string_of(ad, 'Machine') or ''}:{int_of(ad, 'SlotTypeID')}"),
         NaturalKey(string_of(ad, "Name") or "")))
@@ -337,22 +495,25 @@ def render_compact(ads: list[Any], wide: bool = False, totals_only: bool = False
             if last and last["machine"] == row["machine"]:
                 row["machine"] = "   " + row["label"]  # a further slot type of the same machine
             groups.append([row])
-    totals: dict[str, list[int]] = {}
+    _, _, header, row_fmt, cells = TOTALS[view]
+    totals: dict[str, list] = {}
+    malformed = 0
     for ad in ads:
-        key = platform(ad) or "?"
-        states = [string_of(ad, "State")]
-        if evaluate(ad, "PartitionableSlot") is True:
-            children = [s for s in evaluate(ad, "ChildState") or [] if isinstance(s, str)]
-            states = children + (states if (number_of(ad, "Cpus") or 0) >= 0.1 else [])
-        for state in states:
-            if state in _STATE_COLUMNS:
-                counts = totals.setdefault(key, [0] * 9)
-                counts[0] += 1
-                counts[_STATE_COLUMNS[state]] += 1
-    block = _totals_block(totals, _SLOT_HEADER, _SLOT_ROW, wide) if totals else ""
+        key = string_of(ad, "Activity") if view == "state" else platform(ad) or "?"
+        for counts, complete in compact_contributions(ad, view):
+            if key is None:
+                malformed += 1
+                continue
+            malformed += not complete
+            row = totals.setdefault(key, [0] * len(counts))
+            for n, count in enumerate(counts):
+                row[n] += count
+    # platform keys as wide as the longest, at least 14 (HTCondor's compact subtotal keys)
+    key_width = 14 if view == "state" else max([14] + [len(key) for key in totals])
+    block = _totals_block(totals, header, row_fmt, wide, cells, malformed, key_width) if totals else ""
     if totals_only:
         return block
-    return render_table(compact_columns(), [fold_rows(group) for group in groups]) + block
+    return render_table(compact_columns(view), [fold_rows(group) for group in groups]) + block
 
 
 # --- other ad types -------------------------------------------------------------------------
@@ -395,21 +556,21 @@ def submitter_columns() -> list[Column]:
     return _job_count_columns("", "  HeldJobs", "HeldJobs")
 
 
-def render_submitter_totals(ads: list[Any], wide: bool = False) -> str:
+def render_submitter_totals(ads: list[Any]) -> str:
+    """Totals by submitter name; HTCondor sizes these keys to the longest name, -wide or not."""
     rows: dict[str, list[int]] = {}
     for ad in ads:
         row = rows.setdefault(string_of(ad, "Name") or "?", [0, 0, 0])
         for n, attr in enumerate(("RunningJobs", "IdleJobs", "HeldJobs")):
             row[n] += int_of(ad, attr)
     header = "%11s %10s %10s" % ("RunningJobs", "IdleJobs", "HeldJobs")
-    return _totals_block(rows, header, "%11d %10d %10d", wide)
+    return _totals_block(rows, header, "%11d %10d %10d", wide=True)
 
 
-def render_submitters(ads: list[Any], totals: bool = True, wide: bool = False) -> str:
+def render_submitters(ads: list[Any]) -> str:
     if not ads:
         return ""
-    return (render_table(submitter_columns(), ads)
-            + (render_submitter_totals(ads, wide) if totals else ""))
+    return render_table(submitter_columns(), ads) + render_submitter_totals(ads)
 
 
 def _version(ad: Any) -> str | None:
@@ -476,6 +637,11 @@ AD_TYPES = {
 MODE_OPTIONS = (("schedd", 2), ("submitters", 2), ("master", 2), ("negotiator", 2),
                 ("collector", 2), ("any", 2), ("startd", 3), ("slots", 3))
 
+# the ad types -direct asks a daemon for itself; the others only the collector has
+DIRECT_MODES = ("startd", "schedd", "submitters", "master", "negotiator")
+
+SCHEDD_RUN_CONSTRAINT = "(ShadowsRunning+TotalSchedulerJobsRunning) > 0"
+
 
 class Options(QueryOptions):
     constraint_letters = 3
@@ -483,23 +649,49 @@ class Options(QueryOptions):
     def __init__(self) -> None:
         super().__init__()
         self.mode = "startd"
+        self.view = "normal"   # of slots: normal, avail, claimed, state, server; of schedds: run
+        self.mode_arg: tuple[int, str] | None = None  # the argument that chose the mode
         self.total = False
         self.compact = False
         self.wide = False
+        self.limit = 0
+        self.direct: str | None = None
         self.sort: list[str] = []
         self.names: list[str] = []
 
     def take_word(self, arg: str) -> None:
         self.names.append(arg)
 
+    def set_mode(self, mode: str, view: str, argv: list[str], i: int, reset: bool = False) -> None:
+        """The ad type and view an argument chooses; a second, different one contradicts it
+        (unless it refines the first, `reset`), as in HTCondor."""
+        if self.mode_arg is not None and not reset:
+            if argv[i] != self.mode_arg[1]:
+                raise UsageError("Error:  Arg %d (%s) contradicts arg %d (%s)"
+                                 % (i + 1, argv[i], *self.mode_arg))
+            return
+        self.mode, self.view, self.mode_arg = mode, view, (i + 1, argv[i])
+
     def take_own(self, argv: list[str], i: int) -> int:
         arg = argv[i]
         mode = which_arg(arg, MODE_OPTIONS)
         if arg == "-":  # a name, as HTCondor takes it
             self.names.append(arg)
+        elif is_arg(arg, "avail", 2):
+            self.set_mode("startd", "avail", argv, i)
+        elif is_arg(arg, "claimed", 2):
+            self.set_mode("startd", "claimed", argv, i)
+        elif is_arg(arg, "run", 1):
+            # bare -run shows schedds running jobs; after -slots or -claimed, claimed slots
+            if self.mode_arg is not None and self.mode == "startd" and self.view in ("normal", "claimed"):
+                self.set_mode("startd", "claimed", argv, i, reset=True)
+            else:
+                self.set_mode("schedd", "run", argv, i, reset=self.mode == "schedd")
         elif mode is not None:
-            self.mode = "startd" if mode == "slots" else mode
-        elif is_arg(arg, "total", 2):
+            self.set_mode("startd" if mode == "slots" else mode, "normal", argv, i)
+        elif is_arg(arg, "state", 4) or is_arg(arg, "server", 2):
+            self.view = "state" if is_arg(arg, "state", 4) else "server"
+        elif is_arg(arg, "totals", 1):
             self.total = True
         elif is_arg(arg, "compact", 3):
             self.compact = True
@@ -508,9 +700,35 @@ class Options(QueryOptions):
         elif is_arg(arg, "sort", 2):
             self.sort.append(option_value(argv, i))
             return i + 2
+        elif is_arg(arg, "limit", 2) or is_arg(arg, "direct", 3):
+            option = "limit" if is_arg(arg, "limit", 2) else "direct"
+            if i + 1 >= len(argv):
+                raise UsageError(f"condor_status: -{option} requires "
+                                 + ("one additional argument" if option == "limit" else "another argument")
+                                 + '\nUse "condor_status -help" for details')
+            if option == "limit":
+                self.limit = _atoi(argv[i + 1])
+            else:
+                self.direct = argv[i + 1]
+            return i + 2
+        elif is_arg(arg, "version", 3):
+            from condorsim.scripts.condor_version import version_lines
+            sys.stdout.write(version_lines())
+            raise ToolExit(0)
         else:
             raise UsageError(f"Error: unknown option {arg}")
         return i + 1
+
+    @property
+    def slot_view(self) -> str:
+        """The slot view's columns and totals: -avail shows the normal ones."""
+        return "normal" if self.view == "avail" else self.view
+
+
+def _atoi(text: str) -> int:
+    """C's atoi: the leading integer, 0 when there is none."""
+    match = re.match(r"\s*[-+]?\d+", text)
+    return int(match.group()) if match else 0
 
 
 def parse_args(argv: list[str]) -> Options:
@@ -531,28 +749,57 @@ def _host_constraint(name: str) -> str:
     return f'(Name == {quote_string(name)} || Machine == {quote_string(name)})'
 
 
+def view_constraint(opts: Options) -> str | None:
+    """The constraint a view adds (HTCondor's PMODE_* constraints)."""
+    if opts.mode == "schedd" and opts.view == "run":
+        return SCHEDD_RUN_CONSTRAINT
+    if opts.mode != "startd":
+        return None
+    if opts.view == "avail":
+        return AVAIL_CONSTRAINT
+    if opts.view == "claimed":
+        return CLAIMED_COMPACT_CONSTRAINT if opts.compact else CLAIMED_CONSTRAINT
+    return None
+
+
 def build_constraint(opts: Options) -> str | None:
     hosts = " || ".join(_host_constraint(n) for n in opts.names)
-    return join_constraints(opts.constraints, f"({hosts})" if hosts else None)
+    selection = [f"({part})" for part in (view_constraint(opts), hosts) if part]
+    return join_constraints(opts.constraints, " && ".join(selection) or None)
+
+
+def schedd_run_columns() -> list[Column]:
+    """`condor_status -run`: schedds running jobs (`%Nd` columns as wide as their headings)."""
+    specs = (("TotalJobs", "TotalJobAds"), ("Shadows", "ShadowsRunning"),
+             ("ActiveDAGs", "TotalSchedulerJobsRunning"), ("IdleDAGs", "TotalSchedulerJobsIdle"),
+             ("RcntDone", "RecentJobsCompleted"), ("RcntStart", "RecentJobsStarted"))
+    return [_name_column()] + [Column(heading, number_cell(attr, f"%{len(heading)}d"), width=len(heading))
+                               for heading, attr in specs]
 
 
 def render(opts: Options, ads: list[Any]) -> str:
     """Everything condor_status prints for the already-fetched ads."""
+    if opts.limit > 0:  # the first ads found, as the collector stops at the limit
+        ads = ads[:opts.limit]
     ads = sort_ads(ads, opts.sort)
     if opts.ad_output:
         return render_ads(ads, opts)
     if opts.mode == "startd" and opts.compact:
-        return render_compact(ads, opts.wide, totals_only=opts.total)
+        return render_compact(ads, opts.wide, opts.total, opts.slot_view)
     if opts.mode == "startd":
-        return render_totals(ads, opts.wide) if opts.total else render_slots(ads, opts.wide)
+        if opts.total:
+            return render_totals(ads, opts.wide, opts.slot_view)
+        return render_slots(ads, opts.wide, opts.slot_view)
+    if opts.mode == "schedd" and opts.view == "run":  # no totals
+        return "" if opts.total else render_table(schedd_run_columns(), ads)
     if opts.mode == "schedd":
         if opts.total:
             return render_schedd_totals(ads) if ads else ""
         return render_schedds(ads)
     if opts.mode == "submitters":
         if opts.total:
-            return render_submitter_totals(ads, opts.wide) if ads else ""
-        return render_submitters(ads, wide=opts.wide)
+            return render_submitter_totals(ads) if ads else ""
+        return render_submitters(ads)
     views = {"master": master_columns, "negotiator": negotiator_columns,
              "collector": collector_columns, "any": any_columns}
     return render_table(views[opts.mode](), ads)
@@ -570,7 +817,14 @@ def main(argv: list[str] | None = None) -> int:
     from condorsim.shared.locate import query_ads
     from condorsim.shared.protocol import CommunicationError, RemoteError
     try:
-        ads = query_ads(cfg, AD_TYPES[opts.mode], constraint)
+        if opts.direct is not None and opts.mode in DIRECT_MODES:
+            address, who = locate_daemon(cfg, opts.mode, opts.direct)
+            if address is None:
+                print(f"Error: Failed to locate {who}\nCan't find address for {who}", file=sys.stderr)
+                return 1
+            ads = direct_query(address, AD_TYPES[opts.mode], constraint)
+        else:
+            ads = query_ads(cfg, AD_TYPES[opts.mode], constraint)
     except CommunicationError as err:
         host = _collector_host(cfg)
         print("Error: communication error\n"
@@ -586,6 +840,33 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     sys.stdout.write(render(opts, ads))
     return 0
+
+
+def locate_daemon(cfg: Any, mode: str, name: str) -> tuple[str | None, str]:
+    """-direct NAME: the address of the daemon serving `mode`'s ads, found in its ad at the
+    collector (a host name is completed as HTCondor completes daemon names), and the words
+    that name it in errors (`startd host1.example.com`)."""
+    from condorsim.shared.locate import query_ads
+    if "@" not in name:
+        name = canonical_hostname(name) or name
+    daemon = {"submitters": "schedd"}.get(mode, mode)
+    ad_type = {"submitters": "Scheduler"}.get(mode, AD_TYPES[mode])
+    match = f"Name == {quote_string(name)}"
+    if mode == "startd":  # the startd's slots are named slotN@host
+        match += f" || Machine == {quote_string(name)}"
+    for ad in query_ads(cfg, ad_type, match, ["MyAddress"]):
+        address = ad.eval("MyAddress")
+        if isinstance(address, str):
+            return address, f"{daemon} {name}"
+    return None, f"{daemon} {name}"
+
+
+def direct_query(address: str, ad_type: str, constraint: str | None) -> list[Any]:
+    """The ads a daemon advertises, asked of the daemon itself (made now, not the collector's copy)."""
+    from condorsim.shared.classad import ClassAd
+    from condorsim.shared.protocol import Client
+    reply = Client(address, 10.0).call("QUERY_ADS", my_type=ad_type, constraint=constraint)
+    return [ClassAd.from_wire(ad) for ad in reply["ads"]]
 
 
 def _collector_host(cfg: Any) -> str:

@@ -25,7 +25,7 @@ from typing import Any, Callable
 import zmq
 
 from condorsim.shared import protocol, runtime_config
-from condorsim.shared.classad import ClassAd
+from condorsim.shared.classad import ClassAd, eval_constraint, parse_expr
 from condorsim.shared.config import ConfigError, load_config
 from condorsim.shared.locate import collector_address
 
@@ -37,6 +37,15 @@ DEFER = object()  # a handler's return value meaning "I will reply later with re
 DAEMON_NO_RESTART = 99  # a daemon's exit status asking its master not to start it again
 
 Handler = Callable[[dict, bytes], Any]
+
+
+def ads_reply(ads: list[ClassAd], projection: list[str] | None) -> dict:
+    """The reply to QUERY_ADS: the ads on the wire, only the `projection` attributes if given."""
+    wanted = {name.lower() for name in projection} if projection else None
+    wires = [ad.to_wire() for ad in ads]
+    if wanted:
+        wires = [{key: value for key, value in wire.items() if key.lower() in wanted} for wire in wires]
+    return {"ads": wires}
 
 
 class DaemonLog:
@@ -173,7 +182,9 @@ class Daemon:
             "CHILD_ALIVE": lambda msg, ident: {},
             "CONFIG_VAL": lambda msg, ident: runtime_config.query(self.cfg, msg),
             "SET_CONFIG": lambda msg, ident: runtime_config.set_config(
-                self.cfg, self.subsystem, self.local_name, self.runtime_settings, msg)}
+                self.cfg, self.subsystem, self.local_name, self.runtime_settings, msg),
+            "QUERY_ADS": self.on_query_own_ads}
+        self._ad_makers: list[Callable[[], list[ClassAd]]] = []  # what keep_advertised sends
         self._timers: list[tuple[float, int, Callable[[], Any], float | None]] = []
         self._timer_ids = itertools.count()
         self._running = True
@@ -330,6 +341,7 @@ class Daemon:
         Returns a function to call after a state change: it sends an update within a few
         milliseconds, one for a whole burst of changes."""
         pending = False
+        self._ad_makers.append(make_ads)
 
         def update() -> None:
             nonlocal pending
@@ -345,6 +357,16 @@ class Daemon:
 
         self.every(interval, update, first=0)
         return lambda: schedule(0.02)
+
+    def on_query_own_ads(self, message: dict, ident: bytes) -> dict:
+        """The ads this daemon advertises, made now (`condor_status -direct`): those of
+        `my_type` ("Any": all) matching `constraint`."""
+        constraint = message.get("constraint")
+        expr = parse_expr(constraint) if constraint else None
+        ads = [ad for make in self._ad_makers for ad in make()
+               if message["my_type"] in ("Any", ad.eval("MyType"))
+               and (expr is None or eval_constraint(expr, ad))]
+        return ads_reply(ads, message.get("projection"))
 
     def invalidate(self, my_type: str, names: list[str]) -> None:
         if self._master_gone():

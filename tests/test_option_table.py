@@ -16,6 +16,7 @@ Q_UNIT = "tests/tools/test_condor_q.py::"
 Q_LIVE = "tests/pool/test_condor_q_live.py::"
 Q_OLD = "tests/pool/test_tools_live.py::"
 STATUS = "tests/tools/test_condor_status.py::"
+STATUS_LIVE = "tests/pool/test_status_views_live.py::"
 DAEMON_TOOLS = "tests/pool/test_who_version_config_live.py::"
 CONFIG = "tests/config/test_condor_config_val.py::"
 DRAIN = "tests/tools/test_condor_drain.py::"
@@ -24,7 +25,6 @@ NO_DEBUG = "no tool writes a debug log; the daemons' logs hold what happens"
 ONE_POOL = "condorsim finds its pool through the local configuration; no other pool is addressed"
 NO_SECURITY = "condorsim has no authentication layer to pass credentials or check them"
 GRID = "grid/EC2 jobs belong to another branch of issue 14's work (the ec2 spec)"
-OTHER_BRANCH = "not implemented yet: this condor_status view (its columns and constraint) is still to be written"
 NO_PRINT_FORMAT = "HTCondor's print-format language is not implemented (no -print-format file reader)"
 
 # tool -> option -> ("yes", "test path::test name") or ("no", reason)
@@ -137,19 +137,19 @@ OPTIONS = {
         "-vm": ("no", "condorsim has no VM universe"),
         "-offline": ("no", "the collector keeps no offline ads"),
         "-expert": ("no", "no expert-only output exists to switch on"),
-        "-limit": ("no", OTHER_BRANCH),
-        "-totals": ("no", "only the -total spelling is accepted so far"),
+        "-limit": ("yes", STATUS + "test_limit_keeps_the_first_ads_found"),
+        "-totals": ("yes", STATUS + "test_totals_spelling_and_wide_totals_fit_the_keys"),
         "-xml": ("no", "no ClassAd XML writer"),
         "-aaf": ("no", "the -af variant with attribute headings is not implemented"),
         "-print-format": ("no", NO_PRINT_FORMAT),
         "-target": ("no", "ads come from the collector, not from a file"),
         "-merge": ("no", "ads come from the collector, not from a file"),
-        "-avail": ("no", OTHER_BRANCH),
-        "-claimed": ("no", OTHER_BRANCH),
-        "-direct": ("no", OTHER_BRANCH),
-        "-run": ("no", OTHER_BRANCH),
-        "-server": ("no", OTHER_BRANCH),
-        "-state": ("no", OTHER_BRANCH),
+        "-avail": ("yes", STATUS + "test_avail_shows_the_default_columns_and_totals"),
+        "-claimed": ("yes", STATUS + "test_claimed_view_user_client_and_run_totals"),
+        "-direct": ("yes", STATUS_LIVE + "test_slot_views_with_a_running_job"),
+        "-run": ("yes", STATUS + "test_bare_run_shows_schedds_running_jobs"),
+        "-server": ("yes", STATUS + "test_server_view_resources_and_totals"),
+        "-state": ("yes", STATUS + "test_state_view_times_and_totals_by_activity"),
         "-compact": ("yes", STATUS + "test_compact_folds_a_machines_static_slots_into_one_row"),
     },
     "condor_drain": {
