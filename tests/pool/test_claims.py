@@ -52,6 +52,17 @@ def wait_restarted(pool, name: str, old_pid: int) -> None:
     wait_until(restarted, timeout=30, message=f"the master to restart the {name}")
 
 
+def sleeping_jobs(pool_factory, log, jobs: int, config: dict | None = None, submit: str = ""):
+    """A pool of `jobs` static slots running as many `sleep 1d` jobs that log to `log`, returned
+    with the sleep processes once every job has started."""
+    pool = pool_factory(config={"NUM_CPUS": str(jobs), **STATIC, **(config or {})})
+    assert pool.run("condor_submit", input=f"executable = /bin/sleep\narguments = 1d\nlog = {log}\n{submit}"
+                                           f"queue {jobs}\n").returncode == 0
+    wait_until(lambda: len(sleepers(pool)) == jobs and sorted(job_field(pool, "NumJobStarts").values()) == ["1"] * jobs,
+               timeout=30, message=f"{jobs} job(s) running")
+    return pool, sleepers(pool)
+
+
 def claim_ids(pool, jobs: int) -> list[str]:
     """The ClaimId each job ran under, once all `jobs` have completed (one query: no race)."""
     def completed():
@@ -90,13 +101,8 @@ def test_a_claim_is_not_reused_for_a_job_the_slot_does_not_match(pool_factory):
 
 
 def test_running_jobs_survive_a_schedd_restart(pool_factory, tmp_path):
-    pool = pool_factory(config={"NUM_CPUS": "8", **STATIC})
     log = tmp_path / "reconnect.log"
-    assert pool.run("condor_submit", input=f"executable = /bin/sleep\narguments = 1d\nlog = {log}\n"
-                                           "queue 8\n").returncode == 0
-    wait_until(lambda: len(sleepers(pool)) == 8 and sorted(job_field(pool, "NumJobStarts").values()) == ["1"] * 8,
-               timeout=30, message="8 jobs running")
-    processes = sleepers(pool)
+    pool, processes = sleeping_jobs(pool_factory, log, 8)
     pids = sorted(process.pid for process in processes)
 
     wait_restarted(pool, "SCHEDD", kill_daemon(pool, "SCHEDD"))
@@ -143,12 +149,8 @@ def test_a_job_that_ends_while_the_schedd_is_down_is_reported_to_its_successor(p
 
 
 def test_a_killed_startds_jobs_are_requeued_and_run_again(pool_factory, tmp_path):
-    pool = pool_factory(config={"NUM_CPUS": "2", **STATIC})
     log = tmp_path / "startd.log"
-    assert pool.run("condor_submit", input=f"executable = /bin/sleep\narguments = 1d\nlog = {log}\n"
-                                           "queue 2\n").returncode == 0
-    wait_until(lambda: len(sleepers(pool)) == 2, timeout=30, message="2 jobs running")
-    first = sleepers(pool)
+    pool, first = sleeping_jobs(pool_factory, log, 2)
     wait_restarted(pool, "STARTD", kill_daemon(pool, "STARTD"))
     gone, alive = psutil.wait_procs(first, timeout=10)
     assert not alive  # nothing of the jobs survives their startd
@@ -163,12 +165,8 @@ def test_a_claim_without_keep_alives_is_given_up_and_its_job_requeued(pool_facto
     # A schedd that stops answering sends no keep-alives: after ALIVE_INTERVAL x
     # MAX_CLAIM_ALIVES_MISSED the startd gives the claim up and kills the job; the schedd's
     # successor finds the claim gone (024) and runs the job again.
-    pool = pool_factory(config={"NUM_CPUS": "1", "ALIVE_INTERVAL": "1", "MAX_CLAIM_ALIVES_MISSED": "2", **STATIC})
     log = tmp_path / "alive.log"
-    assert pool.run("condor_submit", input=f"executable = /bin/sleep\narguments = 1d\nlog = {log}\n"
-                                           "queue\n").returncode == 0
-    wait_until(lambda: len(sleepers(pool)) == 1, timeout=20, message="the job running")
-    first = sleepers(pool)
+    pool, first = sleeping_jobs(pool_factory, log, 1, {"ALIVE_INTERVAL": "1", "MAX_CLAIM_ALIVES_MISSED": "2"})
     schedd = daemon_pid(pool, "SCHEDD")
     os.kill(schedd, signal.SIGSTOP)
     gone, alive = psutil.wait_procs(first, timeout=15)
@@ -184,11 +182,8 @@ def test_a_claim_without_keep_alives_is_given_up_and_its_job_requeued(pool_facto
 
 
 def test_a_job_whose_startd_stays_silent_is_requeued_when_its_lease_expires(pool_factory, tmp_path):
-    pool = pool_factory(config={"NUM_CPUS": "1", **STATIC})
     log = tmp_path / "lease.log"
-    submit = f"executable = /bin/sleep\narguments = 1d\nlog = {log}\n+JobLeaseDuration = 3\nqueue\n"
-    assert pool.run("condor_submit", input=submit).returncode == 0
-    wait_until(lambda: job_field(pool, "NumJobStarts") == {"1.0": "1"}, timeout=20, message="the job running")
+    pool, _ = sleeping_jobs(pool_factory, log, 1, submit="+JobLeaseDuration = 3\n")
     startd = daemon_pid(pool, "STARTD")
     os.kill(startd, signal.SIGSTOP)  # alive, but answering nobody
     try:
@@ -202,12 +197,8 @@ def test_a_job_whose_startd_stays_silent_is_requeued_when_its_lease_expires(pool
 
 
 def test_a_killed_starters_job_is_killed_before_it_runs_again(pool_factory, tmp_path):
-    pool = pool_factory(config={"NUM_CPUS": "1", **STATIC})
     log = tmp_path / "starter.log"
-    assert pool.run("condor_submit", input=f"executable = /bin/sleep\narguments = 1d\nlog = {log}\n"
-                                           "queue\n").returncode == 0
-    wait_until(lambda: len(sleepers(pool)) == 1, timeout=20, message="the job running")
-    job = sleepers(pool)[0]
+    pool, (job,) = sleeping_jobs(pool_factory, log, 1)
     starter = job.parent()
     assert starter.name().startswith("condor_starter") and starter in pool.processes()
     starter.kill()
