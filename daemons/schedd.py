@@ -571,7 +571,7 @@ class Schedd(JobActions, Daemon):
             try:
                 reply = protocol.Client(startd, timeout=5).call(
                     "REQUEST_CLAIM", claim_id=claim_id, slot=slot_name, job=ad.to_wire(),
-                    schedd=self.address, schedd_name=self.name)
+                    schedd=self.address)
             except (protocol.CommunicationError, protocol.RemoteError) as exc:
                 self.log(f"Could not claim {slot_name} for job {job_id(key)}: {exc}")
                 continue

@@ -53,9 +53,7 @@ class Slot:
     activations: int = 0  # jobs started under the current claim
     job: ClassAd | None = None
     schedd_address: str | None = None
-    schedd_name: str | None = None
     starter: Process | None = None
-    starter_address: str | None = None
     family: str = ""  # the procd's marker for the running job's processes
     job_start: int | None = None
     releasing: bool = False  # the claim ends once its starter is gone
@@ -423,7 +421,6 @@ class Startd(Daemon):
         slot.activations = 0
         slot.job = job
         slot.schedd_address = str(message["schedd"])
-        slot.schedd_name = str(message.get("schedd_name") or "")
         slot.set_state("Claimed", "Idle")
         self.log(f"{self.slot_name(slot)}: claimed by {slot.schedd_address} for job "
                  f"{job.eval('ClusterId')}.{job.eval('ProcId')}")
@@ -663,7 +660,7 @@ class Startd(Daemon):
             self.changed(parent)
             self.check_drained()
             return
-        slot.claim_id = slot.job = slot.schedd_address = slot.schedd_name = slot.job_start = None
+        slot.claim_id = slot.job = slot.schedd_address = slot.job_start = None
         slot.releasing = False
         slot.activations = 0
         slot.set_state(*(("Drained", "Idle") if self.drain else ("Unclaimed", "Idle")))
