@@ -7,7 +7,6 @@ and `render_queue` for the whole output.  `main` parses the command line and ask
 from __future__ import annotations
 
 import getpass
-import os
 import re
 import socket
 import sys
@@ -16,12 +15,12 @@ from typing import Any
 
 from condorsim.shared.columns import (Column, Table, date_cell, evaluate, format_time, int_of, is_undefined,
                             number_cell, number_of, string_of)
+from condorsim.shared.print_format import Function, PrintFormat, UNIVERSE_NAMES, parse_print_format
 from condorsim.shared.tool_options import (QueryOptions, ToolExit, UsageError, is_arg, join_constraints,
                                  load_query_config, option_value, read_query_command_line,
                                  render_ads as _render_ads, which_arg)
 
 IDLE, RUNNING, REMOVED, COMPLETED, HELD, TRANSFERRING_OUTPUT, SUSPENDED = 1, 2, 3, 4, 5, 6, 7
-_STATUS_LETTER = {1: "I", 2: "R", 3: "X", 4: "C", 5: "H", 6: ">", 7: "S", 8: "F", 9: "B"}
 
 USAGE = """Usage: condor_q [general-opts] [restriction-list] [output-opts]
     [general-opts] are
@@ -36,6 +35,7 @@ USAGE = """Usage: condor_q [general-opts] [restriction-list] [output-opts]
 \t-long\t\t\tDisplay entire classads
 \t-af[:opts] <attr> ...\tPrint attributes or expressions, one job per line
 \t-format <fmt> <attr>\tPrint attribute with a printf format
+\t-print-format <file>\tUse <file> to set display attributes and formatting
 \t-json\t\t\tDisplay entire classads in JSON
 \t-cumulative-time\tShow cumulative run time
 \t-currentrun\t\tShow the current run's time (the default)
@@ -70,10 +70,10 @@ def sort_jobs(jobs: list[Any]) -> list[Any]:
     return sorted(jobs, key=job_id)
 
 
-def _run_time(cumulative: bool):
-    """RUN_TIME: current run (ServerTime - ShadowBday) while running, else the last run's
-    wall clock; blank when the ad has no RemoteUserCpu (as HTCondor's CPU_TIME column)."""
-    def render(ad: Any) -> str | None:
+def _run_time(cumulative: bool) -> Function:
+    """CPU_TIME as condor_q shows it: the current run (ServerTime - ShadowBday) while running,
+    else the last run's wall clock; blank when the ad has no RemoteUserCpu."""
+    def render(ad: Any, _expr: str = "") -> str | None:
         if is_undefined(evaluate(ad, "RemoteUserCpu")):
             return None
         status = int_of(ad, "JobStatus")
@@ -93,134 +93,76 @@ def _run_time(cumulative: bool):
     return render
 
 
-def _status_cell(ad: Any) -> str | None:
-    status = number_of(ad, "JobStatus")
-    if status is None:
-        return None
-    text = [_STATUS_LETTER.get(int(status), "?"), " "]
-    queued = evaluate(ad, "TransferQueued") is True
-    if evaluate(ad, "TransferringInput") is True:
-        text = ["<", "q" if queued else " "]
-    if evaluate(ad, "TransferringOutput") is True or status == TRANSFERRING_OUTPUT:
-        text = ["q" if queued else " ", ">"]
-    return "".join(text)
-
-
-def _size(ad: Any) -> str | None:
-    megabytes = number_of(ad, "MemoryUsage")
-    if megabytes is None:
-        kilobytes = number_of(ad, "ImageSize")
-        if kilobytes is None:
-            return None
-        megabytes = kilobytes / 1024.0
-    return "%.1f" % megabytes
-
-
-def _command(ad: Any) -> str | None:
-    cmd = string_of(ad, "Cmd")
-    if cmd is None:
-        return None
-    # as HTCondor: a description with $$() shows as expanded for the slot the job last started on
-    description = string_of(ad, "MATCH_EXP_JobDescription") or string_of(ad, "JobDescription")
-    if description:
-        return f"({description})"
-    args = string_of(ad, "Arguments")
-    if args is None:
-        args = string_of(ad, "Args")
-    text = os.path.basename(cmd)
-    return f"{text} {args}" if args else text
-
-
-def _remote_host(ad: Any) -> str | None:
-    if int_of(ad, "JobUniverse") == 9:  # a grid job: its instance's hostname, else its resource
-        return string_of(ad, "EC2RemoteVirtualMachineName") or string_of(ad, "GridResource")
-    host = string_of(ad, "RemoteHost")
-    if host is None:
-        return None
-    match = re.match(r"<([^:>?]+)", host)
-    if match:  # a sinful string: show the host it names
-        try:
-            return socket.gethostbyaddr(match.group(1))[0]
-        except OSError:
-            return match.group(1)
-    return host
-
-
-def _id_columns() -> list[Column]:
-    # printf'd numbers are right-aligned when the column outgrows them (HTCondor pads them
-    # on the left), so a widened proc column shows ` 0  `
-    return [Column(" ID", number_cell("ClusterId", "%4d."), width=5, auto=True, right=True,
-                   nosuffix=True),
-            Column(" ", number_cell("ProcId", "%-3d"), width=3, auto=True, right=True,
-                   noprefix=True)]
-
-
-def _owner_column() -> Column:
-    return Column("OWNER", lambda ad: string_of(ad, "Owner"), width=14, truncate=True)
-
-
-def nobatch_columns(cumulative: bool = False) -> list[Column]:
-    return _id_columns() + [
-        _owner_column(),
-        Column("  SUBMITTED", date_cell("QDate"), width=11, right=True, truncate=True),
-        Column("    RUN_TIME", _run_time(cumulative), width=12, right=True, truncate=True),
-        Column("ST", _status_cell, auto=True),
-        Column("PRI", number_cell("JobPrio", "%d"), auto=True),
-        Column("SIZE", _size, width=4, right=True, truncate=True),
-        Column("CMD", _command),
-    ]
-
-
-def _cpu_time(ad: Any) -> str | None:
+def _cpu_time(ad: Any, _expr: str = "") -> str | None:
+    """-cputime: user plus system CPU seconds."""
     user = number_of(ad, "RemoteUserCpu")
     if user is None:
         return None
     return format_time(user + (number_of(ad, "RemoteSysCpu") or 0))
 
 
-def run_columns(cumulative: bool = False) -> list[Column]:
-    return nobatch_columns(cumulative)[:5] + [Column("HOST(S)", _remote_host)]
+def local_functions(cumulative: bool = False, cputime: bool = False) -> dict[str, Function]:
+    """condor_q's own PRINTAS functions (CPU_TIME follows -cumulative-time and -cputime)."""
+    return {"CPU_TIME": _cpu_time if cputime else _run_time(cumulative)}
 
 
-# HTCondor's universe names as condor_q prints them (CondorUniverseNameUcFirst)
-_UNIVERSE = {1: "Standard", 2: "Pipe", 3: "Linda", 4: "PVM", 5: "Vanilla", 6: "PVMD", 7: "Scheduler",
-             8: "MPI", 9: "Grid", 10: "Java", 11: "Parallel", 12: "Local", 13: "VM"}
+# --- the table views, in the print-format language (shared/print_format.py) ---------------
+
+_JOB_COLUMNS = """\
+SELECT
+   ClusterId     AS ' ID'          NOSUFFIX WIDTH 5 FIT  PRINTF '%4d.'
+   ProcId        AS ' '            NOPREFIX WIDTH 3 FIT  PRINTF '%-3d'
+   Owner         AS OWNER          WIDTH -14            PRINTAS OWNER
+"""
+_RUN_COLUMNS = _JOB_COLUMNS + """\
+   QDate         AS '  SUBMITTED'  WIDTH 11             PRINTAS QDATE
+   RemoteUserCpu AS '    RUN_TIME' WIDTH 12             PRINTAS CPU_TIME
+"""
+VIEWS = {
+    "nobatch": _RUN_COLUMNS + """\
+   JobStatus     AS ST                                  PRINTAS JOB_STATUS
+   JobPrio       AS PRI                                 PRINTF %d
+   ImageSize     AS SIZE           WIDTH 4              PRINTAS MEMORY_USAGE
+   Cmd           AS CMD            WIDTH 0              PRINTAS JOB_DESCRIPTION
+SUMMARY STANDARD
+""",
+    "run": _RUN_COLUMNS + """\
+   RemoteHost    AS 'HOST(S)'      WIDTH 0              PRINTAS REMOTE_HOST
+SUMMARY NONE
+""",
+    "idle": _JOB_COLUMNS + """\
+   JobUniverse?:0 AS 'UNIVERSE '   WIDTH 0              PRINTAS JOB_UNIVERSE
+   RequestCpus   AS CPUS           WIDTH 0              PRINTF %4d
+   RequestMemory AS MEMORY         WIDTH 0              PRINTF %6d
+   NumShadowStarts?:0 AS STARTS    WIDTH 0              PRINTF %6d
+   LastRemoteHost AS LAST_HOST     WIDTH 0              PRINTF %s
+SUMMARY NONE
+""",
+    "io": _JOB_COLUMNS + """\
+   NumJobStarts  AS RUNS           WIDTH 0              PRINTF %4d
+   JobStatus     AS ST                                  PRINTAS JOB_STATUS
+   BytesRecvd    AS ' INPUT'       WIDTH 0              PRINTAS READABLE_BYTES
+   BytesSent     AS ' OUTPUT'      WIDTH 0              PRINTAS READABLE_BYTES
+   BytesRecvd + BytesSent AS ' RATE' WIDTH 10           PRINTAS READABLE_BYTES
+   ""            AS MISC           WIDTH 0
+SUMMARY STANDARD
+""",
+    "hold": _JOB_COLUMNS + """\
+   EnteredCurrentStatus AS HELD_SINCE WIDTH 11          PRINTAS QDATE
+   HoldReasonCode AS CODE NOSUFFIX WIDTH 4              PRINTF %4d
+   HoldReasonSubCode AS '/SUB' NOPREFIX WIDTH -4        PRINTF '/%-3d'
+   HoldReason    AS HOLD_REASON    WIDTH 0              PRINTF %s
+SUMMARY STANDARD
+""",
+}
 
 
-def idle_columns() -> list[Column]:
-    return _id_columns() + [
-        _owner_column(),
-        Column("UNIVERSE ", lambda ad: _UNIVERSE.get(int_of(ad, "JobUniverse"), "Unknown")),
-        Column("CPUS", number_cell("RequestCpus", "%4d")),
-        Column("MEMORY", number_cell("RequestMemory", "%6d")),
-        Column("STARTS", number_cell("NumShadowStarts ?: 0", "%6d")),
-        Column("LAST_HOST", lambda ad: string_of(ad, "LastRemoteHost")),
-    ]
-
-
-def readable_bytes(ad: Any, expr: str) -> str | None:
-    """HTCondor's READABLE_BYTES: the value scaled to the largest unit under 1024."""
-    value = number_of(ad, expr)
-    if value is None:
-        return None
-    for unit in ("B ", "KB", "MB", "GB"):
-        if abs(value) < 1024:
-            return "%.1f %s" % (value, unit)
-        value /= 1024.0
-    return "%.1f TB" % value
-
-
-def io_columns() -> list[Column]:
-    return _id_columns() + [
-        _owner_column(),
-        Column("RUNS", number_cell("NumJobStarts", "%4d")),
-        Column("ST", _status_cell, auto=True),
-        Column(" INPUT", lambda ad: readable_bytes(ad, "BytesRecvd"), right=True),
-        Column(" OUTPUT", lambda ad: readable_bytes(ad, "BytesSent"), right=True),
-        Column(" RATE", lambda ad: readable_bytes(ad, "BytesRecvd + BytesSent"), width=10,
-               right=True),
-        Column("MISC", lambda ad: ""),
-    ]
+def view_format(view: str, cputime: bool = False) -> PrintFormat:
+    """A built-in view as a print format; -cputime heads the time column CPU_TIME."""
+    text = VIEWS[view]
+    if cputime:
+        text = text.replace("'    RUN_TIME'", "'    CPU_TIME'")
+    return parse_print_format(text, f"condor_q {view} view", functions=local_functions())
 
 
 def _first(render):
@@ -276,26 +218,13 @@ def render_autocluster(jobs: list[Any]) -> str:
     columns = [
         Column("   ID", lambda g: "%5d" % g[0], width=5),
         Column("COUNT", lambda g: "%5d" % len(g[1]), width=5),
-        Column("UNIVERSE", lambda g: _UNIVERSE.get(int_of(g[1][0], "JobUniverse"), "Unknown"), width=8),
+        Column("UNIVERSE", lambda g: UNIVERSE_NAMES.get(int_of(g[1][0], "JobUniverse"), "Unknown"), width=8),
         Column("CPUS", lambda g: number_cell("RequestCpus", "%4d")(g[1][0]), width=4),
         Column("MEMORY", lambda g: number_cell("RequestMemory", "%6d")(g[1][0]), width=6),
         Column("    DISK", lambda g: number_cell("RequestDisk", "%8d")(g[1][0]), width=8),
         Column("REQUIREMENTS", lambda g: _unparsed(g[1][0], "Requirements")),
     ]
     return _render_columns(columns, autoclusters(jobs))
-
-
-def hold_columns() -> list[Column]:
-    return _id_columns() + [
-        _owner_column(),
-        Column("HELD_SINCE", date_cell("EnteredCurrentStatus"), width=11, right=True,
-               truncate=True),
-        Column("CODE", number_cell("HoldReasonCode", "%4d"), width=4, right=True, truncate=True,
-               nosuffix=True),
-        Column("/SUB", number_cell("HoldReasonSubCode", "/%-3d"), width=4, truncate=True,
-               noprefix=True),
-        Column("HOLD_REASON", lambda ad: string_of(ad, "HoldReason")),
-    ]
 
 
 def _render_columns(columns: list[Column], items: list[Any]) -> str:
@@ -305,21 +234,25 @@ def _render_columns(columns: list[Column], items: list[Any]) -> str:
     return "".join(line + "\n" for line in [table.heading()] + rows)
 
 
+def render_view(view: str, jobs: list[Any], cumulative: bool = False, cputime: bool = False) -> str:
+    """A print-format view of the jobs: heading + one line per job, in job id order."""
+    return view_format(view, cputime).render(sort_jobs(jobs), local_functions(cumulative, cputime))
+
+
 def render_nobatch(jobs: list[Any], cumulative: bool = False) -> str:
     """`-nobatch`: heading + one line per job."""
-    return _render_columns(nobatch_columns(cumulative), sort_jobs(jobs))
+    return render_view("nobatch", jobs, cumulative)
 
 
 def render_run(jobs: list[Any], cumulative: bool = False) -> str:
     """`-run`: heading + one line per running (or suspended, or transferring) job with its slot."""
     running = [j for j in jobs if int_of(j, "JobStatus") in _STATUS_VIEWS["run"]]
-    return _render_columns(run_columns(cumulative), sort_jobs(running))
+    return render_view("run", running, cumulative)
 
 
 def render_hold(jobs: list[Any]) -> str:
     """`-hold`: heading + one line per held job with its hold reason."""
-    held = [j for j in jobs if int_of(j, "JobStatus") == HELD]
-    return _render_columns(hold_columns(), sort_jobs(held))
+    return render_view("hold", [j for j in jobs if int_of(j, "JobStatus") == HELD])
 
 
 # --- batch view ----------------------------------------------------------------------------
@@ -448,31 +381,61 @@ _NO_SUMMARY = {"run", "idle", "hold-codes", "autocluster"}
 def render_queue(view: str, jobs: list[Any], summary: Any, schedd_name: str,
                  schedd_address: str, now: float | None = None, allusers: bool = False,
                  old_summary: bool = False, cumulative: bool = False, cputime: bool = False,
-                 label: str | None = None) -> str:
+                 label: str | None = None, print_format: PrintFormat | None = None) -> str:
     """The complete output of a table view ("batch", "nobatch", "run", "hold", "idle", "io",
-    "hold-codes", "autocluster", "totals"); `label` replaces the schedd title line."""
-    if cputime and view == "nobatch":
-        columns = nobatch_columns(cumulative)
-        columns[4] = Column("    CPU_TIME", _cpu_time, width=12, right=True, truncate=True)
-        body = _render_columns(columns, sort_jobs(jobs))
+    "hold-codes", "autocluster", "totals") or of a -print-format file; `label` replaces the
+    schedd title line."""
+    title = render_title(schedd_name, schedd_address, now) if label is None else f"\n\n-- {label}\n"
+    if print_format is not None:
+        body = print_format.render(print_format_rows(print_format, jobs),
+                                   local_functions(cumulative, cputime))
+        out = ("" if print_format.notitle else title) + body
+        if print_format.summary:
+            out += render_summary(summary, allusers, old_summary)
+        return out
+    if view in VIEWS:
+        if view in _STATUS_VIEWS:
+            jobs = [j for j in jobs if int_of(j, "JobStatus") in _STATUS_VIEWS[view]]
+        body = render_view(view, jobs, cumulative, cputime and view == "nobatch")
     else:
         body = {"batch": lambda: render_batch(jobs),
-                "nobatch": lambda: render_nobatch(jobs, cumulative),
-                "run": lambda: render_run(jobs, cumulative),
-                "hold": lambda: render_hold(jobs),
-                "idle": lambda: _render_columns(idle_columns(), sort_jobs(
-                    [j for j in jobs if int_of(j, "JobStatus") == IDLE])),
-                "io": lambda: _render_columns(io_columns(), sort_jobs(jobs)),
                 "hold-codes": lambda: render_hold_codes(jobs),
                 "autocluster": lambda: render_autocluster(jobs),
                 "totals": lambda: ""}[view]()
-    title = render_title(schedd_name, schedd_address, now) if label is None else f"\n\n-- {label}\n"
     out = title + body
     if view == "totals":
         out += render_summary(summary, allusers, old_summary)[1:]
     elif view not in _NO_SUMMARY:
         out += render_summary(summary, allusers, old_summary)
     return out
+
+
+def print_format_rows(fmt: PrintFormat, jobs: list[Any]) -> list[Any]:
+    """What a print format's lines show: the jobs, or with SELECT FROM AUTOCLUSTER one ad per
+    autocluster, with SELECT UNIQUE one ad per distinct set of the columns' values (the first
+    job's attributes plus JobCount and JobIDs); in GROUP BY order, else in job id order."""
+    from condorsim.shared.classad import ClassAd
+    jobs = sort_jobs(jobs)
+    if fmt.select_from == "AUTOCLUSTER" or fmt.unique:
+        if fmt.unique:
+            exprs = [spec.expr for spec in fmt.columns if spec.expr not in ("JobCount", "JobIDs")]
+            exprs += [expr for expr, _ in fmt.group_by]
+            groups: dict[Any, list[Any]] = {}
+            for job in jobs:
+                key = tuple(repr(evaluate(job, expr)) for expr in exprs)
+                groups.setdefault(key, []).append(job)
+            numbered = list(enumerate(groups.values(), start=1))
+        else:
+            numbered = autoclusters(jobs)
+        rows = []
+        for number, group in numbered:
+            row = ClassAd({name: group[0].lookup(name) for name in group[0].keys()})
+            row["AutoClusterId"] = number
+            row["JobCount"] = len(group)
+            row["JobIDs"] = " ".join("%d.%d" % job_id(job) for job in group)
+            rows.append(row)
+        jobs = rows
+    return fmt.sort(jobs) if fmt.group_by else jobs
 
 
 def render_ads(jobs: list[Any], opts: "Options") -> str:
@@ -491,6 +454,11 @@ _STATUS_VIEWS = {"run": (RUNNING, TRANSFERRING_OUTPUT, SUSPENDED), "hold": (HELD
 
 
 class Options(QueryOptions):
+    print_format_missing = "Error: -print-format requires a filename argument"
+    print_format_truncates = True
+    print_format_aggregates = True
+    print_functions = local_functions()
+
     def __init__(self) -> None:
         super().__init__()
         self.view = "batch"
@@ -781,7 +749,7 @@ def main(argv: list[str] | None = None) -> int:
                 allusers=opts.allusers or owner is None,
                 old_summary=_config_bool(cfg, "CONDOR_Q_SHOW_OLD_SUMMARY", False),
                 cumulative=opts.cumulative, cputime=opts.cputime,
-                label=label + (stamp if not opts.userlog else "")))
+                label=label + (stamp if not opts.userlog else ""), print_format=opts.print_format))
     return 0
 
 

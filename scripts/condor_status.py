@@ -14,8 +14,9 @@ from typing import Any, Callable
 from condorsim.shared.classad import unparse_old
 from condorsim.shared.classad.unparse import quote_string
 from condorsim.shared.config.detect import cached_host_values, canonical_hostname
-from condorsim.shared.columns import (Column, NaturalKey, Table, as_number, date_cell, evaluate, format_time,
-                            int_of, is_undefined, number_cell, number_of, string_of)
+from condorsim.shared.columns import (Column, NaturalKey, Table, as_number, evaluate, int_of,
+                                      number_of, string_of)
+from condorsim.shared.print_format import PrintFormat, parse_print_format, platform
 from condorsim.shared.tool_options import (QueryOptions, ToolExit, UsageError, is_arg, join_constraints,
                                  load_query_config, option_value, read_query_command_line,
                                  render_ads, which_arg)
@@ -34,6 +35,7 @@ USAGE = """Usage: condor_status [help-opt] [query-opt] [display-opt] [name ...]
 \t-attributes X,Y,...\tAttributes to show in -long
 \t-af[:opts] <attr> ...\tPrint attributes or expressions, one ad per line
 \t-format <fmt> <attr>\tPrint attribute with a printf format
+\t-print-format <file>\tUse <file> to set display attributes and formatting
 \t-json\t\t\tDisplay entire classads in JSON
 \t-total\t\t\tDisplay totals only
 \t-sort <expr>\t\tSort by expression
@@ -43,62 +45,12 @@ USAGE = """Usage: condor_status [help-opt] [query-opt] [display-opt] [name ...]
 
 # --- cell helpers --------------------------------------------------------------------------
 
-def _attr_text(attr: str) -> Callable[[Any], str | None]:
-    """%v of an attribute: strings raw, other values unparsed; None when undefined."""
-    def render(ad: Any) -> str | None:
-        value = evaluate(ad, attr)
-        if is_undefined(value):
-            return None
-        return value if isinstance(value, str) else unparse_old(value)
-    return render
-
-
-def _elapsed(since_attr: str, now_attrs: tuple[str, ...] = ("MyCurrentTime", "LastHeardFrom"),
-             clamp: bool = True) -> Callable[[Any], str | None]:
-    """`%T` of "now" minus the ad's timestamp: HTCondor's ACTIVITY_TIME takes now from
-    MyCurrentTime, else LastHeardFrom, and shows at least 0; its ELAPSED_TIME
-    (`now_attrs=("LastHeardFrom",), clamp=False`) takes LastHeardFrom only."""
-    def render(ad: Any) -> str | None:
-        since = number_of(ad, since_attr)
-        now = next((n for n in (number_of(ad, a) for a in now_attrs) if n is not None), None)
-        if since is None or now is None:
-            return None
-        return format_time(max(0, now - since) if clamp else now - since)
-    return render
-
-
-def _activity(ad: Any) -> str | None:
+def _activity(ad: Any, _expr: str = "") -> str | None:
+    """The slot's Activity, `OCU` for an idle slot its owner's claim holds (ACTIVITY)."""
     activity = string_of(ad, "Activity")
     if activity == "Idle" and evaluate(ad, "OCU") is True:
         return "OCU"
     return activity
-
-
-def format_version(condor_version: str) -> str:
-    """`$CondorVersion: 25.14.0 2026-09-24 BuildID: 0 $` -> `25.14.0.0` (version.buildid)."""
-    words = condor_version.split()
-    if len(words) < 2:
-        return condor_version
-    version, rest = words[1], words[2:]
-    if rest and rest[0].count("-") == 2:       # YYYY-MM-DD date
-        rest = rest[1:]
-    else:                                       # old `Mon DD YYYY` date
-        rest = rest[3:]
-    if rest and rest[0].startswith("B"):        # BuildID:
-        rest = rest[1:]
-    if rest and not rest[0].startswith("$"):
-        version += "." + rest[0].split("-")[0]
-    return version
-
-
-def readable_mb(megabytes: float) -> str:
-    """Memory in MB shown with a metric unit, as HTCondor's `metric_units` (`15.5 GB`)."""
-    value, units = float(megabytes) * 1024 * 1024, ["B ", "KB", "MB", "GB", "TB", "PB"]
-    index = 0
-    while value > 1024 and index < len(units) - 1:
-        value /= 1024
-        index += 1
-    return "%.1f %s" % (value, units[index])
 
 
 # --- sorting -------------------------------------------------------------------------------
@@ -122,8 +74,6 @@ def sort_ads(ads: list[Any], sort_exprs: list[str] | None = None) -> list[Any]:
 
 # --- slot views -----------------------------------------------------------------------------
 
-ELAPSED_TIME = {"now_attrs": ("LastHeardFrom",), "clamp": False}
-
 # the constraints of the slot views (PMODE_* in HTCondor); -avail's also serves -compact -avail
 AVAIL_CONSTRAINT = 'State == "Unclaimed" && Cpus > 0 && Memory > 0'
 CLAIMED_CONSTRAINT = 'State == "Claimed"'
@@ -131,64 +81,120 @@ CLAIMED_COMPACT_CONSTRAINT = ('(State == "Claimed" && DynamicSlot =!= true) || '
                               '(NumDynamicSlots isnt undefined && NumDynamicSlots > 0)')
 
 
-def _attr_column(heading: str, attr: str, width: int = 0, **layout: Any) -> Column:
-    """An attribute's %v, `??` when undefined; AUTO (at least the heading wide) without a width."""
-    return Column(heading, _attr_text(attr), width=width, auto=not width, undefined="??", **layout)
+LOCAL_FUNCTIONS = {"ACTIVITY": _activity}
+
+# --- the views, in the print-format language (shared/print_format.py) ----------------------
+
+_NAME = "   Name                    OR ??\n"
+_SLOT = """\
+SELECT
+   Name                    WIDTH -34 FIT                         OR ??
+"""
+_PLATFORM = """\
+   OpSys                   WIDTH -10                             OR ??
+   Arch                    WIDTH -8                              OR ??
+"""
+_LOAD = "   CondorLoadAvg AS LoadAv WIDTH 6 TRUNCATE    PRINTF %.3f       OR ??\n"
+_SLOT_VIEWS = {
+    "normal": _SLOT + _PLATFORM + """\
+   State                                                         OR ??
+   Activity                WIDTH -8            PRINTAS ACTIVITY  OR ??
+""" + _LOAD + """\
+   Memory AS Mem           WIDTH 6             PRINTF %6d        OR ??
+""",
+    "claimed": _SLOT + _PLATFORM + _LOAD + """\
+   RemoteUser              WIDTH -20                             OR ??
+   ClientMachine           WIDTH -16                             OR ??
+""",
+    "server": _SLOT + _PLATFORM + _LOAD + """\
+   Memory                  WIDTH 8             PRINTF %8d        OR ??
+   Disk                    WIDTH 9             PRINTF %9d        OR ??
+   Mips                    WIDTH 7             PRINTF %7d        OR ??
+   KFlops                  WIDTH 9             PRINTF %9d        OR ??
+""",
+    "state": _SLOT + """\
+   Cpus AS Cpu                                                   OR ??
+   Memory AS ' Mem'        WIDTH 5                               OR ??
+""" + _LOAD + """\
+   KeyboardIdle AS '  KbdIdle' WIDTH 12 TRUNCATE PRINTAS TIME    OR ??
+   State                   WIDTH -7                              OR ??
+   EnteredCurrentState AS '  StateTime' WIDTH 12 TRUNCATE PRINTAS ELAPSED_TIME OR ??
+   Activity AS Activ                                             OR ??
+   EnteredCurrentActivity AS '  ActvtyTime' WIDTH 12 TRUNCATE PRINTAS ELAPSED_TIME OR -
+""",
+}
+_ACTIVITY_TIME = ("   EnteredCurrentActivity AS '  ActvtyTime' NOPREFIX WIDTH 12 TRUNCATE "
+                  "PRINTAS ACTIVITY_TIME OR -\n")
+_WIDE_ACTIVITY_TIME = "   EnteredCurrentActivity AS ActivityTime RIGHT PRINTAS ACTIVITY_TIME OR -\n"
 
 
-def _number_columns(specs: tuple[tuple[str, int], ...]) -> list[Column]:
-    """Right-justified `%<width>d` columns headed by their attribute names."""
-    return [Column(attr, number_cell(attr, f"%{width}d"), width=width, right=True, undefined="??")
-            for attr, width in specs]
+def _job_counts(prefix: str, last: str) -> str:
+    """Name, Machine, RunningJobs, IdleJobs and one more count (the schedd, submitter and
+    collector views); `prefix` goes before the job counts' attribute names."""
+    return "SELECT\n" + _NAME + f"""\
+   Machine                                                       OR ??
+   {prefix}RunningJobs AS RunningJobs WIDTH 11 PRINTF %11d
+   {prefix}IdleJobs AS '  IdleJobs' WIDTH 10   PRINTF %10d
+   {last}                  WIDTH 10            PRINTF %10d
+"""
 
 
-def slot_columns(wide: bool = False, view: str = "normal") -> list[Column]:
-    """The columns of a slot view: normal (also -avail), claimed (-claimed, -slots -run),
-    state (-state) or server (-server)."""
-    name = _name_column(width=34)
-    platform_columns = [_attr_column("OpSys", "OpSys", 10), _attr_column("Arch", "Arch", 8)]
-    load = Column("LoadAv", number_cell("CondorLoadAvg", "%.3f"), width=6, right=True, truncate=True,
-                  undefined="??")
-    if view == "claimed":
-        return [name, *platform_columns, load, _attr_column("RemoteUser", "RemoteUser", 20),
-                _attr_column("ClientMachine", "ClientMachine", 16)]
-    if view == "server":
-        return [name, *platform_columns, load,
-                *_number_columns((("Memory", 8), ("Disk", 9), ("Mips", 7), ("KFlops", 9)))]
-    if view == "state":
-        return [
-            name, _attr_column("Cpu", "Cpus"), _attr_column(" Mem", "Memory", 5, right=True), load,
-            Column("  KbdIdle", _seconds("KeyboardIdle"),
-                   width=12, right=True, truncate=True, undefined="??"),
-            _attr_column("State", "State", 7),
-            Column("  StateTime", _elapsed("EnteredCurrentState", **ELAPSED_TIME), width=12,
-                   right=True, truncate=True, undefined="??"),
-            _attr_column("Activ", "Activity"),
-            Column("  ActvtyTime", _elapsed("EnteredCurrentActivity", **ELAPSED_TIME), width=12,
-                   right=True, truncate=True, undefined="-"),
-        ]
-    columns = [
-        name, *platform_columns,
-        _attr_column("State", "State"),
-        Column("Activity", _activity, width=8, undefined="??"),
-        load,
-        Column("Mem", number_cell("Memory", "%6d"), width=6, right=True, undefined="??"),
-    ]
-    if wide:
-        columns.append(Column("ActivityTime", _elapsed("EnteredCurrentActivity"), auto=True,
-                              right=True, undefined="-"))
-    else:
-        columns.append(Column("  ActvtyTime", _elapsed("EnteredCurrentActivity"), width=12,
-                              right=True, truncate=True, noprefix=True, undefined="-"))
-    return columns
+_CYCLE = "LastNegotiationCycle"
+VIEWS = {
+    "schedd": _job_counts("Total", "TotalHeldJobs AS '  HeldJobs'"),
+    "submitters": _job_counts("", "HeldJobs AS '  HeldJobs'"),
+    "collector": _job_counts("", "HostsTotal"),
+    "master": "SELECT\n" + _NAME + """\
+   CondorVersion AS Version WIDTH -14          PRINTAS CONDOR_VERSION OR ??
+   DetectedCpus AS Cpus    WIDTH 4             PRINTF %4d
+   DetectedMemory AS '  Memory' WIDTH 10       PRINTAS READABLE_MB
+   DaemonStartTime AS '   Uptime' WIDTH 13     PRINTAS ACTIVITY_TIME
+""",
+    "negotiator": "SELECT\n" + _NAME + f"""\
+   {_CYCLE}End0 AS LastCycleEnd WIDTH 12 PRINTAS DATE
+   {_CYCLE}Duration0 AS (Sec) WIDTH 5 FIT PRINTF %.2f
+   {_CYCLE}CandidateSlots0 AS '  Slots' WIDTH 7 PRINTF %d
+   {_CYCLE}ActiveSubmitterCount0 AS Submitrs WIDTH 8 PRINTF %d
+   {_CYCLE}NumSchedulers0 AS Schedds WIDTH 7 PRINTF %d
+   {_CYCLE}NumIdleJobs0 AS '   Jobs' WIDTH 7 PRINTF %d
+   {_CYCLE}Matches0 AS Matches WIDTH 7 PRINTF %d
+   {_CYCLE}Rejections0 AS Rejections WIDTH 10 PRINTF %d
+""",
+    "any": """\
+SELECT
+   MyType                  WIDTH -18                             OR ??
+   TargetType ?: "None" AS TargetType WIDTH -18
+   Name                    WIDTH -41 FIT                         OR ??
+""",
+    # condor_status -run: schedds running jobs (`%Nd` columns as wide as their headings)
+    "schedd-run": "SELECT\n" + _NAME + """\
+   TotalJobAds AS TotalJobs WIDTH -9           PRINTF %9d
+   ShadowsRunning AS Shadows WIDTH -7          PRINTF %7d
+   TotalSchedulerJobsRunning AS ActiveDAGs WIDTH -10 PRINTF %10d
+   TotalSchedulerJobsIdle AS IdleDAGs WIDTH -8 PRINTF %8d
+   RecentJobsCompleted AS RcntDone WIDTH -8    PRINTF %8d
+   RecentJobsStarted AS RcntStart WIDTH -9     PRINTF %9d
+""",
+}
 
 
-def _seconds(attr: str) -> Callable[[Any], str | None]:
-    """HTCondor's TIME: a number of seconds as `%T`."""
-    def render(ad: Any) -> str | None:
-        number = number_of(ad, attr)
-        return None if number is None else format_time(number)
-    return render
+def view_format(text: str) -> PrintFormat:
+    return parse_print_format(text, "condor_status view", truncate_fixed=False,
+                              functions=LOCAL_FUNCTIONS)
+
+
+def slot_format(wide: bool = False, view: str = "normal") -> PrintFormat:
+    """A slot view: normal (also -avail), claimed (-claimed, -slots -run), state (-state) or
+    server (-server); the normal view ends with the activity time."""
+    text = _SLOT_VIEWS[view]
+    if view == "normal":
+        text += _WIDE_ACTIVITY_TIME if wide else _ACTIVITY_TIME
+    return view_format(text)
+
+
+def render_view(fmt: PrintFormat, ads: list[Any]) -> str:
+    """Heading, blank line, one row per ad (nothing at all without ads)."""
+    return fmt.render(ads, LOCAL_FUNCTIONS, blank_after_heading=True) if ads else ""
 
 
 def render_table(columns: list[Column], ads: list[Any]) -> str:
@@ -204,7 +210,7 @@ def render_slots(ads: list[Any], wide: bool = False, view: str = "normal") -> st
     """A slot view (the default `condor_status` output): slot table + its totals block."""
     if not ads:
         return ""
-    return render_table(slot_columns(wide, view), ads) + render_totals(ads, wide, view)
+    return render_view(slot_format(wide, view), ads) + render_totals(ads, wide, view)
 
 
 # --- totals ---------------------------------------------------------------------------------
@@ -333,15 +339,6 @@ STATE_LETTERS = {"Owner": "O", "Unclaimed": "U", "Matched": "M", "Claimed": "C",
 ACTIVITY_LETTERS = {"Idle": "i", "Busy": "b", "Retiring": "r", "Vacating": "v", "Suspended": "s",
                     "Benchmarking": "e", "Killing": "k", "Cleaning": "c"}
 BUSY_STATES = ("Matched", "Claimed", "Preempting")
-
-
-def platform(ad: Any) -> str | None:
-    """HTCondor's platform name: `x64/Debian12` from Arch and OpSysAndVer."""
-    name = string_of(ad, "OpSysShortName" if string_of(ad, "OpSys") == "WINDOWS" else "OpSysAndVer")
-    if name is None:
-        return None
-    arch = string_of(ad, "Arch") or ""
-    return f"{ {'X86_64': 'x64', 'X86': 'x86'}.get(arch, arch)}/{name}"
 
 
 def consensus(values: list[Any], letters: dict[str, str], wins: str) -> str | None:
@@ -518,26 +515,6 @@ def render_compact(ads: list[Any], wide: bool = False, totals_only: bool = False
 
 # --- other ad types -------------------------------------------------------------------------
 
-def _name_column(**layout: Any) -> Column:
-    return Column("Name", _attr_text("Name"), auto=True, undefined="??", **layout)
-
-
-def _job_count_columns(prefix: str, last_heading: str, last_attr: str) -> list[Column]:
-    """Name, Machine, RunningJobs, IdleJobs and one more count (the schedd, submitter and
-    collector views); `prefix` goes before the job counts' attribute names."""
-    return [
-        _name_column(),
-        Column("Machine", _attr_text("Machine"), auto=True, undefined="??"),
-        Column("RunningJobs", number_cell(prefix + "RunningJobs", "%11d"), width=11, right=True),
-        Column("  IdleJobs", number_cell(prefix + "IdleJobs", "%10d"), width=10, right=True),
-        Column(last_heading, number_cell(last_attr, "%10d"), width=10, right=True),
-    ]
-
-
-def schedd_columns() -> list[Column]:
-    return _job_count_columns("Total", "  HeldJobs", "TotalHeldJobs")
-
-
 def render_schedd_totals(ads: list[Any]) -> str:
     header = "%18s %18s %18s" % ("TotalRunningJobs", "TotalIdleJobs", "TotalHeldJobs")
     grand = [sum(int_of(ad, a) for ad in ads)
@@ -549,11 +526,7 @@ def render_schedd_totals(ads: list[Any]) -> str:
 def render_schedds(ads: list[Any], totals: bool = True) -> str:
     if not ads:
         return ""
-    return render_table(schedd_columns(), ads) + (render_schedd_totals(ads) if totals else "")
-
-
-def submitter_columns() -> list[Column]:
-    return _job_count_columns("", "  HeldJobs", "HeldJobs")
+    return render_view(view_format(VIEWS["schedd"]), ads) + (render_schedd_totals(ads) if totals else "")
 
 
 def render_submitter_totals(ads: list[Any]) -> str:
@@ -570,58 +543,7 @@ def render_submitter_totals(ads: list[Any]) -> str:
 def render_submitters(ads: list[Any]) -> str:
     if not ads:
         return ""
-    return render_table(submitter_columns(), ads) + render_submitter_totals(ads)
-
-
-def _version(ad: Any) -> str | None:
-    text = string_of(ad, "CondorVersion")
-    return None if text is None else format_version(text)
-
-
-def _memory(ad: Any) -> str | None:
-    number = number_of(ad, "DetectedMemory")
-    return None if number is None else readable_mb(number)
-
-
-def master_columns() -> list[Column]:
-    return [
-        _name_column(),
-        Column("Version", _version, width=14, undefined="??"),
-        Column("Cpus", number_cell("DetectedCpus", "%4d"), width=4, right=True),
-        Column("  Memory", _memory, width=10, right=True),
-        Column("   Uptime", _elapsed("DaemonStartTime"), width=13, right=True),
-    ]
-
-
-def negotiator_columns() -> list[Column]:
-    stat = "LastNegotiationCycle"
-    return [
-        _name_column(),
-        Column("LastCycleEnd", date_cell(stat + "End0"), width=12, right=True),
-        Column("(Sec)", number_cell(stat + "Duration0", "%.2f"), width=5, right=True, auto=True),
-        Column("  Slots", number_cell(stat + "CandidateSlots0", "%d"), width=7, right=True),
-        Column("Submitrs", number_cell(stat + "ActiveSubmitterCount0", "%d"), width=8, right=True),
-        Column("Schedds", number_cell(stat + "NumSchedulers0", "%d"), width=7, right=True),
-        Column("   Jobs", number_cell(stat + "NumIdleJobs0", "%d"), width=7, right=True),
-        Column("Matches", number_cell(stat + "Matches0", "%d"), width=7, right=True),
-        Column("Rejections", number_cell(stat + "Rejections0", "%d"), width=10, right=True),
-    ]
-
-
-def collector_columns() -> list[Column]:
-    return _job_count_columns("", "HostsTotal", "HostsTotal")
-
-
-def _target_type(ad: Any) -> str:
-    return string_of(ad, "TargetType") or "None"
-
-
-def any_columns() -> list[Column]:
-    return [
-        Column("MyType", _attr_text("MyType"), width=18, undefined="??"),
-        Column("TargetType", _target_type, width=18),
-        _name_column(width=41),
-    ]
+    return render_view(view_format(VIEWS["submitters"]), ads) + render_submitter_totals(ads)
 
 
 # --- command line ---------------------------------------------------------------------------
@@ -645,6 +567,7 @@ SCHEDD_RUN_CONSTRAINT = "(ShadowsRunning+TotalSchedulerJobsRunning) > 0"
 
 class Options(QueryOptions):
     constraint_letters = 3
+    print_functions = LOCAL_FUNCTIONS
 
     def __init__(self) -> None:
         super().__init__()
@@ -768,15 +691,6 @@ def build_constraint(opts: Options) -> str | None:
     return join_constraints(opts.constraints, " && ".join(selection) or None)
 
 
-def schedd_run_columns() -> list[Column]:
-    """`condor_status -run`: schedds running jobs (`%Nd` columns as wide as their headings)."""
-    specs = (("TotalJobs", "TotalJobAds"), ("Shadows", "ShadowsRunning"),
-             ("ActiveDAGs", "TotalSchedulerJobsRunning"), ("IdleDAGs", "TotalSchedulerJobsIdle"),
-             ("RcntDone", "RecentJobsCompleted"), ("RcntStart", "RecentJobsStarted"))
-    return [_name_column()] + [Column(heading, number_cell(attr, f"%{len(heading)}d"), width=len(heading))
-                               for heading, attr in specs]
-
-
 def render(opts: Options, ads: list[Any]) -> str:
     """Everything condor_status prints for the already-fetched ads."""
     if opts.limit > 0:  # the first ads found, as the collector stops at the limit
@@ -784,6 +698,8 @@ def render(opts: Options, ads: list[Any]) -> str:
     ads = sort_ads(ads, opts.sort)
     if opts.ad_output:
         return render_ads(ads, opts)
+    if opts.print_format is not None:
+        return render_print_format(opts, ads)
     if opts.mode == "startd" and opts.compact:
         return render_compact(ads, opts.wide, opts.total, opts.slot_view)
     if opts.mode == "startd":
@@ -791,7 +707,7 @@ def render(opts: Options, ads: list[Any]) -> str:
             return render_totals(ads, opts.wide, opts.slot_view)
         return render_slots(ads, opts.wide, opts.slot_view)
     if opts.mode == "schedd" and opts.view == "run":  # no totals
-        return "" if opts.total else render_table(schedd_run_columns(), ads)
+        return "" if opts.total else render_view(view_format(VIEWS["schedd-run"]), ads)
     if opts.mode == "schedd":
         if opts.total:
             return render_schedd_totals(ads) if ads else ""
@@ -800,9 +716,24 @@ def render(opts: Options, ads: list[Any]) -> str:
         if opts.total:
             return render_submitter_totals(ads) if ads else ""
         return render_submitters(ads)
-    views = {"master": master_columns, "negotiator": negotiator_columns,
-             "collector": collector_columns, "any": any_columns}
-    return render_table(views[opts.mode](), ads)
+    return render_view(view_format(VIEWS[opts.mode]), ads)
+
+
+def render_print_format(opts: Options, ads: list[Any]) -> str:
+    """-print-format FILE: its columns (in its GROUP BY order), then with SUMMARY STANDARD the
+    totals of the ad type shown."""
+    fmt = opts.print_format
+    if not ads:
+        return ""
+    out = fmt.render(fmt.sort(ads), LOCAL_FUNCTIONS, blank_after_heading=not fmt.noheader)
+    if fmt.summary:
+        if opts.mode == "startd":
+            out += render_totals(ads, opts.wide, opts.slot_view)
+        elif opts.mode == "schedd":
+            out += render_schedd_totals(ads)
+        elif opts.mode == "submitters":
+            out += render_submitter_totals(ads)
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -63,6 +63,12 @@ class QueryOptions:
     """The options both query tools take.  Each tool's Options adds its own: `take_word` gets
     the arguments that are not options, `take_own` the options that are not shared."""
     constraint_letters = 2  # how much of -constraint must be given
+    # -print-format: the error without a file, whether a fixed WIDTH cuts values, whether
+    # SELECT FROM AUTOCLUSTER / UNIQUE are allowed, the tool's own PRINTAS functions
+    print_format_missing = "Error: Argument -print-format requires a filename argument"
+    print_format_truncates = False
+    print_format_aggregates = False
+    print_functions: dict[str, Any] = {}
 
     def __init__(self) -> None:
         self.long = False
@@ -72,6 +78,7 @@ class QueryOptions:
         self.autoformat: AutoFormat | None = None
         self.formats: list[tuple[str, str]] = []
         self.constraints: list[str] = []
+        self.print_format: Any = None
 
     @property
     def ad_output(self) -> bool:
@@ -118,6 +125,12 @@ class QueryOptions:
                 raise UsageError("Error: -format requires format and attribute parameters")
             self.formats.append((collapse_escapes(argv[i + 1]), argv[i + 2]))
             return i + 3
+        elif is_arg(head, "print-format", 2):
+            if i + 1 >= len(argv) or (argv[i + 1].startswith("-") and argv[i + 1] != "-"):
+                raise UsageError(self.print_format_missing)
+            if argv[i + 1] != "!":      # `-pr !`: no print format file (HTCondor's escape)
+                self.print_format = self.read_print_format(argv[i + 1])
+            return i + 2
         elif head == "-af" or is_arg(head, "autoformat", 5):
             try:
                 self.autoformat, after = parse_autoformat_args(argv, i)
@@ -127,6 +140,24 @@ class QueryOptions:
         else:
             return None
         return i + 1
+
+    def read_print_format(self, path: str) -> Any:
+        """The print-format file; its warnings go to stderr as HTCondor prints them."""
+        from condorsim.shared.print_format import PrintFormatError, read_print_format
+        try:
+            fmt = read_print_format(path, self.print_format_truncates, self.print_functions)
+        except OSError:
+            print(f"Can't open select file: {path}", file=sys.stderr)
+            raise UsageError(f"Error: invalid select file {path}") from None
+        except PrintFormatError as err:
+            print(err, file=sys.stderr)
+            raise UsageError(f"Error: invalid select file {path}") from None
+        for warning in fmt.warnings:
+            print(warning, file=sys.stderr)
+        if (fmt.unique or fmt.select_from == "AUTOCLUSTER") and not self.print_format_aggregates:
+            print("print-format aggregation not supported", file=sys.stderr)
+            raise UsageError(f"Error: invalid select file {path}")
+        return fmt
 
 
 Options = TypeVar("Options", bound=QueryOptions)
@@ -153,6 +184,8 @@ def read_query_command_line(argv: list[str], parse_args: Callable[[list[str]], O
             sys.stdout.write(usage)
             raise ToolExit(0)
         constraint = build_constraint(opts)
+        if opts.print_format is not None and opts.print_format.where:
+            constraint = join_constraints([opts.print_format.where], constraint)
         if constraint is not None:
             parse_expr(constraint)
     except UsageError as err:

@@ -25,7 +25,8 @@ NO_DEBUG = "no tool writes a debug log; the daemons' logs hold what happens"
 ONE_POOL = "condorsim finds its pool through the local configuration; no other pool is addressed"
 NO_SECURITY = "condorsim has no authentication layer to pass credentials or check them"
 GRID = "grid/EC2 jobs belong to another branch of issue 14's work (the ec2 spec)"
-NO_PRINT_FORMAT = "HTCondor's print-format language is not implemented (no -print-format file reader)"
+NO_PRINT_FORMAT = "condor_who reads no print-format file (condor_q and condor_status do)"
+PRINT_FORMAT = "tests/tools/test_print_format.py::"
 
 # tool -> option -> ("yes", "test path::test name") or ("no", reason)
 OPTIONS = {
@@ -89,7 +90,7 @@ OPTIONS = {
         "-autoformat": ("yes", Q_OLD + "test_queue_autoformat_and_constraint"),
         "-aaf": ("no", "the -af variant with attribute headings is not implemented"),
         "-format": ("yes", "tests/tools/test_columns.py::test_format_items_conversions_and_dropped_items"),
-        "-print-format": ("no", NO_PRINT_FORMAT),
+        "-print-format": ("yes", PRINT_FORMAT + "test_condor_q_print_format_file_columns_order_and_summary"),
         "-analyze": ("yes", Q_LIVE + "test_analyze_explains_only_rejected_jobs"),
         "-better-analyze": ("yes", Q_LIVE + "test_better_analyze_names_the_memory_clause_and_the_slots_it_rejects"),
         "-machine": ("yes", Q_LIVE + "test_reverse_analysis_of_one_slot"),
@@ -141,7 +142,7 @@ OPTIONS = {
         "-totals": ("yes", STATUS + "test_totals_spelling_and_wide_totals_fit_the_keys"),
         "-xml": ("no", "no ClassAd XML writer"),
         "-aaf": ("no", "the -af variant with attribute headings is not implemented"),
-        "-print-format": ("no", NO_PRINT_FORMAT),
+        "-print-format": ("yes", PRINT_FORMAT + "test_condor_status_print_format_file_columns_order_and_totals"),
         "-target": ("no", "ads come from the collector, not from a file"),
         "-merge": ("no", "ads come from the collector, not from a file"),
         "-avail": ("yes", STATUS + "test_avail_shows_the_default_columns_and_totals"),

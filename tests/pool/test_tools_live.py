@@ -480,3 +480,26 @@ def test_user_log_date_format_follows_config(pool_factory, tmp_path, options, da
         assert re.fullmatch(date, match.group(5)), match.group(0)
     events = list(htcondor2.JobEventLog(str(log)).events(0))
     assert [int(event.type) for event in events] == [0, 1, 5]
+
+
+# -- -print-format files of our own, through the tools against live pools -------------------------
+PRINT_FORMATS = Path(__file__).parent.parent / "data" / "print_formats"
+
+
+def test_queue_print_format_file(queue_pool):
+    lines = queue(queue_pool, "-print-format", str(PRINT_FORMATS / "jobs_by_status.cpf")).split("\n")
+    assert lines[0] == " ID     STATUS   ARGS CODE WHO'S"     # NOTITLE: no schedd line
+    assert lines[1:4] == [f"   2.0  Held     2d      1 {USER[:3]:>3}",
+                          f"   1.0  Running  1d   [??] {USER[:3]:>3}",
+                          f"   1.1  Running  1d   [??] {USER[:3]:>3}"]
+    assert "\n".join(lines[4:]) == "\n" + SUMMARY.format(3, 2, 1) + "\n"
+
+
+def test_status_print_format_file(status_pool):
+    lines = status(status_pool, "-print-format", str(PRINT_FORMATS / "slots_by_id.cpf")).split("\n")
+    assert lines[0].split() == ["SLOT", "CPUS", "MEMORY", "STATE", "CODE", "MISSING"] and lines[1] == ""
+    rows = [line.split() for line in lines[2:6]]
+    # WHERE SlotID <= 2 keeps two slots of each startd; GROUP BY SlotID DESCENDING: slot2s first
+    assert [row[0].split("@")[0] for row in rows] == ["slot2", "slot2", "slot1", "slot1"]
+    assert all(row[1] == "1" and row[4] == "Unclaimed" and row[5:] == ["Ui", "[?????]"] for row in rows)
+    assert lines[7].split() == TOTALS_HEADER.split() and lines[-2].split()[:2] == ["Total", "4"]
