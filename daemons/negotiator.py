@@ -19,6 +19,7 @@ from condorsim.shared.classad import ClassAd, ClassAdSyntaxError, parse_expr, ra
 from condorsim.shared.daemon import Daemon, daemon_main
 from condorsim.shared.locate import query_ads
 
+from condorsim.daemons.accountant import Accountant
 from condorsim.daemons.concurrency import Limits
 
 PRE_JOB_RANK = ("(10000000 * My.Rank) + (1000000 * (RemoteOwner =?= UNDEFINED)) "
@@ -100,6 +101,7 @@ class Negotiator(Daemon):
         self.every(self.cfg.get_float("NEGOTIATOR_INTERVAL", 60), self.negotiate, first=0.2)
         self.update_ad_soon = self.keep_advertised(self.cfg.get_float("NEGOTIATOR_INTERVAL", 60),
                                                    self.negotiator_ads)
+        self.setup_accountant()
 
     def load_knobs(self) -> None:
         self.min_interval = self.cfg.get_float("NEGOTIATOR_MIN_INTERVAL", 5)
@@ -170,8 +172,9 @@ class Negotiator(Daemon):
             self.log(f"Negotiation cycle: {matched} match(es) for {len(pending)} submitter(s)")
 
     def priority(self, submitter: "Submitter") -> float:
-        """Effective priority (lower is better): 0.5 plus slots in use plus decayed recent matches."""
-        return 0.5 + submitter.running + self.usage.get(submitter.name, 0.0)
+        """Effective priority (lower is better): 0.5 plus slots in use plus decayed recent matches,
+        times the submitter's priority factor."""
+        return (0.5 + submitter.running + self.usage.get(submitter.name, 0.0)) * self.accountant.factor(submitter.name)
 
     def spin_pie(self, pending: dict[str, "Submitter"], slots: list[ClassAd], free: set[int],
                  matches: dict[str, list[dict]]) -> None:
@@ -248,6 +251,45 @@ class Negotiator(Daemon):
         self._last_decay = now
         factor = 0.5 ** (elapsed / self.halflife) if self.halflife > 0 else 0.0
         self.usage = {name: used * factor for name, used in self.usage.items()}
+
+    # -- the accountant (condor_userprio) ---------------------------------------------------
+    def setup_accountant(self) -> None:
+        spool = self.param("SPOOL")
+        self.accountant = Accountant(os.path.join(spool, "accountant.json") if spool else None,
+                                     lambda name, default: self.cfg.get_float(name, default), self.log)
+        for command in ("SET_PRIORITY", "SET_PRIORITYFACTOR", "RESET_USAGE", "RESET_ALL_USAGE",
+                        "DELETE_USER", "SET_ACCUMUSAGE", "SET_BEGINTIME", "SET_LASTTIME"):
+            self.handlers[command] = self.on_accountant_edit
+        interval = self.cfg.get_float("NEGOTIATOR_INTERVAL", 60)
+        self.every(interval, self.update_accounting, first=0.2)
+        self.accounting_ads_soon = self.keep_advertised(interval, lambda: self.accountant.ads(self.name))
+
+    def update_accounting(self) -> None:
+        """Charge each submitter for the jobs its schedds report running."""
+        try:
+            submitters = query_ads(self.cfg, "Submitter", None, ["Name", "RunningJobs", "WeightedRunningJobs"], timeout=2)
+        except (protocol.CommunicationError, protocol.RemoteError) as exc:
+            self.log(f"Accounting update skipped: {exc}")
+            return
+        in_use: dict[str, tuple[int, float]] = {}
+        for ad in submitters:
+            name, running, weighted = ad.eval("Name"), ad.eval("RunningJobs"), ad.eval("WeightedRunningJobs")
+            if isinstance(name, str) and isinstance(running, int):
+                held = in_use.get(name, (0, 0.0))
+                weight = float(weighted) if isinstance(weighted, (int, float)) else float(running)
+                in_use[name] = (held[0] + running, held[1] + weight)
+        self.accountant.update(in_use)
+        self.accounting_ads_soon()
+
+    def on_accountant_edit(self, message: dict, ident: bytes) -> dict:
+        name, value = message.get("name"), message.get("value")
+        if name is not None and not isinstance(name, str) or value is not None and not isinstance(value, (int, float)):
+            raise ValueError("name must be a string and value a number")
+        if message["cmd"] == "DELETE_USER" and isinstance(name, str):
+            self.invalidate("Accounting", [name])
+        self.accountant.edit(message["cmd"], name, value)
+        self.accounting_ads_soon()
+        return {}
 
     # -- ad --------------------------------------------------------------------------------
     def negotiator_ads(self) -> list[ClassAd]:

@@ -6,7 +6,7 @@ from pathlib import Path
 from condorsim.shared.classad import ClassAd, unparse
 from condorsim.shared.protocol import Client, CommunicationError, RemoteError, sinful
 
-AD_TYPES = ("Machine", "Scheduler", "Submitter", "DaemonMaster", "Negotiator", "Collector", "Any")
+AD_TYPES = ("Machine", "Scheduler", "Submitter", "DaemonMaster", "Negotiator", "Collector", "Accounting", "Any")
 
 
 def read_address_file(path: str | None) -> str | None:
