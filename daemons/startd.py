@@ -342,6 +342,7 @@ class Startd(Daemon):
             "CLAIMS_ALIVE": self.on_claims_alive,
             "DRAIN_JOBS": self.on_drain_jobs,
             "CANCEL_DRAIN_JOBS": self.on_cancel_drain,
+            "JOB_CONNECT_INFO": self.on_job_connect_info,
         })
         self.keep_advertised(self.cfg.get_float("UPDATE_INTERVAL", 300),
                              lambda: [self.slot_ad(slot) for slot in self.all_slots()])
@@ -391,6 +392,16 @@ class Startd(Daemon):
         """A starter tells us where it listens: we pass it a new shadow address on reconnect."""
         self.starter_addresses[int(message["pid"])] = str(message["address"])
         return {}
+
+    def on_job_connect_info(self, message: dict, ident: bytes) -> dict:
+        """condor_tail: the address of the starter running job `job` ("cluster.proc") here."""
+        for slot in self.all_slots():
+            if slot.job is not None and slot.starter is not None and slot.starter.poll() is None \
+                    and f"{slot.job.eval('ClusterId')}.{slot.job.eval('ProcId')}" == message["job"]:
+                address = self.starter_addresses.get(slot.starter.pid)
+                if address:
+                    return {"starter": address, "slot": self.slot_name(slot)}
+        raise ValueError(f"no starter runs job {message['job']} here")
 
     # -- claims ----------------------------------------------------------------------------
     def slot_by_claim(self, claim_id: str) -> Slot:

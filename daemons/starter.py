@@ -22,7 +22,7 @@ from condorsim.shared.classad import ClassAd, ClassAdSyntaxError, Undefined, for
 from condorsim.shared.config import ConfigError, split_v2_raw
 from condorsim.shared.daemon import POOL_MARKER, Daemon, DaemonStartError, daemon_main
 
-from condorsim.daemons.file_transfer import Sandbox, TransferError
+from condorsim.daemons.file_transfer import Sandbox, TransferError, file_list
 from condorsim.daemons.job_environment import JOB_AD_FILE, MACHINE_AD_FILE, job_environment
 from condorsim.daemons.procd import FAMILY_MARKER
 
@@ -74,6 +74,7 @@ class Starter(Daemon):
         self.bind()
         self.handlers["SET_SHADOW"] = self.on_set_shadow
         self.handlers["SIGNAL_JOB"] = self.on_signal_job
+        self.handlers["PEEK"] = self.on_peek
         self.scratch = os.path.join(self.param("EXECUTE") or "/tmp", f"dir_{os.getpid()}")
         os.makedirs(self.scratch, exist_ok=True)
         self.write_ad_files()
@@ -164,6 +165,34 @@ class Starter(Daemon):
             raise ValueError(f"signal {signum} is not a suspend or continue")
         reply = self.call_procd("SIGNAL_FAMILY", marker=self.family, signal=signum) or {}
         return {"signalled": int(reply.get("signalled", 0))}
+
+    def on_peek(self, message: dict, ident: bytes) -> dict:
+        """condor_tail: up to `max_bytes` of each file from its offset (None: the file's last
+        `max_bytes`): `stdout`, `stderr`, or a name listed in the job's TransferOutput."""
+        if self.process is None:
+            return {"error": "Retrying request, because the job execution environment is not yet ready.",
+                    "retry": True}
+        if self.process.poll() is not None:
+            return {"error": "Rejecting request, because the job is finished."}
+        listed = file_list(self.string("TransferOutput", "") or "")
+        max_bytes, found = int(message["max_bytes"]), []
+        for name, offset in zip(message["files"], message["offsets"]):
+            if name in ("stdout", "stderr"):
+                path = self.sandbox.stdio_path("Out" if name == "stdout" else "Err")
+            elif name in listed and not os.path.isabs(name) and ".." not in name.split("/"):
+                path = os.path.join(self.sandbox.cwd, name)
+            else:
+                return {"error": f"{name} is not in the job's transfer_output_files"}
+            try:
+                with open(path, "rb") as handle:
+                    size = handle.seek(0, os.SEEK_END)
+                    start = max(0, size - max_bytes) if offset is None else min(int(offset), size)
+                    handle.seek(start)
+                    data = handle.read(max_bytes)
+            except OSError as exc:
+                return {"error": f"cannot read {name}: {exc.strerror}"}
+            found.append({"data": data, "offset": start + len(data)})
+        return {"files": found}
 
     def send_usage(self) -> None:
         """Tell the schedd what the job's processes use now (image size, memory, CPU)."""
