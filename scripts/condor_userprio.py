@@ -1,6 +1,7 @@
 """condor_userprio: show the negotiator's accountant (priorities, usage, factors) or edit it.
 
-    condor_userprio [-name NEGOTIATOR] [-allusers] [-all | -most | -usage | -priority]
+    condor_userprio [-name NEGOTIATOR] [-allusers | -activefrom M D Y] [-inputfile FILE]
+                    [-all | -most | -usage | -priority]
                     [-long | -af ATTR...] [-constraint EXPR] [-collector | -negotiator] [USER...]
     condor_userprio -setfactor USER F | -setprio USER P | -resetusage USER | -resetall |
                     -delete USER | -setaccum USER V | -setbegin USER T | -setlast USER T
@@ -196,7 +197,7 @@ def usage_exit() -> ToolExit:
 def parse(argv: list[str]) -> dict:
     opts: dict[str, Any] = {"edit": None, "details": set(), "allusers": False, "names": [], "long": False,
                             "autoformat": None, "constraint": None, "negotiator": None,
-                            "from_negotiator": False, "resetall": False}
+                            "from_negotiator": False, "resetall": False, "inputfile": None, "activefrom": None}
     i = 0
     while i < len(argv):
         arg = argv[i]
@@ -218,6 +219,17 @@ def parse(argv: list[str]) -> dict:
             opts["details"] |= DETAILS[detail]
         elif is_arg(arg, "allusers", 8):
             opts["allusers"] = True
+        elif is_arg(arg, "activefrom", 10):
+            if i + 3 >= len(argv):
+                raise usage_exit()
+            month, day, year = (_atoi(text) for text in argv[i + 1:i + 4])
+            opts["activefrom"] = time.mktime((year, month, day, 0, 0, 0, 0, 0, -1))
+            i += 3
+        elif is_arg(arg, "inputfile", 2):
+            if i + 1 >= len(argv):
+                raise usage_exit()
+            opts["inputfile"] = argv[i + 1]
+            i += 1
         elif is_arg(arg, "long", 1):
             opts["long"] = True
         elif is_arg(arg, "collector", 3):
@@ -299,6 +311,12 @@ def run_edit(cfg: Any, opts: dict) -> int:
     return 0
 
 
+def _atoi(text: str) -> int:
+    import re
+    match = re.match(r"\s*[-+]?\d+", text)
+    return int(match.group()) if match else 0
+
+
 def _atof(text: str) -> float:
     import re
     match = re.match(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", text)
@@ -306,7 +324,15 @@ def _atof(text: str) -> float:
 
 
 def fetch_ads(cfg: Any, opts: dict) -> list[Any]:
-    from condorsim.shared.classad import ClassAd
+    """The accounting ads: from -inputfile (condor_userprio -long's output), the negotiator
+    (-negotiator) or the collector."""
+    from condorsim.shared.classad import ClassAd, parse_ads
+    if opts["inputfile"]:
+        try:
+            with open(opts["inputfile"], encoding="utf-8") as handle:
+                return parse_ads(handle.read())
+        except (OSError, ValueError) as err:
+            raise RuntimeError(f"Can't open file of userprio ads: {opts['inputfile']} ({err})") from None
     from condorsim.shared.locate import query_ads
     from condorsim.shared.protocol import Client
     if opts["from_negotiator"]:
@@ -349,6 +375,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     if opts["names"]:
         ads = [ad for ad in ads if wanted(ad, opts["names"])]
+    if opts["constraint"] and opts["inputfile"]:     # the collector and negotiator apply it themselves
+        from condorsim.shared.classad import eval_constraint
+        ads = [ad for ad in ads if eval_constraint(opts["constraint"], ad)]
     if opts["long"]:
         sys.stdout.write(long_form(ads))
     elif opts["autoformat"] is not None:
@@ -356,6 +385,8 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.write(autoformat.render(ads))
     else:
         min_last_usage = -1 if opts["allusers"] or opts["names"] else now - 86400
+        if opts["activefrom"] is not None and not opts["names"]:
+            min_last_usage = opts["activefrom"]
         sys.stdout.write(render_table(ads, opts["details"] or MOST, min_last_usage, now))
     return 0
 

@@ -27,6 +27,12 @@ NO_SECURITY = "condorsim has no authentication layer to pass credentials or chec
 GRID = "grid/EC2 jobs belong to another branch of issue 14's work (the ec2 spec)"
 NO_PRINT_FORMAT = "condor_who reads no print-format file (condor_q and condor_status do)"
 PRINT_FORMAT = "tests/tools/test_print_format.py::"
+PRIO = "tests/tools/test_condor_userprio.py::"
+PRIO_LIVE = "tests/pool/test_userprio_live.py::test_userprio_shows_usage_and_edits_reach_the_negotiator"
+TAIL = "tests/tools/test_condor_tail.py::"
+TAIL_LIVE = "tests/pool/test_tail_live.py::test_tail_prints_the_end_of_a_running_jobs_files"
+NO_GROUPS = "accounting groups have no quotas or hierarchy in condorsim, so there is nothing group-wise to show"
+NO_LIMITS = "the accountant keeps no submitter ceilings, floors or leases (the negotiator enforces none)"
 
 # tool -> option -> ("yes", "test path::test name") or ("no", reason)
 OPTIONS = {
@@ -239,8 +245,62 @@ OPTIONS = {
 }
 MISSING_TOOLS = {
     "condor_ping": "condor_ping is not implemented yet (no per-command permission levels to report)",
-    "condor_userprio": "condor_userprio is not implemented yet",
-    "condor_tail": "condor_tail is not implemented yet",
+}
+OPTIONS["condor_userprio"] = {
+    "-debug": ("no", NO_DEBUG),
+    "-help": ("yes", PRIO + "test_edit_errors_and_usage"),
+    "-inputfile": ("yes", PRIO + "test_inputfile_and_activefrom"),
+    "-name": ("yes", PRIO_LIVE),
+    "-pool": ("no", ONE_POOL),
+    "-delete": ("yes", PRIO_LIVE),
+    "-resetall": ("yes", PRIO + "test_accountant_decays_priority_accumulates_usage_and_persists"),
+    "-resetusage": ("yes", PRIO_LIVE),
+    "-setaccum": ("yes", PRIO + "test_edit_errors_and_usage"),
+    "-setbegin": ("yes", PRIO + "test_edit_errors_and_usage"),
+    "-setlast": ("yes", PRIO + "test_edit_errors_and_usage"),
+    "-setfactor": ("yes", PRIO_LIVE),
+    "-setprio": ("yes", PRIO_LIVE),
+    "-setceiling": ("no", NO_LIMITS),
+    "-duration": ("no", NO_LIMITS),
+    "-cancelceilinglease": ("no", NO_LIMITS),
+    "-cancelfloorlease": ("no", NO_LIMITS),
+    "-cancelfactorlease": ("no", NO_LIMITS),
+    "-setfloor": ("no", NO_LIMITS),
+    "-activefrom": ("yes", PRIO + "test_inputfile_and_activefrom"),
+    "-all": ("yes", PRIO + "test_all_columns_for_all_users"),
+    "-allusers": ("yes", PRIO + "test_all_columns_for_all_users"),
+    "-collector": ("yes", PRIO_LIVE),
+    "-negotiator": ("yes", PRIO_LIVE),
+    "-af": ("yes", PRIO_LIVE),
+    "-constraint": ("yes", PRIO + "test_inputfile_and_activefrom"),
+    "-flat": ("no", NO_GROUPS),
+    "-groupid": ("no", NO_GROUPS),
+    "-getreslist": ("no", "the accountant counts a submitter's running jobs, not which slots they hold"),
+    "-grouporder": ("no", NO_GROUPS),
+    "-grouprollup": ("no", NO_GROUPS),
+    "-hierarchical": ("no", NO_GROUPS),
+    "-legacy": ("no", "-long prints one ad per submitter; the single numbered ad of old negotiators is not made"),
+    "-long": ("yes", PRIO + "test_inputfile_and_activefrom"),
+    "-modular": ("no", "-long prints one ad per submitter already; the -modular spelling is not taken"),
+    "-order": ("no", NO_GROUPS),
+    "-priority": ("yes", PRIO + "test_inputfile_and_activefrom"),
+    "-most": ("yes", PRIO + "test_default_table_shows_active_submitters_best_priority_first"),
+    "-quotas": ("no", NO_GROUPS),
+    "-sortkey": ("no", NO_GROUPS),
+    "-surplus": ("no", NO_GROUPS),
+    "-usage": ("yes", PRIO + "test_inputfile_and_activefrom"),
+}
+OPTIONS["condor_tail"] = {
+    "-help": ("yes", TAIL + "test_command_line_errors"),
+    "-version": ("yes", TAIL + "test_version"),
+    "-pool": ("no", ONE_POOL),
+    "-name": ("yes", TAIL_LIVE),
+    "-debug": ("no", NO_DEBUG),
+    "-maxbytes": ("yes", TAIL_LIVE),
+    "-auto-retry": ("no", "accepted (retry every 2 s while the job is idle), but no test shows it yet"),
+    "-follow": ("yes", TAIL_LIVE),
+    "-no-stdout": ("yes", TAIL_LIVE),
+    "-stderr": ("yes", TAIL_LIVE),
 }
 
 

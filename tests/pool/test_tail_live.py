@@ -43,6 +43,10 @@ def test_tail_prints_the_end_of_a_running_jobs_files(pool_factory):
     assert pool.run("condor_tail", "2.0", "progress.txt").stdout == "line1\nline2\nline3\nworking\n"
     assert pool.run("condor_tail", "2.0").stdout == "line1\nline2\nline3\n"
     assert pool.run("condor_tail", "-maxbytes", "6", "2").stdout == "line3\n"
+    schedd = pool.run("condor_status", "-schedd", "-af", "Name").stdout.strip()
+    assert pool.run("condor_tail", "-name", schedd, "-maxbytes", "6", "2").stdout == "line3\n"
+    unknown = pool.run("condor_tail", "-name", "nosuch@schedd", "2")
+    assert (unknown.returncode, unknown.stderr) == (1, "No such schedd named nosuch@schedd in local pool\n")
     assert pool.run("condor_tail", "-stderr", "2.0").stdout == "err1\n"
     not_listed = pool.run("condor_tail", "-no-stdout", "2.0", "job.sh")
     assert not_listed.returncode == 1

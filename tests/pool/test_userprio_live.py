@@ -26,6 +26,9 @@ def test_userprio_shows_usage_and_edits_reach_the_negotiator(pool_factory):
     wait_until(lambda: userprio(pool, "-af", "ResourcesUsed") == "2\n", timeout=30,
                message="the accountant charging the two running jobs")
     name = userprio(pool, "-af", "Name").strip()
+    negotiator = pool.run("condor_status", "-negotiator", "-af", "Name").stdout.strip()
+    assert userprio(pool, "-name", negotiator, "-af", "Name") == f"{name}\n"
+    assert userprio(pool, "-name", "no-such-negotiator", "-af", "Name") == ""
     lines = userprio(pool).split("\n")
     assert re.fullmatch(r"Last Priority Update: [ 1]\d/\d[\d ] \d\d:\d\d", lines[0])
     assert lines[2].split() == ["User", "Name", "Priority", "Factor", "In", "Use", "(wghted-hrs)",

@@ -18,3 +18,8 @@ def test_options_and_job_ids():
     assert (opts["job"], opts["stdout"], opts["stderr"], opts["follow"], opts["max_bytes"], opts["files"]) == \
         ("12.0", False, True, True, 10, ["a.log", "b.log"])
     assert ct.parse(["3.4"])["job"] == "3.4" and ct.parse(["3.4"])["stdout"] is True
+
+
+def test_version(capsys):
+    assert ct.main(["-version"]) == 0
+    assert capsys.readouterr().out.startswith("$CondorVersion: ")

@@ -103,3 +103,20 @@ def test_accountant_decays_priority_accumulates_usage_and_persists(tmp_path):
     reloaded.edit("DELETE_USER", "b@x", None)
     saved = json.loads(path.read_text())["records"]
     assert saved["a@x"]["weighted_accumulated_usage"] == 0.0 and "b@x" not in saved
+
+
+def test_inputfile_and_activefrom(tmp_path, capsys):
+    path = tmp_path / "prios.txt"
+    path.write_text(up.long_form(ADS))
+    assert up.main(["-inputfile", str(path), "-allusers", "-priority"]) == 0
+    rows = [line.split()[0] for line in capsys.readouterr().out.splitlines()[4:7]]
+    assert rows == ["alice@pool.example", "old@pool.example", "bob@pool.example"]
+    assert up.main(["-inputfile", str(path), "-activefrom", "12", "4", "2026"]) == 0
+    out = capsys.readouterr().out
+    assert "alice@pool.example" in out and "old@pool.example" not in out
+    assert up.main(["-inputfile", str(path), "-usage", "-constraint", "ResourcesUsed > 0"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[2].split() == ["User", "Name", "In", "Use", "(wghted-hrs)", "Start", "Time", "Usage", "Time"]
+    assert [line.split()[0] for line in lines[4:-2]] == ["bob@pool.example"]
+    assert up.main(["-inputfile", str(tmp_path / "none")]) == 1
+    assert capsys.readouterr().err.startswith(f"Can't open file of userprio ads: {tmp_path / 'none'}")
