@@ -68,25 +68,22 @@ def elapsed(now_attrs: tuple[str, ...], clamp: bool) -> Function:
     return function
 
 
-def readable(value: float, units: tuple[str, ...]) -> str:
-    """A quantity scaled to the largest unit it reaches 1024 of (`15.5 GB`)."""
+_BYTE_UNITS = ("B ", "KB", "MB", "GB", "TB", "PB")
+
+
+def readable(value: float, units: tuple[str, ...] = _BYTE_UNITS[:5], past: bool = False) -> str:
+    """A quantity of bytes scaled to the largest unit it reaches 1024 of (`15.5 GB`); with
+    `past`, only a unit it goes past 1024 of (HTCondor's metric_units, condor_status)."""
     index = 0
-    while abs(value) >= 1024 and index < len(units) - 1:
+    while (abs(value) > 1024 if past else abs(value) >= 1024) and index < len(units) - 1:
         value /= 1024.0
         index += 1
     return "%.1f %s" % (value, units[index])
 
 
-_BYTE_UNITS = ("B ", "KB", "MB", "GB", "TB", "PB")
-
-
 def readable_mb(megabytes: float) -> str:
     """Memory in MB shown with a metric unit, as HTCondor's `metric_units` (`15.5 GB`)."""
-    value, index = float(megabytes) * 1024 * 1024, 0
-    while value > 1024 and index < len(_BYTE_UNITS) - 1:
-        value /= 1024
-        index += 1
-    return "%.1f %s" % (value, _BYTE_UNITS[index])
+    return readable(float(megabytes) * 1024 * 1024, _BYTE_UNITS, past=True)
 
 
 def format_version(condor_version: str) -> str:
@@ -323,8 +320,8 @@ GLOBAL_FUNCTIONS: dict[str, Function] = {
     "OWNER": lambda ad, _expr: string_of(ad, "Owner"),
     "PLATFORM": platform,
     "QDATE": _number_as(format_date),
-    "READABLE_BYTES": _number_as(lambda n: readable(n, _BYTE_UNITS[:5])),
-    "READABLE_KB": _number_as(lambda n: readable(n * 1024.0, _BYTE_UNITS[:5])),
+    "READABLE_BYTES": _number_as(readable),
+    "READABLE_KB": _number_as(lambda n: readable(n * 1024.0)),
     "READABLE_MB": _number_as(readable_mb),
     "REMOTE_HOST": remote_host,
     "RUNTIME": _number_as(format_time),
