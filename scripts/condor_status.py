@@ -85,26 +85,26 @@ LOCAL_FUNCTIONS = {"ACTIVITY": _activity}
 
 # --- the views, in the print-format language (shared/print_format.py) ----------------------
 
-_NAME = "   Name                    OR ??\n"
+_NAME = "   Name                                        PRINTF %s         OR ??\n"
 _SLOT = """\
 SELECT
-   Name                    WIDTH -34 FIT                         OR ??
+   Name                    WIDTH -34 FIT       PRINTF %s         OR ??
 """
 _PLATFORM = """\
-   OpSys                   WIDTH -10                             OR ??
-   Arch                    WIDTH -8                              OR ??
+   OpSys                   WIDTH -10           PRINTF %s         OR ??
+   Arch                    WIDTH -8            PRINTF %s         OR ??
 """
 _LOAD = "   CondorLoadAvg AS LoadAv WIDTH 6 TRUNCATE    PRINTF %.3f       OR ??\n"
 _SLOT_VIEWS = {
     "normal": _SLOT + _PLATFORM + """\
-   State                                                         OR ??
+   State                                       PRINTF %s         OR ??
    Activity                WIDTH -8            PRINTAS ACTIVITY  OR ??
 """ + _LOAD + """\
    Memory AS Mem           WIDTH 6             PRINTF %6d        OR ??
 """,
     "claimed": _SLOT + _PLATFORM + _LOAD + """\
-   RemoteUser              WIDTH -20                             OR ??
-   ClientMachine           WIDTH -16                             OR ??
+   RemoteUser              WIDTH -20           PRINTF %s         OR ??
+   ClientMachine           WIDTH -16           PRINTF %s         OR ??
 """,
     "server": _SLOT + _PLATFORM + _LOAD + """\
    Memory                  WIDTH 8             PRINTF %8d        OR ??
@@ -113,13 +113,13 @@ _SLOT_VIEWS = {
    KFlops                  WIDTH 9             PRINTF %9d        OR ??
 """,
     "state": _SLOT + """\
-   Cpus AS Cpu                                                   OR ??
-   Memory AS ' Mem'        WIDTH 5                               OR ??
+   Cpus AS Cpu                                 PRINTF %s         OR ??
+   Memory AS ' Mem'        WIDTH 5             PRINTF %s         OR ??
 """ + _LOAD + """\
    KeyboardIdle AS '  KbdIdle' WIDTH 12 TRUNCATE PRINTAS TIME    OR ??
-   State                   WIDTH -7                              OR ??
+   State                   WIDTH -7            PRINTF %s         OR ??
    EnteredCurrentState AS '  StateTime' WIDTH 12 TRUNCATE PRINTAS ELAPSED_TIME OR ??
-   Activity AS Activ                                             OR ??
+   Activity AS Activ                           PRINTF %s         OR ??
    EnteredCurrentActivity AS '  ActvtyTime' WIDTH 12 TRUNCATE PRINTAS ELAPSED_TIME OR -
 """,
 }
@@ -132,7 +132,7 @@ def _job_counts(prefix: str, last: str) -> str:
     """Name, Machine, RunningJobs, IdleJobs and one more count (the schedd, submitter and
     collector views); `prefix` goes before the job counts' attribute names."""
     return "SELECT\n" + _NAME + f"""\
-   Machine                                                       OR ??
+   Machine                                     PRINTF %s         OR ??
    {prefix}RunningJobs AS RunningJobs WIDTH 11 PRINTF %11d
    {prefix}IdleJobs AS '  IdleJobs' WIDTH 10   PRINTF %10d
    {last}                  WIDTH 10            PRINTF %10d
@@ -162,9 +162,9 @@ VIEWS = {
 """,
     "any": """\
 SELECT
-   MyType                  WIDTH -18                             OR ??
+   MyType                  WIDTH -18           PRINTF %s         OR ??
    TargetType ?: "None" AS TargetType WIDTH -18
-   Name                    WIDTH -41 FIT                         OR ??
+   Name                    WIDTH -41 FIT       PRINTF %s         OR ??
 """,
     # condor_status -run: schedds running jobs (`%Nd` columns as wide as their headings)
     "schedd-run": "SELECT\n" + _NAME + """\

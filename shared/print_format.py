@@ -381,7 +381,7 @@ class PrintFormat:
         rows = table.render(ads)
         out = []
         if not self.noheader and self.label is None and self.columns:
-            out.append(table.heading() + "\n" + ("\n" if blank_after_heading else ""))
+            out.append(table.heading() + self.record_suffix + ("\n" if blank_after_heading else ""))
         out.extend(row + self.record_suffix for row in rows)
         return "".join(out)
 
@@ -403,24 +403,22 @@ def _column(spec: ColumnSpec, functions: dict[str, Function], label: str | None)
     render = _renderer(spec, functions)
     if label is not None:   # a labelled field: `heading = value`, no widths
         text = spec.heading + label
-        return Column("", lambda ad: text + (render(ad) or spec.alternative or "undefined"))
+        return Column("", lambda ad: text + (render(ad) or spec.alternative))
     return Column(spec.heading, render, width=spec.width, right=spec.right, auto=spec.auto,
                   truncate=spec.truncate, noprefix=spec.noprefix, nosuffix=spec.nosuffix,
                   undefined=spec.alternative)
 
 
 def _renderer(spec: ColumnSpec, functions: dict[str, Function]) -> Callable[[Any], str | None]:
+    """The cell of a column line: its PRINTAS function, else its PRINTF (`%v` by default) as
+    HTCondor applies it -- `%v` shows an undefined value as `undefined`, while `%s`, `%d`, ...
+    give no value for it (then the line's OR alternative shows)."""
     expr = spec.expr
     if spec.printas is not None:
         function = functions[spec.printas]
         return lambda ad: function(ad, expr)
     fmt = spec.printf or "%v"
-
-    def render(ad: Any) -> str | None:
-        if is_undefined(evaluate(ad, expr)):
-            return None
-        return printf_render(fmt, ad, expr)
-    return render
+    return lambda ad: printf_render(fmt, ad, expr)
 
 
 _ESCAPES = {"n": "\n", "r": "\r", "t": "\t"}

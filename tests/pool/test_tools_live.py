@@ -497,9 +497,9 @@ def test_queue_print_format_file(queue_pool):
 
 def test_status_print_format_file(status_pool):
     lines = status(status_pool, "-print-format", str(PRINT_FORMATS / "slots_by_id.cpf")).split("\n")
-    assert lines[0].split() == ["SLOT", "CPUS", "MEMORY", "STATE", "CODE", "MISSING"] and lines[1] == ""
+    assert lines[0].split() == ["SLOT", "CPUS", "MEMORY", "STATE", "CODE", "MISSING", "AS_V"] and lines[1] == ""
     rows = [line.split() for line in lines[2:6]]
     # WHERE SlotID <= 2 keeps two slots of each startd; GROUP BY SlotID DESCENDING: slot2s first
     assert [row[0].split("@")[0] for row in rows] == ["slot2", "slot2", "slot1", "slot1"]
-    assert all(row[1] == "1" and row[4] == "Unclaimed" and row[5:] == ["Ui", "[?????]"] for row in rows)
+    assert all(row[1] == "1" and row[4] == "Unclaimed" and row[5:] == ["Ui", "[?????]", "undefined"] for row in rows)
     assert lines[7].split() == TOTALS_HEADER.split() and lines[-2].split()[:2] == ["Total", "4"]

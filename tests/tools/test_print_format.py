@@ -58,10 +58,10 @@ def test_condor_q_print_format_where_joins_the_query():
 
 
 SLOTS_OUTPUT = """\
-SLOT    CPUS   MEMORY STATE      CODE MISSING
+SLOT    CPUS   MEMORY STATE      CODE MISSING AS_V     
 
-slot2@h    2   2.0 GB Claimed    Cb   [?????]
-slot1@h    1 1024.0 MB Unclaimed  Ui   [?????]
+slot2@h    2   2.0 GB Claimed    Cb   [?????] undefined
+slot1@h    1 1024.0 MB Unclaimed  Ui   [?????] undefined
 
                Total Owner Claimed Unclaimed Matched Preempting  Drain Backfill BkIdle
 
@@ -78,7 +78,8 @@ def test_condor_status_print_format_file_columns_order_and_totals():
                      Activity="Busy", OpSys="LINUX", Arch="X86_64")]
     opts = cs.parse_args(["-print-format", SLOTS_FORMAT])
     assert cs.build_constraint(opts) is None and opts.print_format.where == "SlotID <= 2"
-    # a fixed WIDTH does not cut in condor_status (HTCondor's fixed_width_implies_truncate)
+    # a fixed WIDTH does not cut in condor_status (HTCondor's fixed_width_implies_truncate);
+    # %v shows an undefined value as `undefined`, %s leaves it to OR
     assert cs.render(opts, slots) == SLOTS_OUTPUT
 
 
@@ -113,8 +114,8 @@ def test_parser_reads_keywords_quotes_and_continuations():
 
 def test_label_mode_prints_name_value_fields():
     fmt = parse_print_format("SELECT LABEL SEPARATOR ': ' FIELDPREFIX ', '\n"
-                             "  ClusterId AS Cluster\n  Missing OR -\n")
-    assert fmt.render([make_ad(ClusterId=7)]) == "Cluster: 7, Missing: -\n"
+                             "  ClusterId AS Cluster\n  Missing PRINTF %d OR -\n  Missing AS Other\n")
+    assert fmt.render([make_ad(ClusterId=7)]) == "Cluster: 7, Missing: -, Other: undefined\n"
 
 
 def test_parser_warnings_use_htcondors_words():
