@@ -165,21 +165,31 @@ def view_format(view: str, cputime: bool = False) -> PrintFormat:
     return parse_print_format(text, f"condor_q {view} view", functions=local_functions())
 
 
-def _first(render):
-    return lambda group: render(group[0])
+HOLD_CODES_VIEW = """\
+SELECT
+   Owner          AS OWNER          WIDTH -14           PRINTAS OWNER
+   HoldReasonCode AS CODE           NOSUFFIX WIDTH 0    PRINTF %4d
+   HoldReasonSubCode AS '/SUB'      NOPREFIX WIDTH 0    PRINTF '/%-3d'
+   JobCount       AS '   COUNT '    WIDTH 0             PRINTF %9d
+   ClusterId      AS OLDEST_JOB_ID  WIDTH 0             PRINTAS JOB_ID
+   EnteredCurrentStatus AS HELD_SINCE WIDTH 11          PRINTAS QDATE
+   HoldReason     AS HOLD_REASON    WIDTH 0             PRINTF %s
+GROUP BY
+   HoldReasonCode
+   HoldReasonSubCode
+SUMMARY NONE
+"""
 
 
-def hold_code_columns() -> list[Column]:
-    return [
-        Column("OWNER", _first(lambda ad: string_of(ad, "Owner")), width=14, truncate=True),
-        Column("CODE", _first(number_cell("HoldReasonCode", "%4d")), nosuffix=True),
-        Column("/SUB", _first(number_cell("HoldReasonSubCode", "/%-3d")), noprefix=True),
-        Column("   COUNT ", lambda group: "%9d" % len(group)),
-        Column("OLDEST_JOB_ID", _first(lambda ad: "%d.%d" % job_id(ad))),
-        Column("HELD_SINCE", _first(date_cell("EnteredCurrentStatus")), width=11, right=True,
-               truncate=True),
-        Column("HOLD_REASON", _first(lambda ad: string_of(ad, "HoldReason"))),
-    ]
+def group_row(group: list[Any], number: int = 0) -> Any:
+    """One row for a group of jobs: the first job's attributes, with JobCount, JobIDs (the
+    jobs' ids, blank-separated) and AutoClusterId (`number`)."""
+    from condorsim.shared.classad import ClassAd
+    row = ClassAd({name: group[0].lookup(name) for name in group[0].keys()})
+    row["AutoClusterId"] = number
+    row["JobCount"] = len(group)
+    row["JobIDs"] = " ".join("%d.%d" % job_id(job) for job in group)
+    return row
 
 
 def render_hold_codes(jobs: list[Any]) -> str:
@@ -188,7 +198,8 @@ def render_hold_codes(jobs: list[Any]) -> str:
     for job in sort_jobs([j for j in jobs if int_of(j, "JobStatus") == HELD]):
         code = (int_of(job, "HoldReasonCode"), int_of(job, "HoldReasonSubCode"))
         groups.setdefault(code, []).append(job)
-    return _render_columns(hold_code_columns(), [groups[k] for k in sorted(groups)])
+    fmt = parse_print_format(HOLD_CODES_VIEW, "condor_q hold-codes view")
+    return fmt.render(fmt.sort([group_row(groups[key]) for key in sorted(groups)]))
 
 
 _AUTOCLUSTER_ATTRS = ("JobUniverse", "RequestCpus", "RequestMemory", "RequestDisk", "Requirements")
@@ -414,7 +425,6 @@ def print_format_rows(fmt: PrintFormat, jobs: list[Any]) -> list[Any]:
     """What a print format's lines show: the jobs, or with SELECT FROM AUTOCLUSTER one ad per
     autocluster, with SELECT UNIQUE one ad per distinct set of the columns' values (the first
     job's attributes plus JobCount and JobIDs); in GROUP BY order, else in job id order."""
-    from condorsim.shared.classad import ClassAd
     jobs = sort_jobs(jobs)
     if fmt.select_from == "AUTOCLUSTER" or fmt.unique:
         if fmt.unique:
@@ -427,14 +437,7 @@ def print_format_rows(fmt: PrintFormat, jobs: list[Any]) -> list[Any]:
             numbered = list(enumerate(groups.values(), start=1))
         else:
             numbered = autoclusters(jobs)
-        rows = []
-        for number, group in numbered:
-            row = ClassAd({name: group[0].lookup(name) for name in group[0].keys()})
-            row["AutoClusterId"] = number
-            row["JobCount"] = len(group)
-            row["JobIDs"] = " ".join("%d.%d" % job_id(job) for job in group)
-            rows.append(row)
-        jobs = rows
+        jobs = [group_row(group, number) for number, group in numbered]
     return fmt.sort(jobs) if fmt.group_by else jobs
 
 

@@ -86,6 +86,7 @@ def test_condor_status_print_format_file_columns_order_and_totals():
 def test_built_in_views_are_print_formats_without_warnings():
     for view in cq.VIEWS:
         assert cq.view_format(view).warnings == []
+    assert parse_print_format(cq.HOLD_CODES_VIEW).warnings == []
     for text in list(cs.VIEWS.values()) + [cs._SLOT_VIEWS[v] for v in cs._SLOT_VIEWS]:
         assert cs.view_format(text).warnings == []
     assert [c.heading for c in cq.view_format("nobatch").table_columns(cq.local_functions())] == [
