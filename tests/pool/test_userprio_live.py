@@ -61,3 +61,22 @@ def test_userprio_shows_usage_and_edits_reach_the_negotiator(pool_factory):
     wait_until(lambda: pool.run("condor_status", "-negotiator", "-af", "DaemonStartTime").stdout not in ("", started),
                timeout=30, message="a new negotiator")
     assert userprio(pool, "-negotiator", "-af", "PriorityFactor", "Name") == f"5.0 {name}\n"
+
+
+def test_priority_factor_weights_the_fair_share(pool_factory):
+    # bob's factor is three times alice's, so when both submitters' jobs become idle together
+    # the four slots are shared 3:1 (equal factors share them 2:2, test_job_policy.py)
+    pool = pool_factory(config={"NUM_CPUS": "4", "SLOT_TYPE_0_PARTITIONABLE": "FALSE", "NEGOTIATOR_INTERVAL": "1"})
+    for user in ("alice", "bob"):
+        result = pool.run("condor_submit", input="cmd=/bin/sleep\nargs=1d\nhold=true\nqueue 4\n",
+                          env={"USER": user, "LOGNAME": user})
+        assert result.returncode == 0, result.stderr
+    wait_until(lambda: len(pool.query("Submitter")) == 2, timeout=15, message="two submitters")
+    bob = next(ad.eval("Name") for ad in pool.query("Submitter") if ad.eval("Name").startswith("bob@"))
+    assert userprio(pool, "-setfactor", bob, "3000").startswith(f"The priority factor of {bob} was set to")
+    wait_until(lambda: userprio(pool, "-negotiator", "-allusers", "-af", "Name", "PriorityFactor").count(
+        f"{bob} 3000.0") == 1, timeout=15, message="bob's factor at the negotiator")
+    assert pool.run("condor_release", "-all").returncode == 0
+    wait_until(lambda: len(pool.query("Machine", 'State == "Claimed"')) == 4, timeout=20, message="all slots busy")
+    owners = pool.run("condor_q", "-allusers", "-af", "Owner", "JobStatus").stdout.split("\n")
+    assert sorted(line.split()[0] for line in owners if line.endswith(" 2")) == ["alice"] * 3 + ["bob"]
