@@ -297,7 +297,7 @@ OPTIONS["condor_tail"] = {
     "-name": ("yes", TAIL_LIVE),
     "-debug": ("no", NO_DEBUG),
     "-maxbytes": ("yes", TAIL_LIVE),
-    "-auto-retry": ("no", "accepted (retry every 2 s while the job is idle), but no test shows it yet"),
+    "-auto-retry": ("yes", TAIL_LIVE),
     "-follow": ("yes", TAIL_LIVE),
     "-no-stdout": ("yes", TAIL_LIVE),
     "-stderr": ("yes", TAIL_LIVE),

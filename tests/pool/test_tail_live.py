@@ -17,7 +17,7 @@ echo err1 >&2
 echo working > progress.txt
 while [ ! -e "$1" ]; do sleep 0.2; done
 echo last
-sleep 2.5
+sleep "${2:-2.5}"
 """
 
 
@@ -52,6 +52,8 @@ def test_tail_prints_the_end_of_a_running_jobs_files(pool_factory):
     assert not_listed.returncode == 1
     assert not_listed.stderr == "Failed to peek at file from starter: job.sh is not in the job's transfer_output_files\n"
 
+    # job 3 waits for the only slot: -auto-retry waits with it
+    assert pool.run("condor_submit", input=submit.replace(f"arguments = {release}", f"arguments = {release} 60")).returncode == 0
     follow = subprocess.Popen(["condor_tail", "-f", "2.0"], env=pool.env, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True)
     try:
@@ -64,3 +66,7 @@ def test_tail_prints_the_end_of_a_running_jobs_files(pool_factory):
             follow.kill()
             follow.wait()
     assert (follow.returncode, rest, err) == (0, "", "")
+
+    waited = pool.run("condor_tail", "-auto-retry", "3.0")
+    assert (waited.returncode, waited.stderr) == (0, "") and waited.stdout.startswith("line1\nline2\nline3\n")
+    assert pool.run("condor_rm", "3").returncode == 0
