@@ -174,7 +174,8 @@ class Negotiator(Daemon):
     def priority(self, submitter: "Submitter") -> float:
         """Effective priority (lower is better): 0.5 plus slots in use plus decayed recent matches,
         times the submitter's priority factor."""
-        return (0.5 + submitter.running + self.usage.get(submitter.name, 0.0)) * self.accountant.factor(submitter.name)
+        share = 0.5 + submitter.running + self.usage.get(submitter.name, 0.0)
+        return share * self.accountant.factor(submitter.name)
 
     def spin_pie(self, pending: dict[str, "Submitter"], slots: list[ClassAd], free: set[int],
                  matches: dict[str, list[dict]]) -> None:
@@ -267,7 +268,8 @@ class Negotiator(Daemon):
     def update_accounting(self) -> None:
         """Charge each submitter for the jobs its schedds report running."""
         try:
-            submitters = query_ads(self.cfg, "Submitter", None, ["Name", "RunningJobs", "WeightedRunningJobs"], timeout=2)
+            submitters = query_ads(self.cfg, "Submitter", None,
+                                   ["Name", "RunningJobs", "WeightedRunningJobs"], timeout=2)
         except (protocol.CommunicationError, protocol.RemoteError) as exc:
             self.log(f"Accounting update skipped: {exc}")
             return
@@ -282,9 +284,11 @@ class Negotiator(Daemon):
         self.accounting_ads_soon()
 
     def on_accountant_edit(self, message: dict, ident: bytes) -> dict:
+        """condor_userprio's edits (SET_PRIORITYFACTOR, RESET_USAGE, ...): name, value."""
         name, value = message.get("name"), message.get("value")
-        if name is not None and not isinstance(name, str) or value is not None and not isinstance(value, (int, float)):
-            raise ValueError("name must be a string and value a number")
+        if (name is not None and not isinstance(name, str)) or \
+                (value is not None and not (isinstance(value, (int, float)) and math.isfinite(value))):
+            raise ValueError("name must be a string and value a finite number")
         if message["cmd"] == "DELETE_USER" and isinstance(name, str):
             self.invalidate("Accounting", [name])
         self.accountant.edit(message["cmd"], name, value)

@@ -50,10 +50,12 @@ def test_tail_prints_the_end_of_a_running_jobs_files(pool_factory):
     assert pool.run("condor_tail", "-stderr", "2.0").stdout == "err1\n"
     not_listed = pool.run("condor_tail", "-no-stdout", "2.0", "job.sh")
     assert not_listed.returncode == 1
-    assert not_listed.stderr == "Failed to peek at file from starter: job.sh is not in the job's transfer_output_files\n"
+    assert not_listed.stderr == ("Failed to peek at file from starter: "
+                                 "job.sh is not in the job's transfer_output_files\n")
 
     # job 3 waits for the only slot: -auto-retry waits with it
-    assert pool.run("condor_submit", input=submit.replace(f"arguments = {release}", f"arguments = {release} 60")).returncode == 0
+    waiting = submit.replace(f"arguments = {release}", f"arguments = {release} 60")
+    assert pool.run("condor_submit", input=waiting).returncode == 0
     follow = subprocess.Popen(["condor_tail", "-f", "2.0"], env=pool.env, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True)
     try:
