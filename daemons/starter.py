@@ -175,7 +175,7 @@ class Starter(Daemon):
         if self.process.poll() is not None:
             return {"error": "Rejecting request, because the job is finished."}
         listed = file_list(self.string("TransferOutput", "") or "")
-        max_bytes, found = int(message["max_bytes"]), []
+        max_bytes, found = max(0, int(message["max_bytes"])), []
         for name, offset in zip(message["files"], message["offsets"]):
             if name in ("stdout", "stderr"):
                 path = self.sandbox.stdio_path("Out" if name == "stdout" else "Err")
@@ -186,7 +186,7 @@ class Starter(Daemon):
             try:
                 with open(path, "rb") as handle:
                     size = handle.seek(0, os.SEEK_END)
-                    start = max(0, size - max_bytes) if offset is None else min(int(offset), size)
+                    start = max(0, size - max_bytes) if offset is None else min(max(0, int(offset)), size)
                     handle.seek(start)
                     data = handle.read(max_bytes)
             except OSError as exc:
