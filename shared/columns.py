@@ -2,7 +2,8 @@
 
 A table is a list of `Column`s; every row is rendered first so that AUTO columns can grow to
 their longest cell, then the heading and rows are laid out.  The same engine serves the tools'
-fixed views, `-af`/`-autoformat` (with its separator options) and `-format`.
+views (written in HTCondor's print-format language, which shared/print_format.py turns into
+Columns), `-print-format` files, `-af`/`-autoformat` (with its separator options) and `-format`.
 """
 from __future__ import annotations
 
