@@ -1,0 +1,505 @@
+"""Matchmaking for the negotiator: which free slots a job matches, best first, and the cycle that
+shares the slots between submitters.
+
+The plain way (ranked_candidates) evaluates both Requirements and three ranks for every
+job x slot pair. The Matchmaker gets the same answer from far fewer evaluations:
+
+- a match, a rank or a knob's value depends only on the texts of the attributes its expression
+  reads, transitively, in the job and in the slot. Per cycle the names every expression of the
+  slots, of the jobs and of NEGOTIATOR_PRE/POST_JOB_RANK can read are collected, and slots that
+  agree on all of them form one slot class;
+- each of the five values (the slot's Requirements, the job's, the Rank, PRE and POST) is
+  memoized under the texts of exactly the attributes it can read on each side, so it is computed
+  once per distinct (job part, slot part); the memo is kept across cycles, its keys being texts;
+- a job's candidates are its matching classes grouped by (PRE, Rank, POST), best first; within a
+  group, free slots in index order: exactly ranked_candidates' order (ties keep slot order).
+  They are produced lazily, as the cycle takes slots.
+
+Expressions whose value can depend on anything else (eval(), time(), random(), CurrentTime,
+absolute .names, names of the match ad itself such as LEFT or TARGET used as a value) are never
+memoized: a job holding one is ranked the plain way, a slot holding one is its own class and is
+evaluated directly. A partitionable slot is matched once per cycle, as a static one (its
+leftovers are the schedd's to fill, and a changed ad is a new text, hence a new class).
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from condorsim.shared.classad import ClassAd, Expr, rank, symmetric_match
+from condorsim.shared.classad import nodes as N
+from condorsim.shared.classad.match import requirements_true
+
+JOB, SLOT = 0, 1
+ANY, MY, TARGET = 0, 1, 2  # how a name is written: plain (own ad, then the other's), MY.x, TARGET.x
+_SCOPES = {"my": MY, "self": MY, "ad": MY, "target": TARGET, "other": TARGET}
+# Names the match ad itself resolves (its scopes, the root ad's attributes, special names).
+STRUCTURAL = frozenset({"my", "self", "ad", "target", "other", "parent", "toplevel", "root", "currenttime",
+                        "left", "right", "lctx", "rctx", "symmetricmatch", "leftmatchesright",
+                        "rightmatchesleft", "leftrankvalue", "rightrankvalue"})
+# Functions whose value depends on more than the texts of what they read.
+IMPURE = frozenset({"eval", "evalineachcontext", "countmatches", "time", "random", "formattime",
+                    "splittime", "abstime"})
+MEMO_LIMIT = 2_000_000  # memoized values kept across cycles before the memo starts afresh
+_MISSING = object()
+
+
+def as_float(value) -> float:
+    """A rank value as the negotiator takes it: numbers as is, booleans 1/0, anything else 0."""
+    if isinstance(value, bool):
+        return 1.0 if value else 0.0
+    if isinstance(value, (int, float)) and not math.isnan(value):
+        return float(value)
+    return 0.0
+
+
+def rank_key(job: ClassAd, slot: ClassAd, pre_rank: Expr | None, post_rank: Expr | None) -> tuple:
+    """(NEGOTIATOR_PRE_JOB_RANK, job Rank, NEGOTIATOR_POST_JOB_RANK) of a matching pair."""
+    return (as_float(pre_rank.eval(my=slot, target=job)) if pre_rank else 0.0,
+            rank(job, slot),
+            as_float(post_rank.eval(my=slot, target=job)) if post_rank else 0.0)
+
+
+def ranked_candidates(job: ClassAd, slots: list[ClassAd], free: set[int], pre_rank, post_rank) -> list[int]:
+    """Indexes of the free slots matching a job, best first (ties keep the slots' order): every
+    pair evaluated. The reference the Matchmaker must agree with."""
+    scored = []
+    for index in sorted(free):
+        slot = slots[index]
+        if symmetric_match(job, slot):
+            scored.append((rank_key(job, slot, pre_rank, post_rank), index))
+    scored.sort(key=lambda item: item[0], reverse=True)
+    return [index for _, index in scored]
+
+
+# -- what an expression reads ----------------------------------------------------------------
+_REFS: dict[str, frozenset | None] = {}
+
+
+def references(expr: Expr) -> frozenset | None:
+    """(how written, lower-case name) pairs the expression can read; None if its value may
+    depend on anything else (see IMPURE, STRUCTURAL)."""
+    text = str(expr)
+    refs = _REFS.get(text, _MISSING)
+    if refs is _MISSING:
+        found: set = set()
+        refs = frozenset(found) if _walk(expr.node, found) else None
+        if len(_REFS) >= 100_000:
+            _REFS.clear()
+        _REFS[text] = refs
+    return refs
+
+
+def _walk(node: N.Node, found: set) -> bool:
+    t = type(node)
+    if t is N.Literal:
+        return True
+    if t is N.AttrRef:
+        if node.absolute or node.key in STRUCTURAL:
+            return False
+        found.add((ANY, node.key))
+        return True
+    if t is N.Select:
+        base = node.base
+        if type(base) is N.AttrRef and not base.absolute and base.key in _SCOPES:
+            if node.key in STRUCTURAL:
+                return False
+            found.add((_SCOPES[base.key], node.key))
+            return True
+        return _walk(base, found)
+    if t is N.Call:
+        return node.key not in IMPURE and all(_walk(arg, found) for arg in node.args)
+    return all(_walk(child, found) for child in _children(node))
+
+
+def _children(node: N.Node) -> Iterable[N.Node]:
+    t = type(node)
+    if t is N.Binary or t is N.Elvis:
+        return (node.left, node.right)
+    if t is N.Unary:
+        return (node.operand,)
+    if t is N.Paren:
+        return (node.inner,)
+    if t is N.Conditional:
+        return (node.cond, node.then, node.otherwise)
+    if t is N.Subscript:
+        return (node.base, node.index)
+    if t is N.ListLit:
+        return node.items
+    if t is N.AdLit:
+        return [child for _, child in node.attrs]
+    raise TypeError(f"unknown expression node {t.__name__}")
+
+
+def _sides(side: int, how: int, name: str) -> tuple:
+    if how == ANY:
+        return ((side, name), (1 - side, name))
+    return ((side if how == MY else 1 - side, name),)
+
+
+def atom(expr: Expr | None):
+    """What a memo key holds for one attribute: its text, or its typed value if a literal."""
+    if expr is None:
+        return None
+    if expr.const:
+        value = expr.value
+        t = type(value)
+        return (t, value) if t is int or t is float or t is bool or t is str else (t, str(expr))
+    return str(expr)
+
+
+def safe_ad(ad: ClassAd) -> bool:
+    """No attribute shadows a name of the match ad, and no expression is impure."""
+    if not STRUCTURAL.isdisjoint(ad._exprs):
+        return False
+    return all(expr.const or references(expr) is not None for expr in ad._exprs.values())
+
+
+# -- slot classes and candidates ---------------------------------------------------------------
+class SlotClass:
+    """Slots alike in every attribute any expression of the cycle can read (or one slot that
+    must be evaluated on its own). The head moves past slots taken: free only shrinks in a cycle."""
+    __slots__ = ("indices", "head", "direct")
+
+    def __init__(self, direct: bool = False):
+        self.indices: list[int] = []
+        self.head = 0
+        self.direct = direct
+
+    def first_free(self, free: set[int]) -> int | None:
+        indices, i = self.indices, self.head
+        while i < len(indices) and indices[i] not in free:
+            i += 1
+        self.head = i
+        return indices[i] if i < len(indices) else None
+
+
+class RankedList(SlotClass):
+    """A list ranked the plain way: its own order, its own head."""
+
+    def __init__(self, indices: list[int]):
+        super().__init__(direct=True)
+        self.indices = indices
+
+
+class Candidates:
+    """A job's matching free slots, best first, found as the cycle asks: groups of equal rank,
+    best group first; in a group, the lowest free index of its classes."""
+    __slots__ = ("groups",)
+
+    def __init__(self, groups: list[list[SlotClass]]):
+        self.groups = groups[::-1]  # popped from the end
+
+    def first(self, free: set[int]) -> int | None:
+        """The best free candidate (it stays a candidate until taken out of `free`)."""
+        groups = self.groups
+        while groups:
+            best = None
+            for source in groups[-1]:
+                index = source.first_free(free)
+                if index is not None and (best is None or index < best):
+                    best = index
+            if best is not None:
+                return best
+            groups.pop()
+        return None
+
+
+@dataclass
+class Kind:
+    """One memoized value of a pair: what it reads on each side and how it is computed."""
+    name: str
+    text: str  # the knob's text for PRE/POST (part of the memo key), else ""
+    start: tuple  # (side, name) nodes its evaluation starts from
+    compute: Callable[[ClassAd, ClassAd], object]
+
+
+@dataclass
+class Plan:
+    """For one shape of job (its non-literal expressions): per kind, the job and slot attributes read."""
+    reads: list[tuple[Kind, tuple, tuple]]
+
+
+class Matchmaker:
+    """Ranks slots for jobs as ranked_candidates does, evaluating each distinct pair of job part
+    and slot part once; `naive` ranks every pair (the reference)."""
+
+    def __init__(self, pre_rank: Expr | None, post_rank: Expr | None, naive: bool = False):
+        self.naive = naive
+        self.memo: dict[tuple, dict] = {}
+        self.memo_size = 0
+        self.stats = {"evaluations": 0, "memo hits": 0, "scanned": 0, "plain": 0}
+        self.set_ranks(pre_rank, post_rank)
+        self.prepare([], [])
+
+    def set_ranks(self, pre_rank: Expr | None, post_rank: Expr | None) -> None:
+        self.pre_rank, self.post_rank = pre_rank, post_rank
+        self.knobs_safe = True
+        kinds = [Kind("sreq", "", ((SLOT, "requirements"),), lambda job, slot: requirements_true(job, slot, True)),
+                 Kind("jreq", "", ((JOB, "requirements"),), lambda job, slot: requirements_true(job, slot, False)),
+                 Kind("rank", "", ((JOB, "rank"), (SLOT, "rank")), rank)]
+        for name, knob in (("pre", pre_rank), ("post", post_rank)):
+            if knob is None:
+                continue
+            refs = references(knob)
+            if refs is None:
+                self.knobs_safe = False
+                continue
+            start = tuple(node for how, ref in refs for node in _sides(SLOT, how, ref))
+            kinds.append(Kind(name, str(knob), start,
+                              lambda job, slot, knob=knob: as_float(knob.eval(my=slot, target=job))))
+        self.kinds = kinds
+
+    def prepare(self, slots: list[ClassAd], jobs: Iterable[ClassAd]) -> None:
+        """Classify the cycle's slots; `jobs` are the cycle's job ads (whose expressions decide,
+        with the slots' and the knobs', which attributes tell slots apart)."""
+        self.slots = slots
+        self.plans: dict[tuple, Plan | None] = {}
+        self.projections: dict[tuple, tuple[list[int], list[tuple]]] = {}
+        self.slot_refs: dict[str, set] = {}
+        names = {"requirements", "rank"}
+        for kind in self.kinds:
+            names.update(name for _, name in kind.start)
+        safe = []
+        for index, slot in enumerate(slots):
+            ok = safe_ad(slot)
+            safe.append(ok)
+            if ok:
+                for key, expr in slot._exprs.items():
+                    if not expr.const:
+                        refs = references(expr)
+                        self.slot_refs.setdefault(key, set()).update(refs)
+                        names.update(name for _, name in refs)
+        for job in jobs:
+            for expr in job._exprs.values():
+                if not expr.const:
+                    names.update(name for _, name in references(expr) or ())
+        self.class_names = frozenset(names)
+        ordered = sorted(names)
+        classes: dict[tuple, SlotClass] = {}
+        self.classes: list[SlotClass] = []
+        self.representative: list[ClassAd] = []
+        for index, slot in enumerate(slots):
+            if safe[index]:
+                exprs = slot._exprs
+                key = tuple([atom(exprs.get(name)) for name in ordered])
+                slot_class = classes.get(key)
+                if slot_class is None:
+                    slot_class = classes[key] = SlotClass()
+            else:
+                slot_class = SlotClass(direct=True)
+            if not slot_class.indices:
+                self.classes.append(slot_class)
+                self.representative.append(slot)
+            slot_class.indices.append(index)
+
+    def candidates(self, job: ClassAd, free: set[int]) -> Candidates:
+        """The job's matching free slots, best first, exactly as ranked_candidates orders them."""
+        self.stats["scanned"] += len(free)
+        plan = None if self.naive else self.plan(job)
+        if plan is None:
+            return self.plain(job, free)
+        values = [self.values(job, kind, job_names, slot_names) for kind, job_names, slot_names in plan.reads]
+        sreq, jreq, job_rank, *knobs = values
+        pre = post = None
+        for (kind, _, _), knob_values in zip(plan.reads[3:], knobs):
+            if kind.name == "pre":
+                pre = knob_values
+            else:
+                post = knob_values
+        groups: dict[tuple, list[SlotClass]] = {}
+        for c, slot_class in enumerate(self.classes):
+            if slot_class.first_free(free) is None:
+                continue
+            if slot_class.direct:
+                slot = self.representative[c]
+                if not symmetric_match(job, slot):
+                    continue
+                key = rank_key(job, slot, self.pre_rank, self.post_rank)
+            else:
+                if not sreq(c) or not jreq(c):
+                    continue
+                key = (pre(c) if pre else 0.0, job_rank(c), post(c) if post else 0.0)
+            if key[1] != key[1]:  # a NaN rank: only the plain sort reproduces how it orders
+                return self.plain(job, free)
+            groups.setdefault(key, []).append(slot_class)
+        return Candidates([groups[key] for key in sorted(groups, reverse=True)])
+
+    def plain(self, job: ClassAd, free: set[int]) -> Candidates:
+        self.stats["plain"] += 1
+        return Candidates([[RankedList(ranked_candidates(job, self.slots, free, self.pre_rank, self.post_rank))]])
+
+    def values(self, job: ClassAd, kind: Kind, job_names: tuple, slot_names: tuple) -> Callable[[int], object]:
+        """class index -> the kind's value for this job, computed (or recalled) on first use."""
+        projection = self.projections.get(slot_names)
+        if projection is None:
+            projection = self.projections[slot_names] = self.project(slot_names)
+        class_part, parts = projection
+        exprs = job._exprs
+        job_part = tuple([atom(exprs.get(name)) for name in job_names])
+        memo_key = (kind.name, kind.text, job_names, slot_names)
+        memo = self.memo.get(memo_key)
+        if memo is None:
+            memo = self.memo[memo_key] = {}
+        found = [_MISSING] * len(parts)
+        stats = self.stats
+
+        def value(c: int):
+            p = class_part[c]
+            v = found[p]
+            if v is _MISSING:
+                slot_part, slot = parts[p]
+                key = (job_part, slot_part)
+                v = memo.get(key, _MISSING)
+                if v is _MISSING:
+                    v = memo[key] = kind.compute(job, slot)
+                    stats["evaluations"] += 1
+                    self.memo_size += 1
+                    if self.memo_size > MEMO_LIMIT:
+                        self.memo.clear()  # this cycle's dicts stay referenced here and go with it
+                        self.memo_size = 0
+                else:
+                    stats["memo hits"] += 1
+                found[p] = v
+            return v
+        return value
+
+    def project(self, slot_names: tuple) -> tuple[list[int], list[tuple]]:
+        """Each class's part (index into parts) and the distinct parts: (texts, a slot having them)."""
+        ids: dict[tuple, int] = {}
+        class_part, parts = [], []
+        for slot_class, slot in zip(self.classes, self.representative):
+            exprs = slot._exprs
+            part = tuple([atom(exprs.get(name)) for name in slot_names])
+            p = ids.get(part)
+            if p is None:
+                p = ids[part] = len(parts)
+                parts.append((part, slot))
+            class_part.append(p)
+        return class_part, parts
+
+    def plan(self, job: ClassAd) -> Plan | None:
+        """What each kind reads for jobs shaped like this one; None: rank this job the plain way."""
+        if not self.knobs_safe:
+            return None
+        shape = tuple([(key, str(expr)) for key, expr in job._exprs.items() if not expr.const])
+        if shape in self.plans:
+            return self.plans[shape]
+        plan = None
+        if STRUCTURAL.isdisjoint(job._exprs):
+            reads = []
+            for kind in self.kinds:
+                seen = self.closure(job, kind.start)
+                if seen is None:
+                    break
+                slot_names = tuple(sorted(name for side, name in seen if side == SLOT))
+                if not self.class_names.issuperset(slot_names):
+                    break  # a job prepare() did not see: its reads may tell apart slots of one class
+                reads.append((kind, tuple(sorted(name for side, name in seen if side == JOB)), slot_names))
+            else:
+                plan = Plan(reads)
+        self.plans[shape] = plan
+        return plan
+
+    def closure(self, job: ClassAd, start: tuple) -> set | None:
+        """Every (side, name) an evaluation starting at `start` can read; None if one is impure."""
+        seen = set(start)
+        stack = list(start)
+        while stack:
+            side, name = stack.pop()
+            if side == JOB:
+                expr = job._exprs.get(name)
+                refs = () if expr is None or expr.const else references(expr)
+                if refs is None:
+                    return None
+            else:
+                refs = self.slot_refs.get(name, ())
+            for how, ref in refs:
+                for node in _sides(side, how, ref):
+                    if node not in seen:
+                        seen.add(node)
+                        stack.append(node)
+        return seen
+
+
+# -- the cycle: fair share ---------------------------------------------------------------------
+@dataclass
+class Submitter:
+    """One submitter's part in a negotiation cycle."""
+    name: str
+    schedd: str
+    requests: list[tuple[ClassAd, list[str]]]
+    running: int
+    rejections: int = 0
+    candidates: dict[int, Candidates] = field(default_factory=dict)
+
+
+class Cycle:
+    """One negotiation cycle's matching: submitters served in order of their priority (fair
+    share, least served first), nice-user submitters only with what the others leave."""
+
+    def __init__(self, matchmaker: Matchmaker, slots: list[ClassAd], usage: dict[str, float], limits) -> None:
+        self.matchmaker = matchmaker
+        self.slots = slots
+        self.usage = usage  # submitter -> decayed count of slots given (updated here)
+        self.limits = limits
+        self.free = set(range(len(slots)))
+        self.matches: dict[str, list[dict]] = {}  # schedd address -> matches to send it
+        self.assigned: list[tuple[str, str, int]] = []  # (submitter, job id, slot index), in order
+
+    def run(self, pending: dict[str, Submitter]) -> dict[str, list[dict]]:
+        self.matchmaker.prepare(self.slots, (job for sub in pending.values() for job, _ in sub.requests))
+        nice = {name: sub for name, sub in pending.items() if name.startswith("nice-user.")}
+        self.spin_pie({name: sub for name, sub in pending.items() if name not in nice})
+        self.spin_pie(nice)
+        return self.matches
+
+    def priority(self, submitter: Submitter) -> float:
+        """Effective priority (lower is better): 0.5 plus slots in use plus decayed recent matches."""
+        return 0.5 + submitter.running + self.usage.get(submitter.name, 0.0)
+
+    def spin_pie(self, pending: dict[str, Submitter]) -> None:
+        """Share the free slots between submitters in proportion to 1/priority, best first;
+        spin again with what is left until no submitter can use more."""
+        free = self.free
+        while free:
+            active = sorted((s for s in pending.values() if s.requests), key=self.priority)
+            if not active:
+                return
+            weights = {s.name: 1.0 / self.priority(s) for s in active}
+            total, budget, progress = sum(weights.values()), len(free), 0
+            for submitter in active:
+                share = max(1, int(budget * weights[submitter.name] / total))
+                got = self.match_submitter(submitter, share)
+                self.usage[submitter.name] = self.usage.get(submitter.name, 0.0) + got
+                submitter.running += got
+                progress += got
+                if not free:
+                    return
+            if not progress:
+                return
+
+    def match_submitter(self, submitter: Submitter, share: int) -> int:
+        """Match up to `share` of the submitter's idle jobs, autocluster by autocluster."""
+        free, got = self.free, 0
+        matches = self.matches.setdefault(submitter.schedd, [])
+        while got < share and submitter.requests:
+            job, ids = submitter.requests[0]
+            candidates = submitter.candidates.get(id(job))
+            if candidates is None:  # ranked once per autocluster: its jobs are alike
+                candidates = submitter.candidates[id(job)] = self.matchmaker.candidates(job, free)
+            index = candidates.first(free)
+            if index is None or not self.limits.fits(job):
+                submitter.rejections += 1  # the rest of this autocluster waits for the next cycle
+                submitter.requests.pop(0)
+                continue
+            free.discard(index)
+            job_id = ids.pop(0)
+            matches.append({"job": job_id, "slot": self.slots[index].to_wire()})
+            self.assigned.append((submitter.name, job_id, index))
+            self.limits.take(job)
+            got += 1
+            if not ids:
+                submitter.requests.pop(0)
+        return got
