@@ -58,6 +58,8 @@ class Negotiator(Daemon):
         self.limits_in_use: dict[str, dict[str, float]] = {}  # schedd address -> what its running jobs hold
         self.limits = Limits(self.param, {})
         self.matchmaker = Matchmaker(None, None)  # kept across cycles: its memo outlives them
+        self.job_ads: dict[tuple, ClassAd] = {}  # wire text -> parsed job ad, from the last cycle
+        self.next_job_ads: dict[tuple, ClassAd] = {}
 
     def setup(self) -> None:
         self.bind()
@@ -107,6 +109,7 @@ class Negotiator(Daemon):
         self.decay_usage()
         self.significant = significant_attributes(slots)
         marks.append(time.perf_counter())  # phase 1: the ads
+        self.next_job_ads = {}
         pending: dict[str, Submitter] = {}
         for ad in submitters:
             name, address, running = ad.eval("Name"), ad.eval("ScheddIpAddr"), ad.eval("RunningJobs")
@@ -118,6 +121,7 @@ class Negotiator(Daemon):
             for limit, units in schedd_use.items():
                 used[limit] = used.get(limit, 0.0) + float(units)
         self.limits = Limits(self.param, used)
+        self.job_ads = self.next_job_ads  # the job ads this cycle saw, kept for the next
         idle_jobs = sum(len(ids) for sub in pending.values() for _, ids in sub.requests)
         marks.append(time.perf_counter())  # the schedds' requests
         matches = Cycle(self.matchmaker, slots, self.usage, self.limits).run(pending)
@@ -151,7 +155,17 @@ class Negotiator(Daemon):
             self.log(f"Failed to negotiate with the schedd at {address} for {submitter}: {exc}")
             return []
         self.limits_in_use[address] = reply.get("limits_in_use") or {}
-        return [(ClassAd.from_wire(request["job"]), list(request["ids"])) for request in reply["requests"]]
+        return [(self.job_ad(request["job"]), list(request["ids"])) for request in reply["requests"]]
+
+    def job_ad(self, wire: dict[str, str]) -> ClassAd:
+        """A request's job ad, parsed only if the last cycle did not see the same text (a cycle
+        over 10,000 autoclusters would otherwise spend a good part of itself parsing them again)."""
+        key = tuple(wire.items())
+        ad = self.job_ads.get(key) or self.next_job_ads.get(key)
+        if ad is None:
+            ad = ClassAd.from_wire(wire)
+        self.next_job_ads[key] = ad
+        return ad
 
     def send_matches(self, matches: dict[str, list[dict]]) -> int:
         sent = 0

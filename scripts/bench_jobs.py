@@ -35,8 +35,14 @@ import os
 import statistics
 import subprocess
 import sys
+import re
+import threading
 import time
+from pathlib import Path
 
+import zmq
+
+from condorsim.shared import protocol
 from condorsim.shared.classad import ClassAd, parse_expr
 from condorsim.shared.config import load_config
 from condorsim.shared.locate import schedd_address
@@ -266,6 +272,73 @@ def bench_matchmaking(jobs: int, slot_counts: list[int], autoclusters: list[int]
                   f"{mark + f'{pairwise:.3f} s':>10} {f'x{pairwise / seconds:,.1f}':>9}")
 
 
+class RefusingStartd:
+    """Stands in for the startd of advertised slot ads: it refuses every claim at once, so the
+    jobs stay idle and every cycle negotiates all of them again."""
+
+    def __init__(self) -> None:
+        self.socket = protocol.context().socket(zmq.ROUTER)
+        port = self.socket.bind_to_random_port("tcp://127.0.0.1")
+        self.address = protocol.sinful("127.0.0.1", port)
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self) -> None:
+        while not self.stopping.is_set():
+            if self.socket.poll(50):
+                ident, *_ = self.socket.recv_multipart()
+                self.socket.send_multipart([ident, b"", protocol.pack({"ok": False, "error": "bench: no claims here"})])
+
+    def close(self) -> None:
+        self.stopping.set()
+        self.thread.join()
+        self.socket.close(linger=0)
+
+
+CYCLE_LINE = re.compile(r"Negotiation cycle: (\d+) match\(es\) for \d+ submitter\(s\), (\d+) idle job\(s\), "
+                        r"(\d+) slot\(s\) in ([\d.]+) s \(ads ([\d.]+) s, requests ([\d.]+) s, "
+                        r"matchmaking ([\d.]+) s, sending matches ([\d.]+) s\)")
+
+
+def bench_pool_cycle(jobs: int, slot_count: int, cycles: int = 3) -> None:
+    """A real pool's negotiation cycle: collector, negotiator and schedd running, `jobs` idle jobs
+    each its own autocluster (RequestDisk differs), `slot_count` slot ads advertised to the
+    collector for a stand-in startd that refuses claims. The negotiator's log gives each phase."""
+    slot, _, _ = templates()
+    startd = RefusingStartd()
+    config = {"DAEMON_LIST": "MASTER, COLLECTOR, NEGOTIATOR, SCHEDD", "NEGOTIATOR_INTERVAL": "2"}
+    try:
+        with PersonalPool(config=config, timeout=60) as pool:
+            ads = []
+            for ad in synthetic_slots(slot, slot_count):
+                ad["MyAddress"] = ad["StartdIpAddr"] = startd.address
+                ads.append(ad.to_wire())
+            collector = Client(pool.collector_address(), timeout=60)
+            for first in range(0, len(ads), 1000):
+                collector.call("UPDATE_ADS", ads=ads[first:first + 1000])
+            pool.wait_for_ads("Machine", slot_count)
+            log = Path(pool.cfg.get("NEGOTIATOR_LOG"))
+            seen = len(CYCLE_LINE.findall(log.read_text())) if log.exists() else 0
+            submit_in_process(pool, f"{SLEEP_JOB}request_disk = 1024 + $(Process)\nqueue {jobs}\n")
+
+            def full_cycles() -> list:
+                found = CYCLE_LINE.findall(log.read_text())[seen:]
+                return [line for line in found if int(line[1]) == jobs]
+            wait_until(lambda: len(full_cycles()) >= cycles, 120 + jobs * slot_count / 1e5,
+                       f"{cycles} negotiation cycles over {jobs} idle jobs", interval=0.2)
+            lines = full_cycles()[:cycles]
+    finally:
+        startd.close()
+    print(f"Negotiation cycle in a real pool ({jobs} idle jobs each its own autocluster, {slot_count} slot ads "
+          f"of a stand-in startd that refuses claims; the negotiator's own log):")
+    print(f"  {'cycle':>5} {'matches':>8} {'total':>9} {'ads':>9} {'requests':>9} {'matchmaking':>12} {'send':>9}")
+    for number, (matches, _, _, total, ads_s, requests_s, matching_s, send_s) in enumerate(lines, 1):
+        print(f"  {number:5d} {int(matches):8d} {float(total) * 1000:7.0f} ms {float(ads_s) * 1000:6.0f} ms "
+              f"{float(requests_s) * 1000:6.0f} ms {float(matching_s) * 1000:9.0f} ms {float(send_s) * 1000:6.0f} ms")
+    print("  (ads: the collector query; requests: the schedd's autoclusters (NEGOTIATE); send: MATCHES to the schedd)")
+
+
 def bench_pool_matching(jobs: int, slot_count: int) -> None:
     """Real pool: one startd with `slot_count` static slots; jobs started per second end to end."""
     with PersonalPool(config={"NUM_CPUS": str(slot_count), **STATIC_SLOTS}, timeout=60) as pool:
@@ -318,7 +391,7 @@ def parse_counts(text: str) -> list[int]:
     return counts
 
 
-SECTIONS = ("submit", "latency", "matchmaking", "pool", "reuse")
+SECTIONS = ("submit", "latency", "matchmaking", "cycle", "pool", "reuse")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -332,6 +405,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="autocluster counts to try in process, e.g. 1,100")
     parser.add_argument("--pairwise-scans", type=int, default=20000,
                         help="job x slot pairs the pairwise reference is timed on before extrapolating")
+    parser.add_argument("--cycle-jobs", type=int, default=10000,
+                        help="idle jobs (each its own autocluster) in the real pool's negotiation cycle")
+    parser.add_argument("--cycle-slots", type=int, default=1000, help="slot ads in the real pool's cycle")
     parser.add_argument("--pool-jobs", type=int, default=200, help="jobs submitted to the real pool")
     parser.add_argument("--pool-slots", type=int, default=20, help="static slots of the real pool")
     parser.add_argument("--reuse-jobs", type=int, default=200, help="short jobs for the claim-reuse figure")
@@ -339,7 +415,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", type=lambda text: [part.strip() for part in text.split(",") if part.strip()],
                         default=list(SECTIONS), help=f"sections to run, of {','.join(SECTIONS)}")
     args = parser.parse_args(argv)
-    if min(args.submit_jobs, args.latency_samples, args.match_jobs, args.pairwise_scans,
+    if min(args.submit_jobs, args.latency_samples, args.match_jobs, args.pairwise_scans, args.cycle_jobs, args.cycle_slots,
            args.pool_jobs, args.pool_slots, args.reuse_jobs, args.reuse_slots) < 1:
         parser.error("every count must be at least 1")
     if args.pool_jobs < args.pool_slots:
@@ -352,6 +428,7 @@ def main(argv: list[str] | None = None) -> int:
                 "latency": lambda: bench_latency(args.latency_samples),
                 "matchmaking": lambda: bench_matchmaking(args.match_jobs, args.slots, args.autoclusters,
                                                          args.pairwise_scans),
+                "cycle": lambda: bench_pool_cycle(args.cycle_jobs, args.cycle_slots),
                 "pool": lambda: bench_pool_matching(args.pool_jobs, args.pool_slots),
                 "reuse": lambda: bench_claim_reuse(args.reuse_jobs, args.reuse_slots)}
     for name in SECTIONS:
