@@ -23,6 +23,7 @@ leftovers are the schedd's to fill, and a changed ad is a new text, hence a new 
 """
 from __future__ import annotations
 
+import gc
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -74,12 +75,16 @@ def ranked_candidates(job: ClassAd, slots: list[ClassAd], free: set[int], pre_ra
 
 
 # -- what an expression reads ----------------------------------------------------------------
-_REFS: dict[str, frozenset | None] = {}
+_REFS: dict[str, frozenset | None] = {}  # expression text -> references
+_REFS_OF: dict[int, tuple] = {}  # id(expr) -> (expr, references), to skip the text
 
 
 def references(expr: Expr) -> frozenset | None:
     """(how written, lower-case name) pairs the expression can read; None if its value may
     depend on anything else (see IMPURE, STRUCTURAL)."""
+    entry = _REFS_OF.get(id(expr))
+    if entry is not None:
+        return entry[1]
     text = str(expr)
     refs = _REFS.get(text, _MISSING)
     if refs is _MISSING:
@@ -88,6 +93,9 @@ def references(expr: Expr) -> frozenset | None:
         if len(_REFS) >= 100_000:
             _REFS.clear()
         _REFS[text] = refs
+    if len(_REFS_OF) >= 500_000:
+        _REFS_OF.clear()
+    _REFS_OF[id(expr)] = (expr, refs)
     return refs
 
 
@@ -138,15 +146,26 @@ def _sides(side: int, how: int, name: str) -> tuple:
     return ((side if how == MY else 1 - side, name),)
 
 
+_ATOMS: dict[int, tuple] = {}  # id(expr) -> (expr, its atom); holding expr keeps its id its own
+
+
 def atom(expr: Expr | None):
     """What a memo key holds for one attribute: its text, or its typed value if a literal."""
     if expr is None:
         return None
+    entry = _ATOMS.get(id(expr))
+    if entry is not None:
+        return entry[1]
     if expr.const:
         value = expr.value
         t = type(value)
-        return (t, value) if t is int or t is float or t is bool or t is str else (t, str(expr))
-    return str(expr)
+        found = (t, value) if t is int or t is float or t is bool or t is str else (t, str(expr))
+    else:
+        found = str(expr)
+    if len(_ATOMS) >= 500_000:
+        _ATOMS.clear()
+    _ATOMS[id(expr)] = (expr, found)
+    return found
 
 
 def safe_ad(ad: ClassAd) -> bool:
@@ -206,6 +225,56 @@ class Candidates:
         return None
 
 
+class Order:
+    """Slot classes (indices) grouped by equal rank, best group first, shared by the jobs of a
+    cycle; `head` passes the groups whose slots are all taken (free only shrinks)."""
+    __slots__ = ("groups", "classes", "head")
+
+    def __init__(self, groups: list[list[int]], classes: list[SlotClass]):
+        self.groups = groups
+        self.classes = classes
+        self.head = 0
+
+    def advance(self, free: set[int]) -> int:
+        groups, classes = self.groups, self.classes
+        while self.head < len(groups) and all(classes[c].first_free(free) is None for c in groups[self.head]):
+            self.head += 1
+        return self.head
+
+
+class OrderedCandidates:
+    """A job's matching free slots walked in the cycle's Order: a group's classes are tested
+    against the job only when the walk reaches it, so a job taking one slot looks at few."""
+    __slots__ = ("order", "matches", "classes", "position", "members")
+
+    def __init__(self, order: Order, matches: Callable[[int], bool], classes: list[SlotClass]):
+        self.order = order
+        self.matches = matches
+        self.classes = classes
+        self.position = -1
+        self.members: list[SlotClass] = []
+
+    def first(self, free: set[int]) -> int | None:
+        """The best free candidate (it stays a candidate until taken out of `free`)."""
+        order, classes = self.order, self.classes
+        while True:
+            best, alive = None, []
+            for slot_class in self.members:
+                index = slot_class.first_free(free)
+                if index is not None:
+                    alive.append(slot_class)
+                    if best is None or index < best:
+                        best = index
+            self.members = alive
+            if best is not None:
+                return best
+            self.position = max(self.position + 1, order.advance(free))
+            if self.position >= len(order.groups):
+                return None
+            self.members = [classes[c] for c in order.groups[self.position]
+                            if classes[c].first_free(free) is not None and self.matches(c)]
+
+
 @dataclass
 class Kind:
     """One memoized value of a pair: what it reads on each side and how it is computed."""
@@ -229,7 +298,7 @@ class Matchmaker:
         self.naive = naive
         self.memo: dict[tuple, dict] = {}
         self.memo_size = 0
-        self.stats = {"evaluations": 0, "memo hits": 0, "scanned": 0, "plain": 0}
+        self.stats = {"evaluations": 0, "memo hits": 0, "scanned": 0, "plain": 0, "ordered": 0}
         self.set_ranks(pre_rank, post_rank)
         self.prepare([], [])
 
@@ -257,17 +326,20 @@ class Matchmaker:
         self.slots = slots
         self.plans: dict[tuple, Plan | None] = {}
         self.projections: dict[tuple, tuple[list[int], list[tuple]]] = {}
+        self.orders: dict[tuple, Order] = {}
         self.slot_refs: dict[str, set] = {}
         names = {"requirements", "rank"}
         for kind in self.kinds:
             names.update(name for _, name in kind.start)
         safe = []
+        counted: set[tuple] = set()
         for index, slot in enumerate(slots):
             ok = safe_ad(slot)
             safe.append(ok)
             if ok:
                 for key, expr in slot._exprs.items():
-                    if not expr.const:
+                    if not expr.const and (key, id(expr)) not in counted:
+                        counted.add((key, id(expr)))
                         refs = references(expr)
                         self.slot_refs.setdefault(key, set()).update(refs)
                         names.update(name for _, name in refs)
@@ -278,36 +350,46 @@ class Matchmaker:
         self.class_names = frozenset(names)
         ordered = sorted(names)
         classes: dict[tuple, SlotClass] = {}
+        by_identity: dict[tuple, SlotClass] = {}  # slots sharing the very expressions (parsed once per text)
         self.classes: list[SlotClass] = []
         self.representative: list[ClassAd] = []
         for index, slot in enumerate(slots):
             if safe[index]:
                 exprs = slot._exprs
-                key = tuple([atom(exprs.get(name)) for name in ordered])
-                slot_class = classes.get(key)
+                identity = tuple(map(id, map(exprs.get, ordered)))
+                slot_class = by_identity.get(identity)
                 if slot_class is None:
-                    slot_class = classes[key] = SlotClass()
+                    key = tuple([atom(exprs.get(name)) for name in ordered])
+                    slot_class = classes.get(key)
+                    if slot_class is None:
+                        slot_class = classes[key] = SlotClass()
+                    by_identity[identity] = slot_class
             else:
                 slot_class = SlotClass(direct=True)
             if not slot_class.indices:
                 self.classes.append(slot_class)
                 self.representative.append(slot)
             slot_class.indices.append(index)
+        self.direct = any(slot_class.direct for slot_class in self.classes)
 
-    def candidates(self, job: ClassAd, free: set[int]) -> Candidates:
+    def candidates(self, job: ClassAd, free: set[int]) -> "Candidates | OrderedCandidates":
         """The job's matching free slots, best first, exactly as ranked_candidates orders them."""
         self.stats["scanned"] += len(free)
         plan = None if self.naive else self.plan(job)
         if plan is None:
             return self.plain(job, free)
-        values = [self.values(job, kind, job_names, slot_names) for kind, job_names, slot_names in plan.reads]
-        sreq, jreq, job_rank, *knobs = values
-        pre = post = None
-        for (kind, _, _), knob_values in zip(plan.reads[3:], knobs):
-            if kind.name == "pre":
-                pre = knob_values
-            else:
-                post = knob_values
+        found = {kind.name: self.values(job, kind, job_names, slot_names) for kind, job_names, slot_names in plan.reads}
+        sreq, jreq = found["sreq"][0], found["jreq"][0]
+        job_rank, _, rank_parts = found["rank"]
+        pre, post = found.get("pre"), found.get("post")
+        if rank_parts == 1 and not self.direct:
+            # the job's Rank is the same on every class: the cycle's order by (PRE, POST) serves it
+            if self.classes and job_rank(0) != job_rank(0):
+                return self.plain(job, free)  # a NaN rank: only the plain sort reproduces how it orders
+            self.stats["ordered"] += 1
+            return OrderedCandidates(self.order(pre, post), lambda c: sreq(c) and jreq(c), self.classes)
+        pre = pre[0] if pre else None
+        post = post[0] if post else None
         groups: dict[tuple, list[SlotClass]] = {}
         for c, slot_class in enumerate(self.classes):
             if slot_class.first_free(free) is None:
@@ -326,12 +408,25 @@ class Matchmaker:
             groups.setdefault(key, []).append(slot_class)
         return Candidates([groups[key] for key in sorted(groups, reverse=True)])
 
+    def order(self, pre: tuple | None, post: tuple | None) -> "Order":
+        """The classes grouped by equal (PRE, POST), best first; one per cycle for every job
+        whose knob parts are alike (the knobs seldom read the job at all)."""
+        key = (pre[1] if pre else None, post[1] if post else None)
+        order = self.orders.get(key)
+        if order is None:
+            groups: dict[tuple, list[int]] = {}
+            for c in range(len(self.classes)):
+                groups.setdefault((pre[0](c) if pre else 0.0, post[0](c) if post else 0.0), []).append(c)
+            order = self.orders[key] = Order([groups[k] for k in sorted(groups, reverse=True)], self.classes)
+        return order
+
     def plain(self, job: ClassAd, free: set[int]) -> Candidates:
         self.stats["plain"] += 1
         return Candidates([[RankedList(ranked_candidates(job, self.slots, free, self.pre_rank, self.post_rank))]])
 
-    def values(self, job: ClassAd, kind: Kind, job_names: tuple, slot_names: tuple) -> Callable[[int], object]:
-        """class index -> the kind's value for this job, computed (or recalled) on first use."""
+    def values(self, job: ClassAd, kind: Kind, job_names: tuple, slot_names: tuple) -> tuple:
+        """(class index -> the kind's value for this job, computed or recalled on first use;
+        what identifies that function; how many distinct slot parts the classes have)."""
         projection = self.projections.get(slot_names)
         if projection is None:
             projection = self.projections[slot_names] = self.project(slot_names)
@@ -342,12 +437,12 @@ class Matchmaker:
         memo = self.memo.get(memo_key)
         if memo is None:
             memo = self.memo[memo_key] = {}
-        found = [_MISSING] * len(parts)
+        found: dict[int, object] = {}  # part -> value, for this job
         stats = self.stats
 
         def value(c: int):
             p = class_part[c]
-            v = found[p]
+            v = found.get(p, _MISSING)
             if v is _MISSING:
                 slot_part, slot = parts[p]
                 key = (job_part, slot_part)
@@ -363,7 +458,7 @@ class Matchmaker:
                     stats["memo hits"] += 1
                 found[p] = v
             return v
-        return value
+        return value, (memo_key, job_part), len(parts)
 
     def project(self, slot_names: tuple) -> tuple[list[int], list[tuple]]:
         """Each class's part (index into parts) and the distinct parts: (texts, a slot having them)."""
@@ -383,14 +478,18 @@ class Matchmaker:
         """What each kind reads for jobs shaped like this one; None: rank this job the plain way."""
         if not self.knobs_safe:
             return None
-        shape = tuple([(key, str(expr)) for key, expr in job._exprs.items() if not expr.const])
+        has_rank = "rank" in job._exprs
+        shape = (has_rank, *[(key, str(expr)) for key, expr in job._exprs.items() if not expr.const])
         if shape in self.plans:
             return self.plans[shape]
         plan = None
         if STRUCTURAL.isdisjoint(job._exprs):
             reads = []
             for kind in self.kinds:
-                seen = self.closure(job, kind.start)
+                start = kind.start
+                if kind.name == "rank" and has_rank:
+                    start = ((JOB, "rank"),)  # the slot's Rank is read only by a job without one
+                seen = self.closure(job, start)
                 if seen is None:
                     break
                 slot_names = tuple(sorted(name for side, name in seen if side == SLOT))
@@ -432,7 +531,7 @@ class Submitter:
     requests: list[tuple[ClassAd, list[str]]]
     running: int
     rejections: int = 0
-    candidates: dict[int, Candidates] = field(default_factory=dict)
+    candidates: dict[int, "Candidates | OrderedCandidates"] = field(default_factory=dict)
 
 
 class Cycle:
@@ -449,10 +548,19 @@ class Cycle:
         self.assigned: list[tuple[str, str, int]] = []  # (submitter, job id, slot index), in order
 
     def run(self, pending: dict[str, Submitter]) -> dict[str, list[dict]]:
-        self.matchmaker.prepare(self.slots, (job for sub in pending.values() for job, _ in sub.requests))
-        nice = {name: sub for name, sub in pending.items() if name.startswith("nice-user.")}
-        self.spin_pie({name: sub for name, sub in pending.items() if name not in nice})
-        self.spin_pie(nice)
+        # A cycle makes many small short-lived containers; the collector's full passes over every
+        # ad in memory would cost more than the matching itself (2-3x at 10,000 slots), so it
+        # waits until the cycle is done.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            self.matchmaker.prepare(self.slots, (job for sub in pending.values() for job, _ in sub.requests))
+            nice = {name: sub for name, sub in pending.items() if name.startswith("nice-user.")}
+            self.spin_pie({name: sub for name, sub in pending.items() if name not in nice})
+            self.spin_pie(nice)
+        finally:
+            if collecting:
+                gc.enable()
         return self.matches
 
     def priority(self, submitter: Submitter) -> float:

@@ -193,7 +193,8 @@ def templates() -> tuple[ClassAd, ClassAd, dict[str, str]]:
 
 
 def synthetic_slots(template: ClassAd, count: int) -> list[ClassAd]:
-    """`count` unclaimed slots like the template, on hosts of 8 slots, with varied memory."""
+    """`count` unclaimed slots like the template, on hosts of 8 slots, with varied memory; each
+    host's own free disk and KFlops (as benchmarked), so no two hosts' slots are alike."""
     slots = []
     for i in range(count):
         slot = template.copy()
@@ -202,6 +203,8 @@ def synthetic_slots(template: ClassAd, count: int) -> list[ClassAd]:
         slot["Machine"] = host
         slot["SlotID"] = i % 8 + 1
         slot["Memory"] = 1024 * (1 + i % 4)
+        slot["Disk"] = 50_000_000 + 1000 * (i // 8)
+        slot["KFlops"] = 1_000_000 + i // 8
         slot["State"], slot["Activity"] = "Unclaimed", "Idle"
         slots.append(slot)
     return slots
