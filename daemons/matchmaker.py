@@ -298,7 +298,7 @@ class Matchmaker:
         self.naive = naive
         self.memo: dict[tuple, dict] = {}
         self.memo_size = 0
-        self.stats = {"evaluations": 0, "memo hits": 0, "scanned": 0, "plain": 0, "ordered": 0}
+        self.stats = {"evaluations": 0, "memo hits": 0, "scanned": 0, "plain": 0, "ordered": 0, "grouped": 0}
         self.set_ranks(pre_rank, post_rank)
         self.prepare([], [])
 
@@ -326,7 +326,8 @@ class Matchmaker:
         self.slots = slots
         self.plans: dict[tuple, Plan | None] = {}
         self.projections: dict[tuple, tuple[list[int], list[tuple]]] = {}
-        self.orders: dict[tuple, Order] = {}
+        self.orders: dict[tuple, Order | None] = {}
+        self.found: dict[tuple, dict] = {}
         self.slot_refs: dict[str, set] = {}
         names = {"requirements", "rank"}
         for kind in self.kinds:
@@ -380,16 +381,15 @@ class Matchmaker:
             return self.plain(job, free)
         found = {kind.name: self.values(job, kind, job_names, slot_names) for kind, job_names, slot_names in plan.reads}
         sreq, jreq = found["sreq"][0], found["jreq"][0]
-        job_rank, _, rank_parts = found["rank"]
-        pre, post = found.get("pre"), found.get("post")
-        if rank_parts == 1 and not self.direct:
-            # the job's Rank is the same on every class: the cycle's order by (PRE, POST) serves it
-            if self.classes and job_rank(0) != job_rank(0):
-                return self.plain(job, free)  # a NaN rank: only the plain sort reproduces how it orders
+        pre, job_rank, post = found.get("pre"), found["rank"], found.get("post")
+        order = None if self.direct else self.order(pre, job_rank, post)
+        if order is not None:
             self.stats["ordered"] += 1
-            return OrderedCandidates(self.order(pre, post), lambda c: sreq(c) and jreq(c), self.classes)
+            return OrderedCandidates(order, lambda c: sreq(c) and jreq(c), self.classes)
         pre = pre[0] if pre else None
         post = post[0] if post else None
+        job_rank = job_rank[0]
+        self.stats["grouped"] += 1
         groups: dict[tuple, list[SlotClass]] = {}
         for c, slot_class in enumerate(self.classes):
             if slot_class.first_free(free) is None:
@@ -408,16 +408,24 @@ class Matchmaker:
             groups.setdefault(key, []).append(slot_class)
         return Candidates([groups[key] for key in sorted(groups, reverse=True)])
 
-    def order(self, pre: tuple | None, post: tuple | None) -> "Order":
-        """The classes grouped by equal (PRE, POST), best first; one per cycle for every job
-        whose knob parts are alike (the knobs seldom read the job at all)."""
-        key = (pre[1] if pre else None, post[1] if post else None)
-        order = self.orders.get(key)
-        if order is None:
-            groups: dict[tuple, list[int]] = {}
-            for c in range(len(self.classes)):
-                groups.setdefault((pre[0](c) if pre else 0.0, post[0](c) if post else 0.0), []).append(c)
-            order = self.orders[key] = Order([groups[k] for k in sorted(groups, reverse=True)], self.classes)
+    def order(self, pre: tuple | None, job_rank: tuple, post: tuple | None) -> "Order | None":
+        """The classes grouped by equal (PRE, Rank, POST), best first: one per cycle for all the
+        jobs whose parts of the three are alike (the knobs seldom read the job, and most jobs
+        have no Rank or a constant one). None if a Rank is NaN: only a plain sort over the
+        matching slots reproduces how NaN orders."""
+        key = (pre[1] if pre else None, job_rank[1], post[1] if post else None)
+        if key in self.orders:
+            return self.orders[key]
+        groups: dict[tuple, list[int]] = {}
+        order = None
+        for c in range(len(self.classes)):
+            rank_value = job_rank[0](c)
+            if rank_value != rank_value:
+                break
+            groups.setdefault((pre[0](c) if pre else 0.0, rank_value, post[0](c) if post else 0.0), []).append(c)
+        else:
+            order = Order([groups[k] for k in sorted(groups, reverse=True)], self.classes)
+        self.orders[key] = order
         return order
 
     def plain(self, job: ClassAd, free: set[int]) -> Candidates:
@@ -426,7 +434,7 @@ class Matchmaker:
 
     def values(self, job: ClassAd, kind: Kind, job_names: tuple, slot_names: tuple) -> tuple:
         """(class index -> the kind's value for this job, computed or recalled on first use;
-        what identifies that function; how many distinct slot parts the classes have)."""
+        what identifies that function within the cycle)."""
         projection = self.projections.get(slot_names)
         if projection is None:
             projection = self.projections[slot_names] = self.project(slot_names)
@@ -437,7 +445,9 @@ class Matchmaker:
         memo = self.memo.get(memo_key)
         if memo is None:
             memo = self.memo[memo_key] = {}
-        found: dict[int, object] = {}  # part -> value, for this job
+        found = self.found.get((memo_key, job_part))  # part -> value, for jobs with this job part
+        if found is None:
+            found = self.found[(memo_key, job_part)] = {}
         stats = self.stats
 
         def value(c: int):
@@ -458,7 +468,7 @@ class Matchmaker:
                     stats["memo hits"] += 1
                 found[p] = v
             return v
-        return value, (memo_key, job_part), len(parts)
+        return value, (memo_key, job_part)
 
     def project(self, slot_names: tuple) -> tuple[list[int], list[tuple]]:
         """Each class's part (index into parts) and the distinct parts: (texts, a slot having them)."""

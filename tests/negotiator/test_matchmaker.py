@@ -105,10 +105,10 @@ def test_indexed_and_pairwise_matchmakers_choose_the_same_slots_in_1000_cycles()
         got = run_cycle(indexed, case)
         assert got == want, f"cycle {number}: {case}"
         pairs += naive.stats["scanned"]
-    # every path ran: the plain one for impure or NaN-ranked jobs, the cycle's order for jobs whose
-    # Rank is alike on every class, the job's own grouping of classes for the rest
-    print(indexed.stats, pairs)
-    assert 0 < indexed.stats["plain"] < indexed.stats["scanned"] / 4 and indexed.stats["ordered"] > 100
+    # every path ran: the plain one for impure jobs, the cycle's orders of classes, and the job's
+    # own grouping of classes (beside a slot that is evaluated on its own, or NaN ranks)
+    stats = indexed.stats
+    assert min(stats["plain"], stats["ordered"], stats["grouped"]) > 100
     assert indexed.stats["memo hits"] > 0 and indexed.stats["evaluations"] < pairs
 
 
