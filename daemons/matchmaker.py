@@ -11,9 +11,11 @@ job x slot pair. The Matchmaker gets the same answer from far fewer evaluations:
 - each of the five values (the slot's Requirements, the job's, the Rank, PRE and POST) is
   memoized under the texts of exactly the attributes it can read on each side, so it is computed
   once per distinct (job part, slot part); the memo is kept across cycles, its keys being texts;
-- a job's candidates are its matching classes grouped by (PRE, Rank, POST), best first; within a
-  group, free slots in index order: exactly ranked_candidates' order (ties keep slot order).
-  They are produced lazily, as the cycle takes slots.
+- a job's candidates walk the classes grouped by (PRE, Rank, POST), best first, testing a class
+  against the job only when the walk reaches it; within a group, free slots in index order:
+  exactly ranked_candidates' order (ties keep slot order). The order is made once per cycle
+  for all the jobs whose parts of the three values are alike (the knobs seldom read the job,
+  and most jobs have no Rank or one alike), so a job taking one slot costs a few evaluations.
 
 Expressions whose value can depend on anything else (eval(), time(), random(), CurrentTime,
 absolute .names, names of the match ad itself such as LEFT or TARGET used as a value) are never
@@ -202,32 +204,10 @@ class RankedList(SlotClass):
         self.indices = indices
 
 
-class Candidates:
-    """A job's matching free slots, best first, found as the cycle asks: groups of equal rank,
-    best group first; in a group, the lowest free index of its classes."""
-    __slots__ = ("groups",)
-
-    def __init__(self, groups: list[list[SlotClass]]):
-        self.groups = groups[::-1]  # popped from the end
-
-    def first(self, free: set[int]) -> int | None:
-        """The best free candidate (it stays a candidate until taken out of `free`)."""
-        groups = self.groups
-        while groups:
-            best = None
-            for source in groups[-1]:
-                index = source.first_free(free)
-                if index is not None and (best is None or index < best):
-                    best = index
-            if best is not None:
-                return best
-            groups.pop()
-        return None
-
-
 class Order:
-    """Slot classes (indices) grouped by equal rank, best group first, shared by the jobs of a
-    cycle; `head` passes the groups whose slots are all taken (free only shrinks)."""
+    """Slot classes (indices into `classes`) grouped by equal rank, best group first, most often
+    shared by the jobs of a cycle; `head` passes the groups whose slots are all taken (free only
+    shrinks)."""
     __slots__ = ("groups", "classes", "head")
 
     def __init__(self, groups: list[list[int]], classes: list[SlotClass]):
@@ -242,15 +222,20 @@ class Order:
         return self.head
 
 
-class OrderedCandidates:
-    """A job's matching free slots walked in the cycle's Order: a group's classes are tested
-    against the job only when the walk reaches it, so a job taking one slot looks at few."""
+def _always(c: int) -> bool:
+    return True
+
+
+class Candidates:
+    """A job's matching free slots, best first, walked in an Order as the cycle asks: a group's
+    classes are tested against the job only when the walk reaches it (a job taking one slot
+    looks at few); in a group, the lowest free index of its matching classes comes first."""
     __slots__ = ("order", "matches", "classes", "position", "members")
 
-    def __init__(self, order: Order, matches: Callable[[int], bool], classes: list[SlotClass]):
+    def __init__(self, order: Order, matches: Callable[[int], bool] = _always):
         self.order = order
         self.matches = matches
-        self.classes = classes
+        self.classes = order.classes
         self.position = -1
         self.members: list[SlotClass] = []
 
@@ -373,7 +358,7 @@ class Matchmaker:
             slot_class.indices.append(index)
         self.direct = any(slot_class.direct for slot_class in self.classes)
 
-    def candidates(self, job: ClassAd, free: set[int]) -> "Candidates | OrderedCandidates":
+    def candidates(self, job: ClassAd, free: set[int]) -> Candidates:
         """The job's matching free slots, best first, exactly as ranked_candidates orders them."""
         self.stats["scanned"] += len(free)
         plan = None if self.naive else self.plan(job)
@@ -385,12 +370,14 @@ class Matchmaker:
         order = None if self.direct else self.order(pre, job_rank, post)
         if order is not None:
             self.stats["ordered"] += 1
-            return OrderedCandidates(order, lambda c: sreq(c) and jreq(c), self.classes)
+            return Candidates(order, lambda c: sreq(c) and jreq(c))
         pre = pre[0] if pre else None
         post = post[0] if post else None
         job_rank = job_rank[0]
         self.stats["grouped"] += 1
-        groups: dict[tuple, list[SlotClass]] = {}
+        # beside slots evaluated on their own, or NaN ranks: this job's own order of what it matches
+        sources: list[SlotClass] = []
+        groups: dict[tuple, list[int]] = {}
         for c, slot_class in enumerate(self.classes):
             if slot_class.first_free(free) is None:
                 continue
@@ -405,8 +392,9 @@ class Matchmaker:
                 key = (pre(c) if pre else 0.0, job_rank(c), post(c) if post else 0.0)
             if key[1] != key[1]:  # a NaN rank: only the plain sort reproduces how it orders
                 return self.plain(job, free)
-            groups.setdefault(key, []).append(slot_class)
-        return Candidates([groups[key] for key in sorted(groups, reverse=True)])
+            groups.setdefault(key, []).append(len(sources))
+            sources.append(slot_class)
+        return Candidates(Order([groups[key] for key in sorted(groups, reverse=True)], sources))
 
     def order(self, pre: tuple | None, job_rank: tuple, post: tuple | None) -> "Order | None":
         """The classes grouped by equal (PRE, Rank, POST), best first: one per cycle for all the
@@ -430,7 +418,8 @@ class Matchmaker:
 
     def plain(self, job: ClassAd, free: set[int]) -> Candidates:
         self.stats["plain"] += 1
-        return Candidates([[RankedList(ranked_candidates(job, self.slots, free, self.pre_rank, self.post_rank))]])
+        return Candidates(Order([[0]], [RankedList(ranked_candidates(job, self.slots, free, self.pre_rank,
+                                                                     self.post_rank))]))
 
     def values(self, job: ClassAd, kind: Kind, job_names: tuple, slot_names: tuple) -> tuple:
         """(class index -> the kind's value for this job, computed or recalled on first use;
@@ -541,7 +530,7 @@ class Submitter:
     requests: list[tuple[ClassAd, list[str]]]
     running: int
     rejections: int = 0
-    candidates: dict[int, "Candidates | OrderedCandidates"] = field(default_factory=dict)
+    candidates: dict[int, Candidates] = field(default_factory=dict)
 
 
 class Cycle:

@@ -161,7 +161,9 @@ class Negotiator(Daemon):
         """A request's job ad, parsed only if the last cycle did not see the same text (a cycle
         over 10,000 autoclusters would otherwise spend a good part of itself parsing them again)."""
         key = tuple(wire.items())
-        ad = self.job_ads.get(key) or self.next_job_ads.get(key)
+        ad = self.job_ads.get(key)
+        if ad is None:
+            ad = self.next_job_ads.get(key)
         if ad is None:
             ad = ClassAd.from_wire(wire)
         self.next_job_ads[key] = ad
