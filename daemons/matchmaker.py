@@ -10,7 +10,8 @@ job x slot pair. The Matchmaker gets the same answer from far fewer evaluations:
   agree on all of them form one slot class;
 - each of the five values (the slot's Requirements, the job's, the Rank, PRE and POST) is
   memoized under the texts of exactly the attributes it can read on each side, so it is computed
-  once per distinct (job part, slot part); the memo is kept across cycles, its keys being texts;
+  once per distinct (job part, slot part); what a cycle used is kept for the next (the keys
+  are texts: while the ads do not change, a cycle evaluates nothing);
 - a job's candidates walk the classes grouped by (PRE, Rank, POST), best first, testing a class
   against the job only when the walk reaches it; within a group, free slots in index order:
   exactly ranked_candidates' order (ties keep slot order). The order is made once per cycle
@@ -44,7 +45,6 @@ STRUCTURAL = frozenset({"my", "self", "ad", "target", "other", "parent", "toplev
 # Functions whose value depends on more than the texts of what they read.
 IMPURE = frozenset({"eval", "evalineachcontext", "countmatches", "time", "random", "formattime",
                     "splittime", "abstime"})
-MEMO_LIMIT = 2_000_000  # memoized values kept across cycles before the memo starts afresh
 _MISSING = object()
 
 
@@ -95,7 +95,7 @@ def references(expr: Expr) -> frozenset | None:
         if len(_REFS) >= 100_000:
             _REFS.clear()
         _REFS[text] = refs
-    if len(_REFS_OF) >= 500_000:
+    if len(_REFS_OF) >= 200_000:
         _REFS_OF.clear()
     _REFS_OF[id(expr)] = (expr, refs)
     return refs
@@ -164,7 +164,7 @@ def atom(expr: Expr | None):
         found = (t, value) if t is int or t is float or t is bool or t is str else (t, str(expr))
     else:
         found = str(expr)
-    if len(_ATOMS) >= 500_000:
+    if len(_ATOMS) >= 200_000:
         _ATOMS.clear()
     _ATOMS[id(expr)] = (expr, found)
     return found
@@ -281,8 +281,8 @@ class Matchmaker:
 
     def __init__(self, pre_rank: Expr | None, post_rank: Expr | None, naive: bool = False):
         self.naive = naive
-        self.memo: dict[tuple, dict] = {}
-        self.memo_size = 0
+        self.memo: dict[tuple, dict] = {}  # values used in this cycle
+        self.last_memo: dict[tuple, dict] = {}  # those used in the last: what is not used again goes
         self.stats = {"evaluations": 0, "memo hits": 0, "scanned": 0, "plain": 0, "ordered": 0, "grouped": 0}
         self.set_ranks(pre_rank, post_rank)
         self.prepare([], [])
@@ -309,6 +309,7 @@ class Matchmaker:
         """Classify the cycle's slots; `jobs` are the cycle's job ads (whose expressions decide,
         with the slots' and the knobs', which attributes tell slots apart)."""
         self.slots = slots
+        self.last_memo, self.memo = self.memo, {}
         self.plans: dict[tuple, Plan | None] = {}
         self.projections: dict[tuple, tuple[list[int], list[tuple]]] = {}
         self.orders: dict[tuple, Order | None] = {}
@@ -434,6 +435,7 @@ class Matchmaker:
         memo = self.memo.get(memo_key)
         if memo is None:
             memo = self.memo[memo_key] = {}
+        last = self.last_memo.get(memo_key, {})
         found = self.found.get((memo_key, job_part))  # part -> value, for jobs with this job part
         if found is None:
             found = self.found[(memo_key, job_part)] = {}
@@ -447,12 +449,13 @@ class Matchmaker:
                 key = (job_part, slot_part)
                 v = memo.get(key, _MISSING)
                 if v is _MISSING:
-                    v = memo[key] = kind.compute(job, slot)
-                    stats["evaluations"] += 1
-                    self.memo_size += 1
-                    if self.memo_size > MEMO_LIMIT:
-                        self.memo.clear()  # this cycle's dicts stay referenced here and go with it
-                        self.memo_size = 0
+                    v = last.get(key, _MISSING)
+                    if v is _MISSING:
+                        v = kind.compute(job, slot)
+                        stats["evaluations"] += 1
+                    else:
+                        stats["memo hits"] += 1
+                    memo[key] = v
                 else:
                     stats["memo hits"] += 1
                 found[p] = v

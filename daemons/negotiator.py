@@ -110,6 +110,7 @@ class Negotiator(Daemon):
         self.significant = significant_attributes(slots)
         marks.append(time.perf_counter())  # phase 1: the ads
         self.next_job_ads = {}
+        self.schedd_seconds = 0.0  # of the requests phase, the time waiting for the schedds' answers
         pending: dict[str, Submitter] = {}
         for ad in submitters:
             name, address, running = ad.eval("Name"), ad.eval("ScheddIpAddr"), ad.eval("RunningJobs")
@@ -143,17 +144,21 @@ class Negotiator(Daemon):
         if matched or sum(phases) >= 1.0:
             self.log(f"Negotiation cycle: {matched} match(es) for {len(pending)} submitter(s), "
                      f"{idle_jobs} idle job(s), {len(slots)} slot(s) in {sum(phases):.3f} s (ads "
-                     f"{phases[0]:.3f} s, requests {phases[1]:.3f} s, matchmaking {phases[2]:.3f} s, "
+                     f"{phases[0]:.3f} s, requests {phases[1]:.3f} s of which schedds {self.schedd_seconds:.3f} s, "
+                     f"matchmaking {phases[2]:.3f} s, "
                      f"sending matches {phases[3]:.3f} s)")
 
     def fetch_requests(self, address: str, submitter: str) -> list[tuple[ClassAd, list[str]]]:
         """One submitter's idle jobs from its schedd: (representative job ad, job ids) per autocluster."""
+        began = time.perf_counter()
         try:
             reply = protocol.Client(address, timeout=10).call("NEGOTIATE", submitter=submitter,
                                                                   significant=self.significant)
         except (protocol.CommunicationError, protocol.RemoteError) as exc:
             self.log(f"Failed to negotiate with the schedd at {address} for {submitter}: {exc}")
             return []
+        finally:
+            self.schedd_seconds += time.perf_counter() - began
         self.limits_in_use[address] = reply.get("limits_in_use") or {}
         return [(self.job_ad(request["job"]), list(request["ids"])) for request in reply["requests"]]
 

@@ -300,7 +300,8 @@ class RefusingStartd:
 
 
 CYCLE_LINE = re.compile(r"Negotiation cycle: (\d+) match\(es\) for \d+ submitter\(s\), (\d+) idle job\(s\), "
-                        r"(\d+) slot\(s\) in ([\d.]+) s \(ads ([\d.]+) s, requests ([\d.]+) s, "
+                        r"(\d+) slot\(s\) in ([\d.]+) s \(ads ([\d.]+) s, requests ([\d.]+) s of which "
+                        r"schedds ([\d.]+) s, "
                         r"matchmaking ([\d.]+) s, sending matches ([\d.]+) s\)")
 
 
@@ -335,11 +336,14 @@ def bench_pool_cycle(jobs: int, slot_count: int, cycles: int = 3) -> None:
         startd.close()
     print(f"Negotiation cycle in a real pool ({jobs} idle jobs each its own autocluster, {slot_count} slot ads "
           f"of a stand-in startd that refuses claims; the negotiator's own log):")
-    print(f"  {'cycle':>5} {'matches':>8} {'total':>9} {'ads':>9} {'requests':>9} {'matchmaking':>12} {'send':>9}")
-    for number, (matches, _, _, total, ads_s, requests_s, matching_s, send_s) in enumerate(lines, 1):
-        print(f"  {number:5d} {int(matches):8d} {float(total) * 1000:7.0f} ms {float(ads_s) * 1000:6.0f} ms "
-              f"{float(requests_s) * 1000:6.0f} ms {float(matching_s) * 1000:9.0f} ms {float(send_s) * 1000:6.0f} ms")
-    print("  (ads: the collector query; requests: the schedd's autoclusters (NEGOTIATE); send: MATCHES to the schedd)")
+    print(f"  {'cycle':>5} {'matches':>8} {'total':>9} {'ads':>9} {'requests':>9} {'(schedd)':>9} "
+          f"{'matchmaking':>12} {'send':>9}")
+    for number, (matches, _, _, *seconds) in enumerate(lines, 1):
+        total, ads_s, requests_s, schedd_s, matching_s, send_s = (f"{float(x) * 1000:.0f} ms" for x in seconds)
+        print(f"  {number:5d} {int(matches):8d} {total:>9} {ads_s:>9} {requests_s:>9} {schedd_s:>9} "
+              f"{matching_s:>12} {send_s:>9}")
+    print("  (ads: the collector query; requests: the schedd's autoclusters (NEGOTIATE), of which the wait for "
+          "the schedd's answer; send: MATCHES to the schedd)")
 
 
 def bench_pool_matching(jobs: int, slot_count: int) -> None:

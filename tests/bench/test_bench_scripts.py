@@ -69,7 +69,7 @@ def test_bench_jobs_prints_autocluster_cycles_with_the_pairwise_reference():
     assert "Submit rate" not in out and "Claim reuse" not in out  # --only runs just those sections
     assert "Negotiation cycle in a real pool (30 idle jobs each its own autocluster, 10 slot ads" in out
     for cycle in (1, 2, 3):  # a stand-in startd refuses the claims: each cycle matches the 10 slots again
-        assert re.search(rf"\n\s+{cycle}\s+10\s+{NUMBER} ms\s+{NUMBER} ms\s+{NUMBER} ms\s+{NUMBER} ms\s+{NUMBER} ms\n",
+        assert re.search(rf"\n\s+{cycle}\s+10\s+(?:{NUMBER} ms\s+){{5}}{NUMBER} ms\n",
                          out), cycle
     for slots in (20, 40):
         assert f"(60 idle jobs, {slots} unclaimed slots, one cycle" in out
