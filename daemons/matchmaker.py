@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 
 from condorsim.shared.classad import ClassAd, Expr, rank, symmetric_match
 from condorsim.shared.classad import nodes as N
+from condorsim.shared.classad.expr import _children  # the walk Expr.external_refs makes, node by node
 from condorsim.shared.classad.match import requirements_true
 
 JOB, SLOT = 0, 1
@@ -121,25 +122,6 @@ def _walk(node: N.Node, found: set) -> bool:
     if t is N.Call:
         return node.key not in IMPURE and all(_walk(arg, found) for arg in node.args)
     return all(_walk(child, found) for child in _children(node))
-
-
-def _children(node: N.Node) -> Iterable[N.Node]:
-    t = type(node)
-    if t is N.Binary or t is N.Elvis:
-        return (node.left, node.right)
-    if t is N.Unary:
-        return (node.operand,)
-    if t is N.Paren:
-        return (node.inner,)
-    if t is N.Conditional:
-        return (node.cond, node.then, node.otherwise)
-    if t is N.Subscript:
-        return (node.base, node.index)
-    if t is N.ListLit:
-        return node.items
-    if t is N.AdLit:
-        return [child for _, child in node.attrs]
-    raise TypeError(f"unknown expression node {t.__name__}")
 
 
 def _sides(side: int, how: int, name: str) -> tuple:
