@@ -28,7 +28,8 @@ from __future__ import annotations
 
 import gc
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from condorsim.shared.classad import ClassAd, Expr, rank, symmetric_match
@@ -507,6 +508,20 @@ class Matchmaker:
 
 
 # -- the cycle: fair share ---------------------------------------------------------------------
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's garbage collector waits while this runs. A cycle makes many small short-lived
+    containers; full collections over every ad in memory would cost more than the matching
+    itself (2-3x at 10,000 slots)."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
 @dataclass
 class Submitter:
     """One submitter's part in a negotiation cycle."""
@@ -532,19 +547,11 @@ class Cycle:
         self.assigned: list[tuple[str, str, int]] = []  # (submitter, job id, slot index), in order
 
     def run(self, pending: dict[str, Submitter]) -> dict[str, list[dict]]:
-        # A cycle makes many small short-lived containers; the collector's full passes over every
-        # ad in memory would cost more than the matching itself (2-3x at 10,000 slots), so it
-        # waits until the cycle is done.
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
+        with collector_paused():
             self.matchmaker.prepare(self.slots, (job for sub in pending.values() for job, _ in sub.requests))
             nice = {name: sub for name, sub in pending.items() if name.startswith("nice-user.")}
             self.spin_pie({name: sub for name, sub in pending.items() if name not in nice})
             self.spin_pie(nice)
-        finally:
-            if collecting:
-                gc.enable()
         return self.matches
 
     def priority(self, submitter: Submitter) -> float:

@@ -18,7 +18,7 @@ from condorsim.shared.daemon import Daemon, daemon_main
 from condorsim.shared.locate import query_ads
 
 from condorsim.daemons.concurrency import Limits
-from condorsim.daemons.matchmaker import Cycle, Matchmaker, Submitter
+from condorsim.daemons.matchmaker import Cycle, Matchmaker, Submitter, collector_paused
 
 PRE_JOB_RANK = ("(10000000 * My.Rank) + (1000000 * (RemoteOwner =?= UNDEFINED)) "
                 "- (100000 * Cpus) - Memory")
@@ -112,11 +112,12 @@ class Negotiator(Daemon):
         self.next_job_ads = {}
         self.schedd_seconds = 0.0  # of the requests phase, the time waiting for the schedds' answers
         pending: dict[str, Submitter] = {}
-        for ad in submitters:
-            name, address, running = ad.eval("Name"), ad.eval("ScheddIpAddr"), ad.eval("RunningJobs")
-            if isinstance(name, str) and isinstance(address, str):
-                running = running if isinstance(running, int) else 0
-                pending[name] = Submitter(name, address, self.fetch_requests(address, name), running)
+        with collector_paused():  # thousands of job ads in, and nothing of them garbage yet
+            for ad in submitters:
+                name, address, running = ad.eval("Name"), ad.eval("ScheddIpAddr"), ad.eval("RunningJobs")
+                if isinstance(name, str) and isinstance(address, str):
+                    running = running if isinstance(running, int) else 0
+                    pending[name] = Submitter(name, address, self.fetch_requests(address, name), running)
         used: dict[str, float] = {}
         for schedd_use in self.limits_in_use.values():
             for limit, units in schedd_use.items():
@@ -165,7 +166,7 @@ class Negotiator(Daemon):
     def job_ad(self, wire: dict[str, str]) -> ClassAd:
         """A request's job ad, parsed only if the last cycle did not see the same text (a cycle
         over 10,000 autoclusters would otherwise spend a good part of itself parsing them again)."""
-        key = tuple(wire.items())
+        key = (*wire, *wire.values())
         ad = self.job_ads.get(key)
         if ad is None:
             ad = self.next_job_ads.get(key)
