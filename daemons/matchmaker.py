@@ -254,7 +254,8 @@ class Kind:
 
 @dataclass
 class Plan:
-    """For one shape of job (its non-literal expressions): per kind, the job and slot attributes read."""
+    """For one shape of job (what its non-literal expressions read): per kind, the job and slot
+    attributes read."""
     reads: list[tuple[Kind, tuple, tuple]]
 
 
@@ -464,7 +465,8 @@ class Matchmaker:
         if not self.knobs_safe:
             return None
         has_rank = "rank" in job._exprs
-        shape = (has_rank, *[(key, str(expr)) for key, expr in job._exprs.items() if not expr.const])
+        # what a closure follows: which attributes are expressions, and what each reads
+        shape = (has_rank, *[(key, references(expr)) for key, expr in job._exprs.items() if not expr.const])
         if shape in self.plans:
             return self.plans[shape]
         plan = None
