@@ -153,13 +153,6 @@ def atom(expr: Expr | None):
     return found
 
 
-def safe_ad(ad: ClassAd) -> bool:
-    """No attribute shadows a name of the match ad, and no expression is impure."""
-    if not STRUCTURAL.isdisjoint(ad._exprs):
-        return False
-    return all(expr.const or references(expr) is not None for expr in ad._exprs.values())
-
-
 # -- slot classes and candidates ---------------------------------------------------------------
 class SlotClass:
     """Slots alike in every attribute any expression of the cycle can read (or one slot that
@@ -303,17 +296,21 @@ class Matchmaker:
         for kind in self.kinds:
             names.update(name for _, name in kind.start)
         safe = []
-        counted: set[tuple] = set()
-        for index, slot in enumerate(slots):
-            ok = safe_ad(slot)
-            safe.append(ok)
-            if ok:
-                for key, expr in slot._exprs.items():
-                    if not expr.const and (key, id(expr)) not in counted:
-                        counted.add((key, id(expr)))
+        # a slot's non-literal expressions -> all pure; they are mostly the very objects of the
+        # other slots' (parsed once per text), so each distinct set is looked at once
+        shapes: dict[tuple, bool] = {}
+        for slot in slots:
+            items = [item for item in slot._exprs.items() if not item[1].const]
+            shape = (*[key for key, _ in items], *[id(expr) for _, expr in items])
+            pure = shapes.get(shape)
+            if pure is None:
+                pure = shapes[shape] = all(references(expr) is not None for _, expr in items)
+                if pure:
+                    for key, expr in items:
                         refs = references(expr)
                         self.slot_refs.setdefault(key, set()).update(refs)
                         names.update(name for _, name in refs)
+            safe.append(pure and STRUCTURAL.isdisjoint(slot._exprs))
         for job in jobs:
             for expr in job._exprs.values():
                 if not expr.const:
