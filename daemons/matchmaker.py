@@ -181,13 +181,14 @@ class RankedList(SlotClass):
 
 
 class Order:
-    """Slot classes (indices into `classes`) grouped by equal rank, best group first, most often
-    shared by the jobs of a cycle; `head` passes the groups whose slots are all taken (free only
-    shrinks)."""
-    __slots__ = ("groups", "classes", "head")
+    """Slot classes (indices into `classes`) grouped by equal (PRE, Rank, POST) `keys`, best
+    group first, most often shared by the jobs of a cycle; `head` passes the groups whose slots
+    are all taken (free only shrinks)."""
+    __slots__ = ("groups", "keys", "classes", "head")
 
-    def __init__(self, groups: list[list[int]], classes: list[SlotClass]):
+    def __init__(self, groups: list[list[int]], keys: list[tuple], classes: list[SlotClass]):
         self.groups = groups
+        self.keys = keys
         self.classes = classes
         self.head = 0
 
@@ -205,15 +206,18 @@ def _always(c: int) -> bool:
 class Candidates:
     """A job's matching free slots, best first, walked in an Order as the cycle asks: a group's
     classes are tested against the job only when the walk reaches it (a job taking one slot
-    looks at few); in a group, the lowest free index of its matching classes comes first."""
-    __slots__ = ("order", "matches", "classes", "position", "members")
+    looks at few); in a group, the lowest free index of its matching classes comes first. `own`:
+    matching slots ranked for this job alone, (key, class) best first, merged into the walk."""
+    __slots__ = ("order", "matches", "classes", "position", "members", "own")
 
-    def __init__(self, order: Order, matches: Callable[[int], bool] = _always):
+    def __init__(self, order: Order, matches: Callable[[int], bool] = _always,
+                 own: list[tuple[tuple, SlotClass]] = ()):
         self.order = order
         self.matches = matches
         self.classes = order.classes
         self.position = -1
         self.members: list[SlotClass] = []
+        self.own = list(own)[::-1]  # popped from the end
 
     def first(self, free: set[int]) -> int | None:
         """The best free candidate (it stays a candidate until taken out of `free`)."""
@@ -227,13 +231,23 @@ class Candidates:
                     if best is None or index < best:
                         best = index
             self.members = alive
-            if best is not None:
-                return best
+            if best is not None or self.position >= len(order.groups):
+                break
             self.position = max(self.position + 1, order.advance(free))
-            if self.position >= len(order.groups):
-                return None
-            self.members = [classes[c] for c in order.groups[self.position]
-                            if classes[c].first_free(free) is not None and self.matches(c)]
+            if self.position < len(order.groups):
+                self.members = [classes[c] for c in order.groups[self.position]
+                                if classes[c].first_free(free) is not None and self.matches(c)]
+        own = self.own
+        while own and own[-1][1].first_free(free) is None:
+            own.pop()
+        if not own:
+            return best
+        key, slot_class = own[-1]
+        index = slot_class.first_free(free)
+        if best is None:
+            return index
+        group_key = order.keys[self.position]
+        return index if key > group_key or (key == group_key and index < best) else best
 
 
 @dataclass
@@ -260,7 +274,7 @@ class Matchmaker:
         self.naive = naive
         self.memo: dict[tuple, dict] = {}  # values used in this cycle
         self.last_memo: dict[tuple, dict] = {}  # those used in the last: what is not used again goes
-        self.stats = {"evaluations": 0, "memo hits": 0, "scanned": 0, "plain": 0, "ordered": 0, "grouped": 0}
+        self.stats = {"evaluations": 0, "memo hits": 0, "scanned": 0, "plain": 0, "ordered": 0, "direct": 0}
         self.set_ranks(pre_rank, post_rank)
         self.prepare([], [])
 
@@ -338,7 +352,7 @@ class Matchmaker:
                 self.classes.append(slot_class)
                 self.representative.append(slot)
             slot_class.indices.append(index)
-        self.direct = any(slot_class.direct for slot_class in self.classes)
+        self.direct = [c for c, slot_class in enumerate(self.classes) if slot_class.direct]
 
     def candidates(self, job: ClassAd, free: set[int]) -> Candidates:
         """The job's matching free slots, best first, exactly as ranked_candidates orders them."""
@@ -348,35 +362,24 @@ class Matchmaker:
             return self.plain(job, free)
         found = {kind.name: self.values(job, kind, job_names, slot_names) for kind, job_names, slot_names in plan.reads}
         sreq, jreq = found["sreq"][0], found["jreq"][0]
-        pre, job_rank, post = found.get("pre"), found["rank"], found.get("post")
-        order = None if self.direct else self.order(pre, job_rank, post)
-        if order is not None:
-            self.stats["ordered"] += 1
-            return Candidates(order, lambda c: sreq(c) and jreq(c))
-        pre = pre[0] if pre else None
-        post = post[0] if post else None
-        job_rank = job_rank[0]
-        self.stats["grouped"] += 1
-        # beside slots evaluated on their own, or NaN ranks: this job's own order of what it matches
-        sources: list[SlotClass] = []
-        groups: dict[tuple, list[int]] = {}
-        for c, slot_class in enumerate(self.classes):
+        order = self.order(found.get("pre"), found["rank"], found.get("post"))
+        if order is None:
+            return self.plain(job, free)  # a NaN rank: only the plain sort reproduces how it orders
+        own = []  # the slots evaluated on their own, ranked for this job
+        for c in self.direct:
+            slot_class = self.classes[c]
             if slot_class.first_free(free) is None:
                 continue
-            if slot_class.direct:
-                slot = self.representative[c]
-                if not symmetric_match(job, slot):
-                    continue
+            slot = self.representative[c]
+            self.stats["direct"] += 1
+            if symmetric_match(job, slot):
                 key = rank_key(job, slot, self.pre_rank, self.post_rank)
-            else:
-                if not sreq(c) or not jreq(c):
-                    continue
-                key = (pre(c) if pre else 0.0, job_rank(c), post(c) if post else 0.0)
-            if key[1] != key[1]:  # a NaN rank: only the plain sort reproduces how it orders
-                return self.plain(job, free)
-            groups.setdefault(key, []).append(len(sources))
-            sources.append(slot_class)
-        return Candidates(Order([groups[key] for key in sorted(groups, reverse=True)], sources))
+                if key[1] != key[1]:
+                    return self.plain(job, free)
+                own.append((key, slot_class))
+        own.sort(key=lambda item: item[0], reverse=True)  # stable: ties keep slot order
+        self.stats["ordered"] += 1
+        return Candidates(order, lambda c: sreq(c) and jreq(c), own)
 
     def order(self, pre: tuple | None, job_rank: tuple, post: tuple | None) -> "Order | None":
         """The classes grouped by equal (PRE, Rank, POST), best first: one per cycle for all the
@@ -388,20 +391,23 @@ class Matchmaker:
             return self.orders[key]
         groups: dict[tuple, list[int]] = {}
         order = None
-        for c in range(len(self.classes)):
+        for c, slot_class in enumerate(self.classes):
+            if slot_class.direct:
+                continue
             rank_value = job_rank[0](c)
             if rank_value != rank_value:
                 break
             groups.setdefault((pre[0](c) if pre else 0.0, rank_value, post[0](c) if post else 0.0), []).append(c)
         else:
-            order = Order([groups[k] for k in sorted(groups, reverse=True)], self.classes)
+            keys = sorted(groups, reverse=True)
+            order = Order([groups[k] for k in keys], keys, self.classes)
         self.orders[key] = order
         return order
 
     def plain(self, job: ClassAd, free: set[int]) -> Candidates:
         self.stats["plain"] += 1
-        return Candidates(Order([[0]], [RankedList(ranked_candidates(job, self.slots, free, self.pre_rank,
-                                                                     self.post_rank))]))
+        ranked = RankedList(ranked_candidates(job, self.slots, free, self.pre_rank, self.post_rank))
+        return Candidates(Order([[0]], [()], [ranked]))
 
     def values(self, job: ClassAd, kind: Kind, job_names: tuple, slot_names: tuple) -> tuple:
         """(class index -> the kind's value for this job, computed or recalled on first use;
