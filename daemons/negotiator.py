@@ -9,18 +9,17 @@ Submitters are served in order of their decaying usage (fair share: least served
 from __future__ import annotations
 
 import getpass
-import math
 import os
 import time
-from dataclasses import dataclass, field
 
 from condorsim.shared import protocol
-from condorsim.shared.classad import ClassAd, ClassAdSyntaxError, parse_expr, rank, symmetric_match
+from condorsim.shared.classad import ClassAd, ClassAdSyntaxError, parse_expr
 from condorsim.shared.daemon import Daemon, daemon_main
 from condorsim.shared.locate import query_ads
 
 from condorsim.daemons.accountant import Accountant
 from condorsim.daemons.concurrency import Limits
+from condorsim.daemons.matchmaker import Cycle, Matchmaker, Submitter, collector_paused
 
 PRE_JOB_RANK = ("(10000000 * My.Rank) + (1000000 * (RemoteOwner =?= UNDEFINED)) "
                 "- (100000 * Cpus) - Memory")
@@ -31,29 +30,6 @@ POST_JOB_RANK = ("(RemoteOwner =?= UNDEFINED) * (ifthenElse(isUndefined(KFlops),
 def default_daemon_name(hostname: str) -> str:
     """HTCondor's default name for a master, schedd or negotiator: user@host unless run as root."""
     return hostname if os.getuid() == 0 else f"{getpass.getuser()}@{hostname}"
-
-
-def as_float(value) -> float:
-    """A rank value as the negotiator takes it: numbers as is, booleans 1/0, anything else 0."""
-    if isinstance(value, bool):
-        return 1.0 if value else 0.0
-    if isinstance(value, (int, float)) and not math.isnan(value):
-        return float(value)
-    return 0.0
-
-
-def ranked_candidates(job: ClassAd, slots: list[ClassAd], free: set[int], pre_rank, post_rank) -> list[int]:
-    """Indexes of the free slots matching a job, best first (ties keep the slots' order)."""
-    scored = []
-    for index in sorted(free):
-        slot = slots[index]
-        if symmetric_match(job, slot):
-            key = (as_float(pre_rank.eval(my=slot, target=job)) if pre_rank else 0.0,
-                   rank(job, slot),
-                   as_float(post_rank.eval(my=slot, target=job)) if post_rank else 0.0)
-            scored.append((key, index))
-    scored.sort(key=lambda item: item[0], reverse=True)
-    return [index for _, index in scored]
 
 
 def significant_attributes(slots: list[ClassAd]) -> list[str]:
@@ -69,17 +45,6 @@ def significant_attributes(slots: list[ClassAd]) -> list[str]:
     return sorted(names)
 
 
-@dataclass
-class Submitter:
-    """One submitter's part in a negotiation cycle."""
-    name: str
-    schedd: str
-    requests: list[tuple[ClassAd, list[str]]]
-    running: int
-    rejections: int = 0
-    candidates: dict[int, list[int]] = field(default_factory=dict)
-
-
 class Negotiator(Daemon):
     subsystem = "NEGOTIATOR"
 
@@ -93,6 +58,9 @@ class Negotiator(Daemon):
         self.significant: list[str] = []
         self.limits_in_use: dict[str, dict[str, float]] = {}  # schedd address -> what its running jobs hold
         self.limits = Limits(self.param, {})
+        self.matchmaker = Matchmaker(None, None)  # kept across cycles: its memo outlives them
+        self.job_ads: dict[tuple, ClassAd] = {}  # wire text -> parsed job ad, from the last cycle
+        self.next_job_ads: dict[tuple, ClassAd] = {}
 
     def setup(self) -> None:
         self.bind()
@@ -108,6 +76,7 @@ class Negotiator(Daemon):
         self.halflife = self.cfg.get_float("PRIORITY_HALFLIFE", 86400)
         self.pre_rank = self.rank_expr("NEGOTIATOR_PRE_JOB_RANK", PRE_JOB_RANK)
         self.post_rank = self.rank_expr("NEGOTIATOR_POST_JOB_RANK", POST_JOB_RANK)
+        self.matchmaker.set_ranks(self.pre_rank, self.post_rank)
 
     def rank_expr(self, knob: str, default: str):
         text = self.param(knob, default)
@@ -132,6 +101,7 @@ class Negotiator(Daemon):
         self.cycle_pending = False
         self.last_cycle = time.monotonic()
         started = time.time()
+        marks = [time.perf_counter()]
         try:
             slots = query_ads(self.cfg, "Machine", 'State == "Unclaimed"', timeout=2)
             submitters = query_ads(self.cfg, "Submitter", "IdleJobs > 0", timeout=2)
@@ -140,27 +110,33 @@ class Negotiator(Daemon):
             return
         self.decay_usage()
         self.significant = significant_attributes(slots)
+        marks.append(time.perf_counter())  # phase 1: the ads
+        self.next_job_ads = {}
+        self.schedd_seconds = 0.0  # of the requests phase, the time waiting for the schedds' answers
         pending: dict[str, Submitter] = {}
-        for ad in submitters:
-            name, address, running = ad.eval("Name"), ad.eval("ScheddIpAddr"), ad.eval("RunningJobs")
-            if isinstance(name, str) and isinstance(address, str):
-                running = running if isinstance(running, int) else 0
-                pending[name] = Submitter(name, address, self.fetch_requests(address, name), running)
+        with collector_paused():  # thousands of job ads in, and nothing of them garbage yet
+            for ad in submitters:
+                name, address, running = ad.eval("Name"), ad.eval("ScheddIpAddr"), ad.eval("RunningJobs")
+                if isinstance(name, str) and isinstance(address, str):
+                    running = running if isinstance(running, int) else 0
+                    pending[name] = Submitter(name, address, self.fetch_requests(address, name), running)
         used: dict[str, float] = {}
         for schedd_use in self.limits_in_use.values():
             for limit, units in schedd_use.items():
                 used[limit] = used.get(limit, 0.0) + float(units)
         self.limits = Limits(self.param, used)
-        free = set(range(len(slots)))
-        matches: dict[str, list[dict]] = {}
+        self.job_ads = self.next_job_ads  # the job ads this cycle saw, kept for the next
         idle_jobs = sum(len(ids) for sub in pending.values() for _, ids in sub.requests)
-        # nice_user jobs (accounting group nice-user) only get the slots nobody else wants
-        nice = {name: sub for name, sub in pending.items() if name.startswith("nice-user.")}
-        self.spin_pie({name: sub for name, sub in pending.items() if name not in nice}, slots, free, matches)
-        self.spin_pie(nice, slots, free, matches)
+        marks.append(time.perf_counter())  # the schedds' requests
+        matches = Cycle(self.matchmaker, slots, self.usage, self.limits, self.accountant.factor).run(pending)
+        marks.append(time.perf_counter())  # matchmaking
         matched = self.send_matches(matches)
+        marks.append(time.perf_counter())  # matches sent
+        phases = [later - earlier for earlier, later in zip(marks, marks[1:])]
         self.stats = {"LastNegotiationCycleEnd0": int(time.time()),
                       "LastNegotiationCycleDuration0": int(time.time() - started),
+                      "LastNegotiationCyclePhase1Duration0": int(phases[0]),
+                      "LastNegotiationCyclePhase4Duration0": int(sum(phases[1:])),
                       "LastNegotiationCycleCandidateSlots0": len(slots),
                       "LastNegotiationCycleActiveSubmitterCount0": len(pending),
                       "LastNegotiationCycleNumSchedulers0": len({s.schedd for s in pending.values()}),
@@ -168,71 +144,38 @@ class Negotiator(Daemon):
                       "LastNegotiationCycleMatches0": matched,
                       "LastNegotiationCycleRejections0": sum(s.rejections for s in pending.values())}
         self.update_ad_soon()  # the cycle's statistics, as HTCondor publishes them after each cycle
-        if matched:
-            self.log(f"Negotiation cycle: {matched} match(es) for {len(pending)} submitter(s)")
-
-    def priority(self, submitter: "Submitter") -> float:
-        """Effective priority (lower is better): 0.5 plus slots in use plus decayed recent matches,
-        times the submitter's priority factor."""
-        share = 0.5 + submitter.running + self.usage.get(submitter.name, 0.0)
-        return share * self.accountant.factor(submitter.name)
-
-    def spin_pie(self, pending: dict[str, "Submitter"], slots: list[ClassAd], free: set[int],
-                 matches: dict[str, list[dict]]) -> None:
-        """Share the free slots between submitters in proportion to 1/priority, best first;
-        spin again with what is left until no submitter can use more."""
-        while free:
-            active = sorted((s for s in pending.values() if s.requests), key=self.priority)
-            if not active:
-                return
-            weights = {s.name: 1.0 / self.priority(s) for s in active}
-            total, budget, progress = sum(weights.values()), len(free), 0
-            for submitter in active:
-                share = max(1, int(budget * weights[submitter.name] / total))
-                got = self.match_submitter(submitter, share, slots, free, matches.setdefault(submitter.schedd, []))
-                self.usage[submitter.name] = self.usage.get(submitter.name, 0.0) + got
-                submitter.running += got
-                progress += got
-                if not free:
-                    return
-            if not progress:
-                return
-
-    def match_submitter(self, submitter: "Submitter", share: int, slots: list[ClassAd], free: set[int],
-                        matches: list[dict]) -> int:
-        """Match up to `share` of the submitter's idle jobs, autocluster by autocluster."""
-        got = 0
-        while got < share and submitter.requests:
-            job, ids = submitter.requests[0]
-            candidates = submitter.candidates.get(id(job))
-            if candidates is None:  # ranked once per autocluster: its jobs are alike
-                candidates = ranked_candidates(job, slots, free, self.pre_rank, self.post_rank)
-                submitter.candidates[id(job)] = candidates
-            while candidates and candidates[0] not in free:
-                candidates.pop(0)
-            if not candidates or not self.limits.fits(job):
-                submitter.rejections += 1  # the rest of this autocluster waits for the next cycle
-                submitter.requests.pop(0)
-                continue
-            index = candidates.pop(0)
-            free.discard(index)
-            matches.append({"job": ids.pop(0), "slot": slots[index].to_wire()})
-            self.limits.take(job)
-            got += 1
-            if not ids:
-                submitter.requests.pop(0)
-        return got
+        if matched or sum(phases) >= 1.0:
+            self.log(f"Negotiation cycle: {matched} match(es) for {len(pending)} submitter(s), "
+                     f"{idle_jobs} idle job(s), {len(slots)} slot(s) in {sum(phases):.3f} s (ads "
+                     f"{phases[0]:.3f} s, requests {phases[1]:.3f} s of which schedds {self.schedd_seconds:.3f} s, "
+                     f"matchmaking {phases[2]:.3f} s, "
+                     f"sending matches {phases[3]:.3f} s)")
 
     def fetch_requests(self, address: str, submitter: str) -> list[tuple[ClassAd, list[str]]]:
         """One submitter's idle jobs from its schedd: (representative job ad, job ids) per autocluster."""
+        began = time.perf_counter()
         try:
             reply = protocol.Client(address, timeout=10).call("NEGOTIATE", submitter=submitter,
                                                                   significant=self.significant)
         except (protocol.CommunicationError, protocol.RemoteError) as exc:
             self.log(f"Failed to negotiate with the schedd at {address} for {submitter}: {exc}")
             return []
+        finally:
+            self.schedd_seconds += time.perf_counter() - began
         self.limits_in_use[address] = reply.get("limits_in_use") or {}
-        return [(ClassAd.from_wire(request["job"]), list(request["ids"])) for request in reply["requests"]]
+        return [(self.job_ad(request["job"]), list(request["ids"])) for request in reply["requests"]]
+
+    def job_ad(self, wire: dict[str, str]) -> ClassAd:
+        """A request's job ad, parsed only if the last cycle did not see the same text (a cycle
+        over 10,000 autoclusters would otherwise spend a good part of itself parsing them again)."""
+        key = (*wire, *wire.values())
+        ad = self.job_ads.get(key)
+        if ad is None:
+            ad = self.next_job_ads.get(key)
+        if ad is None:
+            ad = ClassAd.from_wire(wire)
+        self.next_job_ads[key] = ad
+        return ad
 
     def send_matches(self, matches: dict[str, list[dict]]) -> int:
         sent = 0

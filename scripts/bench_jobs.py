@@ -1,8 +1,12 @@
 """Benchmark: submit rate, submit->running latency and negotiation throughput.
 
     python -m condorsim.scripts.bench_jobs [--submit-jobs N] [--latency-samples N]
-                                 [--match-jobs N] [--match-slots N] [--autoclusters 1,100,...]
-                                 [--pool-jobs N] [--pool-slots N] [--reuse-jobs N] [--reuse-slots N]
+                                 [--match-jobs N] [--slots 1000,10000] [--autoclusters 1,100,...]
+                                 [--pairwise-scans N] [--pool-jobs N] [--pool-slots N]
+                                 [--reuse-jobs N] [--reuse-slots N] [--only SECTION,...]
+
+`--autoclusters 10000 --only matchmaking`: 10,000 idle jobs, each its own autocluster, against
+1,000 and 10,000 slots. Sections: submit, latency, matchmaking, pool, reuse (all by default).
 
 Prints, each with the scale it was measured at:
   - submit rate: one cluster of --submit-jobs jobs that cannot run (requirements = False, a pool
@@ -10,10 +14,15 @@ Prints, each with the scale it was measured at:
     process (parse, build the job ads, the SUBMIT call the schedd acknowledges after its fsync);
   - submit->running latency: single /bin/sleep jobs, from the start of condor_submit (and from
     the SUBMIT call) until the schedd's QUERY_JOBS shows JobStatus == 2 (goal < 0.5 s);
-  - negotiation throughput: the negotiator's matchmaking (daemons.negotiator.ranked_candidates,
-    the loop of one cycle) run in process for --match-jobs idle jobs in K autoclusters against
-    --match-slots slot ads cloned from a real slot ad; and a real pool's figure: --pool-jobs jobs
-    against --pool-slots slots, from the SUBMIT acknowledgement until every slot runs a job;
+  - negotiation throughput: one negotiation cycle's matchmaking (daemons.matchmaker: the
+    negotiator's Matchmaker and fair-share Cycle) run in process for --match-jobs idle jobs in K
+    autoclusters (--autoclusters; every autocluster a different job) against each count of
+    --slots slot ads cloned from a real slot ad and parsed from the wire as the negotiator gets
+    them; the same cycle again (the memo kept across cycles), and as reference the pairwise
+    matcher (ranked_candidates on every job x slot pair) timed on the first autoclusters
+    (--pairwise-scans pairs) and extrapolated by the cycle's slot scans, with the speed-up; and a
+    real pool's figure: --pool-jobs jobs against --pool-slots slots, from the SUBMIT
+    acknowledgement until every slot runs a job;
   - claim reuse: --reuse-jobs jobs of /bin/true through --reuse-slots static slots, completed
     per second with claims reused and with CLAIM_WORKLIFE = 0, and the ratio.
 Figures only: nothing here asserts a speed.
@@ -26,15 +35,23 @@ import os
 import statistics
 import subprocess
 import sys
+import re
+import threading
 import time
+from pathlib import Path
 
+import zmq
+
+from condorsim.shared import protocol
 from condorsim.shared.classad import ClassAd, parse_expr
 from condorsim.shared.config import load_config
 from condorsim.shared.locate import schedd_address
 from condorsim.shared.pool import PersonalPool
 from condorsim.shared.protocol import Client
 from condorsim.shared.submit import parse_submit
-from condorsim.daemons.negotiator import POST_JOB_RANK, PRE_JOB_RANK, ranked_candidates
+from condorsim.daemons.concurrency import Limits
+from condorsim.daemons.matchmaker import Cycle, Matchmaker, Submitter
+from condorsim.daemons.negotiator import POST_JOB_RANK, PRE_JOB_RANK
 
 SLEEP_JOB = "executable = /bin/sleep\narguments = 1d\n"
 STATIC_SLOTS = {"SLOT_TYPE_0_PARTITIONABLE": "FALSE"}  # one static slot per CPU, as the figures say
@@ -176,7 +193,8 @@ def templates() -> tuple[ClassAd, ClassAd, dict[str, str]]:
 
 
 def synthetic_slots(template: ClassAd, count: int) -> list[ClassAd]:
-    """`count` unclaimed slots like the template, on hosts of 8 slots, with varied memory."""
+    """`count` unclaimed slots like the template, on hosts of 8 slots, with varied memory; each
+    host's own free disk and KFlops (as benchmarked), so no two hosts' slots are alike."""
     slots = []
     for i in range(count):
         slot = template.copy()
@@ -185,24 +203,36 @@ def synthetic_slots(template: ClassAd, count: int) -> list[ClassAd]:
         slot["Machine"] = host
         slot["SlotID"] = i % 8 + 1
         slot["Memory"] = 1024 * (1 + i % 4)
+        slot["Disk"] = 50_000_000 + 1000 * (i // 8)
+        slot["KFlops"] = 1_000_000 + i // 8
         slot["State"], slot["Activity"] = "Unclaimed", "Idle"
         slots.append(slot)
     return slots
 
 
-def match_cycle(requests: list[tuple[ClassAd, list[str]]], slots: list[ClassAd], pre_rank, post_rank) -> dict:
-    """The matchmaking of one negotiation cycle, as Negotiator.negotiate_with does it."""
-    free = set(range(len(slots)))
-    matches = rejected = scanned = 0
-    for job, ids in requests:
-        scanned += len(free)
-        candidates = ranked_candidates(job, slots, free, pre_rank, post_rank)
-        for _, index in zip(ids, candidates):
-            free.discard(index)
-            matches += 1
-        if len(candidates) < len(ids):
-            rejected += 1
-    return {"matches": matches, "rejected": rejected, "scanned": scanned}
+def autocluster_requests(job: ClassAd, jobs: int, groups: int) -> list[tuple[ClassAd, list[str]]]:
+    """`jobs` idle jobs in `groups` autoclusters, every one different (RequestDisk) and fitting
+    some slot (RequestMemory up to 1 GiB), as the negotiator gets them from a schedd."""
+    requests = []
+    for g in range(groups):
+        ad = job.copy()
+        ad["RequestMemory"] = 1 + g % 1024
+        ad["RequestDisk"] = 1024 + g
+        requests.append((ClassAd.from_wire(ad.to_wire()), [f"1.{p}" for p in range(g, jobs, groups)]))
+    return requests
+
+
+def match_cycle(matchmaker: Matchmaker, requests: list[tuple[ClassAd, list[str]]], slots: list[ClassAd]) -> dict:
+    """One negotiation cycle's matchmaking for one submitter, as the negotiator runs it."""
+    pending = {"bench@pool": Submitter("bench@pool", "<schedd>", [(job, list(ids)) for job, ids in requests], 0)}
+    scanned = matchmaker.stats["scanned"]
+    began = time.perf_counter()
+    cycle = Cycle(matchmaker, slots, {}, Limits(lambda knob: None, {}))
+    cycle.run(pending)
+    seconds = time.perf_counter() - began
+    left = sum(1 for _, ids in pending["bench@pool"].requests if ids)  # autoclusters not wholly matched
+    return {"matches": len(cycle.assigned), "rejected": left, "scanned": matchmaker.stats["scanned"] - scanned,
+            "seconds": seconds, "assigned": cycle.assigned}
 
 
 def rank_expr(text: str | None, default: str):
@@ -210,29 +240,110 @@ def rank_expr(text: str | None, default: str):
     return parse_expr(text) if text.strip() else None
 
 
-def bench_matchmaking(jobs: int, slot_count: int, autoclusters: list[int]) -> None:
+def bench_matchmaking(jobs: int, slot_counts: list[int], autoclusters: list[int], pairwise_scans: int) -> None:
     slot, job, knobs = templates()
-    slots = synthetic_slots(slot, slot_count)
     pre_rank = rank_expr(knobs["NEGOTIATOR_PRE_JOB_RANK"], PRE_JOB_RANK)
     post_rank = rank_expr(knobs["NEGOTIATOR_POST_JOB_RANK"], POST_JOB_RANK)
-    print(f"Negotiation throughput in process ({jobs} idle jobs, {slot_count} unclaimed slots, one cycle, "
-          f"ranked_candidates with the default PRE/POST_JOB_RANK):")
-    print(f"  {'autoclusters':>12} {'matches':>8} {'rejected':>8} {'slot scans':>10} {'cycle':>9} "
-          f"{'matches/s':>10} {'us/scan':>8}")
-    for groups in autoclusters:
-        groups = max(1, min(groups, jobs))
-        requests = []
-        for g in range(groups):  # autoclusters differ in RequestMemory; every one fits some slot
-            ad = job.copy()
-            ad["RequestMemory"] = 1 + g % 1024
-            ids = [f"1.{p}" for p in range(g, jobs, groups)]
-            requests.append((ad, ids))
-        began = time.perf_counter()
-        result = match_cycle(requests, slots, pre_rank, post_rank)
-        seconds = time.perf_counter() - began
-        print(f"  {groups:12d} {result['matches']:8d} {result['rejected']:8d} {result['scanned']:10d} "
-              f"{ms(seconds):>9} {result['matches'] / seconds:10,.0f} "
-              f"{seconds * 1e6 / max(result['scanned'], 1):8.1f}")
+    for slot_count in slot_counts:
+        # as the negotiator gets them from the collector: parsed from the wire form
+        slots = [ClassAd.from_wire(ad.to_wire()) for ad in synthetic_slots(slot, slot_count)]
+        print(f"Negotiation throughput in process ({jobs} idle jobs, {slot_count} unclaimed slots, one cycle, "
+              f"the negotiator's Matchmaker with the default PRE/POST_JOB_RANK; 'again': the next cycle over "
+              f"the same ads; 'pairwise': ranked_candidates on every job x slot pair, timed over the first "
+              f"autoclusters (about {pairwise_scans} slot scans) and extrapolated by slot scans, '~' when "
+              f"extrapolated):")
+        print(f"  {'autoclusters':>12} {'matches':>8} {'rejected':>8} {'slot scans':>10} {'cycle':>9} "
+              f"{'matches/s':>10} {'us/scan':>8} {'again':>9} {'pairwise':>10} {'speed-up':>9}")
+        for groups in autoclusters:
+            groups = max(1, min(groups, jobs))
+            requests = autocluster_requests(job, jobs, groups)
+            matchmaker = Matchmaker(pre_rank, post_rank)
+            result = match_cycle(matchmaker, requests, slots)
+            again = match_cycle(matchmaker, requests, slots)
+            prefix = max(1, pairwise_scans // slot_count)
+            naive = match_cycle(Matchmaker(pre_rank, post_rank, naive=True), requests[:prefix], slots)
+            if naive["assigned"] != result["assigned"][:len(naive["assigned"])]:
+                print("  WARNING: the pairwise matcher chose other slots than the Matchmaker")
+            if prefix >= groups:
+                pairwise, mark = naive["seconds"], ""
+            else:
+                pairwise, mark = naive["seconds"] / max(naive["scanned"], 1) * result["scanned"], "~"
+            seconds = result["seconds"]
+            print(f"  {groups:12d} {result['matches']:8d} {result['rejected']:8d} {result['scanned']:10d} "
+                  f"{ms(seconds):>9} {result['matches'] / seconds:10,.0f} "
+                  f"{seconds * 1e6 / max(result['scanned'], 1):8.3f} {ms(again['seconds']):>9} "
+                  f"{mark + f'{pairwise:.3f} s':>10} {f'x{pairwise / seconds:,.1f}':>9}")
+
+
+class RefusingStartd:
+    """Stands in for the startd of advertised slot ads: it refuses every claim at once, so the
+    jobs stay idle and every cycle negotiates all of them again."""
+
+    def __init__(self) -> None:
+        self.socket = protocol.context().socket(zmq.ROUTER)
+        port = self.socket.bind_to_random_port("tcp://127.0.0.1")
+        self.address = protocol.sinful("127.0.0.1", port)
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self) -> None:
+        while not self.stopping.is_set():
+            if self.socket.poll(50):
+                ident, *_ = self.socket.recv_multipart()
+                self.socket.send_multipart([ident, b"", protocol.pack({"ok": False, "error": "bench: no claims here"})])
+
+    def close(self) -> None:
+        self.stopping.set()
+        self.thread.join()
+        self.socket.close(linger=0)
+
+
+CYCLE_LINE = re.compile(r"Negotiation cycle: (\d+) match\(es\) for \d+ submitter\(s\), (\d+) idle job\(s\), "
+                        r"(\d+) slot\(s\) in ([\d.]+) s \(ads ([\d.]+) s, requests ([\d.]+) s of which "
+                        r"schedds ([\d.]+) s, "
+                        r"matchmaking ([\d.]+) s, sending matches ([\d.]+) s\)")
+
+
+def bench_pool_cycle(jobs: int, slot_count: int, cycles: int = 3) -> None:
+    """A real pool's negotiation cycle: collector, negotiator and schedd running, `jobs` idle jobs
+    each its own autocluster (RequestDisk differs), `slot_count` slot ads advertised to the
+    collector for a stand-in startd that refuses claims. The negotiator's log gives each phase."""
+    slot, _, _ = templates()
+    startd = RefusingStartd()
+    config = {"DAEMON_LIST": "MASTER, COLLECTOR, NEGOTIATOR, SCHEDD", "NEGOTIATOR_INTERVAL": "2"}
+    try:
+        with PersonalPool(config=config, timeout=60) as pool:
+            ads = []
+            for ad in synthetic_slots(slot, slot_count):
+                ad["MyAddress"] = ad["StartdIpAddr"] = startd.address
+                ads.append(ad.to_wire())
+            collector = Client(pool.collector_address(), timeout=60)
+            for first in range(0, len(ads), 1000):
+                collector.call("UPDATE_ADS", ads=ads[first:first + 1000])
+            pool.wait_for_ads("Machine", slot_count)
+            log = Path(pool.cfg.get("NEGOTIATOR_LOG"))
+            seen = len(CYCLE_LINE.findall(log.read_text())) if log.exists() else 0
+            submit_in_process(pool, f"{SLEEP_JOB}request_disk = 1024 + $(Process)\nqueue {jobs}\n")
+
+            def full_cycles() -> list:
+                found = CYCLE_LINE.findall(log.read_text())[seen:]
+                return [line for line in found if int(line[1]) == jobs]
+            wait_until(lambda: len(full_cycles()) >= cycles, 120 + jobs * slot_count / 1e5,
+                       f"{cycles} negotiation cycles over {jobs} idle jobs", interval=0.2)
+            lines = full_cycles()[:cycles]
+    finally:
+        startd.close()
+    print(f"Negotiation cycle in a real pool ({jobs} idle jobs each its own autocluster, {slot_count} slot ads "
+          f"of a stand-in startd that refuses claims; the negotiator's own log):")
+    print(f"  {'cycle':>5} {'matches':>8} {'total':>9} {'ads':>9} {'requests':>9} {'(schedd)':>9} "
+          f"{'matchmaking':>12} {'send':>9}")
+    for number, (matches, _, _, *seconds) in enumerate(lines, 1):
+        total, ads_s, requests_s, schedd_s, matching_s, send_s = (f"{float(x) * 1000:.0f} ms" for x in seconds)
+        print(f"  {number:5d} {int(matches):8d} {total:>9} {ads_s:>9} {requests_s:>9} {schedd_s:>9} "
+              f"{matching_s:>12} {send_s:>9}")
+    print("  (ads: the collector query; requests: the schedd's autoclusters (NEGOTIATE), of which the wait for "
+          "the schedd's answer; send: MATCHES to the schedd)")
 
 
 def bench_pool_matching(jobs: int, slot_count: int) -> None:
@@ -287,34 +398,50 @@ def parse_counts(text: str) -> list[int]:
     return counts
 
 
+SECTIONS = ("submit", "latency", "matchmaking", "cycle", "pool", "reuse")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--submit-jobs", type=int, default=10000, help="jobs in the submitted cluster")
     parser.add_argument("--latency-samples", type=int, default=7, help="single-job submits timed")
     parser.add_argument("--match-jobs", type=int, default=10000, help="idle jobs in the in-process cycle")
-    parser.add_argument("--match-slots", type=int, default=1000, help="slots in the in-process cycle")
+    parser.add_argument("--slots", "--match-slots", dest="slots", type=parse_counts, default=[1000, 10000],
+                        help="unclaimed slot counts of the in-process cycle, e.g. 1000,10000")
     parser.add_argument("--autoclusters", type=parse_counts, default=[1, 100, 10000],
                         help="autocluster counts to try in process, e.g. 1,100")
+    parser.add_argument("--pairwise-scans", type=int, default=20000,
+                        help="job x slot pairs the pairwise reference is timed on before extrapolating")
+    parser.add_argument("--cycle-jobs", type=int, default=10000,
+                        help="idle jobs (each its own autocluster) in the real pool's negotiation cycle")
+    parser.add_argument("--cycle-slots", type=int, default=1000, help="slot ads in the real pool's cycle")
     parser.add_argument("--pool-jobs", type=int, default=200, help="jobs submitted to the real pool")
     parser.add_argument("--pool-slots", type=int, default=20, help="static slots of the real pool")
     parser.add_argument("--reuse-jobs", type=int, default=200, help="short jobs for the claim-reuse figure")
     parser.add_argument("--reuse-slots", type=int, default=8, help="static slots for the claim-reuse figure")
+    parser.add_argument("--only", type=lambda text: [part.strip() for part in text.split(",") if part.strip()],
+                        default=list(SECTIONS), help=f"sections to run, of {','.join(SECTIONS)}")
     args = parser.parse_args(argv)
-    if min(args.submit_jobs, args.latency_samples, args.match_jobs, args.match_slots,
+    if min(args.submit_jobs, args.latency_samples, args.match_jobs, args.pairwise_scans, args.cycle_jobs, args.cycle_slots,
            args.pool_jobs, args.pool_slots, args.reuse_jobs, args.reuse_slots) < 1:
         parser.error("every count must be at least 1")
     if args.pool_jobs < args.pool_slots:
         parser.error("--pool-jobs must be at least --pool-slots (the figure is the time to fill every slot)")
+    unknown = set(args.only) - set(SECTIONS)
+    if unknown:
+        parser.error(f"--only: unknown section(s) {', '.join(sorted(unknown))}; sections are {', '.join(SECTIONS)}")
     print(f"host: {os.cpu_count()} CPUs, python {sys.version.split()[0]}")
-    bench_submit(args.submit_jobs)
-    print()
-    bench_latency(args.latency_samples)
-    print()
-    bench_matchmaking(args.match_jobs, args.match_slots, args.autoclusters)
-    print()
-    bench_pool_matching(args.pool_jobs, args.pool_slots)
-    print()
-    bench_claim_reuse(args.reuse_jobs, args.reuse_slots)
+    sections = {"submit": lambda: bench_submit(args.submit_jobs),
+                "latency": lambda: bench_latency(args.latency_samples),
+                "matchmaking": lambda: bench_matchmaking(args.match_jobs, args.slots, args.autoclusters,
+                                                         args.pairwise_scans),
+                "cycle": lambda: bench_pool_cycle(args.cycle_jobs, args.cycle_slots),
+                "pool": lambda: bench_pool_matching(args.pool_jobs, args.pool_slots),
+                "reuse": lambda: bench_claim_reuse(args.reuse_jobs, args.reuse_slots)}
+    for name in SECTIONS:
+        if name in args.only:
+            sections[name]()
+            print()
     return 0
 
 

@@ -26,6 +26,16 @@ def symmetric_match(job: ClassAd, slot: ClassAd) -> bool:
             and _is_true(eval_attr(job_env, "requirements", job_req)))
 
 
+def requirements_true(job: ClassAd, slot: ClassAd, of_slot: bool) -> bool:
+    """One half of symmetric_match: the slot's (of_slot) or the job's Requirements is true in the match."""
+    ad = slot if of_slot else job
+    req = ad._exprs.get("requirements")
+    if req is None:
+        return False
+    job_env, slot_env = match_envs(job, slot)
+    return _is_true(eval_attr(slot_env if of_slot else job_env, "requirements", req))
+
+
 def rank(job: ClassAd, slot: ClassAd) -> float:
     """The job's Rank of the slot (0.0 unless a number or boolean); the slot's if the job has none."""
     job_env, slot_env = match_envs(job, slot)

@@ -61,6 +61,24 @@ def test_bench_jobs_prints_submit_latency_and_matchmaking_figures():
     assert re.search(rf"claim reuse is x{NUMBER} faster", out)
 
 
+@pytest.mark.timeout(150)
+def test_bench_jobs_prints_autocluster_cycles_with_the_pairwise_reference():
+    out = run_script("condorsim.scripts.bench_jobs", "--only", "matchmaking,cycle", "--match-jobs", "60",
+                     "--slots", "20,40", "--autoclusters", "60", "--pairwise-scans", "100",
+                     "--cycle-jobs", "30", "--cycle-slots", "10")
+    assert "Submit rate" not in out and "Claim reuse" not in out  # --only runs just those sections
+    assert "Negotiation cycle in a real pool (30 idle jobs each its own autocluster, 10 slot ads" in out
+    for cycle in (1, 2, 3):  # a stand-in startd refuses the claims: each cycle matches the 10 slots again
+        assert re.search(rf"\n\s+{cycle}\s+10\s+(?:{NUMBER} ms\s+){{5}}{NUMBER} ms\n",
+                         out), cycle
+    for slots in (20, 40):
+        assert f"(60 idle jobs, {slots} unclaimed slots, one cycle" in out
+        # every autocluster its own: as many matches as slots; the reference timed on a few and extrapolated
+        assert re.search(rf"\n\s+60\s+{slots}\s+{60 - slots}\s+{NUMBER}\s+{NUMBER} ms\s+{NUMBER}\s+{NUMBER}"
+                         rf"\s+{NUMBER} ms\s+~{NUMBER} s\s+x{NUMBER}\n", out), slots
+    assert "WARNING" not in out  # the pairwise matcher chose the same slots
+
+
 def test_bench_cedar_prints_bindings_and_own_query_rates():
     pytest.importorskip("htcondor2")
     out = run_script("condorsim.scripts.bench_cedar", "--slots", "30", "--jobs", "10", "--repeat", "1")
