@@ -9,6 +9,7 @@ Submitters are served in order of their decaying usage (fair share: least served
 from __future__ import annotations
 
 import getpass
+import math
 import os
 import time
 
