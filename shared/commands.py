@@ -151,9 +151,9 @@ COMMANDS = _table(
             "A gridmanager records a grid job's state change."),
     Command("CHECK_JOBS", "DAEMON", ("GRIDMANAGER",), {}, "The schedd: look at your jobs now."),
     # -- procd -----------------------------------------------------------------------------------
-    Command("REGISTER_FAMILY", "DAEMON", ("PROCD",), {"marker": "str", "root_pid": "int"},
+    Command("REGISTER_FAMILY", "DAEMON", ("PROCD",), {"marker": "str", "root_pid": "any"},
             "A starter registers its job's process tree."),
-    Command("SIGNAL_FAMILY", "DAEMON", ("PROCD",), {"marker": "str", "signal": "int?"},
+    Command("SIGNAL_FAMILY", "DAEMON", ("PROCD",), {"marker": "str", "signal": "any"},
             "Signal every process of a family."),
     Command("UNREGISTER_FAMILY", "DAEMON", ("PROCD",), {"marker": "str"}, "Forget a family."),
     Command("FAMILY_USAGE", "DAEMON", ("PROCD",), {"marker": "str"}, "A family's CPU and memory use."),

@@ -325,12 +325,12 @@ class Daemon:
         try:
             result = handler(message, ident)
         except (KeyError, TypeError, ValueError) as exc:
-            self.log(f"Bad {command} request: {shorten(repr(exc))}")
-            self.reply_to(ident, {"ok": False, "error": f"bad {command} request: {exc}"})
+            self.log(f"Bad {command.name} request: {shorten(repr(exc))}")
+            self.reply_to(ident, {"ok": False, "error": f"bad {command.name} request: {exc}"})
             return
         except Exception:  # a daemon never dies from what a peer sends
-            self.log(f"ERROR handling {command}:\n{traceback.format_exc()}")
-            self.reply_to(ident, {"ok": False, "error": f"internal error handling {command}"})
+            self.log(f"ERROR handling {command.name}:\n{traceback.format_exc()}")
+            self.reply_to(ident, {"ok": False, "error": f"internal error handling {command.name}"})
             return
         finally:
             self.peer = self.own_identity
