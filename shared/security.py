@@ -39,6 +39,7 @@ IMPLIED_BY = {"READ": ("WRITE", "ADMINISTRATOR", "DAEMON", "NEGOTIATOR"),
 METHOD = "FS"  # what HTCondor calls a local-user proof the kernel vouches for
 UNAUTHENTICATED = "unauthenticated@unmapped"
 LOCAL_HOSTS = ("127.0.0.1", "localhost")
+CLAIM_ID_ENV = "CONDORSIM_CLAIM_ID"  # how a startd hands its starter the claim (never on a command line)
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,7 @@ class Policy:
         self.cfg = cfg
         self.subsystem = subsystem
         owner_uid = os.geteuid() if owner_uid is None else owner_uid
+        self.owner_uid = owner_uid
         self.owner = user_name(owner_uid)
         self.uid_domain = cfg.get("UID_DOMAIN") or cfg.get("FULL_HOSTNAME") or "localhost"
         self.hosts = tuple({*LOCAL_HOSTS, (cfg.get("FULL_HOSTNAME") or "localhost").lower()})
@@ -154,8 +156,12 @@ class Policy:
         return f"{level} authorization policy contains no matching ALLOW entry for this request"
 
     def is_super_user(self, identity: Identity) -> bool:
-        """QUEUE_SUPER_USERS (default root and condor) may act on every job."""
-        return identity.authenticated and (identity.name in self.super_users or identity.uid == 0)
+        """QUEUE_SUPER_USERS (default root and condor) and the pool's own account may act on every job."""
+        return identity.authenticated and (identity.name in self.super_users or identity.uid in (0, self.owner_uid))
+
+    def is_daemon(self, identity: Identity) -> bool:
+        """May this requester use DAEMON commands (and so see secrets such as ClaimIds)?"""
+        return self.refusal(identity, "DAEMON") is None
 
 
 def denied_text(identity: Identity, level: str) -> str:
