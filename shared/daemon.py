@@ -306,9 +306,9 @@ class Daemon:
             return
         identity = self.identity(frames[-1].get("Peer-Address"))
         level = command.level
-        if command.name == "PING" and message.get("level") in LEVELS:
+        if command.name == "PING" and message.get("level") in (*LEVELS, "ALLOW"):
             level = message["level"]  # condor_ping asks about one level
-        refusal = self.policy.refusal(identity, level)
+        refusal = None if level == "ALLOW" else self.policy.refusal(identity, level)
         if refusal is not None:
             self.log(f"PERMISSION DENIED to {identity.user} from host 127.0.0.1 for command {command.name}, "
                      f"access level {level}: reason: {refusal}")

@@ -36,6 +36,9 @@ LEVELS = ("READ", "WRITE", "ADMINISTRATOR", "DAEMON", "NEGOTIATOR")
 IMPLIED_BY = {"READ": ("WRITE", "ADMINISTRATOR", "DAEMON", "NEGOTIATOR"),
               "WRITE": ("ADMINISTRATOR", "DAEMON"),
               "ADMINISTRATOR": (), "DAEMON": (), "NEGOTIATOR": ()}
+# HTCondor's other level names, as condor_ping may ask about them ("ALLOW": no check at all).
+LEVEL_ALIASES = {"OWNER": "ADMINISTRATOR", "CONFIG": "ADMINISTRATOR", "ADVERTISE_STARTD": "DAEMON",
+                 "ADVERTISE_SCHEDD": "DAEMON", "ADVERTISE_MASTER": "DAEMON", "ALLOW": "ALLOW"}
 METHOD = "FS"  # what HTCondor calls a local-user proof the kernel vouches for
 UNAUTHENTICATED = "unauthenticated@unmapped"
 LOCAL_HOSTS = ("127.0.0.1", "localhost")
@@ -143,10 +146,11 @@ class Policy:
                 return f"{level} needs an authenticated peer (this one came over TCP)"
             if self.authentication_required(level):
                 return "authentication is required (SEC_DEFAULT_AUTHENTICATION or SEC_READ_AUTHENTICATION)"
-        for granting in (level, *IMPLIED_BY[level]):
-            denied = self.knob("DENY", granting)
+        # A DENY of a level also holds for the levels that include it (DENY_READ stops WRITE too).
+        for denying in (level, *(lower for lower, above in IMPLIED_BY.items() if level in above)):
+            denied = self.knob("DENY", denying)
             if any(_matches(entry, identity, self.hosts) for entry in _entries(denied)):
-                return f"{granting} authorization policy denies this request (DENY_{granting})"
+                return f"{denying} authorization policy denies this request (DENY_{denying})"
         for granting in (level, *IMPLIED_BY[level]):
             allowed = self.knob("ALLOW", granting)
             if allowed is None:
