@@ -82,10 +82,13 @@ class ScheddDoor:
             selected = [jobs[key].copy() for key in sorted(jobs) if query.matches(jobs[key])
                         and (not only_mine or jobs[key].eval("Owner") == owner)]
             summary = self.summary(selected, owner)
+        privileged = session is not None and self.schedd.policy.is_super_name(session.user)
         if request.eval("SummaryOnly") is not True:
             for ad in selected[:query.limit]:
                 if request.eval("SendServerTime") is True:
                     ad["ServerTime"] = now
+                if not privileged and "ClaimId" in ad:
+                    del ad["ClaimId"]  # a capability: HTCondor's schedd does not show it either
                 stream.put_ad(ad, projection)
                 stream.end_message()
         stream.put_ad(summary)

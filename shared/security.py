@@ -163,6 +163,10 @@ class Policy:
         """QUEUE_SUPER_USERS (default root and condor) and the pool's own account may act on every job."""
         return identity.authenticated and (identity.name in self.super_users or identity.uid in (0, self.owner_uid))
 
+    def is_super_name(self, name: str | None) -> bool:
+        """The same, for a user known by name (a CEDAR session's)."""
+        return name is not None and (name in self.super_users or name in ("root", self.owner))
+
     def is_daemon(self, identity: Identity) -> bool:
         """May this requester use DAEMON commands (and so see secrets such as ClaimIds)?"""
         return self.refusal(identity, "DAEMON") is None

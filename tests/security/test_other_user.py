@@ -3,13 +3,14 @@ jobs, stop the pool, speak for a daemon or use a claim."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from condorsim.shared.classad import parse_expr
 from condorsim.shared.locate import query_ads
 from condorsim.shared.pool import wait_until
 from condorsim.shared.protocol import Client
 
-from conftest import needs_root
+from .conftest import needs_root
 
 pytestmark = needs_root
 
@@ -135,6 +136,8 @@ def test_another_users_actions_on_roots_jobs_and_pool_are_refused(open_pool, oth
     answers = json.loads(result.stdout or "null") if result.returncode == 0 else result.stderr
     assert answers == [DENIED.format(user=other_user.name, domain=domain)] * len(attempts)
     assert job_statuses(pool, 2) == [2]
+    logs = [path for path in Path(pool.cfg.get("LOG")).rglob("*") if path.is_file()]
+    assert logs and not [path.name for path in logs if claim in path.read_text(errors="replace")]  # never logged
 
     spoof = other_user.python(pool, "-c", SPOOF, where["Scheduler"])
     assert spoof.returncode == 0, spoof.stderr

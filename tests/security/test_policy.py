@@ -11,7 +11,7 @@ from condorsim.shared.locate import query_ads
 from condorsim.shared.protocol import Client, RemoteError, zmq_port_of
 from condorsim.shared.security import UNAUTHENTICATED, Identity, Policy, denied_text
 
-from conftest import needs_root
+from .conftest import needs_root
 
 ROOT = Identity("root@host.example", 0, 0, 1)
 ALICE = Identity("alice@host.example", 1001, 1001, 2)
