@@ -95,11 +95,18 @@ def test_another_users_actions_on_roots_jobs_and_pool_are_refused(open_pool, oth
             ("condor_release", ["-all"], "\nCouldn't find/release all jobs\n")):
         result = other_user.run(pool, tool, *args, module="condor_rm")
         assert (result.returncode, result.stdout, result.stderr) == (1, "", expected), (tool, args)
+    for tool, args, status, expected in (
+            ("condor_qedit", ["1.0", "JobPrio", "5"], 1,
+             'Failed to set attribute "JobPrio" for job 1.0.\nQueue transaction failed.  No attributes were set.\n'),
+            ("condor_prio", ["-p", "5", "1.0"], 0, "Couldn't set new priority for 1.0.\n")):
+        result = other_user.run(pool, tool, *args, module="condor_qedit")
+        assert (result.returncode, result.stdout, result.stderr) == (status, "", expected), tool
     off = other_user.run(pool, "condor_off", module="condor_admin")
     assert (off.returncode, off.stderr) == (1, "ERROR\n" + DENIED.format(user=other_user.name, domain=domain)
                                             + "\nCan't send Kill-All-Daemons command to local master\n")
     # Nothing changed: root's jobs are as they were, every daemon still answers.
     assert job_statuses(pool, 1) == [5, 5] and job_statuses(pool, 2) == [2]
+    assert job_attribute(pool, 1, "JobPrio") == [0, 0]
     for address in addresses(pool).values():
         assert Client(address).call("PING")["pid"]
     master_log = open(pool.cfg.get("MASTER_LOG")).read()
