@@ -3,6 +3,7 @@ jobs, stop the pool, speak for a daemon or use a claim."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from condorsim.shared.classad import parse_expr
@@ -75,8 +76,19 @@ def test_job_runs_as_its_owner_and_its_files_are_theirs(open_pool, other_user):
     assert out.read_text() == f"{other_user.uid}\n"
     assert {path.name: path.stat().st_uid for path in (out, other_user.home / "err", log)} == \
         {"out": other_user.uid, "err": other_user.uid, "job.log": other_user.uid}
-    history = pool.run("condor_q", "-af", "Owner", "-allusers").stdout  # gone from the queue; Owner was set
-    assert "root" not in history
+
+    # Files the job names in directories its owner may not write are not written by root for it.
+    forbidden = {"Out": "/etc/condorsim-forbidden.out", "UserLog": "/etc/condorsim-forbidden.log"}
+    (other_user.home / "held.sub").write_text("executable = /usr/bin/id\noutput = out2\nhold = true\nqueue\n")
+    assert other_user.run(pool, "condor_submit", "held.sub").returncode == 0
+    for name, path in forbidden.items():
+        edit = other_user.run(pool, "condor_qedit", "2.0", name, f'"{path}"')
+        assert edit.returncode == 0, edit.stderr
+    assert other_user.run(pool, "condor_release", "2.0", module="condor_rm").returncode == 0
+    wait_until(lambda: job_statuses(pool, 2) in ([], [4], [5]), 30, "the job to fail or finish",
+               show=lambda: job_statuses(pool, 2))
+    assert not [path for path in forbidden.values() if os.path.exists(path)]
+    assert "Permission denied" in job_attribute(pool, 2, "HoldReason")[0]  # its stdout could not be opened
 
 
 def test_another_users_actions_on_roots_jobs_and_pool_are_refused(open_pool, other_user):
