@@ -2,6 +2,8 @@
 peers are unauthenticated; condor_ping reports what a requester may do."""
 from __future__ import annotations
 
+import os
+import pwd
 import tempfile
 
 import pytest
@@ -130,3 +132,37 @@ def test_security_strong_and_allow_write_change_who_may_do_what(open_pool, other
     assert other_user.run(default, "condor_ping", "WRITE").stdout == (
         f"WRITE command using (no encryption, no integrity, and FS) succeeded as {other_user.name}@{domain} "
         "to local schedd.\n")
+
+
+def test_condor_ping_output_modes_targets_and_tokens(personal_pool):
+    pool = personal_pool
+    domain = pool.cfg.get("UID_DOMAIN")
+    me = f"{pwd.getpwuid(os.geteuid()).pw_name}@{domain}"
+    normal = pool.run("condor_ping", "READ", "ACT_ON_JOBS")
+    assert normal.returncode == 0 and normal.stdout.splitlines() == [
+        f"READ command using (no encryption, no integrity, and FS) succeeded as {me} to local schedd.",
+        f"ACT_ON_JOBS command using (no encryption, no integrity, and FS) succeeded as {me} to local schedd."]
+    table = pool.run("condor_ping", "-type", "STARTD", "-table", "ALL")
+    assert table.returncode == 0
+    assert [line.split()[0] for line in table.stdout.splitlines()[1:]] == [
+        "ALLOW", "READ", "WRITE", "NEGOTIATOR", "ADMINISTRATOR", "OWNER", "CONFIG", "DAEMON",
+        "ADVERTISE_STARTD", "ADVERTISE_SCHEDD", "ADVERTISE_MASTER"]
+    verbose = pool.run("condor_ping", "-type", "collector", "-verbose", "60026")
+    lines = verbose.stdout.splitlines()
+    assert lines[0] == "Destination:                 local collector"
+    assert "Instruction:                 60026" in lines and "Command:                     60026" in lines
+    assert f"Remote Mapping:              {me}" in lines and "Authorized:                  TRUE" in lines
+    named = pool.run("condor_ping", "-type", "MASTER", "-name", pool.cfg.get("FULL_HOSTNAME"), "DAEMON")
+    assert named.stdout.endswith(f"to master {pool.cfg.get('FULL_HOSTNAME')}.\n")
+    startd = daemons(pool)["Machine"]
+    tcp_address = f"<127.0.0.1:{zmq_port_of(startd) or startd.split(':')[1].split('?')[0]}>"
+    anonymous = pool.run("condor_ping", "-address", tcp_address, "READ", "WRITE")
+    assert anonymous.returncode == 1 and anonymous.stdout.splitlines() == [
+        f"READ command using (no encryption, no integrity, and no authentication) succeeded as "
+        f"{UNAUTHENTICATED} to daemon at {tcp_address}.",
+        "WRITE failed!  Use -verbose for more information."]
+    assert pool.run("condor_ping", "-quiet", "-address", tcp_address, "WRITE").stdout == ""
+    bad = pool.run("condor_ping", "NOSUCH")
+    assert (bad.returncode, bad.stderr) == (1, 'ERROR: Could not understand TOKEN "NOSUCH".\n')
+    assert pool.run("condor_ping", "-help").stdout.startswith("Usage: condor_ping [options] TOKEN")
+    assert pool.run("condor_ping", "-version").stdout.startswith("$CondorVersion: ")
