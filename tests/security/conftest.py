@@ -3,7 +3,8 @@ directory every user may enter (pytest's own temporary directories are root's al
 
 The other user cannot use this venv (it may sit in a directory only root may enter, as a CI
 clone in a mode-0700 temporary directory does): the system's Python of the same version runs a
-copy of condorsim and of the two packages its tools import (msgpack, pyzmq).
+copy of condorsim and of the packages its programs import (msgpack, pyzmq, psutil), with a
+bin/ of its programs started that way (for a pool run by an ordinary user).
 """
 from __future__ import annotations
 
@@ -14,10 +15,14 @@ import subprocess
 import sys
 import tempfile
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
+from typing import Iterator
 
 import msgpack
+import psutil
 import pytest
 import zmq
 
@@ -47,7 +52,19 @@ def _readable_copy() -> str:
     for name in ("zmq", "pyzmq.libs"):
         if (site / name).exists():
             shutil.copytree(site / name, Path(copy) / name, ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copytree(Path(msgpack.__file__).parent, Path(copy) / "msgpack", ignore=shutil.ignore_patterns("__pycache__"))
+    for package in (msgpack, psutil):
+        shutil.copytree(Path(package.__file__).parent, Path(copy) / package.__name__,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    # Every program of condorsim, started by the system's Python from this copy.
+    programs = Path(copy) / "bin"
+    programs.mkdir()
+    for entry in metadata.entry_points(group="console_scripts"):
+        if entry.value.startswith("condorsim."):
+            module, _, function = entry.value.partition(":")
+            script = programs / entry.name
+            script.write_text(f"#!{SYSTEM_PYTHON}\nimport sys\nsys.path.insert(0, {copy!r})\n"
+                              f"from {module} import {function}\nsys.exit({function}())\n")
+            script.chmod(0o755)
     return copy
 
 
@@ -73,20 +90,39 @@ class OtherUser:
                               capture_output=True, text=True, timeout=60, cwd=self.home)
 
 
-@pytest.fixture(scope="module")
-def other_user():
+@contextmanager
+def unix_user_for_test(readable: str) -> Iterator[OtherUser]:
+    """A new Unix user with a directory of its own; removed afterwards."""
     name = f"csim{uuid.uuid4().hex[:8]}"
     subprocess.run(["useradd", "--no-create-home", "--shell", "/bin/false", name], check=True)
     home = Path(tempfile.mkdtemp(prefix=f"{name}-"))
-    readable = _readable_copy()
     try:
         entry = pwd.getpwnam(name)
         os.chown(home, entry.pw_uid, entry.pw_gid)
         yield OtherUser(name, entry.pw_uid, home, readable)
     finally:
         shutil.rmtree(home, ignore_errors=True)
-        shutil.rmtree(readable, ignore_errors=True)
         subprocess.run(["userdel", name], check=False)
+
+
+@pytest.fixture(scope="module")
+def readable_copy():
+    copy = _readable_copy()
+    yield copy
+    shutil.rmtree(copy, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def other_user(readable_copy):
+    with unix_user_for_test(readable_copy) as user:
+        yield user
+
+
+@pytest.fixture
+def pool_user(readable_copy):
+    """A user to run a pool as (its programs: the readable copy's bin/)."""
+    with unix_user_for_test(readable_copy) as user:
+        yield user
 
 
 @pytest.fixture

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 from condorsim.shared.classad import parse_expr
 from condorsim.shared.locate import query_ads
-from condorsim.shared.pool import wait_until
+from condorsim.shared.pool import PersonalPool, wait_until
 from condorsim.shared.protocol import Client
 
 from .conftest import needs_root
@@ -170,3 +172,29 @@ def test_the_procd_is_out_of_other_users_reach(open_pool, other_user):
     result = other_user.python(pool, "-c", RAW, json.dumps([
         (f"ipc://{path}", "SIGNAL_FAMILY", {"marker": "x", "signal": 9})]))
     assert json.loads(result.stdout) == ["unreachable"], result.stderr  # its socket is the pool owner's alone
+
+
+def test_a_pool_run_by_an_ordinary_user_takes_jobs_from_that_user_only(pool_user, other_user):
+    directory = tempfile.mkdtemp(prefix="condorsim-userpool-")
+    os.chmod(directory, 0o755)
+    programs = os.path.join(pool_user.pythonpath, "bin")
+    pool = PersonalPool(directory=directory, user=pool_user.name, config={"SBIN": programs, "BIN": programs})
+    pool.start()
+    try:
+        assert {process.uids().real for process in pool.processes()} == {pool_user.uid}
+        job = "executable = /usr/bin/id\narguments = -u\noutput = out\nlog = job.log\nqueue\n"
+        for user in (pool_user, other_user):
+            (user.home / "job.sub").write_text(job)
+        refused = other_user.run(pool, "condor_submit", "job.sub")
+        domain = pool.cfg.get("UID_DOMAIN")
+        assert (refused.returncode, refused.stderr) == (1, "\nERROR: Failed to connect to local queue manager\n"
+                                                        f'SECMAN:2010:Received "DENIED" from server for user '
+                                                        f"{other_user.name}@{domain} using method FS.\n")
+        accepted = pool_user.run(pool, "condor_submit", "job.sub")
+        assert accepted.returncode == 0, accepted.stderr
+        log = pool_user.home / "job.log"
+        wait_until(lambda: log.exists() and "005 (" in log.read_text(), 30, "the job to terminate")
+        assert (pool_user.home / "out").read_text() == f"{pool_user.uid}\n"
+    finally:
+        pool.stop()
+        shutil.rmtree(directory, ignore_errors=True)
