@@ -45,10 +45,10 @@ class Starter(Daemon):
         except KeyError as exc:
             raise DaemonStartError(f"condor_starter needs {exc.args[0]}") from None
         self.job = self.read_ad(self.job_file, "job")
-        self.owner = self.job_owner()
         machine_file = options.get("-machine-ad")
         self.machine = self.read_ad(machine_file, "machine") if machine_file else None
         self.job_id = f"{self.job.eval('ClusterId')}.{self.job.eval('ProcId')}"
+        self.owner = self.job_owner()
         # The startd names the family, so that it can kill the job itself if we die.
         self.family = options.get("-family") or f"{self.job_id}-{uuid.uuid4().hex[:12]}"
         self.process: subprocess.Popen | None = None
