@@ -159,6 +159,16 @@ class Policy:
                 return None
         return f"{level} authorization policy contains no matching ALLOW entry for this request"
 
+    def user_may(self, name: str | None, level: str) -> bool:
+        """May a user the CEDAR door authenticated by name use commands of `level`?"""
+        if not name:
+            return False
+        try:
+            uid = pwd.getpwnam(name).pw_uid
+        except KeyError:
+            uid = -1  # authenticated, but without a local account
+        return self.refusal(Identity(f"{name}@{self.uid_domain}", uid), level) is None
+
     def is_super_user(self, identity: Identity) -> bool:
         """QUEUE_SUPER_USERS (default root and condor) and the pool's own account may act on every job."""
         return identity.authenticated and (identity.name in self.super_users or identity.uid in (0, self.owner_uid))
