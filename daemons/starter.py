@@ -105,7 +105,10 @@ class Starter(Daemon):
     def write_ad_files(self) -> None:
         """The job's and the slot's ads in the scratch directory, where _CONDOR_JOB_AD and
         _CONDOR_MACHINE_AD point (condor_q -l / condor_status -l text)."""
-        for name, ad in ((JOB_AD_FILE, self.job), (MACHINE_AD_FILE, self.machine or ClassAd())):
+        job = self.job.copy()
+        if "ClaimId" in job:
+            del job["ClaimId"]  # a secret of the pool's daemons, not the job's
+        for name, ad in ((JOB_AD_FILE, job), (MACHINE_AD_FILE, self.machine or ClassAd())):
             with open(os.path.join(self.scratch, name), "w") as handle:
                 handle.write(format_old(ad))
 

@@ -79,18 +79,26 @@ def test_job_runs_as_its_owner_and_its_files_are_theirs(open_pool, other_user):
     assert {path.name: path.stat().st_uid for path in (out, other_user.home / "err", log)} == \
         {"out": other_user.uid, "err": other_user.uid, "job.log": other_user.uid}
 
+    # The job sees its ad, without the claim it runs under.
+    (other_user.home / "ad.sub").write_text('executable = /bin/sh\narguments = "-c \'cat $_CONDOR_JOB_AD\'"\n'
+                                            "output = ad.out\nlog = ad.log\nqueue\n")
+    assert other_user.run(pool, "condor_submit", "ad.sub").returncode == 0
+    wait_until(lambda: "005 (" in (other_user.home / "ad.log").read_text(), 30, "the ad job to terminate")
+    job_ad = (other_user.home / "ad.out").read_text()
+    assert f'Owner = "{other_user.name}"' in job_ad and "ClaimId" not in job_ad
+
     # Files the job names in directories its owner may not write are not written by root for it.
     forbidden = {"Out": "/etc/condorsim-forbidden.out", "UserLog": "/etc/condorsim-forbidden.log"}
     (other_user.home / "held.sub").write_text("executable = /usr/bin/id\noutput = out2\nhold = true\nqueue\n")
     assert other_user.run(pool, "condor_submit", "held.sub").returncode == 0
     for name, path in forbidden.items():
-        edit = other_user.run(pool, "condor_qedit", "2.0", name, f'"{path}"')
+        edit = other_user.run(pool, "condor_qedit", "3.0", name, f'"{path}"')
         assert edit.returncode == 0, edit.stderr
-    assert other_user.run(pool, "condor_release", "2.0", module="condor_rm").returncode == 0
-    wait_until(lambda: job_statuses(pool, 2) in ([], [4], [5]), 30, "the job to fail or finish",
-               show=lambda: job_statuses(pool, 2))
+    assert other_user.run(pool, "condor_release", "3.0", module="condor_rm").returncode == 0
+    wait_until(lambda: job_statuses(pool, 3) in ([], [4], [5]), 30, "the job to fail or finish",
+               show=lambda: job_statuses(pool, 3))
     assert not [path for path in forbidden.values() if os.path.exists(path)]
-    assert "Permission denied" in job_attribute(pool, 2, "HoldReason")[0]  # its stdout could not be opened
+    assert "Permission denied" in job_attribute(pool, 3, "HoldReason")[0]  # its stdout could not be opened
 
 
 def test_another_users_actions_on_roots_jobs_and_pool_are_refused(open_pool, other_user):
