@@ -17,6 +17,7 @@ import itertools
 import os
 import re
 import signal
+import stat
 import sys
 import tempfile
 import threading
@@ -269,6 +270,9 @@ class Daemon:
         if len(os.path.join(directory, name)) > 100:  # sun_path holds 108 bytes
             directory = os.path.join(tempfile.gettempdir(), f"condorsim_sock_{hashlib.sha1(directory.encode()).hexdigest()[:12]}")
         os.makedirs(directory, exist_ok=True)
+        info = os.lstat(directory)
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid():  # another user's: they could swap sockets
+            raise DaemonStartError(f"socket directory {directory} is not a directory of this pool's own account")
         os.chmod(directory, 0o755)
         path = os.path.join(directory, name)
         if os.path.lexists(path):

@@ -10,6 +10,7 @@ import pytest
 
 from condorsim.shared.config import load_config
 from condorsim.shared.locate import query_ads
+from condorsim.shared.pool import PersonalPool, PoolError
 from condorsim.shared.protocol import Client, RemoteError, zmq_port_of
 from condorsim.shared.security import UNAUTHENTICATED, Identity, Policy, denied_text
 
@@ -166,3 +167,16 @@ def test_condor_ping_output_modes_targets_and_tokens(personal_pool):
     assert (bad.returncode, bad.stderr) == (1, 'ERROR: Could not understand TOKEN "NOSUCH".\n')
     assert pool.run("condor_ping", "-help").stdout.startswith("Usage: condor_ping [options] TOKEN")
     assert pool.run("condor_ping", "-version").stdout.startswith("$CondorVersion: ")
+
+
+@needs_root
+def test_a_socket_directory_of_another_user_is_refused(tmp_path, other_user):
+    """Another user's directory would let them replace a daemon's socket with their own."""
+    planted = tmp_path / "sockets"
+    planted.mkdir()
+    os.chown(planted, other_user.uid, -1)
+    pool = PersonalPool(directory=str(tmp_path / "pool"), config={"DAEMON_SOCKET_DIR": str(planted)})
+    with pytest.raises(PoolError):
+        pool.start()
+    log = (tmp_path / "pool" / "local" / "log" / "MasterLog").read_text()
+    assert f"socket directory {planted} is not a directory of this pool's own account" in log
