@@ -32,7 +32,8 @@ MAX_UPDATES_PER_CONNECTION = 100_000
 
 def cedar_server(collector: "Collector") -> CedarServer:
     security = ServerSecurity(CONDOR_VERSION, read_commands=set(QUERY_TYPES) | {C.DC_NOP},
-                              write_commands=UPDATES | set(INVALIDATES), log=collector.log)
+                              write_commands=UPDATES | set(INVALIDATES), log=collector.log,
+                              may_write=lambda user: collector.policy.user_may(user, "DAEMON"))  # ADVERTISE_*
     handlers = {command: lambda s, sess, cmd: on_query(collector, s, cmd) for command in QUERY_TYPES}
     handlers.update({command: lambda s, sess, cmd: on_updates(collector, s, sess, cmd) for command in UPDATES})
     handlers.update({command: lambda s, sess, cmd: on_updates(collector, s, sess, cmd) for command in INVALIDATES})

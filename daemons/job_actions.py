@@ -98,7 +98,7 @@ class JobActions:
             if ad is None:
                 results.append({"id": f"{key[0]}.{key[1]}", "result": "not_found"})
                 continue
-            if owner and ad.eval("Owner") != owner and owner != self.user:
+            if not self.may_change(owner, ad):
                 results.append({"id": f"{key[0]}.{key[1]}", "result": "permission"})
                 continue
             for name, expr in changes.items():

@@ -11,6 +11,7 @@ from condorsim.shared.classad import ClassAd, parse_expr, symmetric_match, unpar
 from condorsim.shared.classad import eval_constraint
 from condorsim.shared.daemon import Daemon, daemon_main
 from condorsim.shared.locate import query_ads
+from condorsim.shared.security import unix_user
 from condorsim.shared.userlog import UserLog
 
 from condorsim.daemons import concurrency, job_policy, match_macros
@@ -184,7 +185,9 @@ class Schedd(JobActions, Daemon):
         path = ad.eval("UserLog")
         if not isinstance(path, str) or not path:
             return None
-        return UserLog(path, self.param("DEFAULT_USERLOG_FORMAT_OPTIONS") or "ISO_DATE")
+        owner = ad.eval("Owner")  # written with the owner's rights, at the path the owner chose
+        return UserLog(path, self.param("DEFAULT_USERLOG_FORMAT_OPTIONS") or "ISO_DATE",
+                       owner=unix_user(owner) if isinstance(owner, str) else None)
 
     def write_event(self, key: JobId, event: str, *args, **kwargs) -> None:
         ad = self.queue.jobs.get(key)
@@ -296,6 +299,7 @@ class Schedd(JobActions, Daemon):
         now = int(time.time())
         projection = message.get("projection")
         wanted = {name.lower() for name in projection} if projection else None
+        secrets_too = self.policy.is_daemon(self.peer)  # a ClaimId is a capability: daemons only
         jobs, counts, mine = [], self.count_statuses(None), self.count_statuses(owner if only_mine else None)
         selected = {status: 0 for status in STATUS_COUNTS}
         for key in sorted(self.queue.jobs):
@@ -309,6 +313,8 @@ class Schedd(JobActions, Daemon):
                 selected[status] += 1
             wire = ad.to_wire()
             wire["ServerTime"] = str(now)
+            if not secrets_too:
+                wire.pop("ClaimId", None)
             if wanted is not None:
                 wire = {k: v for k, v in wire.items() if k.lower() in wanted | {"clusterid", "procid"}}
             jobs.append(wire)
@@ -366,6 +372,9 @@ class Schedd(JobActions, Daemon):
             if ad is None:
                 results.append({"id": job_id(key), "result": "not_found"})
                 continue
+            if not self.may_change(user, ad):
+                results.append({"id": job_id(key), "result": "permission"})
+                continue
             results.append({"id": job_id(key), "result": actions[action](key, reason, message)})
         self.queue.commit()
         if action in ("remove", "remove_x"):
@@ -373,6 +382,11 @@ class Schedd(JobActions, Daemon):
         if action == "release" and any(r["result"] == "ok" for r in results):
             self.reschedule()
         return {"results": results, "queue_empty": queue_empty}
+
+    def may_change(self, user: str, ad: ClassAd) -> bool:
+        """Only a job's owner or a queue super user may act on it (the requester, self.peer, is
+        the dispatcher's authenticated identity; `user` the name it acts as)."""
+        return ad.eval("Owner") == user or self.policy.is_super_user(self.peer)
 
     def remove(self, key: JobId, reason: str, message: dict | None = None) -> str:
         ad = self.queue.jobs[key]

@@ -43,7 +43,8 @@ WRITES = {C.QUERY_JOB_ADS_WITH_AUTH, C.QMGMT_WRITE_CMD, C.ACT_ON_JOBS, C.RESCHED
 
 
 def cedar_server(schedd: "Schedd") -> CedarServer:
-    security = ServerSecurity(CONDOR_VERSION, READS, WRITES, log=schedd.log)
+    security = ServerSecurity(CONDOR_VERSION, READS, WRITES, log=schedd.log,
+                              may_write=lambda user: schedd.policy.user_may(user, "WRITE"))
     door = ScheddDoor(schedd, security)
     handlers = {C.QUERY_JOB_ADS: door.on_query, C.QUERY_JOB_ADS_WITH_AUTH: door.on_query,
                 C.QUERY_SCHEDD_ADS: door.on_own_ad, C.QMGMT_WRITE_CMD: door.on_qmgmt,
@@ -61,9 +62,8 @@ class ScheddDoor:
     def user_of(self, stream: Stream, session: Session | None) -> str | None:
         """The user a write acts for: the session's, or, for a client that skipped security
         negotiation, the one it proves now (HTCondor's clients authenticate such writes in band)."""
-        if session is not None:
-            return session.user
-        return self.security.authenticate_fs(stream, exchange_key=False)
+        user = session.user if session is not None else self.security.authenticate_fs(stream, exchange_key=False)
+        return user if self.schedd.policy.user_may(user, "WRITE") else None  # ALLOW_WRITE / DENY_WRITE
 
     def may_change(self, user: str | None, ad: ClassAd) -> bool:
         supers = self.schedd.param("QUEUE_SUPER_USERS", "root, condor") or ""
@@ -82,10 +82,13 @@ class ScheddDoor:
             selected = [jobs[key].copy() for key in sorted(jobs) if query.matches(jobs[key])
                         and (not only_mine or jobs[key].eval("Owner") == owner)]
             summary = self.summary(selected, owner)
+        privileged = session is not None and self.schedd.policy.is_super_name(session.user)
         if request.eval("SummaryOnly") is not True:
             for ad in selected[:query.limit]:
                 if request.eval("SendServerTime") is True:
                     ad["ServerTime"] = now
+                if not privileged and "ClaimId" in ad:
+                    del ad["ClaimId"]  # a capability: HTCondor's schedd does not show it either
                 stream.put_ad(ad, projection)
                 stream.end_message()
         stream.put_ad(summary)

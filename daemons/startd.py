@@ -22,6 +22,7 @@ from condorsim.shared.classad import (ClassAd, ClassAdSyntaxError, Undefined, fo
                                       symmetric_match, unparse)
 from condorsim.shared.spawn import Process, spawn
 from condorsim.shared.daemon import DAEMON_NO_RESTART, Daemon, DaemonStartError, daemon_main
+from condorsim.shared.security import CLAIM_ID_ENV
 
 WITHIN_RESOURCE_LIMITS = ("MY.Cpus > 0 && TARGET.RequestCpus <= MY.Cpus && MY.Memory > 0 && "
                           "TARGET.RequestMemory <= MY.Memory && MY.Disk > 0 && "
@@ -505,8 +506,9 @@ class Startd(Daemon):
         env["_CONDOR_STARTER_LOG"] = self.param("STARTER_LOG") or ""
         env["_CONDOR_EXECUTE"] = self.param("EXECUTE") or ""
         env["_CONDOR_PROCD_ADDRESS"] = self.param("PROCD_ADDRESS") or ""
+        env[CLAIM_ID_ENV] = slot.claim_id  # a secret: not in the command line every user can read
         argv = [self.param("STARTER") or "condor_starter", "-job-ad", job_file,
-                "-claim", slot.claim_id, "-schedd", slot.schedd_address,
+                "-schedd", slot.schedd_address,
                 "-slot-name", self.slot_name(slot), "-family", slot.family, "-machine-ad", machine_file]
         slot.starter = spawn(argv, env, capture_stderr=False, log=self.log)
         slot.job_start = int(time.time())

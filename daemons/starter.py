@@ -1,7 +1,9 @@
 """condor_starter: runs one job for its startd, in a scratch directory, under the startd's procd.
 
-Started by the startd per activated claim with ``-job-ad FILE -claim ID -schedd ADDR -slot-name
-NAME -family MARKER``. Reports JOB_STARTED, JOB_USAGE and JOB_EXITED to the schedd (the shadow's side). On
+Started by the startd per activated claim with ``-job-ad FILE -schedd ADDR -slot-name NAME
+-family MARKER`` and the claim id in its environment (a secret). Started as root, it runs the
+job as its Owner: the job's process with the owner's uid, gid and groups, and its files (input
+transfer, stdin/stdout/stderr, output transfer) opened with the owner's rights. Reports JOB_STARTED, JOB_USAGE and JOB_EXITED to the schedd (the shadow's side). On
 SIGTERM it soft-kills the job's whole family (the job's KillSig, then SIGKILL after the vacate
 time), on SIGQUIT it hard-kills it; either way nothing of the job outlives the starter.
 """
@@ -21,6 +23,7 @@ from condorsim.shared import protocol
 from condorsim.shared.classad import ClassAd, ClassAdSyntaxError, Undefined, format_old, parse_ad
 from condorsim.shared.config import ConfigError, split_v2_raw
 from condorsim.shared.daemon import POOL_MARKER, Daemon, DaemonStartError, daemon_main
+from condorsim.shared.security import CLAIM_ID_ENV, UnixUser, as_user, unix_user, user_name
 
 from condorsim.daemons.file_transfer import Sandbox, TransferError, file_list
 from condorsim.daemons.job_environment import JOB_AD_FILE, MACHINE_AD_FILE, job_environment
@@ -36,7 +39,7 @@ class Starter(Daemon):
         options = dict(zip(rest[::2], rest[1::2]))
         try:
             self.job_file = options["-job-ad"]
-            self.claim_id = options["-claim"]
+            self.claim_id = options.get("-claim") or os.environ.pop(CLAIM_ID_ENV)
             self.schedd = options["-schedd"]
             self.slot_name = options["-slot-name"]
         except KeyError as exc:
@@ -45,6 +48,7 @@ class Starter(Daemon):
         machine_file = options.get("-machine-ad")
         self.machine = self.read_ad(machine_file, "machine") if machine_file else None
         self.job_id = f"{self.job.eval('ClusterId')}.{self.job.eval('ProcId')}"
+        self.owner = self.job_owner()
         # The startd names the family, so that it can kill the job itself if we die.
         self.family = options.get("-family") or f"{self.job_id}-{uuid.uuid4().hex[:12]}"
         self.process: subprocess.Popen | None = None
@@ -70,6 +74,18 @@ class Starter(Daemon):
             raise DaemonStartError(f"cannot read the {what} ad {path}: {exc}") from None
         return ad
 
+    def job_owner(self) -> UnixUser | None:
+        """The account the job runs as: its Owner's, when we run as root and the Owner is a local
+        account; None (our own account) otherwise. Only a queue super user can queue a job for
+        an Owner without an account here, and such a job runs as the pool's account."""
+        owner = self.job.eval("Owner")
+        if os.geteuid() != 0 or not isinstance(owner, str):
+            return None
+        user = unix_user(owner)
+        if user is None:
+            self.log(f"Job {self.job_id}: Owner {owner} has no account here; running it as {user_name(os.geteuid())}")
+        return user
+
     def setup(self) -> None:
         self.bind()
         self.handlers["SET_SHADOW"] = self.on_set_shadow
@@ -77,6 +93,9 @@ class Starter(Daemon):
         self.handlers["PEEK"] = self.on_peek
         self.scratch = os.path.join(self.param("EXECUTE") or "/tmp", f"dir_{os.getpid()}")
         os.makedirs(self.scratch, exist_ok=True)
+        if self.owner is not None:  # the job's own directory, as HTCondor's starter makes it
+            os.chown(self.scratch, self.owner.uid, self.owner.gid)
+            os.chmod(self.scratch, 0o700)
         self.write_ad_files()
         self.after(0, self.start_job)
         self.every(0.2, self.check_kill_deadline)
@@ -87,7 +106,10 @@ class Starter(Daemon):
     def write_ad_files(self) -> None:
         """The job's and the slot's ads in the scratch directory, where _CONDOR_JOB_AD and
         _CONDOR_MACHINE_AD point (condor_q -l / condor_status -l text)."""
-        for name, ad in ((JOB_AD_FILE, self.job), (MACHINE_AD_FILE, self.machine or ClassAd())):
+        job = self.job.copy()
+        if "ClaimId" in job:
+            del job["ClaimId"]  # a secret of the pool's daemons, not the job's
+        for name, ad in ((JOB_AD_FILE, job), (MACHINE_AD_FILE, self.machine or ClassAd())):
             with open(os.path.join(self.scratch, name), "w") as handle:
                 handle.write(format_old(ad))
 
@@ -129,7 +151,7 @@ class Starter(Daemon):
                                spool=self.spool_directory())
         if self.sandbox.transfers:
             try:
-                self.transfer("input", self.sandbox.transfer_input)
+                self.transfer("input", self.as_owner(self.sandbox.transfer_input))
             except TransferError as exc:
                 self.log(f"Job {self.job_id}: {exc}")
                 self.reported = True
@@ -141,12 +163,13 @@ class Starter(Daemon):
             env = self.job_environment()
             paths = {attr: self.sandbox.stdio_path(attr) for attr in ("In", "Out", "Err")}
             with ExitStack() as files:
-                stdin = files.enter_context(open(paths["In"], "rb"))
-                # output/error are replaced by each run; one file named twice is opened once
-                stdout = files.enter_context(open(paths["Out"], "wb"))
-                stderr = stdout if paths["Err"] == paths["Out"] else files.enter_context(open(paths["Err"], "wb"))
+                with as_user(self.owner):  # the job's files are opened with its owner's rights
+                    stdin = files.enter_context(open(paths["In"], "rb"))
+                    # output/error are replaced by each run; one file named twice is opened once
+                    stdout = files.enter_context(open(paths["Out"], "wb"))
+                    stderr = stdout if paths["Err"] == paths["Out"] else files.enter_context(open(paths["Err"], "wb"))
                 self.process = subprocess.Popen(argv, cwd=self.sandbox.cwd, env=env, stdin=stdin, stdout=stdout,
-                                                stderr=stderr, start_new_session=True)
+                                                stderr=stderr, start_new_session=True, **self.run_as())
         except (OSError, ConfigError, ValueError) as exc:
             number = getattr(exc, "errno", 0) or 0
             message = f"Failed to execute '{self.string('Cmd', '')}': {getattr(exc, 'strerror', None) or exc}"
@@ -157,6 +180,19 @@ class Starter(Daemon):
         self.call_procd("REGISTER_FAMILY", marker=self.family, root_pid=self.process.pid)
         self.log(f"Job {self.job_id} started: pid {self.process.pid}, {' '.join(argv)}")
         self.report("JOB_STARTED", pid=self.process.pid, starter=self.address)
+
+    def as_owner(self, action: Callable[[], None]) -> Callable[[], None]:
+        """`action` run with the job owner's rights (file transfers)."""
+        def run() -> None:
+            with as_user(self.owner):
+                action()
+        return run
+
+    def run_as(self) -> dict:
+        """Popen's arguments that start the job as its owner (uid, gid, supplementary groups)."""
+        if self.owner is None:
+            return {}
+        return {"user": self.owner.uid, "group": self.owner.gid, "extra_groups": list(self.owner.groups)}
 
     def on_signal_job(self, message: dict, ident: bytes) -> dict:
         """condor_suspend / condor_continue: SIGSTOP or SIGCONT to every process of the job."""
@@ -329,7 +365,7 @@ class Starter(Daemon):
             if evicted:
                 sandbox.transfer_output(evicted=True)
             else:
-                self.transfer("output", sandbox.transfer_output)
+                self.transfer("output", self.as_owner(sandbox.transfer_output))
         except TransferError as exc:
             self.log(f"Job {self.job_id}: {exc}")
             exit_info["hold"] = {"reason": str(exc), "code": exc.code, "subcode": exc.subcode}

@@ -215,7 +215,8 @@ def main(argv: list[str] | None = None) -> int:
     except CommunicationError as exc:
         return error(f"Can't find address of {'schedd ' + opts.name if opts.name else 'local schedd'} ({exc})")
     except RemoteError as exc:
-        return error(f"Failed to connect to local queue manager ({exc})")
+        where = f"queue manager {opts.name}" if opts.name else "local queue manager"
+        return error(f"Failed to connect to {where}\n{exc}")  # HTCondor's text, then the schedd's refusal
     if 0 < opts.maxjobs < len(jobs):
         return error(f"Number of submitted jobs would exceed -maxjobs ({opts.maxjobs})")
     if not jobs:

@@ -1,6 +1,7 @@
 """The core every daemon runs on (HTCondor's DaemonCore, in small).
 
-One thread, one event loop: a ROUTER socket on 127.0.0.1 answers commands, timers fire, and
+One thread, one event loop: a ROUTER socket on 127.0.0.1 and on a Unix-domain socket answers
+commands (each authorized and checked against the command table, shared/commands.py), timers fire, and
 signals (SIGTERM: shut down, SIGHUP: reconfigure, SIGCHLD: reap) wake the loop at once through
 a wakeup pipe. A daemon started by a master learns the master's pid from ``CONDOR_INHERIT`` and
 exits as soon as that master is gone, so a killed master leaves nothing behind.
@@ -10,12 +11,15 @@ from __future__ import annotations
 import ctypes
 import fcntl
 import glob
+import hashlib
 import heapq
 import itertools
 import os
 import re
 import signal
+import stat
 import sys
+import tempfile
 import threading
 import time
 import traceback
@@ -25,6 +29,8 @@ from typing import Any, Callable
 import zmq
 
 from condorsim.shared import protocol, runtime_config
+from condorsim.shared.commands import lookup, payload_error
+from condorsim.shared.security import LEVELS, METHOD, Identity, Policy, denied_text, identity_of, user_name
 from condorsim.shared.classad import ClassAd, eval_constraint, parse_expr
 from condorsim.shared.config import ConfigError, load_config
 from condorsim.shared.locate import collector_address
@@ -177,8 +183,14 @@ class Daemon:
         self.start_time = int(time.time())
         self.reconfig_time = self.start_time
         self.sequence = itertools.count()
+        self.policy = Policy(self.cfg, self.subsystem)
+        # The requester of the command being handled (a daemon acting on its own: itself).
+        self.own_identity = Identity(f"{user_name(os.geteuid())}@{self.policy.uid_domain}", os.geteuid(),
+                                     os.getegid(), os.getpid())
+        self.peer = self.own_identity
+        self._identities: dict[str, Identity] = {}  # by ZeroMQ Peer-Address (one per client process)
         self.handlers: dict[str, Handler] = {
-            "PING": lambda msg, ident: {"pid": os.getpid()},
+            "PING": self.on_ping,
             "CHILD_ALIVE": lambda msg, ident: {},
             "CONFIG_VAL": lambda msg, ident: runtime_config.query(self.cfg, msg),
             "SET_CONFIG": lambda msg, ident: runtime_config.set_config(
@@ -193,6 +205,7 @@ class Daemon:
         self.master_pid, self.master_address = self._inherited_master()
         self.hostname = self.cfg.get("FULL_HOSTNAME")  # detected by the configuration
         self.sock: zmq.Socket | None = None
+        self.ipc_path: str | None = None
         self.address = ""
         self.cedar = None  # a CedarServer, for daemons HTCondor's own clients talk to
         self.lock = threading.RLock()  # held by the event loop while it works; CEDAR threads share it
@@ -214,6 +227,7 @@ class Daemon:
             self.log(f"ERROR: reconfig failed, keeping the old configuration: {exc}")
             return
         self.reconfig_time = int(time.time())
+        self.policy = Policy(self.cfg, self.subsystem)
         self.log("Reconfig complete")
         self.on_reconfig()
 
@@ -232,11 +246,15 @@ class Daemon:
             self.sock.bind(f"tcp://127.0.0.1:{zmq_port}")
         else:
             zmq_port = self.sock.bind_to_random_port("tcp://127.0.0.1")
+        self.ipc_path = self.socket_path()
+        self.sock.bind(f"ipc://{self.ipc_path}")
+        os.chmod(self.ipc_path, 0o777)  # every local user may connect; the kernel tells us who did
         if cedar is None:
-            self.address = protocol.sinful("127.0.0.1", zmq_port, alias=self.hostname)
+            self.address = protocol.sinful("127.0.0.1", zmq_port, alias=self.hostname, ipc_path=self.ipc_path)
         else:
             self.cedar = cedar
-            self.address = protocol.sinful("127.0.0.1", cedar.bind(port), alias=self.hostname, zmq_port=zmq_port)
+            self.address = protocol.sinful("127.0.0.1", cedar.bind(port), alias=self.hostname, zmq_port=zmq_port,
+                                           ipc_path=self.ipc_path)
         address_file = self.param(f"{self.subsystem}_ADDRESS_FILE")
         if address_file:
             write_address_file(address_file, self.address)
@@ -244,36 +262,95 @@ class Daemon:
                 write_address_file(self.param(f"{self.subsystem}_SUPER_ADDRESS_FILE") or f"{address_file}.super",
                                    self.address)
 
+    def socket_path(self) -> str:
+        """Our Unix-domain socket: in DAEMON_SOCKET_DIR (default $(LOCK)/daemon_sock, HTCondor's
+        name), or, when that path is too long for a socket, a directory of its own under /tmp."""
+        directory = self.param("DAEMON_SOCKET_DIR") or os.path.join(self.param("LOCK") or "/tmp", "daemon_sock")
+        name = f"{(self.local_name or self.subsystem).lower()}-{os.getpid()}"
+        if len(os.path.join(directory, name)) > 100:  # sun_path holds 108 bytes
+            directory = os.path.join(tempfile.gettempdir(), f"condorsim_sock_{hashlib.sha1(directory.encode()).hexdigest()[:12]}")
+        os.makedirs(directory, exist_ok=True)
+        info = os.lstat(directory)
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid():  # another user's: they could swap sockets
+            raise DaemonStartError(f"socket directory {directory} is not a directory of this pool's own account")
+        os.chmod(directory, 0o755)
+        path = os.path.join(directory, name)
+        if os.path.lexists(path):
+            os.unlink(path)  # left by a dead process with our pid
+        return path
+
     def reply_to(self, ident: bytes, reply: dict) -> None:
         try:
             self.sock.send_multipart([ident, b"", protocol.pack(reply)], zmq.NOBLOCK)
         except zmq.ZMQError:
             pass  # the requester is gone; nothing to do
 
-    def _handle(self, frames: list[bytes]) -> None:
-        ident, payload = frames[0], frames[-1]
+    def identity(self, peer: str | None) -> Identity:
+        """Who sent a message, from ZeroMQ's Peer-Address (cached: one entry per client process)."""
+        identity = self._identities.get(peer or "")
+        if identity is None:
+            if len(self._identities) > 10000:
+                self._identities.clear()
+            identity = self._identities[peer or ""] = identity_of(peer, self.policy.uid_domain)
+        return identity
+
+    def _handle(self, frames: list) -> None:
+        """One request: decoded, looked up in the command table, authorized, its payload
+        checked, then handed to its handler with self.peer naming the requester."""
+        ident, payload = frames[0].bytes, frames[-1].bytes
         try:
             message = protocol.unpack(payload)
-            command = message.get("cmd")
-            handler = self.handlers.get(command) if isinstance(command, str) else None
+            command = lookup(message.get("cmd"), self.subsystem)
+            handler = self.handlers.get(command.name) if command else None
             if handler is None:
-                raise ValueError(f"unknown command {shorten(repr(command))}")
+                raise ValueError(f"unknown command {shorten(repr(message.get('cmd')))}")
         except ValueError as exc:
             self.log(f"Received a malformed or unknown message: {exc}")
             self.reply_to(ident, {"ok": False, "error": str(exc)})
             return
+        identity = self.identity(frames[-1].get("Peer-Address"))
+        level = command.level
+        if command.name == "PING" and message.get("level") in (*LEVELS, "ALLOW"):
+            level = message["level"]  # condor_ping asks about one level
+        refusal = None if level == "ALLOW" else self.policy.refusal(identity, level)
+        if refusal is not None:
+            self.log(f"PERMISSION DENIED to {identity.user} from host 127.0.0.1 for command {command.name}, "
+                     f"access level {level}: reason: {refusal}")
+            self.reply_to(ident, {"ok": False, "error": denied_text(identity, level)})
+            return
+        problem = payload_error(command, message)
+        if problem is not None:
+            self.log(f"Bad {command.name} request from {identity.user}: {problem}")
+            self.reply_to(ident, {"ok": False, "error": f"bad {command.name} request: {problem}"})
+            return
+        if command.identity and not (self.policy.is_super_user(identity) and message.get(command.identity)):
+            message[command.identity] = identity.name  # only a super user may act for someone else
+        self.peer = identity
         try:
             result = handler(message, ident)
         except (KeyError, TypeError, ValueError) as exc:
-            self.log(f"Bad {command} request: {shorten(repr(exc))}")
-            self.reply_to(ident, {"ok": False, "error": f"bad {command} request: {exc}"})
+            self.log(f"Bad {command.name} request: {shorten(repr(exc))}")
+            self.reply_to(ident, {"ok": False, "error": f"bad {command.name} request: {exc}"})
             return
         except Exception:  # a daemon never dies from what a peer sends
-            self.log(f"ERROR handling {command}:\n{traceback.format_exc()}")
-            self.reply_to(ident, {"ok": False, "error": f"internal error handling {command}"})
+            self.log(f"ERROR handling {command.name}:\n{traceback.format_exc()}")
+            self.reply_to(ident, {"ok": False, "error": f"internal error handling {command.name}"})
             return
+        finally:
+            self.peer = self.own_identity
         if result is not DEFER:
             self.reply_to(ident, {"ok": True, **(result or {})})
+
+    def on_ping(self, message: dict, ident: bytes) -> dict:
+        """Alive, and (the dispatcher checked the level asked about) authorized: who we think you are."""
+        return {"pid": os.getpid(), "user": self.peer.user, "method": METHOD if self.peer.authenticated else "",
+                "version": CONDOR_VERSION}
+
+    def check_command_table(self) -> None:
+        """Every handler must be a command the table lists for this daemon."""
+        missing = sorted(name for name in self.handlers if lookup(name, self.subsystem) is None)
+        if missing:
+            raise DaemonStartError(f"handlers not in the command table for {self.subsystem}: {', '.join(missing)}")
 
     # -- timers ----------------------------------------------------------------------------
     def every(self, interval: float, callback: Callable[[], Any], first: float | None = None) -> None:
@@ -402,6 +479,7 @@ class Daemon:
         if self._master_gone():
             return 0
         self.setup()
+        self.check_command_table()
         self.log("******************************************************")
         self.log(f"** condor_{self.subsystem.lower()} (condorsim) pid {os.getpid()}"
                  + (f" local name {self.local_name}" if self.local_name else "")
@@ -430,6 +508,8 @@ class Daemon:
             # host, whose invalidations must not be lost); an orphan has nobody to wait for.
             protocol.close_oneway_sockets(0 if self._master_gone() else 1000)
         finally:
+            if self.ipc_path and os.path.exists(self.ipc_path):
+                os.unlink(self.ipc_path)
             self.log(f"**** condor_{self.subsystem.lower()} (condorsim) pid {os.getpid()} "
                      f"EXITING WITH STATUS {self.exit_status}")
         return self.exit_status
@@ -439,7 +519,7 @@ class Daemon:
         self._dispatch_signals()
         for _ in range(1000):  # bounded so timers still run under a flood
             try:
-                frames = self.sock.recv_multipart(zmq.NOBLOCK)
+                frames = self.sock.recv_multipart(zmq.NOBLOCK, copy=False)
             except zmq.Again:
                 break
             self._handle(frames)

@@ -12,6 +12,7 @@ fails loudly.
 from __future__ import annotations
 
 import os
+import pwd
 import shutil
 import subprocess
 import sysconfig
@@ -80,17 +81,20 @@ class PoolError(Exception):
 class PersonalPool:
     def __init__(self, config: dict[str, str] | None = None, config_d: dict[str, str] | None = None,
                  directory: str | None = None, timeout: float = 30.0, embedded: bool = False,
-                 condor_config: str | None = None):
+                 condor_config: str | None = None, user: str | None = None):
         """A pool configured in `directory` (a new temporary one by default), or, with
         `embedded=True`, the user's own personal pool on the shipped default configuration.
         `condor_config` is a whole root configuration used as it is (as a user's own file would
-        be: none of the harness's fast timers, nor its pointers to this installation's daemons)."""
+        be: none of the harness's fast timers, nor its pointers to this installation's daemons).
+        `user` (the harness running as root): the pool's daemons run as that Unix user, who then
+        owns `directory`."""
         if embedded and (config or config_d or directory or condor_config):
             raise ValueError("the embedded pool takes no configuration of its own")
         if condor_config is not None and (config or config_d):
             raise ValueError("condor_config is the whole configuration; it takes no config or config_d")
         self.embedded = embedded
         self.condor_config = condor_config
+        self.user = user
         self.config = {**FAST_KNOBS, **(config or {})}
         self.config_d = config_d or {}
         self.timeout = timeout
@@ -129,8 +133,12 @@ class PersonalPool:
         # The tools and daemons of this installation come first, whatever the caller's PATH.
         self.env["PATH"] = os.pathsep.join([sysconfig.get_path("scripts"), self.env.get("PATH", "")])
         try:
-            result = subprocess.run(["condor_master"], env=self.env, capture_output=True, text=True,
-                                    timeout=self.timeout)
+            if self.user:
+                for path in [self.dir, *self.dir.rglob("*")]:
+                    shutil.chown(path, self.user, pwd.getpwnam(self.user).pw_gid)
+            master = os.path.join(self.config["SBIN"], "condor_master") if "SBIN" in self.config else "condor_master"
+            result = subprocess.run([master], env=self.env, capture_output=True, text=True,
+                                    timeout=self.timeout, user=self.user)
             if result.returncode != 0:
                 raise PoolError(f"condor_master failed: {result.stderr.strip()}")
             self.cfg = load_config(subsystem="TOOL", env=self.env)

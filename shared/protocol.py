@@ -4,7 +4,9 @@ A request is a map ``{"cmd": NAME, ...payload}``; every reply is a map with ``"o
 the result fields, or false plus ``"error"``. Daemons bind a ROUTER socket on 127.0.0.1 and
 clients talk to it with a DEALER socket (an empty delimiter frame first, as REQ would send), so
 a client can give up after a timeout without wedging a REQ state machine. Addresses travel in
-HTCondor's "sinful" form ``<127.0.0.1:PORT>``.
+HTCondor's "sinful" form ``<127.0.0.1:PORT>``. A daemon also listens on a Unix-domain socket
+(``ipc=PATH`` in its sinful), which the kernel tells it the uid of every peer on (security.py):
+clients use it whenever the address names one, so every command they send is authenticated.
 """
 from __future__ import annotations
 
@@ -13,12 +15,14 @@ import re
 import threading
 import time
 from typing import Any
+from urllib.parse import quote, unquote
 
 import msgpack
 import zmq
 
 _SINFUL = re.compile(r"<([0-9.]+|[A-Za-z0-9_.-]+):(\d+)(\?[^>]*)?>")
 _ZMQ_PARAM = re.compile(r"[?&]zmq=(\d+)")
+_IPC_PARAM = re.compile(r"[?&]ipc=([^&>]+)")
 
 
 class CommunicationError(Exception):
@@ -29,14 +33,16 @@ class RemoteError(Exception):
     """The peer answered, refusing the request; the text is the peer's reason."""
 
 
-def sinful(host: str, port: int, alias: str | None = None, zmq_port: int | None = None) -> str:
+def sinful(host: str, port: int, alias: str | None = None, zmq_port: int | None = None,
+           ipc_path: str | None = None) -> str:
     """HTCondor's address form; a daemon's own carries its address list and host alias, as
     HTCondor's do (``<127.0.0.1:9618?addrs=127.0.0.1-9618&alias=host&noUDP>``). A daemon with a
     CEDAR door names that port (what HTCondor's clients connect to) and adds ``zmq=PORT``, where
-    condorsim's own peers find its ZeroMQ socket."""
+    condorsim's own peers find its ZeroMQ socket, and ``ipc=PATH``, its Unix-domain socket."""
     if alias is None:
         return f"<{host}:{port}>"
     extra = f"&zmq={zmq_port}" if zmq_port else ""
+    extra += f"&ipc={quote(ipc_path, safe='/')}" if ipc_path else ""
     return f"<{host}:{port}?addrs={host}-{port}&alias={alias}&noUDP{extra}>"
 
 
@@ -46,12 +52,22 @@ def zmq_port_of(address: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def ipc_path_of(address: str) -> str | None:
+    """The Unix-domain socket a sinful names in its ``ipc`` parameter, if any."""
+    match = _IPC_PARAM.search(address)
+    return unquote(match.group(1)) if match else None
+
+
 def endpoint(address: str) -> str:
-    """ZeroMQ endpoint for a sinful string, a bare host:port, or an ipc:// / tcp:// endpoint."""
+    """ZeroMQ endpoint for a sinful string (its Unix-domain socket when it names one), a bare
+    host:port, or an ipc:// / tcp:// endpoint."""
     if address.startswith(("ipc://", "tcp://")):
         return address
     match = _SINFUL.fullmatch(address.strip())
     if match:
+        path = ipc_path_of(address)
+        if path:
+            return f"ipc://{path}"
         return f"tcp://{match.group(1)}:{zmq_port_of(address) or match.group(2)}"
     host, sep, port = address.strip().rpartition(":")
     if sep and port.isdigit():

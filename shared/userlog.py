@@ -22,6 +22,7 @@ import time
 from typing import Any, Callable, Mapping
 
 from condorsim.shared.classad import unparse
+from condorsim.shared.security import UnixUser, open_as_owner
 
 log = logging.getLogger(__name__)
 
@@ -179,8 +180,9 @@ class UserLog:
     """Appends events of jobs to one job event log file."""
 
     def __init__(self, path: str, options: str | None = "ISO_DATE",
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, owner: UnixUser | None = None) -> None:
         self.path = path
+        self.owner = owner  # a root writer opens the file only as this user could
         self.options = parse_format_options(options)
         self._clock = clock
 
@@ -196,7 +198,7 @@ class UserLog:
         """Append one event with a single write(); False (and a log message) when it fails."""
         data = self.format_event(number, job_ad, body).encode("utf-8", errors="replace")
         try:
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            fd = open_as_owner(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644, self.owner)
         except OSError as exc:
             log.error("cannot open user log %s: %s", self.path, exc)
             return False

@@ -95,9 +95,10 @@ class ServerSecurity:
     """One daemon's side of the handshake: its session cache and which commands need a user."""
 
     def __init__(self, version: str, read_commands: set[int], write_commands: set[int],
-                 fs_dir: str = "/tmp", log=lambda message: None):
+                 fs_dir: str = "/tmp", log=lambda message: None, may_write=lambda user: True):
         self.version = version
         self.log = log
+        self.may_write = may_write  # the daemon's ALLOW_WRITE/DENY_WRITE policy for an authenticated user
         self.read_commands = set(read_commands) | {DC_AUTHENTICATE}
         self.write_commands = set(write_commands)
         self.fs_dir = fs_dir
@@ -197,7 +198,7 @@ class ServerSecurity:
         key = derive_key(private, peer_key) if private is not None else None
         stream.set_crypto(key)
         sid = f"{socket.gethostname()}:{os.getpid()}:{int(time.time())}:{next(self.serial)}"
-        valid = self.read_commands | (self.write_commands if user else set())
+        valid = self.read_commands | (self.write_commands if user and self.may_write(user) else set())
         answer = ClassAd()
         if user:
             answer["User"] = f"{user}@{socket.gethostname()}"
@@ -208,7 +209,7 @@ class ServerSecurity:
         stream.put_ad(answer)
         stream.end_message()
         if wanted not in valid:
-            raise Refused(f"command {wanted} needs an authenticated user")
+            raise Refused(f"command {wanted} needs an authenticated user allowed to write")
         session = Session(sid, user, key, encrypt, valid, time.time() + SESSION_DURATION)
         with self.sessions_lock:
             self.sessions[sid] = session

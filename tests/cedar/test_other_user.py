@@ -29,6 +29,19 @@ except Exception as exc:
     print("edit refused")
 """
 
+WRITES_REFUSED = """
+import sys, htcondor2, classad2
+schedd = htcondor2.Schedd(classad2.ClassAd(sys.argv[1]))
+print("query", len(schedd.query()))
+for what, action in (("remove", lambda: schedd.act(htcondor2.JobAction.Remove, [sys.argv[2]])),
+                     ("submit", lambda: schedd.submit(htcondor2.Submit({"executable": "/bin/true"})))):
+    try:
+        action()
+        print(what, "allowed")
+    except Exception:
+        print(what, "refused")
+"""
+
 
 @pytest.fixture
 def readable_bindings():
@@ -70,3 +83,19 @@ def test_another_user_cannot_change_roots_jobs(personal_pool, other_user, readab
     assert [ad["JobStatus"] for ad in ads] == [5, 5] and all("Foo" not in ad for ad in ads)
     log = open(personal_pool.cfg.get("SCHEDD_LOG")).read()
     assert f"user {other_user}, authentication YES" in log
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("useradd") or not SYSTEM_PYTHON.exists(),
+                    reason="needs root, useradd and a system Python of this version")
+def test_allow_write_holds_for_the_bindings_too(pool_factory, other_user, readable_bindings):
+    """ALLOW_WRITE = root@*: the other user's writes through the CEDAR door are refused as well."""
+    pool = pool_factory(config={"ALLOW_WRITE": "root@*"})
+    schedd = pool.schedd()
+    cluster = schedd.submit(htcondor2.Submit({"executable": "/bin/sleep", "arguments": "60", "hold": "true"})).cluster()
+    location = str(pool.collector().locate(htcondor2.DaemonType.Schedd))
+    result = subprocess.run([str(SYSTEM_PYTHON), "-c", WRITES_REFUSED, location, f"{cluster}.0"], user=other_user,
+                            env={"PATH": "/usr/bin:/bin", "CONDOR_CONFIG": "/dev/null", "HOME": "/tmp",
+                                 "PYTHONPATH": readable_bindings},
+                            capture_output=True, text=True, timeout=60, cwd="/tmp")
+    assert result.stdout.splitlines() == ["query 1", "remove refused", "submit refused"], result.stderr[-2000:]
+    assert [ad["JobStatus"] for ad in schedd.query(f"ClusterId == {cluster}", ["JobStatus"])] == [5]
