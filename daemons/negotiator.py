@@ -202,9 +202,11 @@ class Negotiator(Daemon):
         spool = self.param("SPOOL")
         self.accountant = Accountant(os.path.join(spool, "accountant.json") if spool else None,
                                      lambda name, default: self.cfg.get_float(name, default), self.log)
-        for command in ("SET_PRIORITY", "SET_PRIORITYFACTOR", "RESET_USAGE", "RESET_ALL_USAGE",
-                        "DELETE_USER", "SET_ACCUMUSAGE", "SET_BEGINTIME", "SET_LASTTIME"):
-            self.handlers[command] = self.on_accountant_edit
+        self.handlers.update({  # one handler, the command names what to change
+            "SET_PRIORITY": self.on_accountant_edit, "SET_PRIORITYFACTOR": self.on_accountant_edit,
+            "RESET_USAGE": self.on_accountant_edit, "RESET_ALL_USAGE": self.on_accountant_edit,
+            "DELETE_USER": self.on_accountant_edit, "SET_ACCUMUSAGE": self.on_accountant_edit,
+            "SET_BEGINTIME": self.on_accountant_edit, "SET_LASTTIME": self.on_accountant_edit})
         interval = self.cfg.get_float("NEGOTIATOR_INTERVAL", 60)
         self.every(interval, self.update_accounting, first=0.2)
         self.accounting_ads_soon = self.keep_advertised(interval, lambda: self.accountant.ads(self.name))

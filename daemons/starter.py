@@ -210,6 +210,8 @@ class Starter(Daemon):
                     "retry": True}
         if self.process.poll() is not None:
             return {"error": "Rejecting request, because the job is finished."}
+        if self.peer.user != self.string("Owner", "") and not self.policy.is_super_user(self.peer):
+            return {"error": f"Rejecting request, because {self.peer.name} does not own the job."}
         listed = file_list(self.string("TransferOutput", "") or "")
         max_bytes, found = max(0, int(message["max_bytes"])), []
         for name, offset in zip(message["files"], message["offsets"]):
