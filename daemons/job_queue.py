@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import os
 import re
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-from condorsim.shared.classad import ClassAd, ClassAdSyntaxError, parse_expr
+from condorsim.shared.classad import ClassAd, ClassAdSyntaxError, Expr, parse_expr
+from condorsim.shared.submit.grid import GRID_UNIVERSE
 
 JobId = tuple[int, int]
 HEADER = (0, 0)  # the ad holding NextClusterNum
@@ -59,6 +61,9 @@ class JobQueue:
         self.on_removed = on_removed
         self.replay()
         self.compact()
+        self.index = QueueIndex()
+        for key, ad in self.jobs.items():
+            self.index.update(key, ad)
 
     # -- persistence -----------------------------------------------------------------------
     def replay(self) -> None:
@@ -189,23 +194,131 @@ class JobQueue:
         check_ad_names(ad)
         self.jobs[key] = ad
         self._pending += self._ad_records(key, ad)
+        self.index.update(key, ad)
 
     def set(self, key: JobId, name: str, value) -> None:
         ad = self.jobs[key]
         ad[check_attribute_name(name)] = value
         self._pending.append(f"103 {key[0]}.{key[1]} {name} {ad.lookup(name)}\n")
+        if name.lower() in INDEXED:
+            self.index.update(key, ad)
 
     def delete_attr(self, key: JobId, name: str) -> None:
         ad = self.jobs[key]
         if name in ad:
             del ad[name]
             self._pending.append(f"104 {key[0]}.{key[1]} {name}\n")
+            if name.lower() in INDEXED:
+                self.index.update(key, ad)
 
     def remove(self, key: JobId) -> None:
         ad = self.jobs.pop(key, None)
         if ad is not None:
             self._pending.append(f"102 {key[0]}.{key[1]}\n")
             self._removed.append(ad)
+            self.index.drop(key)
+
+
+# Attributes whose value the index keeps: status, owner and accounting name for counts and
+# queries, and the policy expressions that make the periodic policy look at a job.
+POLICY = ("PeriodicHold", "PeriodicRelease", "PeriodicRemove", "PeriodicVacate", "AllowedJobDuration",
+          "AllowedExecuteDuration", "LeaveJobInQueue")
+INDEXED = {"jobstatus", "owner", "accountinggroup", "jobuniverse", *(name.lower() for name in POLICY)}
+
+
+def peek_expr(ad: ClassAd, name: str) -> Expr | None:
+    """Attribute `name` of a job ad; a LoggedAd not yet parsed is searched as text, so indexing
+    a replayed queue parses no job."""
+    block = ad.block if type(ad) is LoggedAd else None
+    if block is None:
+        return ad.lookup(name)
+    needle = block[:ad._skip] + name + " "  # a whole line "103 C.P Name text"
+    at = block.rfind(needle)
+    if at < 0:
+        return None
+    try:
+        if at and block[at - 1] != "\n":
+            raise ValueError("not at a line start")
+        return parse_expr(block[at + len(needle):block.index("\n", at)])
+    except (ValueError, ClassAdSyntaxError):
+        return ad.lookup(name)  # parsed as replay would, bad lines reported
+
+
+def peek(ad: ClassAd, name: str):
+    """The value of attribute `name` (a literal's value, else evaluated in the ad)."""
+    expr = peek_expr(ad, name)
+    return None if expr is None else (expr.value if expr.const else ad.eval(name))
+
+
+class QueueIndex:
+    """What the schedd asks of every job, kept up to date on each change instead of re-read
+    from every ad: the jobs by status, owner and cluster, counts by (owner, status) and
+    (accounting name, status), and the jobs the periodic policy must look at."""
+
+    def __init__(self) -> None:
+        self.facts: dict[JobId, tuple] = {}  # job -> (status, owner, accounting name, has policy)
+        self.by_status: dict = {}  # JobStatus -> set of jobs
+        self.by_owner: dict[str, set[JobId]] = {}
+        self.by_cluster: dict[int, set[JobId]] = {}
+        self.owner_counts: Counter = Counter()  # (owner, status) -> jobs
+        self.submitter_counts: Counter = Counter()  # (accounting name, status) -> jobs
+        self.with_policy: set[JobId] = set()
+        self.grid: set[JobId] = set()  # grid-universe jobs
+
+    def update(self, key: JobId, ad: ClassAd) -> None:
+        status, owner, group = peek(ad, "JobStatus"), peek(ad, "Owner"), peek(ad, "AccountingGroup")
+        owner = owner if isinstance(owner, str) else None
+        name = group if isinstance(group, str) and group else (owner or None)
+        policy = any((expr := peek_expr(ad, attr)) is not None and not (expr.const and expr.value is False)
+                     for attr in POLICY)
+        facts = (status, owner, name, policy, peek(ad, "JobUniverse") == GRID_UNIVERSE)
+        if self.facts.get(key) == facts:
+            return
+        self.drop(key)
+        self.facts[key] = facts
+        self.by_status.setdefault(status, set()).add(key)
+        self.by_owner.setdefault(owner, set()).add(key)
+        self.by_cluster.setdefault(key[0], set()).add(key)
+        self.owner_counts[owner, status] += 1
+        self.submitter_counts[name, status] += 1
+        if policy:
+            self.with_policy.add(key)
+        if facts[4]:
+            self.grid.add(key)
+
+    def drop(self, key: JobId) -> None:
+        facts = self.facts.pop(key, None)
+        if facts is None:
+            return
+        status, owner, name = facts[:3]
+        for table, value in ((self.by_status, status), (self.by_owner, owner), (self.by_cluster, key[0])):
+            members = table[value]
+            members.discard(key)
+            if not members:
+                del table[value]
+        for counts, value in ((self.owner_counts, owner), (self.submitter_counts, name)):
+            counts[value, status] -= 1
+            if not counts[value, status]:
+                del counts[value, status]
+        self.with_policy.discard(key)
+        self.grid.discard(key)
+
+    def status_of(self, key: JobId):
+        facts = self.facts.get(key)
+        return None if facts is None else facts[0]
+
+    def owner_of(self, key: JobId) -> str | None:
+        return self.facts[key][1]
+
+    def counts(self, owner: str | None = None, submitter: str | None = None) -> Counter:
+        """Jobs by status: all of them, one owner's, or one accounting name's."""
+        if owner is None and submitter is None:
+            return Counter({status: len(keys) for status, keys in self.by_status.items()})
+        table, wanted = (self.owner_counts, owner) if owner is not None else (self.submitter_counts, submitter)
+        return Counter({status: n for (who, status), n in table.items() if who == wanted})
+
+    def submitters(self) -> set[str]:
+        return {name for name, _ in self.submitter_counts if name}
 
 
 class LoggedAd(ClassAd):
@@ -218,6 +331,12 @@ class LoggedAd(ClassAd):
         self._skip = skip       # length of the "103 C.P " prefix of every line
         self._number = number   # line number of the first line in the log
         self._report = report
+
+    def to_wire(self) -> dict[str, str]:
+        if self.block is None:
+            return super().to_wire()
+        skip = self._skip  # the block's lines hold the wire text already: nothing to parse
+        return dict(line[skip:].split(" ", 1) for line in self.block.split("\n")[:-1] if " " in line[skip:])
 
     def __getattr__(self, name: str):
         # Only reached while _exprs/_names are unset, i.e. before the first use.

@@ -2,19 +2,21 @@
 from __future__ import annotations
 
 import getpass
+import itertools
 import secrets
 import time
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from condorsim.shared import protocol
 from condorsim.shared.classad import ClassAd, parse_expr, symmetric_match, unparse
-from condorsim.shared.classad import eval_constraint
 from condorsim.shared.daemon import Daemon, daemon_main
 from condorsim.shared.locate import query_ads
 from condorsim.shared.userlog import UserLog
 
-from condorsim.daemons import concurrency, job_policy, match_macros
-from condorsim.daemons.grid_jobs import GridJobs, is_grid_job
+from condorsim.daemons import concurrency, job_policy, job_query, match_macros
+from condorsim.daemons.grid_jobs import GridJobs
 from condorsim.daemons.job_actions import JobActions
 from condorsim.daemons.history import DEFAULT_MAX_HISTORY_LOG, DEFAULT_MAX_HISTORY_ROTATIONS, HistoryWriter
 from condorsim.daemons.materialize import Materializer
@@ -23,6 +25,7 @@ from condorsim.daemons.schedd_cedar import cedar_server
 from condorsim.daemons.negotiator import default_daemon_name
 
 MATCH_BATCH = 8  # matched jobs started per turn of the event loop
+QUERY_BATCH = 1000  # job ads per reply of a query answered in batches
 IDLE, RUNNING, REMOVED, COMPLETED, HELD, TRANSFERRING, SUSPENDED = 1, 2, 3, 4, 5, 6, 7
 STATUS_COUNTS = {IDLE: "Idle", RUNNING: "Running", REMOVED: "Removed", COMPLETED: "Completed",
                  HELD: "Held", SUSPENDED: "Suspended"}
@@ -50,6 +53,21 @@ class Run:
     expanded: dict[str, str] = field(default_factory=dict)  # job attributes with $$() filled in from the slot
 
 
+@dataclass
+class QueryCursor:
+    """A query answered in batches: the jobs still to send, pulled by the client one batch at a
+    time (QUERY_MORE), so a client that goes away leaves nothing to compute; dropped when not
+    pulled for QUERY_CURSOR_TIMEOUT seconds."""
+    keys: Iterator[JobId]
+    wanted: set[str] | None
+    now: int
+    summary: dict
+    batch: int
+    summary_only: bool
+    selected: Counter = field(default_factory=Counter)
+    touched: float = field(default_factory=time.monotonic)
+
+
 def claim_owner(ad: ClassAd) -> tuple[str, str | None]:
     """Who a claim matched for this job may serve: its accounting name and concurrency limits."""
     limits = ad.eval("ConcurrencyLimits")
@@ -74,6 +92,8 @@ class Schedd(JobActions, Daemon):
         self.refs_cache: dict[str, list[str]] = {}  # expression text -> attributes it references  # owners whose Submitter ads we advertise
         # when jobs started / completed, for the Recent* counts of the last STATISTICS_WINDOW_SECONDS
         self.recent: dict[int, list[float]] = {RUNNING: [], COMPLETED: []}
+        self.cursors: dict[int, QueryCursor] = {}  # queries answered in batches, by id
+        self.cursor_ids = itertools.count(1)
 
     # -- set-up ----------------------------------------------------------------------------
     def setup(self) -> None:
@@ -86,7 +106,7 @@ class Schedd(JobActions, Daemon):
         self.bind(cedar=cedar_server(self))
         self.handlers.update({
             "NEW_CLUSTER": self.on_new_cluster, "SUBMIT": self.on_submit,
-            "QUERY_JOBS": self.on_query, "ACT_ON_JOBS": self.on_act,
+            "QUERY_JOBS": self.on_query, "QUERY_MORE": self.on_query_more, "ACT_ON_JOBS": self.on_act,
             "RESCHEDULE": self.on_reschedule, "NEGOTIATE": self.on_negotiate,
             "MATCHES": self.on_matches, "JOB_STARTED": self.on_job_started,
             "JOB_EXITED": self.on_job_exited, "STARTER_EXITED": self.on_starter_exited,
@@ -98,15 +118,18 @@ class Schedd(JobActions, Daemon):
         self.recover_running_jobs()
         self.every(self.cfg.get_float("PERIODIC_EXPR_INTERVAL", 60), self.periodic_policy)
         self.every(self.cfg.get_float("ALIVE_INTERVAL", 300), self.send_claim_keep_alives)
+        self.every(5.0, self.drop_idle_cursors)
 
     def recover_running_jobs(self) -> None:
         """Jobs that had a claim when the last schedd stopped are disconnected, not lost: their
         starters keep running and are found again through their startds (reconnect_jobs)."""
-        for key, ad in self.queue.jobs.items():
-            if is_grid_job(ad):
-                continue  # its gridmanager picks it up where it was
+        index = self.queue.index
+        maybe_running = sorted(key for status, keys in index.by_status.items() if status not in (IDLE, COMPLETED)
+                               for key in keys if key not in index.grid)  # only these can hold a claim
+        for key in maybe_running:
+            ad = self.queue.jobs[key]
             claim, startd, slot_name = ad.eval("ClaimId"), ad.eval("StartdIpAddr"), ad.eval("RemoteHost")
-            if ad.eval("JobStatus") in (IDLE, COMPLETED) or not isinstance(claim, str) or not isinstance(startd, str):
+            if not isinstance(claim, str) or not isinstance(startd, str):
                 continue
             slot_name = slot_name if isinstance(slot_name, str) else startd
             self.runs[key] = Run(claim, slot_name, startd, ClassAd(), *claim_owner(ad), reconnecting=True)
@@ -280,7 +303,7 @@ class Schedd(JobActions, Daemon):
     def materialize_more(self) -> None:
         """Late materialization: more procs of each cluster as its earlier ones run and leave."""
         for cluster in self.materializer.clusters():
-            queued = [ad for key, ad in self.queue.jobs.items() if key[0] == cluster]
+            queued = [self.queue.jobs[key] for key in self.queue.index.by_cluster.get(cluster, ())]
             ads = self.materializer.release(cluster, queued)
             if ads:
                 self.materialize(ads)
@@ -289,48 +312,79 @@ class Schedd(JobActions, Daemon):
 
     # -- queries ---------------------------------------------------------------------------
     def on_query(self, message: dict, ident: bytes) -> dict:
+        """Jobs matching a constraint (and of one owner, unless that is us), projected to the
+        attributes asked for, in job-id order, with a summary ad of counts. With ``batch`` the
+        answer comes in batches of at most that many jobs, each naming the cursor its next batch
+        is asked for with QUERY_MORE (the summary comes with the last); ``summary_only`` sends
+        no job ads."""
         constraint = message.get("constraint")
         expr = parse_expr(constraint) if constraint else None
         owner = message.get("owner")
         only_mine = bool(owner) and owner != self.user
-        now = int(time.time())
         projection = message.get("projection")
-        wanted = {name.lower() for name in projection} if projection else None
-        jobs, counts, mine = [], self.count_statuses(None), self.count_statuses(owner if only_mine else None)
-        selected = {status: 0 for status in STATUS_COUNTS}
-        for key in sorted(self.queue.jobs):
-            ad = self.queue.jobs[key]
-            if only_mine and ad.eval("Owner") != owner:
-                continue
-            if expr is not None and not eval_constraint(expr, ad):
-                continue
-            status = ad.eval("JobStatus")
-            if status in selected:
-                selected[status] += 1
-            wire = ad.to_wire()
-            wire["ServerTime"] = str(now)
-            if wanted is not None:
-                wire = {k: v for k, v in wire.items() if k.lower() in wanted | {"clusterid", "procid"}}
-            jobs.append(wire)
+        wanted = {str(name).lower() for name in projection} | {"clusterid", "procid"} if projection else None
+        batch = message.get("batch")
+        summary = {"counts": self.count_statuses(None), "mine": self.count_statuses(owner if only_mine else None),
+                   "owner": owner if only_mine else None}
+        cursor = QueryCursor(job_query.select(self.queue.jobs, self.queue.index, expr, owner if only_mine else None),
+                             wanted, int(time.time()), summary,
+                             max(1, int(batch)) if batch else len(self.queue.jobs) + 1,
+                             bool(message.get("summary_only")))
+        if not batch:
+            return self.next_batch(cursor, None)
+        number = next(self.cursor_ids)
+        self.cursors[number] = cursor
+        return self.next_batch(cursor, number)
+
+    def on_query_more(self, message: dict, ident: bytes) -> dict:
+        number = int(message["cursor"])
+        cursor = self.cursors.get(number)
+        if cursor is None:
+            raise ValueError(f"no query {number}: it ended or was dropped after "
+                             f"{self.cfg.get_float('QUERY_CURSOR_TIMEOUT', 30):g} s without a request for more")
+        return self.next_batch(cursor, number)
+
+    def next_batch(self, cursor: QueryCursor, number: int | None) -> dict:
+        """The next batch of a query's jobs; the summary too once none are left."""
+        cursor.touched = time.monotonic()
+        jobs, status_of, selected = [], self.queue.index.status_of, cursor.selected
+        for key in itertools.islice(cursor.keys, cursor.batch if not cursor.summary_only else None):
+            selected[status_of(key)] += 1
+            if not cursor.summary_only:
+                wire = job_query.project(self.queue.jobs[key], cursor.wanted)
+                if cursor.wanted is None or "servertime" in cursor.wanted:
+                    wire["ServerTime"] = str(cursor.now)
+                jobs.append(wire)
+        if len(jobs) == cursor.batch and not cursor.summary_only:
+            return {"jobs": jobs, "cursor": number}
+        self.cursors.pop(number, None)
+        return {"jobs": jobs, "cursor": None, "summary": self.query_summary(cursor).to_wire()}
+
+    def query_summary(self, cursor: QueryCursor) -> ClassAd:
+        counts, mine, owner = cursor.summary["counts"], cursor.summary["mine"], cursor.summary["owner"]
         summary = ClassAd()
-        summary["Jobs"] = len(jobs)
+        summary["Jobs"] = sum(cursor.selected.values())
         for status, name in STATUS_COUNTS.items():
-            summary[name] = selected[status]
+            summary[name] = cursor.selected[status]
             summary[f"Allusers{name}"] = counts[status]
             summary[f"My{name}"] = mine[status]
         summary["AllusersJobs"] = sum(counts.values())
         summary["MyJobs"] = sum(mine.values())
-        if only_mine:
+        if owner:
             summary["MyName"] = owner
-        return {"jobs": jobs, "summary": summary.to_wire()}
+        return summary
 
-    def count_statuses(self, owner: str | None, name_of=lambda ad: ad.eval("Owner")) -> dict[int, int]:
-        counts = {status: 0 for status in STATUS_COUNTS}
-        for ad in self.queue.jobs.values():
-            status = ad.eval("JobStatus")
-            if status in counts and (owner is None or name_of(ad) == owner):
-                counts[status] += 1
-        return counts
+    def drop_idle_cursors(self) -> None:
+        """Forget the queries whose client stopped asking for more (it went away)."""
+        limit = time.monotonic() - self.cfg.get_float("QUERY_CURSOR_TIMEOUT", 30)
+        for number in [n for n, cursor in self.cursors.items() if cursor.touched < limit]:
+            del self.cursors[number]
+
+    def count_statuses(self, owner: str | None, by_submitter: bool = False) -> dict[int, int]:
+        """Jobs by status, from the queue's index: all, one owner's or one accounting name's."""
+        index = self.queue.index
+        counts = index.counts(submitter=owner) if by_submitter and owner else index.counts(owner=owner)
+        return {status: counts.get(status, 0) for status in STATUS_COUNTS}
 
     # -- rm / hold / release ---------------------------------------------------------------
     def select_jobs(self, message: dict) -> list[JobId]:
@@ -341,12 +395,11 @@ class Schedd(JobActions, Daemon):
             if "." in text:
                 keys.append(job_key(text))
             else:
-                keys += sorted(k for k in self.queue.jobs if k[0] == int(text))
+                keys += sorted(self.queue.index.by_cluster.get(int(text), ()))
         if message.get("owner"):
-            keys += sorted(k for k, ad in self.queue.jobs.items() if ad.eval("Owner") == message["owner"])
+            keys += sorted(self.queue.index.by_owner.get(message["owner"], ()))
         if message.get("constraint"):
-            expr = parse_expr(message["constraint"])
-            keys += sorted(k for k, ad in self.queue.jobs.items() if eval_constraint(expr, ad))
+            keys += job_query.select(self.queue.jobs, self.queue.index, parse_expr(message["constraint"]))
         return keys
 
     def on_act(self, message: dict, ident: bytes) -> dict:
@@ -445,7 +498,11 @@ class Schedd(JobActions, Daemon):
 
     # -- periodic policy -------------------------------------------------------------------
     def periodic_policy(self) -> None:
-        for key in sorted(self.queue.jobs):
+        """Only the jobs the policy can act on: those with a policy expression, and finished
+        jobs still in the queue."""
+        index = self.queue.index
+        due = index.with_policy.union(index.by_status.get(COMPLETED, ()), index.by_status.get(REMOVED, ()))
+        for key in sorted(due):
             ad = self.queue.jobs.get(key)
             if ad is None:
                 continue
@@ -489,9 +546,10 @@ class Schedd(JobActions, Daemon):
         from_slots = [str(name) for name in message.get("significant") or []]
         uid_domain = self.param("UID_DOMAIN") or self.hostname
         clusters: dict[tuple, dict] = {}
-        for key in sorted(self.queue.jobs):
+        index = self.queue.index
+        for key in sorted(index.by_status.get(IDLE, ())):
             ad = self.queue.jobs[key]
-            if ad.eval("JobStatus") != IDLE or key in self.runs or is_grid_job(ad):
+            if key in self.runs or key in index.grid:
                 continue
             if submitter is not None and f"{job_policy.accounting_name(ad)}@{uid_domain}" != submitter:
                 continue
@@ -535,8 +593,9 @@ class Schedd(JobActions, Daemon):
                                          if (expr := slot.lookup(attr)) is not None)))
         verdicts: dict[tuple, bool] = {}
         best: tuple | None = None
-        for key, ad in self.queue.jobs.items():
-            if ad.eval("JobStatus") != IDLE or key in self.runs or key in taken \
+        for key in self.queue.index.by_status.get(IDLE, ()):
+            ad = self.queue.jobs[key]
+            if key in self.runs or key in taken \
                     or claim_owner(ad) != (submitter, limits):
                 continue
             signature = self.autocluster_signature(ad, slot_refs)
@@ -859,15 +918,14 @@ class Schedd(JobActions, Daemon):
         for status, attr in ((RUNNING, "RecentJobsStarted"), (COMPLETED, "RecentJobsCompleted")):
             self.recent[status] = [t for t in self.recent[status] if t >= since]
             ad[attr] = len(self.recent[status])
-        owners = sorted({o for o in (j.eval("Owner") for j in self.queue.jobs.values()) if isinstance(o, str)})
-        ad["NumUsers"] = ad["NumOwners"] = len(owners)
+        ad["NumUsers"] = ad["NumOwners"] = sum(1 for o in self.queue.index.by_owner if isinstance(o, str))
         ad["MaxJobsRunning"] = self.cfg.get_int("MAX_JOBS_RUNNING")
         ads = [ad]
         uid_domain = self.param("UID_DOMAIN") or self.hostname
         # one Submitter ad per accounting name: the job's AccountingGroup, else its Owner
-        owners = sorted({n for n in map(job_policy.accounting_name, self.queue.jobs.values()) if n})
+        owners = sorted(self.queue.index.submitters())
         for owner in owners:
-            mine = self.count_statuses(owner, job_policy.accounting_name)
+            mine = self.count_statuses(owner, by_submitter=True)
             submitter = self.common_ad_attributes(ClassAd(), "Submitter", f"{owner}@{uid_domain}")
             submitter["ScheddName"] = self.name
             submitter["ScheddIpAddr"] = self.address

@@ -607,6 +607,39 @@ def _to_ad(wire: Any) -> Any:
     return ClassAd.from_wire(wire)
 
 
+# what the default (batch) view reads of a job
+BATCH_VIEW_ATTRIBUTES = ["ClusterId", "ProcId", "Owner", "JobBatchName", "QDate", "JobStatus", "TotalSubmitProcs"]
+QUERY_BATCH = 1000     # job ads per reply: the schedd streams them, each batch asked for in turn
+QUERY_TIMEOUT = 60.0   # seconds one batch may take (each is bounded work for the schedd)
+
+
+def query_projection(opts: "Options") -> list[str] | None:
+    """The attributes this run needs of each job (None: all): the schedd sends only those."""
+    if opts.analyze is not None or opts.unmatchable:
+        return None
+    if opts.ad_output:
+        if opts.long or opts.json:
+            return opts.attributes
+        from condorsim.shared.classad import ClassAdSyntaxError, parse_expr
+        items = opts.autoformat.items if opts.autoformat is not None else [expr for _, expr in opts.formats]
+        try:
+            return sorted(set().union(*(parse_expr(item).external_refs() for item in items)))
+        except (ValueError, ClassAdSyntaxError):
+            return None
+    return BATCH_VIEW_ATTRIBUTES if opts.view == "batch" and not opts.cputime else None
+
+
+def fetch_jobs(client: Any, constraint: str | None, owner: str | None, opts: "Options") -> tuple[list[Any], Any]:
+    """The schedd's jobs for this query (projected) and its summary ad, read in batches."""
+    jobs, summary = [], {}
+    for reply in client.stream("QUERY_JOBS", "QUERY_MORE", constraint=constraint, owner=owner,
+                               projection=query_projection(opts), batch=QUERY_BATCH,
+                               summary_only=opts.view == "totals" and not opts.ad_output):
+        jobs += [_to_ad(w) for w in reply.get("jobs", [])]
+        summary = reply.get("summary") or summary
+    return jobs, _to_ad(summary)
+
+
 def _schedd_name(cfg: Any, address: str, wanted: str | None) -> str:
     """The schedd's Name from its ad in the collector (falls back to the requested name)."""
     from condorsim.shared.locate import query_ads
@@ -751,12 +784,10 @@ def main(argv: list[str] | None = None) -> int:
         sources = []
         try:
             for name, address in _sources(cfg, opts):
-                reply = Client(address).call("QUERY_JOBS", constraint=constraint, projection=None,
-                                             owner=owner)
                 label = (f"Submitter: {opts.submitter} : {address_summary(address)} : {name}"
                          if opts.submitter else f"Schedd: {name} : {address_summary(address)}")
-                sources.append((label, [_to_ad(w) for w in reply.get("jobs", [])],
-                                _to_ad(reply.get("summary") or {}), address))
+                jobs, summary = fetch_jobs(Client(address, timeout=QUERY_TIMEOUT), constraint, owner, opts)
+                sources.append((label, jobs, summary, address))
         except (CommunicationError, RemoteError) as err:
             where = f"schedd {opts.name}" if opts.name else "the local schedd"
             print(f"\n-- Failed to fetch ads from: {where}\n{err}", file=sys.stderr)

@@ -12,6 +12,7 @@ import os
 import re
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import msgpack
@@ -142,6 +143,16 @@ class Client:
         if not reply.get("ok"):
             raise RemoteError(str(reply.get("error", "request refused")))
         return reply
+
+    def stream(self, command: str, more: str, **payload: Any) -> Iterator[dict]:
+        """A request answered in batches: each reply that names a ``cursor`` is followed by the
+        reply to ``more`` for that cursor, until one names none. Each batch has the whole timeout,
+        so a long answer is never cut off as a whole, and the reader holds one batch at a time."""
+        reply = self.call(command, **payload)
+        yield reply
+        while reply.get("cursor") is not None:
+            reply = self.call(more, cursor=reply["cursor"])
+            yield reply
 
     def send(self, command: str, **payload: Any) -> None:
         """Fire and forget, never blocking: for ad updates, and wherever waiting could deadlock.

@@ -198,6 +198,9 @@ class FakeSchedd:
         FakeSchedd.calls.append((command, payload))
         return FakeSchedd.reply
 
+    def stream(self, command, more, **payload):
+        yield self.call(command, **payload)
+
 
 @pytest.fixture
 def fake_pool(monkeypatch, two_jobs, ad_factory):
@@ -225,10 +228,12 @@ def test_main_default_asks_for_callers_jobs(fake_pool, capsys):
 def test_main_allusers_and_restrictions_drop_owner(fake_pool, capsys):
     assert cq.main(["-allusers", "-af", "ClusterId", "ProcId"]) == 0
     assert fake_pool.calls[-1][1]["owner"] is None
+    assert fake_pool.calls[-1][1]["projection"] == ["clusterid", "procid"]  # projected in the schedd
     assert capsys.readouterr().out == "42 0\n42 1\n"
     assert cq.main(["42", "-nobatch"]) == 0
-    assert fake_pool.calls[-1][1] == {"constraint": "(ClusterId == 42)", "projection": None,
-                                      "owner": None}
+    payload = fake_pool.calls[-1][1]
+    assert {k: payload[k] for k in ("constraint", "projection", "owner")} == {
+        "constraint": "(ClusterId == 42)", "projection": None, "owner": None}
 
 
 def test_main_unreachable_schedd(monkeypatch, capsys):
