@@ -113,9 +113,24 @@ def select(jobs: dict[JobId, ClassAd], index: QueueIndex, expr: Expr | None,
         yield from (key for key in part if id(jobs[key]) in chosen)
 
 
-def project(ad: ClassAd, wanted: set[str] | None) -> dict[str, str]:
+def project(ad: ClassAd, wanted: set[str] | None, clusters: dict | None = None) -> dict[str, str]:
     """The wire form of a job ad, only the `wanted` attributes (lower-case names) if given, plus
-    what those read in the ad (so the client evaluates them as it would the whole ad)."""
+    what those read in the ad (so the client evaluates them as it would the whole ad).
+    `clusters` keeps, for one query, the projection of each cluster ad procs share."""
+    if wanted is not None and clusters is not None and type(ad) is LoggedAd and ad.block is not None \
+            and type(ad.cluster) is LoggedAd:
+        shared = clusters.get(id(ad.cluster))
+        if shared is None:
+            shared = clusters[id(ad.cluster)] = _closure(ad.cluster.texts().get, wanted)
+        out, seen = dict(shared[0]), shared[1]
+        skip = ad._skip
+        for line in ad.block.split("\n")[:-1]:
+            name, _, text = line[skip:].partition(" ")
+            if name.lower() in seen:
+                if not _literal(text):
+                    return project(ad, wanted)  # it reads more than the cluster's do
+                out[name] = text
+        return out
     wire = ad.to_wire() if wanted is None or (type(ad) is LoggedAd and ad.block is not None) else None
     if wanted is None:
         return wire
@@ -127,6 +142,11 @@ def project(ad: ClassAd, wanted: set[str] | None) -> dict[str, str]:
             return None if expr is None else (names[key], expr._text or str(expr))
     else:
         text_of = {name.lower(): (name, text) for name, text in wire.items()}.get
+    return _closure(text_of, wanted)[0]
+
+
+def _closure(text_of: Callable[[str], tuple[str, str] | None], wanted: set[str]) -> tuple[dict[str, str], set[str]]:
+    """(name -> text of the wanted attributes and of those they read, every name looked at)."""
     out: dict[str, str] = {}
     todo, seen = list(wanted), set(wanted)
     while todo:
@@ -139,7 +159,7 @@ def project(ad: ClassAd, wanted: set[str] | None) -> dict[str, str]:
             fresh = _refs(text) - seen
             seen |= fresh
             todo += fresh
-    return out
+    return out, seen
 
 
 def _literal(text: str) -> bool:

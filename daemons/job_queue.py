@@ -55,11 +55,16 @@ class JobQueue:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.log = log
         self.jobs: dict[JobId, ClassAd] = {}
+        self.clusters: dict[int, ClassAd] = {}  # cluster ads (C.-1), shared by their procs
         self.next_cluster = 1
         self._pending: list[str] = []
         self._removed: list[ClassAd] = []
         self.on_removed = on_removed
         self.replay()
+        for key in [key for key in self.jobs if key[1] < 0]:
+            ad = self.clusters[key[0]] = self.jobs.pop(key)
+            if type(ad) is LoggedAd:
+                ad.share()
         self.compact()
         self.index = QueueIndex()
         for key, ad in self.jobs.items():
@@ -106,7 +111,8 @@ class JobQueue:
                     except ValueError:
                         pass
                     else:
-                        self.jobs[key] = LoggedAd(text[eol + 1:end], len(prefix), number + 1, self._skip_record)
+                        self.jobs[key] = LoggedAd(text[eol + 1:end], len(prefix), number + 1, self._skip_record,
+                                                  self._cluster_of(key))
                         self._note_header(key)
                         number += 1 + lines
                         pos = end
@@ -121,7 +127,8 @@ class JobQueue:
         try:
             key = job_key(key_text)
             if op == "101":
-                self.jobs[key] = ClassAd()
+                cluster = self._cluster_of(key)
+                self.jobs[key] = ClassAd() if cluster is None else LoggedAd("", 0, number, self._skip_record, cluster)
             elif op == "102":
                 self.jobs.pop(key, None)
             elif op == "103":
@@ -135,6 +142,10 @@ class JobQueue:
             self._skip_record(number, record, exc)
             return
         self._note_header(key)
+
+    def _cluster_of(self, key: JobId) -> ClassAd | None:
+        """While replaying: the cluster ad a proc's attributes add to (none for the ad itself)."""
+        return self.jobs.get((key[0], -1)) if key[1] >= 0 else None
 
     def _note_header(self, key: JobId) -> None:
         if key == HEADER:
@@ -150,8 +161,13 @@ class JobQueue:
         with open(tmp, "w") as handle:
             handle.write("105\n")
             handle.write(f"101 0.0\n103 0.0 NextClusterNum {self.next_cluster}\n")
+            written: set[int] = set()  # clusters whose ad is written, before their first proc
             for key, ad in self.jobs.items():
                 if key != HEADER:
+                    cluster = self.clusters.get(key[0])
+                    if cluster is not None and key[0] not in written:
+                        handle.write("".join(self._ad_records((key[0], -1), cluster)))
+                        written.add(key[0])
                     handle.write("".join(self._ad_records(key, ad)))
             handle.write("106\n")
             handle.flush()
@@ -163,7 +179,7 @@ class JobQueue:
     def _ad_records(key: JobId, ad: ClassAd) -> list[str]:
         job = f"{key[0]}.{key[1]}"
         if type(ad) is LoggedAd and ad.block is not None:  # never parsed: its records as they were
-            return [f"101 {job}\n", ad.block]
+            return [f"101 {job}\n", ad.block]  # (a proc's: what differs from its cluster ad, written before)
         return [f"101 {job}\n"] + [f"103 {job} {name} {text}\n" for name, text in ad.to_wire().items()]
 
     def commit(self) -> None:
@@ -190,8 +206,18 @@ class JobQueue:
         self.commit()
         return cluster
 
-    def add(self, key: JobId, ad: ClassAd) -> None:
+    def add_cluster(self, cluster: int, ad: ClassAd) -> None:
+        """The cluster ad that procs added next may share (LoggedAd.cluster)."""
         check_ad_names(ad)
+        self.clusters[cluster] = ad
+        self._pending += self._ad_records((cluster, -1), ad)
+
+    def add(self, key: JobId, ad: ClassAd) -> None:
+        shared = ad.cluster if type(ad) is LoggedAd and ad.block is not None else None
+        if shared is not None and self.clusters.get(key[0]) is not shared:
+            self.add_cluster(key[0], shared)  # its procs had all left: written again for this one
+        if shared is None:
+            check_ad_names(ad)  # (a LoggedAd's text was checked as it was made)
         self.jobs[key] = ad
         self._pending += self._ad_records(key, ad)
         self.index.update(key, ad)
@@ -217,6 +243,8 @@ class JobQueue:
             self._pending.append(f"102 {key[0]}.{key[1]}\n")
             self._removed.append(ad)
             self.index.drop(key)
+            if key[0] not in self.index.by_cluster and self.clusters.pop(key[0], None) is not None:
+                self._pending.append(f"102 {key[0]}.-1\n")  # its last proc left
 
 
 # Attributes whose value the index keeps: status, owner and accounting name for counts and
@@ -235,7 +263,7 @@ def peek_expr(ad: ClassAd, name: str) -> Expr | None:
     needle = block[:ad._skip] + name + " "  # a whole line "103 C.P Name text"
     at = block.rfind(needle)
     if at < 0:
-        return None
+        return None if ad.cluster is None else ad.cluster.lookup(name)
     try:
         if at and block[at - 1] != "\n":
             raise ValueError("not at a line start")
@@ -322,28 +350,64 @@ class QueueIndex:
 
 
 class LoggedAd(ClassAd):
-    """A job ad replayed from the log, kept as its block of ``103 C.P Name text`` lines until first
-    used; then parsed as replay would have parsed it (a bad line is logged and skipped)."""
-    __slots__ = ("block", "_skip", "_number", "_report")
+    """A job ad replayed from the log (or just submitted), kept as its block of
+    ``103 C.P Name text`` lines until first used; then parsed as replay would have parsed it (a
+    bad line is logged and skipped). A proc's block holds only what differs from its cluster ad
+    (``cluster``, HTCondor's C.-1 ad), which all procs of the cluster share."""
+    __slots__ = ("block", "_skip", "_number", "_report", "cluster", "_texts")
 
-    def __init__(self, block: str, skip: int, number: int, report: Callable[[int, str, Exception], None]):
+    def __init__(self, block: str, skip: int, number: int, report: Callable[[int, str, Exception], None],
+                 cluster: ClassAd | None = None):
         self.block = block      # the lines, each ending in a newline; None once parsed
         self._skip = skip       # length of the "103 C.P " prefix of every line
         self._number = number   # line number of the first line in the log
         self._report = report
+        self.cluster = cluster  # the cluster ad this proc inherits from, if any
+        self._texts = None      # a cluster ad's texts(), kept: cluster ads do not change
+
+    @classmethod
+    def of(cls, key: JobId, wire: dict[str, str], report: Callable[[int, str, Exception], None],
+           cluster: ClassAd | None = None) -> "LoggedAd":
+        """An ad from wire text (each already checked to parse), as the log will hold it."""
+        prefix = f"103 {key[0]}.{key[1]} "
+        return cls("".join(f"{prefix}{name} {text}\n" for name, text in wire.items()), len(prefix), 0, report,
+                   cluster)
+
+    def texts(self) -> dict[str, tuple[str, str]]:
+        """lower-case name -> (name, wire text) of every attribute, the cluster's included."""
+        if self._texts is not None:
+            return self._texts
+        if self.block is None:
+            names = self._names
+            texts = {key: (names[key], expr._text or str(expr)) for key, expr in self._exprs.items()}
+        else:
+            texts = dict(self.cluster.texts()) if isinstance(self.cluster, LoggedAd) else \
+                {} if self.cluster is None else {k.lower(): (k, v) for k, v in self.cluster.to_wire().items()}
+            skip = self._skip
+            for line in self.block.split("\n")[:-1]:
+                name, _, text = line[skip:].partition(" ")
+                texts[name.lower()] = (texts.get(name.lower(), (name,))[0], text)
+        return texts
+
+    def share(self) -> "LoggedAd":
+        """Make this the cluster ad its procs share: parsed now (they read it often), its texts
+        kept (nothing changes a cluster ad)."""
+        self._exprs  # noqa: B018 (parses the block)
+        self._texts = self.texts()
+        return self
 
     def to_wire(self) -> dict[str, str]:
         if self.block is None:
             return super().to_wire()
-        skip = self._skip  # the block's lines hold the wire text already: nothing to parse
-        return dict(line[skip:].split(" ", 1) for line in self.block.split("\n")[:-1] if " " in line[skip:])
+        return dict(self.texts().values())  # the block's lines hold the wire text already: nothing to parse
 
     def __getattr__(self, name: str):
         # Only reached while _exprs/_names are unset, i.e. before the first use.
         if name != "_exprs" and name != "_names":
             raise AttributeError(name)
-        exprs: dict = {}
-        names: dict = {}
+        cluster = self.cluster
+        exprs: dict = {} if cluster is None else dict(cluster._exprs)
+        names: dict = {} if cluster is None else dict(cluster._names)
         skip, cache = self._skip, _ATTRIBUTE_CACHE
         for offset, line in enumerate(self.block.split("\n")[:-1]):
             attribute = line[skip:]  # "Name text": the same in many jobs

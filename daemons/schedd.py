@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from condorsim.shared import protocol
-from condorsim.shared.classad import ClassAd, parse_expr, symmetric_match, unparse
+from condorsim.shared.classad import ClassAd, ClassAdSyntaxError, Expr, parse_expr, symmetric_match, unparse
 from condorsim.shared.daemon import Daemon, daemon_main
 from condorsim.shared.locate import query_ads
 from condorsim.shared.userlog import UserLog
@@ -20,12 +20,13 @@ from condorsim.daemons.grid_jobs import GridJobs
 from condorsim.daemons.job_actions import JobActions
 from condorsim.daemons.history import DEFAULT_MAX_HISTORY_LOG, DEFAULT_MAX_HISTORY_ROTATIONS, HistoryWriter
 from condorsim.daemons.materialize import Materializer
-from condorsim.daemons.job_queue import JobId, JobQueue, check_ad_names, job_key
+from condorsim.daemons import job_queue
+from condorsim.daemons.job_queue import JobId, JobQueue, check_attribute_name, job_key, peek
 from condorsim.daemons.schedd_cedar import cedar_server
 from condorsim.daemons.negotiator import default_daemon_name
 
 MATCH_BATCH = 8  # matched jobs started per turn of the event loop
-QUERY_BATCH = 1000  # job ads per reply of a query answered in batches
+SUBMITS_REMEMBERED = 1000  # transaction ids of recent submits, whose retries get the first answer
 IDLE, RUNNING, REMOVED, COMPLETED, HELD, TRANSFERRING, SUSPENDED = 1, 2, 3, 4, 5, 6, 7
 STATUS_COUNTS = {IDLE: "Idle", RUNNING: "Running", REMOVED: "Removed", COMPLETED: "Completed",
                  HELD: "Held", SUSPENDED: "Suspended"}
@@ -65,7 +66,41 @@ class QueryCursor:
     batch: int
     summary_only: bool
     selected: Counter = field(default_factory=Counter)
+    clusters: dict = field(default_factory=dict)  # projected cluster ads, for job_query.project
     touched: float = field(default_factory=time.monotonic)
+
+
+def submitted_cluster(message: dict) -> tuple[dict[str, str], list[dict[str, str]]]:
+    """(what all procs share, what each has of its own) of a SUBMIT request, every name and
+    expression checked (all or nothing: a bad one in the last proc queues none)."""
+    if "procs" in message:
+        common, procs = dict(message.get("cluster_ad") or {}), [dict(own) for own in message["procs"]]
+    else:  # whole ads: what they all agree on is the cluster's
+        ads = [dict(wire) for wire in message["ads"]]
+        shared = set(ads[0].items()) if ads else set()
+        for wire in ads[1:]:
+            shared.intersection_update(wire.items())
+        common, procs = dict(shared), [dict(wire.items() - shared) for wire in ads]
+    for wire in (common, *procs):
+        for name, text in wire.items():
+            check_attribute_name(name)
+            if not isinstance(text, str):
+                raise ValueError(f"attribute {name}: expression text expected")
+            try:
+                parse_expr(text)
+            except ClassAdSyntaxError as exc:
+                raise ValueError(f"attribute {name}: {exc}") from None
+    for wire in procs:  # the schedd's own attributes replace what the client sent
+        for name in [name for name in wire if name.lower() in SCHEDD_SETS]:
+            del wire[name]
+    for name in [name for name in common if name.lower() in SCHEDD_SETS]:
+        del common[name]
+    return common, procs
+
+
+# Attributes the schedd sets in every submitted job, whatever the client sent.
+SCHEDD_SETS = {"clusterid", "procid", "owner", "user", "globaljobid", "totalsubmitprocs", "enteredcurrentstatus",
+               "numshadowstarts", "numholds"}
 
 
 def claim_owner(ad: ClassAd) -> tuple[str, str | None]:
@@ -94,6 +129,7 @@ class Schedd(JobActions, Daemon):
         self.recent: dict[int, list[float]] = {RUNNING: [], COMPLETED: []}
         self.cursors: dict[int, QueryCursor] = {}  # queries answered in batches, by id
         self.cursor_ids = itertools.count(1)
+        self.submitted: dict[str, dict] = {}  # transaction id -> answer, oldest first
 
     # -- set-up ----------------------------------------------------------------------------
     def setup(self) -> None:
@@ -118,7 +154,7 @@ class Schedd(JobActions, Daemon):
         self.recover_running_jobs()
         self.every(self.cfg.get_float("PERIODIC_EXPR_INTERVAL", 60), self.periodic_policy)
         self.every(self.cfg.get_float("ALIVE_INTERVAL", 300), self.send_claim_keep_alives)
-        self.every(5.0, self.drop_idle_cursors)
+        self.every(min(5.0, self.cfg.get_float("QUERY_CURSOR_TIMEOUT", 30)), self.drop_idle_cursors)
 
     def recover_running_jobs(self) -> None:
         """Jobs that had a claim when the last schedd stopped are disconnected, not lost: their
@@ -204,7 +240,7 @@ class Schedd(JobActions, Daemon):
 
     # -- helpers ---------------------------------------------------------------------------
     def user_log(self, ad: ClassAd) -> UserLog | None:
-        path = ad.eval("UserLog")
+        path = peek(ad, "UserLog")
         if not isinstance(path, str) or not path:
             return None
         return UserLog(path, self.param("DEFAULT_USERLOG_FORMAT_OPTIONS") or "ISO_DATE")
@@ -255,45 +291,63 @@ class Schedd(JobActions, Daemon):
         return {"cluster": self.queue.new_cluster()}
 
     def on_submit(self, message: dict, ident: bytes) -> dict:
+        """Queue a cluster: its procs as ``ads`` (whole ads), or as ``cluster_ad`` plus ``procs``
+        (what each proc has of its own), as condor_submit sends them. The procs share one cluster
+        ad and keep only what differs as text, parsed when first used. With a ``transaction`` id
+        a retried request is answered with its first answer and queues nothing twice."""
+        transaction = message.get("transaction")
+        if transaction is not None and str(transaction) in self.submitted:
+            return self.submitted[str(transaction)]
         cluster = int(message["cluster"])
         owner = str(message["owner"])
-        ads = [ClassAd.from_wire(wire) for wire in message["ads"]]
-        if not ads:
+        common, procs = submitted_cluster(message)
+        if not procs:
             raise ValueError("no job ads to submit")
-        for ad in ads:  # all or nothing: a bad name in the last ad must not leave the first queued
-            check_ad_names(ad)
-        if cluster >= self.queue.next_cluster or any((cluster, p) in self.queue.jobs for p in range(len(ads))):
+        if cluster >= self.queue.next_cluster or cluster in self.queue.index.by_cluster \
+                or cluster in self.materializer.pending:
             raise ValueError(f"cluster {cluster} was not allocated by NEW_CLUSTER or is already used")
         now = int(time.time())
         uid_domain = self.param("UID_DOMAIN") or self.hostname
+        forced = ClassAd({"ClusterId": cluster, "Owner": owner, "User": f"{owner}@{uid_domain}",
+                          "TotalSubmitProcs": len(procs), "EnteredCurrentStatus": now, "NumShadowStarts": 0,
+                          "NumHolds": 0}).to_wire()
+        self.submit_defaults(common, now, whole=True)
+        common.update(forced)
+        report = self.queue._skip_record
+        shared = job_queue.LoggedAd.of((cluster, -1), common, report).share()
         prepared = []
-        for proc, ad in enumerate(ads):
-            ad["ClusterId"] = cluster
-            ad["ProcId"] = proc
-            ad["Owner"] = owner
-            ad["User"] = f"{owner}@{uid_domain}"
-            ad["GlobalJobId"] = f"{self.name}#{cluster}.{proc}#{now}"
-            ad["TotalSubmitProcs"] = len(ads)
-            if not isinstance(ad.eval("QDate"), int):
-                ad["QDate"] = now
-            ad["EnteredCurrentStatus"] = now
-            ad["NumShadowStarts"] = ad["NumHolds"] = 0
-            if ad.eval("JobStatus") == HELD:
-                ad["HoldReason"] = "submitted on hold at user's request"
-                ad["HoldReasonCode"] = 15
-                ad["HoldReasonSubCode"] = 0
-            else:
-                ad["JobStatus"] = IDLE
-            prepared.append(ad)
+        global_id = str(Expr.literal(f"{self.name}#{cluster}."))[:-1]  # the quoted name, without its end quote
+        for proc, own in enumerate(procs):
+            if own:
+                self.submit_defaults(own, now, whole=False)
+            own["ProcId"] = str(proc)
+            own["GlobalJobId"] = f'{global_id}{proc}#{now}"'
+            prepared.append(job_queue.LoggedAd.of((cluster, proc), own, report, shared))
         self.materialize(self.materializer.admit(cluster, prepared))  # max_materialize / max_idle
-        self.log(f"Submitted {len(ads)} job(s) to cluster {cluster} for {owner}")
+        self.log(f"Submitted {len(procs)} job(s) to cluster {cluster} for {owner}")
         self.update_ads_soon()
         self.reschedule()
-        return {"procs": len(ads)}
+        answer = {"procs": len(procs)}
+        if transaction is not None:
+            self.submitted[str(transaction)] = answer
+            while len(self.submitted) > SUBMITS_REMEMBERED:
+                self.submitted.pop(next(iter(self.submitted)))
+        return answer
+
+    @staticmethod
+    def submit_defaults(wire: dict[str, str], now: int, whole: bool) -> None:
+        """What the schedd sets in a submitted cluster ad (`whole`) or a proc's own part: QDate
+        unless given, and JobStatus Idle unless submitted on hold."""
+        if (whole or "QDate" in wire) and not wire.get("QDate", "").isdigit():
+            wire["QDate"] = str(now)
+        if wire.get("JobStatus") == str(HELD):
+            wire.update(HoldReason='"submitted on hold at user\'s request"', HoldReasonCode="15", HoldReasonSubCode="0")
+        elif whole or "JobStatus" in wire:
+            wire["JobStatus"] = str(IDLE)
 
     def materialize(self, ads: list[ClassAd]) -> None:
         """Procs enter the queue (fsync'd before anything is acknowledged) and get their 000 events."""
-        keys = [(ad.eval("ClusterId"), ad.eval("ProcId")) for ad in ads]
+        keys = [(peek(ad, "ClusterId"), peek(ad, "ProcId")) for ad in ads]  # parses no LoggedAd
         for key, ad in zip(keys, ads):
             self.queue.add(key, ad)
         self.queue.commit()
@@ -351,7 +405,7 @@ class Schedd(JobActions, Daemon):
         for key in itertools.islice(cursor.keys, cursor.batch if not cursor.summary_only else None):
             selected[status_of(key)] += 1
             if not cursor.summary_only:
-                wire = job_query.project(self.queue.jobs[key], cursor.wanted)
+                wire = job_query.project(self.queue.jobs[key], cursor.wanted, cursor.clusters)
                 if cursor.wanted is None or "servertime" in cursor.wanted:
                     wire["ServerTime"] = str(cursor.now)
                 jobs.append(wire)
@@ -379,6 +433,7 @@ class Schedd(JobActions, Daemon):
         limit = time.monotonic() - self.cfg.get_float("QUERY_CURSOR_TIMEOUT", 30)
         for number in [n for n, cursor in self.cursors.items() if cursor.touched < limit]:
             del self.cursors[number]
+            self.log(f"Dropped query {number}: its client stopped asking for more")
 
     def count_statuses(self, owner: str | None, by_submitter: bool = False) -> dict[int, int]:
         """Jobs by status, from the queue's index: all, one owner's or one accounting name's."""
@@ -688,6 +743,32 @@ class Schedd(JobActions, Daemon):
                 claims.setdefault(run.startd, []).append(run.claim_id)
         for startd, ids in claims.items():
             protocol.Client(startd).send("CLAIMS_ALIVE", claims=ids)
+        self.check_finished_runs()
+
+    def check_finished_runs(self) -> None:
+        """A finished job's claim waits for its startd to say the starter is gone (STARTER_EXITED).
+        Ask the startds that have not said so: a claim the startd no longer knows, or whose
+        startd does not answer, is forgotten; one whose starter is gone is reused now."""
+        by_startd: dict[str, list[Run]] = {}
+        for run in self.finished_runs.values():
+            by_startd.setdefault(run.startd, []).append(run)
+        for startd, runs in by_startd.items():
+            try:
+                states = protocol.Client(startd, timeout=2).call(
+                    "RECONNECT_CLAIMS", schedd=self.address, claims=[run.claim_id for run in runs])["claims"]
+            except (protocol.CommunicationError, protocol.RemoteError, KeyError) as exc:
+                states = {}
+                self.log(f"The startd at {startd} did not answer about {len(runs)} finished claim(s): {exc}")
+            for run in runs:
+                state = (states.get(run.claim_id) or {}).get("state", "unknown")
+                if state == "running" or self.finished_runs.get(run.claim_id) is not run:
+                    continue  # its starter is still finishing
+                del self.finished_runs[run.claim_id]
+                if state == "idle":
+                    self.reuse_claim(run)
+                else:
+                    self.log(f"Forgetting the claim on {run.slot_name}: its startd no longer has it")
+                    protocol.Client(run.startd).send("RELEASE_CLAIM", claim_id=run.claim_id)
 
     def release_claim(self, run: Run) -> None:
         """Give a claim back (one-way) and let the negotiator hand its slot out again."""

@@ -27,6 +27,7 @@ import time
 import psutil
 
 from condorsim.daemons.job_queue import JobQueue
+from condorsim.scripts.condor_submit import submit_request
 from condorsim.shared.config import load_config
 from condorsim.shared.locate import schedd_address
 from condorsim.shared.pool import PersonalPool
@@ -51,9 +52,9 @@ def submit(pool: PersonalPool, jobs: int) -> float:
     schedd = Client(schedd_address(cfg), timeout=3600)
     cluster = int(schedd.call("NEW_CLUSTER")["cluster"])
     ads = parse_submit(f"{JOB}queue {jobs}\n", "bench.sub").build_jobs(cluster, cwd=str(pool.dir), config=cfg)
-    wire = [ad.to_wire() for ad in ads]
+    payload = submit_request(ads)  # as condor_submit sends them: the cluster ad, and each proc's own
     began = time.perf_counter()
-    schedd.call("SUBMIT", cluster=cluster, owner=getpass.getuser(), ads=wire)
+    schedd.call("SUBMIT", cluster=cluster, owner=getpass.getuser(), **payload)
     return time.perf_counter() - began
 
 
@@ -97,7 +98,7 @@ def restart_seconds(pool: PersonalPool) -> str:
         try:
             if schedd_process(pool).pid != old:
                 cfg = load_config(subsystem="TOOL", env=pool.env)
-                answer = Client(schedd_address(cfg), timeout=5).call(
+                answer = Client(schedd_address(cfg), timeout=0.5).call(  # a stale address fails fast
                     "QUERY_JOBS", constraint="ProcId == 0", projection=["JobStatus"])
                 if answer["jobs"]:
                     return f"{(time.perf_counter() - began) * 1000:.0f} ms"

@@ -12,9 +12,9 @@ import re
 import socket
 import sys
 import time
-from typing import Any
+from typing import Any, NamedTuple
 
-from condorsim.shared.columns import (Column, Table, date_cell, evaluate, format_time, int_of, is_undefined,
+from condorsim.shared.columns import (Column, Table, date_cell, evaluate, format_date, format_time, int_of, is_undefined,
                             number_cell, number_of, string_of)
 from condorsim.shared.tool_options import (QueryOptions, ToolExit, UsageError, is_arg, join_constraints,
                                  load_query_config, option_value, read_query_command_line,
@@ -63,6 +63,8 @@ USAGE = """Usage: condor_q [general-opts] [restriction-list] [output-opts]
 # --- cell helpers --------------------------------------------------------------------------
 
 def job_id(ad: Any) -> tuple[int, int]:
+    if isinstance(ad, BatchFacts):
+        return ad.cluster, ad.proc
     return int_of(ad, "ClusterId"), int_of(ad, "ProcId")
 
 
@@ -328,27 +330,63 @@ EMPTY_BATCH_HEADING = ("OWNER BATCH_NAME      SUBMITTED   DONE   RUN    IDLE   H
                        "JOB_IDS")
 
 
+class BatchFacts(NamedTuple):
+    """What the batch view reads of a job."""
+    cluster: int
+    proc: int
+    owner: str
+    batch_name: str | None
+    qdate: int | float | None
+    status: int
+    total_procs: int | float | None
+
+
+def _literal(text: str) -> Any:
+    """The value of an integer or plain string literal's wire text; the text itself otherwise."""
+    if text.isdigit():
+        return int(text)
+    if len(text) > 1 and text[0] == text[-1] == '"' and "\\" not in text and '"' not in text[1:-1]:
+        return text[1:-1]
+    return text
+
+
+def batch_facts(job: Any) -> BatchFacts:
+    """A job's BatchFacts, from a job ad, or quickly from its (projected) wire form."""
+    if isinstance(job, BatchFacts):
+        return job
+    if isinstance(job, dict):
+        values = [_literal(job.get(name, '""' if name == "JobBatchName" else "0")) for name in BATCH_VIEW_ATTRIBUTES]
+        cluster, proc, owner, name, qdate, status, total = values
+        if all(type(v) is int for v in (cluster, proc, qdate, status, total)) and isinstance(owner, str) \
+                and "JobBatchName" not in job and all(name in job for name in BATCH_VIEW_ATTRIBUTES if name != "JobBatchName"):
+            return BatchFacts(cluster, proc, owner, None, qdate, status, total)
+        job = _to_ad(job)  # anything but plain literals: as the ad evaluates it
+    return BatchFacts(int_of(job, "ClusterId"), int_of(job, "ProcId"), string_of(job, "Owner") or "",
+                      string_of(job, "JobBatchName"), number_of(job, "QDate"), int_of(job, "JobStatus"),
+                      number_of(job, "TotalSubmitProcs"))
+
+
 class Batch:
     """Jobs sharing an owner and a batch name (JobBatchName, else their cluster)."""
 
     def __init__(self, owner: str, name: str):
         self.owner, self.name = owner, name
-        self.jobs: list[Any] = []
+        self.jobs: list[BatchFacts] = []
 
     def count(self, *statuses: int) -> int:
-        return sum(1 for j in self.jobs if int_of(j, "JobStatus") in statuses)
+        return sum(1 for j in self.jobs if j.status in statuses)
 
     def total(self) -> int | None:
         """TotalSubmitProcs summed over the batch's clusters; None if any cluster lacks it."""
         per_cluster: dict[int, int | float | None] = {}
         for job in self.jobs:
-            per_cluster.setdefault(int_of(job, "ClusterId"), number_of(job, "TotalSubmitProcs"))
+            per_cluster.setdefault(job.cluster, job.total_procs)
         if any(v is None for v in per_cluster.values()):
             return None
         return int(sum(per_cluster.values()))  # type: ignore[arg-type]
 
     def job_ids(self) -> str:
-        ids = sorted(job_id(j) for j in self.jobs)
+        ids = sorted((j.cluster, j.proc) for j in self.jobs)
         first, last = ids[0], ids[-1]
         if first == last:
             return "%d.%d" % first
@@ -359,10 +397,9 @@ class Batch:
 
 def batches(jobs: list[Any]) -> list[Batch]:
     found: dict[tuple[str, str], Batch] = {}
-    for job in sort_jobs(jobs):
-        owner = string_of(job, "Owner") or ""
-        name = string_of(job, "JobBatchName") or "ID: %d" % int_of(job, "ClusterId")
-        found.setdefault((owner, name), Batch(owner, name)).jobs.append(job)
+    for job in sorted(map(batch_facts, jobs)):
+        name = job.batch_name or "ID: %d" % job.cluster
+        found.setdefault((job.owner, name), Batch(job.owner, name)).jobs.append(job)
     return list(found.values())
 
 
@@ -387,7 +424,8 @@ def render_batch(jobs: list[Any]) -> str:
     columns = [
         Column("OWNER", lambda b: b.owner, width=owner_width),
         Column("BATCH_NAME", lambda b: b.name, width=name_width),
-        Column("   SUBMITTED", lambda b: date_cell("QDate")(b.jobs[0]), width=12, right=True),
+        Column("   SUBMITTED", lambda b: None if b.jobs[0].qdate is None else format_date(b.jobs[0].qdate),
+               width=12, right=True),
         Column("  DONE", done, width=6, right=True),
         Column("  RUN ", lambda b: _count_cell(b.count(RUNNING, TRANSFERRING_OUTPUT)), width=6,
                right=True),
@@ -632,10 +670,12 @@ def query_projection(opts: "Options") -> list[str] | None:
 def fetch_jobs(client: Any, constraint: str | None, owner: str | None, opts: "Options") -> tuple[list[Any], Any]:
     """The schedd's jobs for this query (projected) and its summary ad, read in batches."""
     jobs, summary = [], {}
+    projection = query_projection(opts)
+    convert = batch_facts if projection is BATCH_VIEW_ATTRIBUTES else _to_ad  # the batch view keeps only its facts
     for reply in client.stream("QUERY_JOBS", "QUERY_MORE", constraint=constraint, owner=owner,
-                               projection=query_projection(opts), batch=QUERY_BATCH,
+                               projection=projection, batch=QUERY_BATCH,
                                summary_only=opts.view == "totals" and not opts.ad_output):
-        jobs += [_to_ad(w) for w in reply.get("jobs", [])]
+        jobs += map(convert, reply.get("jobs", []))
         summary = reply.get("summary") or summary
     return jobs, _to_ad(summary)
 
