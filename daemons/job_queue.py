@@ -292,18 +292,15 @@ class QueueIndex:
         self.submitter_counts: Counter = Counter()  # (accounting name, status) -> jobs
         self.with_policy: set[JobId] = set()
         self.grid: set[JobId] = set()  # grid-universe jobs
+        self._shared_facts: dict[int, tuple] = {}  # id(cluster ad) -> (the ad, its facts)
 
     def update(self, key: JobId, ad: ClassAd) -> None:
-        status, owner, group = peek(ad, "JobStatus"), peek(ad, "Owner"), peek(ad, "AccountingGroup")
-        owner = owner if isinstance(owner, str) else None
-        name = group if isinstance(group, str) and group else (owner or None)
-        policy = any((expr := peek_expr(ad, attr)) is not None and not (expr.const and expr.value is False)
-                     for attr in POLICY)
-        facts = (status, owner, name, policy, peek(ad, "JobUniverse") == GRID_UNIVERSE)
+        facts = self._facts_of(ad)
         if self.facts.get(key) == facts:
             return
         self.drop(key)
         self.facts[key] = facts
+        status, owner, name, policy, _ = facts
         self.by_status.setdefault(status, set()).add(key)
         self.by_owner.setdefault(owner, set()).add(key)
         self.by_cluster.setdefault(key[0], set()).add(key)
@@ -313,6 +310,24 @@ class QueueIndex:
             self.with_policy.add(key)
         if facts[4]:
             self.grid.add(key)
+
+    def _facts_of(self, ad: ClassAd) -> tuple:
+        """(status, owner, accounting name, has policy, is grid) of a job. A proc not yet parsed
+        that sets none of these itself has its cluster ad's, worked out once."""
+        shared = ad.cluster if type(ad) is LoggedAd and ad.block is not None else None
+        if shared is not None and not ad.own_names() & INDEXED:
+            memo = self._shared_facts.get(id(shared))
+            if memo is None or memo[0] is not shared:
+                if len(self._shared_facts) > 10_000:
+                    self._shared_facts.clear()
+                memo = self._shared_facts[id(shared)] = (shared, self._facts_of(shared))
+            return memo[1]
+        status, owner, group = peek(ad, "JobStatus"), peek(ad, "Owner"), peek(ad, "AccountingGroup")
+        owner = owner if isinstance(owner, str) else None
+        name = group if isinstance(group, str) and group else (owner or None)
+        policy = any((expr := peek_expr(ad, attr)) is not None and not (expr.const and expr.value is False)
+                     for attr in POLICY)
+        return status, owner, name, policy, peek(ad, "JobUniverse") == GRID_UNIVERSE
 
     def drop(self, key: JobId) -> None:
         facts = self.facts.pop(key, None)
@@ -395,6 +410,11 @@ class LoggedAd(ClassAd):
         self._exprs  # noqa: B018 (parses the block)
         self._texts = self.texts()
         return self
+
+    def own_names(self) -> set[str]:
+        """Lower-case names a proc not yet parsed sets itself (over its cluster ad's)."""
+        skip = self._skip
+        return {line[skip:].partition(" ")[0].lower() for line in self.block.split("\n")[:-1]}
 
     def to_wire(self) -> dict[str, str]:
         if self.block is None:

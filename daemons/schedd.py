@@ -81,6 +81,9 @@ def submitted_cluster(message: dict) -> tuple[dict[str, str], list[dict[str, str
         for wire in ads[1:]:
             shared.intersection_update(wire.items())
         common, procs = dict(shared), [dict(wire.items() - shared) for wire in ads]
+    for wire in (common, *procs):  # the schedd's own attributes replace what the client sent
+        for name in [name for name in wire if isinstance(name, str) and name.lower() in SCHEDD_SETS]:
+            del wire[name]
     for wire in (common, *procs):
         for name, text in wire.items():
             check_attribute_name(name)
@@ -90,11 +93,6 @@ def submitted_cluster(message: dict) -> tuple[dict[str, str], list[dict[str, str
                 parse_expr(text)
             except ClassAdSyntaxError as exc:
                 raise ValueError(f"attribute {name}: {exc}") from None
-    for wire in procs:  # the schedd's own attributes replace what the client sent
-        for name in [name for name in wire if name.lower() in SCHEDD_SETS]:
-            del wire[name]
-    for name in [name for name in common if name.lower() in SCHEDD_SETS]:
-        del common[name]
     return common, procs
 
 
@@ -105,8 +103,12 @@ SCHEDD_SETS = {"clusterid", "procid", "owner", "user", "globaljobid", "totalsubm
 
 def claim_owner(ad: ClassAd) -> tuple[str, str | None]:
     """Who a claim matched for this job may serve: its accounting name and concurrency limits."""
-    limits = ad.eval("ConcurrencyLimits")
-    return job_policy.accounting_name(ad) or "", limits if isinstance(limits, str) and limits else None
+    return job_policy.accounting_name(ad) or "", job_limits(ad)
+
+
+def job_limits(ad: ClassAd) -> str | None:
+    limits = peek(ad, "ConcurrencyLimits")  # (a proc not yet parsed stays so)
+    return limits if isinstance(limits, str) and limits else None
 
 
 def job_id(key: JobId) -> str:
@@ -130,6 +132,7 @@ class Schedd(JobActions, Daemon):
         self.cursors: dict[int, QueryCursor] = {}  # queries answered in batches, by id
         self.cursor_ids = itertools.count(1)
         self.submitted: dict[str, dict] = {}  # transaction id -> answer, oldest first
+        self.signatures: dict[tuple, tuple] = {}  # (cluster ad, extra names) -> (ad, its signature, names read)
 
     # -- set-up ----------------------------------------------------------------------------
     def setup(self) -> None:
@@ -606,12 +609,12 @@ class Schedd(JobActions, Daemon):
             ad = self.queue.jobs[key]
             if key in self.runs or key in index.grid:
                 continue
-            if submitter is not None and f"{job_policy.accounting_name(ad)}@{uid_domain}" != submitter:
+            if submitter is not None and f"{index.facts[key][2]}@{uid_domain}" != submitter:
                 continue
             signature = self.autocluster_signature(ad, from_slots)
             group = clusters.get(signature)
             if group is None:
-                priority = ad.eval("JobPrio")
+                priority = peek(ad, "JobPrio")
                 group = clusters[signature] = {"job": ad.to_wire(), "ids": [],
                                                "prio": priority if isinstance(priority, int) else 0}
             group["ids"].append(job_id(key))
@@ -621,7 +624,20 @@ class Schedd(JobActions, Daemon):
                 "limits_in_use": concurrency.in_use(running)}
 
     def autocluster_signature(self, ad: ClassAd, extra: list[str]) -> tuple:
-        """What matching can read of a job: equal signatures match the same slots alike."""
+        """What matching can read of a job: equal signatures match the same slots alike. A proc
+        that changes none of what its cluster ad's signature reads has the cluster's, worked out
+        once (cluster ads do not change)."""
+        shared = ad.cluster if type(ad) is job_queue.LoggedAd and ad.block is not None else None
+        if shared is not None:
+            memo = self.signatures.get((id(shared), tuple(extra)))
+            if memo is None or memo[0] is not shared:
+                if len(self.signatures) > 10_000:
+                    self.signatures.clear()
+                attributes = SIGNIFICANT_ATTRIBUTES + extra + self.referenced_attributes(shared)
+                memo = self.signatures[id(shared), tuple(extra)] = (
+                    shared, self.autocluster_signature(shared, extra), {name.lower() for name in attributes})
+            if not ad.own_names() & memo[2]:
+                return memo[1]
         attributes = SIGNIFICANT_ATTRIBUTES + extra + self.referenced_attributes(ad)
         return tuple((name.lower(), None if expr is None else str(expr))
                      for name in attributes for expr in (ad.lookup(name),))
@@ -650,14 +666,14 @@ class Schedd(JobActions, Daemon):
         best: tuple | None = None
         for key in self.queue.index.by_status.get(IDLE, ()):
             ad = self.queue.jobs[key]
-            if key in self.runs or key in taken \
-                    or claim_owner(ad) != (submitter, limits):
+            if key in self.runs or key in taken or self.queue.index.facts[key][2] != (submitter or None) \
+                    or job_limits(ad) != limits:
                 continue
             signature = self.autocluster_signature(ad, slot_refs)
             if signature not in verdicts:
                 verdicts[signature] = symmetric_match(ad, slot)
             if verdicts[signature]:
-                priority = ad.eval("JobPrio")
+                priority = peek(ad, "JobPrio")
                 order = (-(priority if isinstance(priority, int) else 0), key)
                 if best is None or order < best:
                     best = order

@@ -65,6 +65,11 @@ USAGE = """Usage: condor_q [general-opts] [restriction-list] [output-opts]
 def job_id(ad: Any) -> tuple[int, int]:
     if isinstance(ad, BatchFacts):
         return ad.cluster, ad.proc
+    if hasattr(ad, "lookup"):  # a ClassAd: its plain integer ids, read directly
+        cluster, proc = ad.lookup("ClusterId"), ad.lookup("ProcId")
+        if cluster is not None and proc is not None and cluster.const and proc.const \
+                and type(cluster.value) is int and type(proc.value) is int:
+            return cluster.value, proc.value
     return int_of(ad, "ClusterId"), int_of(ad, "ProcId")
 
 
