@@ -109,8 +109,14 @@ def select(jobs: dict[JobId, ClassAd], index: QueueIndex, expr: Expr | None,
     step = 1000  # checked in slices, so a lazy reader pays per slice
     for start in range(0, len(keys), step):
         part = keys[start:start + step]
-        chosen = {id(ad) for ad in filter_ads(expr, [jobs[key] for key in part])}
-        yield from (key for key in part if id(jobs[key]) in chosen)
+        views = [view(jobs[key]) for key in part]
+        chosen = {id(ad) for ad in filter_ads(expr, views)}
+        yield from (key for key, ad in zip(part, views) if id(ad) in chosen)
+
+
+def view(ad: ClassAd) -> ClassAd:
+    """The ad to evaluate a query against, without leaving a compact proc parsed."""
+    return ad.view() if type(ad) is LoggedAd else ad
 
 
 def project(ad: ClassAd, wanted: set[str] | None, clusters: dict | None = None) -> dict[str, str]:

@@ -421,10 +421,24 @@ class LoggedAd(ClassAd):
             return super().to_wire()
         return dict(self.texts().values())  # the block's lines hold the wire text already: nothing to parse
 
+    def view(self) -> ClassAd:
+        """The ad to read once (a constraint scan, a query): this one if parsed, else a parsed
+        copy, so reading every job does not keep every job parsed."""
+        if self.block is None:
+            return self
+        view = ClassAd()
+        view._exprs, view._names = self._parse()
+        return view
+
     def __getattr__(self, name: str):
         # Only reached while _exprs/_names are unset, i.e. before the first use.
         if name != "_exprs" and name != "_names":
             raise AttributeError(name)
+        self._exprs, self._names = exprs, names = self._parse()
+        self.block = None
+        return exprs if name == "_exprs" else names
+
+    def _parse(self) -> tuple[dict, dict]:
         cluster = self.cluster
         exprs: dict = {} if cluster is None else dict(cluster._exprs)
         names: dict = {} if cluster is None else dict(cluster._names)
@@ -448,8 +462,7 @@ class LoggedAd(ClassAd):
             exprs[key] = expr
             if key not in names:
                 names[key] = name_
-        self._exprs, self._names, self.block = exprs, names, None
-        return exprs if name == "_exprs" else names
+        return exprs, names
 
 
 _ATTRIBUTE_CACHE: dict[str, tuple] = {}  # "Name text" -> (lower-case name, name, Expr)

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import getpass
+import os
+import signal
 
 import pytest
 
@@ -57,3 +59,17 @@ def test_queries_stream_in_batches_and_forget_abandoned_ones(schedd):
     wait_until(lambda: f"Dropped query {first['cursor']}:" in log.read_text(), 20, "the abandoned query dropped")
     with pytest.raises(RemoteError, match="no query"):
         schedd.call("QUERY_MORE", cursor=first["cursor"])
+
+
+def test_a_finished_claim_whose_startd_stopped_answering_is_forgotten(pool_factory):
+    pool = pool_factory(config={"ALIVE_INTERVAL": "1"})
+    assert pool.run("condor_submit", input="cmd=/bin/sleep\nargs=2\nqueue\n").returncode == 0
+    log = pool.dir / "local" / "log" / "SchedLog"
+    wait_until(lambda: pool.run("condor_q", "-af", "JobStatus").stdout.strip() == "2", 20, "the job running")
+    startd = Client(pool.master_address).call("CHILDREN")["children"]["STARTD"]["pid"]
+    os.kill(startd, signal.SIGSTOP)  # it never says the finished job's starter is gone
+    try:
+        wait_until(lambda: "Forgetting the claim on" in log.read_text(), 30, "the finished claim forgotten")
+    finally:
+        os.kill(startd, signal.SIGCONT)
+    assert pool.run("condor_q", "-af", "JobStatus").stdout == ""  # the job itself completed
