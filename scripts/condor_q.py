@@ -346,26 +346,20 @@ class BatchFacts(NamedTuple):
     total_procs: int | float | None
 
 
-def _literal(text: str) -> Any:
-    """The value of an integer or plain string literal's wire text; the text itself otherwise."""
-    if text.isdigit():
-        return int(text)
-    if len(text) > 1 and text[0] == text[-1] == '"' and "\\" not in text and '"' not in text[1:-1]:
-        return text[1:-1]
-    return text
-
-
 def batch_facts(job: Any) -> BatchFacts:
-    """A job's BatchFacts, from a job ad, or quickly from its (projected) wire form."""
-    if isinstance(job, BatchFacts):
+    """A job's BatchFacts, from a job ad, or quickly from its (projected) wire form when that
+    holds plain integer and string literals."""
+    if type(job) is BatchFacts:
         return job
-    if isinstance(job, dict):
-        values = [_literal(job.get(name, '""' if name == "JobBatchName" else "0")) for name in BATCH_VIEW_ATTRIBUTES]
-        cluster, proc, owner, name, qdate, status, total = values
-        if all(type(v) is int for v in (cluster, proc, qdate, status, total)) and isinstance(owner, str) \
-                and "JobBatchName" not in job and all(name in job for name in BATCH_VIEW_ATTRIBUTES if name != "JobBatchName"):
-            return BatchFacts(cluster, proc, owner, None, qdate, status, total)
-        job = _to_ad(job)  # anything but plain literals: as the ad evaluates it
+    if type(job) is dict:
+        owner = job.get("Owner", "")
+        if "JobBatchName" not in job and owner[:1] == '"' and owner[-1:] == '"' and "\\" not in owner:
+            try:
+                return BatchFacts(int(job["ClusterId"]), int(job["ProcId"]), owner[1:-1], None, int(job["QDate"]),
+                                  int(job["JobStatus"]), int(job["TotalSubmitProcs"]))
+            except (KeyError, ValueError):
+                pass
+        job = _to_ad(job)  # anything else: as the ad evaluates it
     return BatchFacts(int_of(job, "ClusterId"), int_of(job, "ProcId"), string_of(job, "Owner") or "",
                       string_of(job, "JobBatchName"), number_of(job, "QDate"), int_of(job, "JobStatus"),
                       number_of(job, "TotalSubmitProcs"))
@@ -652,7 +646,7 @@ def _to_ad(wire: Any) -> Any:
 
 # what the default (batch) view reads of a job
 BATCH_VIEW_ATTRIBUTES = ["ClusterId", "ProcId", "Owner", "JobBatchName", "QDate", "JobStatus", "TotalSubmitProcs"]
-QUERY_BATCH = 1000     # job ads per reply: the schedd streams them, each batch asked for in turn
+QUERY_BATCH = 5000     # job ads per reply: the schedd streams them, each batch asked for in turn
 QUERY_TIMEOUT = 60.0   # seconds one batch may take (each is bounded work for the schedd)
 
 

@@ -294,3 +294,16 @@ def test_more_options_parse(capsys):
     assert cq.main(["-help"]) == 0 and "-better-analyze" in capsys.readouterr().out
     assert cq.main(["-limit", "many"]) == 1
     assert "-limit requires a number" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("wire", [
+    {"ClusterId": "3", "ProcId": "7", "Owner": '"alice"', "QDate": "1700000000", "JobStatus": "2",
+     "TotalSubmitProcs": "10"},
+    {"ClusterId": "3", "ProcId": "7", "Owner": '"al\\\\ice"', "QDate": "1700000000", "JobStatus": "2",
+     "TotalSubmitProcs": "10"},
+    {"ClusterId": "3", "ProcId": "7", "Owner": '"bob"', "QDate": "1.5", "JobStatus": "1 + 1", "JobBatchName": '"b"'},
+    {"ClusterId": "3", "ProcId": "0", "Owner": "undefined", "QDate": "5", "JobStatus": "1", "TotalSubmitProcs": "1"},
+])
+def test_batch_facts_from_the_wire_are_what_the_ad_gives(wire):
+    from condorsim.shared.classad import ClassAd
+    assert cq.batch_facts(wire) == cq.batch_facts(ClassAd.from_wire(wire))
