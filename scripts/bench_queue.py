@@ -1,4 +1,4 @@
-"""Benchmark: a big job queue, as the schedd handles it today (issue 11's goals in brackets).
+"""Benchmark: a big job queue, as the schedd handles it (issue 11's goals in brackets).
 
     python -m condorsim.scripts.bench_queue [--jobs N] [--idle-seconds S] [--concurrent N]
 
@@ -128,7 +128,8 @@ def main(argv: list[str] | None = None) -> int:
 
     with PersonalPool(config={"DAEMON_LIST": "MASTER, COLLECTOR, SCHEDD"}, timeout=TOOL_TIMEOUT) as pool:
         seconds = submit(pool, args.jobs)
-        print(f"Queue of {args.jobs:,} idle jobs in one cluster (master, collector, schedd):")
+        print(f"Queue of {args.jobs:,} idle jobs in one cluster (master, collector, schedd); "
+              f"load average {os.getloadavg()[0]:.1f} (a busy host stretches every time below):")
         print(f"  SUBMIT call: {seconds * 1000:.0f} ms, {args.jobs / seconds:,.0f} jobs/s  [goal >= 10,000 jobs/s]")
         schedd = schedd_process(pool)
         memory = schedd.memory_full_info()
@@ -151,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"    {label:<38} {tool_time(pool, *tool_argv)}{goal}")
         failed, took = concurrent_failures(pool, args.concurrent)
         print(f"  {args.concurrent} concurrent condor_q: {failed} failed, all ended after {took * 1000:.0f} ms  [goal 0 failed]")
+        print(f"  load average at the end: {os.getloadavg()[0]:.1f}")
     return 0
 
 
