@@ -59,7 +59,7 @@ def _term(node: N.Node) -> tuple[str, str, object] | None:
 def _select(index: QueueIndex, node: N.Node) -> Selection:
     node = _bare(node)
     if isinstance(node, N.Binary) and node.op == "&&":
-        return _both(index, _select(index, node.left), _select(index, node.right))
+        return _both(_select(index, node.left), _select(index, node.right))
     if isinstance(node, N.Binary) and node.op == "||":
         return _either(index, _select(index, node.left), _select(index, node.right))
     term = _term(node)
@@ -81,7 +81,7 @@ def _select(index: QueueIndex, node: N.Node) -> Selection:
     return Selection(None, None, False)
 
 
-def _both(index: QueueIndex, a: Selection, b: Selection) -> Selection:
+def _both(a: Selection, b: Selection) -> Selection:
     keys = a.keys if b.keys is None else b.keys if a.keys is None else a.keys & b.keys
     tests = [t for t in (a.test, b.test) if t is not None]
     test = tests[0] if len(tests) == 1 else (lambda key: tests[0](key) and tests[1](key)) if tests else None
@@ -100,7 +100,7 @@ def select(jobs: dict[JobId, ClassAd], index: QueueIndex, expr: Expr | None,
     job-id order. Lazily: a query abandoned half-way costs only what was read."""
     selection = Selection(None, None, True) if expr is None else _select(index, expr.node)
     if owner is not None:
-        selection = _both(index, selection, Selection(set(index.by_owner.get(owner, ())), None, True))
+        selection = _both(selection, Selection(set(index.by_owner.get(owner, ())), None, True))
     keys = sorted(selection.resolve(index.facts) if selection.keys is not None or selection.test is not None
                   else index.facts)
     if selection.exact or expr is None:
