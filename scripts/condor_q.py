@@ -12,6 +12,7 @@ import re
 import socket
 import sys
 import time
+from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 from condorsim.shared.columns import (Column, Table, date_cell, evaluate, format_date, format_time, int_of, is_undefined,
@@ -65,6 +66,8 @@ USAGE = """Usage: condor_q [general-opts] [restriction-list] [output-opts]
 def job_id(ad: Any) -> tuple[int, int]:
     if isinstance(ad, BatchFacts):
         return ad.cluster, ad.proc
+    if isinstance(ad, Batch):
+        return ad.first.cluster, ad.first.proc
     if hasattr(ad, "lookup"):  # a ClassAd: its plain integer ids, read directly
         cluster, proc = ad.lookup("ClusterId"), ad.lookup("ProcId")
         if cluster is not None and proc is not None and cluster.const and proc.const \
@@ -366,27 +369,37 @@ def batch_facts(job: Any) -> BatchFacts:
 
 
 class Batch:
-    """Jobs sharing an owner and a batch name (JobBatchName, else their cluster)."""
+    """Jobs sharing an owner and a batch name (JobBatchName, else their cluster), as the batch
+    view needs them: counted as they come, so no job is kept."""
 
     def __init__(self, owner: str, name: str):
         self.owner, self.name = owner, name
-        self.jobs: list[BatchFacts] = []
+        self.size = 0
+        self.statuses: dict[int, int] = {}
+        self.totals: dict[int, int | float | None] = {}  # cluster -> its TotalSubmitProcs
+        self.first: BatchFacts | None = None  # the lowest job id, and the highest
+        self.last: BatchFacts | None = None
+
+    def add(self, job: BatchFacts) -> None:
+        self.size += 1
+        self.statuses[job.status] = self.statuses.get(job.status, 0) + 1
+        self.totals.setdefault(job.cluster, job.total_procs)
+        if self.first is None or job < self.first:
+            self.first = job
+        if self.last is None or job > self.last:
+            self.last = job
 
     def count(self, *statuses: int) -> int:
-        return sum(1 for j in self.jobs if j.status in statuses)
+        return sum(self.statuses.get(status, 0) for status in statuses)
 
     def total(self) -> int | None:
         """TotalSubmitProcs summed over the batch's clusters; None if any cluster lacks it."""
-        per_cluster: dict[int, int | float | None] = {}
-        for job in self.jobs:
-            per_cluster.setdefault(job.cluster, job.total_procs)
-        if any(v is None for v in per_cluster.values()):
+        if any(v is None for v in self.totals.values()):
             return None
-        return int(sum(per_cluster.values()))  # type: ignore[arg-type]
+        return int(sum(self.totals.values()))  # type: ignore[arg-type]
 
     def job_ids(self) -> str:
-        ids = sorted((j.cluster, j.proc) for j in self.jobs)
-        first, last = ids[0], ids[-1]
+        first, last = (self.first.cluster, self.first.proc), (self.last.cluster, self.last.proc)
         if first == last:
             return "%d.%d" % first
         if first[0] == last[0]:
@@ -394,12 +407,21 @@ class Batch:
         return "%d.%d ... %d.%d" % (first + last)
 
 
-def batches(jobs: list[Any]) -> list[Batch]:
-    found: dict[tuple[str, str], Batch] = {}
-    for job in sorted(map(batch_facts, jobs)):
+def batches(jobs: Iterable[Any], found: dict | None = None) -> list[Batch]:
+    """The batches of `jobs` (ads, wire forms, BatchFacts, or Batches already counted), in the
+    order of their lowest job id; `found` carries the batches across calls."""
+    found = {} if found is None else found
+    for job in jobs:
+        if type(job) is Batch:
+            found[job.owner, job.name] = job
+            continue
+        job = batch_facts(job)
         name = job.batch_name or "ID: %d" % job.cluster
-        found.setdefault((job.owner, name), Batch(job.owner, name)).jobs.append(job)
-    return list(found.values())
+        batch = found.get((job.owner, name))
+        if batch is None:
+            batch = found[job.owner, name] = Batch(job.owner, name)
+        batch.add(job)
+    return sorted(found.values(), key=lambda batch: batch.first)
 
 
 def _count_cell(number: int | None) -> str:
@@ -418,12 +440,12 @@ def render_batch(jobs: list[Any]) -> str:
 
     def done(b: Batch) -> str:
         total = b.total()
-        return _count_cell(None if total is None else total - len(b.jobs))
+        return _count_cell(None if total is None else total - b.size)
 
     columns = [
         Column("OWNER", lambda b: b.owner, width=owner_width),
         Column("BATCH_NAME", lambda b: b.name, width=name_width),
-        Column("   SUBMITTED", lambda b: None if b.jobs[0].qdate is None else format_date(b.jobs[0].qdate),
+        Column("   SUBMITTED", lambda b: None if b.first.qdate is None else format_date(b.first.qdate),
                width=12, right=True),
         Column("  DONE", done, width=6, right=True),
         Column("  RUN ", lambda b: _count_cell(b.count(RUNNING, TRANSFERRING_OUTPUT)), width=6,
@@ -668,15 +690,19 @@ def query_projection(opts: "Options") -> list[str] | None:
 
 def fetch_jobs(client: Any, constraint: str | None, owner: str | None, opts: "Options") -> tuple[list[Any], Any]:
     """The schedd's jobs for this query (projected) and its summary ad, read in batches."""
-    jobs, summary = [], {}
+    jobs: list[Any] = []
+    summary: dict = {}
     projection = query_projection(opts)
-    convert = batch_facts if projection is BATCH_VIEW_ATTRIBUTES else _to_ad  # the batch view keeps only its facts
+    counted: dict | None = {} if projection is BATCH_VIEW_ATTRIBUTES and opts.limit is None else None
     for reply in client.stream("QUERY_JOBS", "QUERY_MORE", constraint=constraint, owner=owner,
                                projection=projection, batch=QUERY_BATCH,
                                summary_only=opts.view == "totals" and not opts.ad_output):
-        jobs += map(convert, reply.get("jobs", []))
+        if counted is not None:  # the batch view counts each batch as it comes: no job is kept
+            batches(reply.get("jobs", []), counted)
+        else:
+            jobs += map(batch_facts if projection is BATCH_VIEW_ATTRIBUTES else _to_ad, reply.get("jobs", []))
         summary = reply.get("summary") or summary
-    return jobs, _to_ad(summary)
+    return (jobs if counted is None else batches((), counted)), _to_ad(summary)
 
 
 def _schedd_name(cfg: Any, address: str, wanted: str | None) -> str:

@@ -307,3 +307,21 @@ def test_more_options_parse(capsys):
 def test_batch_facts_from_the_wire_are_what_the_ad_gives(wire):
     from condorsim.shared.classad import ClassAd
     assert cq.batch_facts(wire) == cq.batch_facts(ClassAd.from_wire(wire))
+
+
+def test_batch_view_counts_batches_as_they_stream():
+    from condorsim.shared.classad import ClassAd
+    wires = [{"ClusterId": str(c), "ProcId": str(p), "Owner": f'"{owner}"', "QDate": str(1700000000 + c),
+              "JobStatus": str(status), "TotalSubmitProcs": "4"}
+             for c, owner in ((5, "bob"), (3, "alice"), (9, "alice")) for p, status in enumerate((1, 2, 5, 1))]
+    wires[2]["JobBatchName"] = '"nightly"'
+
+    class Streaming:
+        def stream(self, command, more, **payload):
+            yield {"jobs": wires[:5], "cursor": 1}
+            yield {"jobs": wires[5:], "cursor": None, "summary": {"Jobs": "12"}}
+
+    counted, summary = cq.fetch_jobs(Streaming(), None, None, cq.parse_args([]))
+    assert all(isinstance(batch, cq.Batch) for batch in counted) and summary.eval("Jobs") == 12
+    assert cq.render_batch(counted) == cq.render_batch([ClassAd.from_wire(w) for w in wires])
+    assert "alice ID: 3 " in cq.render_batch(counted) and " nightly " in cq.render_batch(counted)
