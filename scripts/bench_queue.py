@@ -10,6 +10,7 @@ In a pool of master, collector and schedd (nothing runs), one cluster of --jobs 
     condor_restart -schedd until the new schedd answers a query [<= 5 s];
   - whole-process times of condor_q: the default view [<= 2 s], -totals, -af of 3 attributes,
     and a constraint matching 10 jobs [<= 0.3 s]; a failed run is printed as FAILED with why;
+    condor_q's peak RSS for the default view and -af;
   - --concurrent condor_q (default view) started at once: how many failed [0]. This comes last:
     the schedd goes on answering queries whose clients gave up.
 Figures only: nothing here asserts a speed.
@@ -21,6 +22,7 @@ import getpass
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -70,6 +72,15 @@ def tool_time(pool: PersonalPool, *argv: str) -> str:
         error = (result.stderr.strip().splitlines() or ["no message"])[-1]
         return f"FAILED after {took * 1000:.0f} ms (exit {result.returncode}: {error[:100]})"
     return f"{took * 1000:.0f} ms"
+
+
+def peak_rss(pool: PersonalPool, *argv: str) -> str:
+    """'<MiB> MiB': the peak RSS of one run of a tool (its own process, as the kernel counts it)."""
+    probe = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, check=True); "
+             "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    result = subprocess.run([sys.executable, "-c", probe, *argv], env=pool.env, capture_output=True, text=True,
+                            timeout=TOOL_TIMEOUT)
+    return f"{int(result.stdout) / 1024:.0f} MiB" if result.returncode == 0 else "FAILED"
 
 
 def concurrent_failures(pool: PersonalPool, count: int) -> tuple[int, float]:
@@ -150,6 +161,8 @@ def main(argv: list[str] | None = None) -> int:
                 ("-constraint 'ProcId < 10' (10 jobs)", ["condor_q", "-constraint", "ProcId < 10"],
                  "  [goal <= 0.3 s]")):
             print(f"    {label:<38} {tool_time(pool, *tool_argv)}{goal}")
+        print(f"  condor_q peak RSS: default view {peak_rss(pool, 'condor_q')}, "
+              f"-af {peak_rss(pool, 'condor_q', '-af', 'ClusterId', 'ProcId', 'JobStatus')}")
         failed, took = concurrent_failures(pool, args.concurrent)
         print(f"  {args.concurrent} concurrent condor_q: {failed} failed, all ended after {took * 1000:.0f} ms  [goal 0 failed]")
         print(f"  load average at the end: {os.getloadavg()[0]:.1f}")
