@@ -284,13 +284,13 @@ def submit_cluster(client: Client, cluster: int, owner: str, ads: list[ClassAd])
     its first answer, so a slow submit is neither reported failed nor queued twice."""
     payload = submit_request(ads)
     transaction = secrets.token_hex(16)
-    patient = Client(client.address, timeout=max(client.timeout, 30.0 + len(ads) / 1000))
+    client.timeout = 30.0 + len(ads) / 1000
     for _ in range(SUBMIT_TRIES - 1):
         try:
-            return patient.call("SUBMIT", cluster=cluster, owner=owner, transaction=transaction, **payload)
+            return client.call("SUBMIT", cluster=cluster, owner=owner, transaction=transaction, **payload)
         except CommunicationError:
             pass  # asked again, same transaction
-    return patient.call("SUBMIT", cluster=cluster, owner=owner, transaction=transaction, **payload)
+    return client.call("SUBMIT", cluster=cluster, owner=owner, transaction=transaction, **payload)
 
 
 def _config_bool(cfg, name: str, default: bool) -> bool:
