@@ -829,7 +829,7 @@ def main(argv: list[str] | None = None) -> int:
         return stop.status
 
     from condorsim.shared.classad import eval_constraint
-    from condorsim.shared.protocol import Client, CommunicationError, RemoteError
+    from condorsim.shared.protocol import Client, CommunicationError, RemoteError, reachable
 
     only_mine = _config_bool(cfg, "CONDOR_Q_ONLY_MY_JOBS", True)
     owner = None
@@ -851,7 +851,9 @@ def main(argv: list[str] | None = None) -> int:
             for name, address in _sources(cfg, opts):
                 label = (f"Submitter: {opts.submitter} : {address_summary(address)} : {name}"
                          if opts.submitter else f"Schedd: {name} : {address_summary(address)}")
-                jobs, summary = fetch_jobs(Client(address, timeout=QUERY_TIMEOUT), constraint, owner, opts)
+                # a schedd that takes the connection gets long to answer each batch; a stale address fails soon
+                timeout = QUERY_TIMEOUT if reachable(address) else 5.0
+                jobs, summary = fetch_jobs(Client(address, timeout=timeout), constraint, owner, opts)
                 sources.append((label, jobs, summary, address))
         except (CommunicationError, RemoteError) as err:
             where = f"schedd {opts.name}" if opts.name else "the local schedd"

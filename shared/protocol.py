@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -166,6 +167,19 @@ class Client:
             sock.send_multipart([b"", pack({"cmd": command, **payload})], zmq.NOBLOCK)
         except zmq.Again:
             pass  # the peer is gone and its queue is full: the message is lost, as a datagram would be
+
+
+def reachable(address: str, timeout: float = 5.0) -> bool:
+    """Whether a daemon accepts connections at `address` (its ZeroMQ port). A caller may then
+    wait long for an answer it knows will come, and give up soon on a stale address."""
+    match = re.fullmatch(r"tcp://(.+):(\d+)", endpoint(address))
+    if match is None:
+        return True  # ipc:// endpoints: nothing to probe
+    try:
+        socket.create_connection((match.group(1), int(match.group(2))), timeout=timeout).close()
+    except OSError:
+        return False
+    return True
 
 
 _oneway_sockets: dict[tuple[int, str], zmq.Socket] = {}
