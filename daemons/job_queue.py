@@ -407,7 +407,8 @@ class LoggedAd(ClassAd):
     def share(self) -> "LoggedAd":
         """Make this the cluster ad its procs share: parsed now (they read it often), its texts
         kept (nothing changes a cluster ad)."""
-        self._exprs  # noqa: B018 (parses the block)
+        if self.block is not None:
+            self._materialize()
         self._texts = self.texts()
         return self
 
@@ -434,9 +435,12 @@ class LoggedAd(ClassAd):
         # Only reached while _exprs/_names are unset, i.e. before the first use.
         if name != "_exprs" and name != "_names":
             raise AttributeError(name)
-        self._exprs, self._names = exprs, names = self._parse()
+        self._materialize()
+        return self._exprs if name == "_exprs" else self._names
+
+    def _materialize(self) -> None:
+        self._exprs, self._names = self._parse()
         self.block = None
-        return exprs if name == "_exprs" else names
 
     def _parse(self) -> tuple[dict, dict]:
         cluster = self.cluster
