@@ -64,8 +64,8 @@ class GridJobs:
         return is_grid_job(ad) and ad.lookup("GridJobId") is not None
 
     def owners(self) -> set[str]:
-        return {owner for ad in self.schedd.queue.jobs.values()
-                if is_grid_job(ad) and isinstance(owner := ad.eval("Owner"), str)}
+        index = self.schedd.queue.index
+        return {owner for key in index.grid if isinstance(owner := index.owner_of(key), str)}
 
     # -- gridmanager processes -------------------------------------------------------------------
     def check_children(self, notify: bool = False) -> None:
@@ -115,8 +115,8 @@ class GridJobs:
         owner = str(message["owner"])
         if message.get("address"):
             self.addresses[owner] = str(message["address"])
-        jobs = [ad.to_wire() for ad in self.schedd.queue.jobs.values()
-                if is_grid_job(ad) and ad.eval("Owner") == owner]
+        queue = self.schedd.queue
+        jobs = [queue.jobs[key].to_wire() for key in sorted(queue.index.grid) if queue.index.owner_of(key) == owner]
         return {"jobs": jobs}
 
     def on_grid_update(self, message: dict, ident: bytes) -> dict:

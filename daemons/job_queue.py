@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import os
 import re
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-from condorsim.shared.classad import ClassAd, ClassAdSyntaxError, parse_expr
+from condorsim.shared.classad import ClassAd, ClassAdSyntaxError, Expr, parse_expr
+from condorsim.shared.submit.grid import GRID_UNIVERSE
 
 JobId = tuple[int, int]
 HEADER = (0, 0)  # the ad holding NextClusterNum
@@ -53,12 +55,20 @@ class JobQueue:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.log = log
         self.jobs: dict[JobId, ClassAd] = {}
+        self.clusters: dict[int, ClassAd] = {}  # cluster ads (C.-1), shared by their procs
         self.next_cluster = 1
         self._pending: list[str] = []
         self._removed: list[ClassAd] = []
         self.on_removed = on_removed
         self.replay()
+        for key in [key for key in self.jobs if key[1] < 0]:
+            ad = self.clusters[key[0]] = self.jobs.pop(key)
+            if type(ad) is LoggedAd:
+                ad.share()
         self.compact()
+        self.index = QueueIndex()
+        for key, ad in self.jobs.items():
+            self.index.update(key, ad)
 
     # -- persistence -----------------------------------------------------------------------
     def replay(self) -> None:
@@ -101,7 +111,8 @@ class JobQueue:
                     except ValueError:
                         pass
                     else:
-                        self.jobs[key] = LoggedAd(text[eol + 1:end], len(prefix), number + 1, self._skip_record)
+                        self.jobs[key] = LoggedAd(text[eol + 1:end], len(prefix), number + 1, self._skip_record,
+                                                  self._cluster_of(key))
                         self._note_header(key)
                         number += 1 + lines
                         pos = end
@@ -116,7 +127,8 @@ class JobQueue:
         try:
             key = job_key(key_text)
             if op == "101":
-                self.jobs[key] = ClassAd()
+                cluster = self._cluster_of(key)
+                self.jobs[key] = ClassAd() if cluster is None else LoggedAd("", 0, number, self._skip_record, cluster)
             elif op == "102":
                 self.jobs.pop(key, None)
             elif op == "103":
@@ -130,6 +142,10 @@ class JobQueue:
             self._skip_record(number, record, exc)
             return
         self._note_header(key)
+
+    def _cluster_of(self, key: JobId) -> ClassAd | None:
+        """While replaying: the cluster ad a proc's attributes add to (none for the ad itself)."""
+        return self.jobs.get((key[0], -1)) if key[1] >= 0 else None
 
     def _note_header(self, key: JobId) -> None:
         if key == HEADER:
@@ -145,8 +161,13 @@ class JobQueue:
         with open(tmp, "w") as handle:
             handle.write("105\n")
             handle.write(f"101 0.0\n103 0.0 NextClusterNum {self.next_cluster}\n")
+            written: set[int] = set()  # clusters whose ad is written, before their first proc
             for key, ad in self.jobs.items():
                 if key != HEADER:
+                    cluster = self.clusters.get(key[0])
+                    if cluster is not None and key[0] not in written:
+                        handle.write("".join(self._ad_records((key[0], -1), cluster)))
+                        written.add(key[0])
                     handle.write("".join(self._ad_records(key, ad)))
             handle.write("106\n")
             handle.flush()
@@ -158,7 +179,7 @@ class JobQueue:
     def _ad_records(key: JobId, ad: ClassAd) -> list[str]:
         job = f"{key[0]}.{key[1]}"
         if type(ad) is LoggedAd and ad.block is not None:  # never parsed: its records as they were
-            return [f"101 {job}\n", ad.block]
+            return [f"101 {job}\n", ad.block]  # (a proc's: what differs from its cluster ad, written before)
         return [f"101 {job}\n"] + [f"103 {job} {name} {text}\n" for name, text in ad.to_wire().items()]
 
     def commit(self) -> None:
@@ -185,46 +206,246 @@ class JobQueue:
         self.commit()
         return cluster
 
-    def add(self, key: JobId, ad: ClassAd) -> None:
+    def add_cluster(self, cluster: int, ad: ClassAd) -> None:
+        """The cluster ad that procs added next may share (LoggedAd.cluster)."""
         check_ad_names(ad)
+        self.clusters[cluster] = ad
+        self._pending += self._ad_records((cluster, -1), ad)
+
+    def add(self, key: JobId, ad: ClassAd) -> None:
+        shared = ad.cluster if type(ad) is LoggedAd and ad.block is not None else None
+        if shared is not None and self.clusters.get(key[0]) is not shared:
+            self.add_cluster(key[0], shared)  # its procs had all left: written again for this one
+        if shared is None:
+            check_ad_names(ad)  # (a LoggedAd's text was checked as it was made)
         self.jobs[key] = ad
         self._pending += self._ad_records(key, ad)
+        self.index.update(key, ad)
 
     def set(self, key: JobId, name: str, value) -> None:
         ad = self.jobs[key]
         ad[check_attribute_name(name)] = value
         self._pending.append(f"103 {key[0]}.{key[1]} {name} {ad.lookup(name)}\n")
+        if name.lower() in INDEXED:
+            self.index.update(key, ad)
 
     def delete_attr(self, key: JobId, name: str) -> None:
         ad = self.jobs[key]
         if name in ad:
             del ad[name]
             self._pending.append(f"104 {key[0]}.{key[1]} {name}\n")
+            if name.lower() in INDEXED:
+                self.index.update(key, ad)
 
     def remove(self, key: JobId) -> None:
         ad = self.jobs.pop(key, None)
         if ad is not None:
             self._pending.append(f"102 {key[0]}.{key[1]}\n")
             self._removed.append(ad)
+            self.index.drop(key)
+            if key[0] not in self.index.by_cluster and self.clusters.pop(key[0], None) is not None:
+                self._pending.append(f"102 {key[0]}.-1\n")  # its last proc left
+
+
+# Attributes whose value the index keeps: status, owner and accounting name for counts and
+# queries, and the policy expressions that make the periodic policy look at a job.
+POLICY = ("PeriodicHold", "PeriodicRelease", "PeriodicRemove", "PeriodicVacate", "AllowedJobDuration",
+          "AllowedExecuteDuration", "LeaveJobInQueue")
+INDEXED = {"jobstatus", "owner", "accountinggroup", "jobuniverse", *(name.lower() for name in POLICY)}
+
+
+def peek_expr(ad: ClassAd, name: str) -> Expr | None:
+    """Attribute `name` of a job ad; a LoggedAd not yet parsed is searched as text, so indexing
+    a replayed queue parses no job."""
+    block = ad.block if type(ad) is LoggedAd else None
+    if block is None:
+        return ad.lookup(name)
+    needle = block[:ad._skip] + name + " "  # a whole line "103 C.P Name text"
+    at = block.rfind(needle)
+    if at < 0:
+        return None if ad.cluster is None else ad.cluster.lookup(name)
+    try:
+        if at and block[at - 1] != "\n":
+            raise ValueError("not at a line start")
+        return parse_expr(block[at + len(needle):block.index("\n", at)])
+    except (ValueError, ClassAdSyntaxError):
+        return ad.lookup(name)  # parsed as replay would, bad lines reported
+
+
+def peek(ad: ClassAd, name: str):
+    """The value of attribute `name` (a literal's value, else evaluated in the ad)."""
+    expr = peek_expr(ad, name)
+    return None if expr is None else (expr.value if expr.const else ad.eval(name))
+
+
+class QueueIndex:
+    """What the schedd asks of every job, kept up to date on each change instead of re-read
+    from every ad: the jobs by status, owner and cluster, counts by (owner, status) and
+    (accounting name, status), and the jobs the periodic policy must look at."""
+
+    def __init__(self) -> None:
+        self.facts: dict[JobId, tuple] = {}  # job -> (status, owner, accounting name, has policy)
+        self.by_status: dict = {}  # JobStatus -> set of jobs
+        self.by_owner: dict[str, set[JobId]] = {}
+        self.by_cluster: dict[int, set[JobId]] = {}
+        self.owner_counts: Counter = Counter()  # (owner, status) -> jobs
+        self.submitter_counts: Counter = Counter()  # (accounting name, status) -> jobs
+        self.with_policy: set[JobId] = set()
+        self.grid: set[JobId] = set()  # grid-universe jobs
+        self._shared_facts: dict[int, tuple] = {}  # id(cluster ad) -> (the ad, its facts)
+
+    def update(self, key: JobId, ad: ClassAd) -> None:
+        facts = self._facts_of(ad)
+        if self.facts.get(key) == facts:
+            return
+        self.drop(key)
+        self.facts[key] = facts
+        status, owner, name, policy, _ = facts
+        self.by_status.setdefault(status, set()).add(key)
+        self.by_owner.setdefault(owner, set()).add(key)
+        self.by_cluster.setdefault(key[0], set()).add(key)
+        self.owner_counts[owner, status] += 1
+        self.submitter_counts[name, status] += 1
+        if policy:
+            self.with_policy.add(key)
+        if facts[4]:
+            self.grid.add(key)
+
+    def _facts_of(self, ad: ClassAd) -> tuple:
+        """(status, owner, accounting name, has policy, is grid) of a job. A proc not yet parsed
+        that sets none of these itself has its cluster ad's, worked out once."""
+        shared = ad.cluster if type(ad) is LoggedAd and ad.block is not None else None
+        if shared is not None and not ad.own_names() & INDEXED:
+            memo = self._shared_facts.get(id(shared))
+            if memo is None or memo[0] is not shared:
+                if len(self._shared_facts) > 10_000:
+                    self._shared_facts.clear()
+                memo = self._shared_facts[id(shared)] = (shared, self._facts_of(shared))
+            return memo[1]
+        status, owner, group = peek(ad, "JobStatus"), peek(ad, "Owner"), peek(ad, "AccountingGroup")
+        owner = owner if isinstance(owner, str) else None
+        name = group if isinstance(group, str) and group else (owner or None)
+        policy = any((expr := peek_expr(ad, attr)) is not None and not (expr.const and expr.value is False)
+                     for attr in POLICY)
+        return status, owner, name, policy, peek(ad, "JobUniverse") == GRID_UNIVERSE
+
+    def drop(self, key: JobId) -> None:
+        facts = self.facts.pop(key, None)
+        if facts is None:
+            return
+        status, owner, name = facts[:3]
+        for table, value in ((self.by_status, status), (self.by_owner, owner), (self.by_cluster, key[0])):
+            members = table[value]
+            members.discard(key)
+            if not members:
+                del table[value]
+        for counts, value in ((self.owner_counts, owner), (self.submitter_counts, name)):
+            counts[value, status] -= 1
+            if not counts[value, status]:
+                del counts[value, status]
+        self.with_policy.discard(key)
+        self.grid.discard(key)
+
+    def status_of(self, key: JobId):
+        facts = self.facts.get(key)
+        return None if facts is None else facts[0]
+
+    def owner_of(self, key: JobId) -> str | None:
+        return self.facts[key][1]
+
+    def counts(self, owner: str | None = None, submitter: str | None = None) -> Counter:
+        """Jobs by status: all of them, one owner's, or one accounting name's."""
+        if owner is None and submitter is None:
+            return Counter({status: len(keys) for status, keys in self.by_status.items()})
+        table, wanted = (self.owner_counts, owner) if owner is not None else (self.submitter_counts, submitter)
+        return Counter({status: n for (who, status), n in table.items() if who == wanted})
+
+    def submitters(self) -> set[str]:
+        return {name for name, _ in self.submitter_counts if name}
 
 
 class LoggedAd(ClassAd):
-    """A job ad replayed from the log, kept as its block of ``103 C.P Name text`` lines until first
-    used; then parsed as replay would have parsed it (a bad line is logged and skipped)."""
-    __slots__ = ("block", "_skip", "_number", "_report")
+    """A job ad replayed from the log (or just submitted), kept as its block of
+    ``103 C.P Name text`` lines until first used; then parsed as replay would have parsed it (a
+    bad line is logged and skipped). A proc's block holds only what differs from its cluster ad
+    (``cluster``, HTCondor's C.-1 ad), which all procs of the cluster share."""
+    __slots__ = ("block", "_skip", "_number", "_report", "cluster", "_texts")
 
-    def __init__(self, block: str, skip: int, number: int, report: Callable[[int, str, Exception], None]):
+    def __init__(self, block: str, skip: int, number: int, report: Callable[[int, str, Exception], None],
+                 cluster: ClassAd | None = None):
         self.block = block      # the lines, each ending in a newline; None once parsed
         self._skip = skip       # length of the "103 C.P " prefix of every line
         self._number = number   # line number of the first line in the log
         self._report = report
+        self.cluster = cluster  # the cluster ad this proc inherits from, if any
+        self._texts = None      # a cluster ad's texts(), kept: cluster ads do not change
+
+    @classmethod
+    def of(cls, key: JobId, wire: dict[str, str], report: Callable[[int, str, Exception], None],
+           cluster: ClassAd | None = None) -> "LoggedAd":
+        """An ad from wire text (each already checked to parse), as the log will hold it."""
+        prefix = f"103 {key[0]}.{key[1]} "
+        return cls("".join(f"{prefix}{name} {text}\n" for name, text in wire.items()), len(prefix), 0, report,
+                   cluster)
+
+    def texts(self) -> dict[str, tuple[str, str]]:
+        """lower-case name -> (name, wire text) of every attribute, the cluster's included."""
+        if self._texts is not None:
+            return self._texts
+        if self.block is None:
+            names = self._names
+            texts = {key: (names[key], expr._text or str(expr)) for key, expr in self._exprs.items()}
+        else:
+            texts = dict(self.cluster.texts()) if isinstance(self.cluster, LoggedAd) else \
+                {} if self.cluster is None else {k.lower(): (k, v) for k, v in self.cluster.to_wire().items()}
+            skip = self._skip
+            for line in self.block.split("\n")[:-1]:
+                name, _, text = line[skip:].partition(" ")
+                texts[name.lower()] = (texts.get(name.lower(), (name,))[0], text)
+        return texts
+
+    def share(self) -> "LoggedAd":
+        """Make this the cluster ad its procs share: parsed now (they read it often), its texts
+        kept (nothing changes a cluster ad)."""
+        if self.block is not None:
+            self._materialize()
+        self._texts = self.texts()
+        return self
+
+    def own_names(self) -> set[str]:
+        """Lower-case names a proc not yet parsed sets itself (over its cluster ad's)."""
+        skip = self._skip
+        return {line[skip:].partition(" ")[0].lower() for line in self.block.split("\n")[:-1]}
+
+    def to_wire(self) -> dict[str, str]:
+        if self.block is None:
+            return super().to_wire()
+        return dict(self.texts().values())  # the block's lines hold the wire text already: nothing to parse
+
+    def view(self) -> ClassAd:
+        """The ad to read once (a constraint scan, a query): this one if parsed, else a parsed
+        copy, so reading every job does not keep every job parsed."""
+        if self.block is None:
+            return self
+        view = ClassAd()
+        view._exprs, view._names = self._parse()
+        return view
 
     def __getattr__(self, name: str):
         # Only reached while _exprs/_names are unset, i.e. before the first use.
         if name != "_exprs" and name != "_names":
             raise AttributeError(name)
-        exprs: dict = {}
-        names: dict = {}
+        self._materialize()
+        return self._exprs if name == "_exprs" else self._names
+
+    def _materialize(self) -> None:
+        self._exprs, self._names = self._parse()
+        self.block = None
+
+    def _parse(self) -> tuple[dict, dict]:
+        cluster = self.cluster
+        exprs: dict = {} if cluster is None else dict(cluster._exprs)
+        names: dict = {} if cluster is None else dict(cluster._names)
         skip, cache = self._skip, _ATTRIBUTE_CACHE
         for offset, line in enumerate(self.block.split("\n")[:-1]):
             attribute = line[skip:]  # "Name text": the same in many jobs
@@ -245,8 +466,7 @@ class LoggedAd(ClassAd):
             exprs[key] = expr
             if key not in names:
                 names[key] = name_
-        self._exprs, self._names, self.block = exprs, names, None
-        return exprs if name == "_exprs" else names
+        return exprs, names
 
 
 _ATTRIBUTE_CACHE: dict[str, tuple] = {}  # "Name text" -> (lower-case name, name, Expr)

@@ -2,28 +2,32 @@
 from __future__ import annotations
 
 import getpass
+import itertools
 import secrets
 import time
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from condorsim.shared import protocol
-from condorsim.shared.classad import ClassAd, parse_expr, symmetric_match, unparse
-from condorsim.shared.classad import eval_constraint
+from condorsim.shared.classad import ClassAd, ClassAdSyntaxError, Expr, parse_expr, symmetric_match
 from condorsim.shared.daemon import Daemon, daemon_main
 from condorsim.shared.locate import query_ads
 from condorsim.shared.security import unix_user
 from condorsim.shared.userlog import UserLog
 
-from condorsim.daemons import concurrency, job_policy, match_macros
-from condorsim.daemons.grid_jobs import GridJobs, is_grid_job
+from condorsim.daemons import concurrency, job_policy, job_query, match_macros
+from condorsim.daemons.grid_jobs import GridJobs
 from condorsim.daemons.job_actions import JobActions
 from condorsim.daemons.history import DEFAULT_MAX_HISTORY_LOG, DEFAULT_MAX_HISTORY_ROTATIONS, HistoryWriter
 from condorsim.daemons.materialize import Materializer
-from condorsim.daemons.job_queue import JobId, JobQueue, check_ad_names, job_key
+from condorsim.daemons import job_queue
+from condorsim.daemons.job_queue import JobId, JobQueue, check_attribute_name, job_key, peek
 from condorsim.daemons.schedd_cedar import cedar_server
 from condorsim.daemons.negotiator import default_daemon_name
 
 MATCH_BATCH = 8  # matched jobs started per turn of the event loop
+SUBMITS_REMEMBERED = 1000  # transaction ids of recent submits, whose retries get the first answer
 IDLE, RUNNING, REMOVED, COMPLETED, HELD, TRANSFERRING, SUSPENDED = 1, 2, 3, 4, 5, 6, 7
 STATUS_COUNTS = {IDLE: "Idle", RUNNING: "Running", REMOVED: "Removed", COMPLETED: "Completed",
                  HELD: "Held", SUSPENDED: "Suspended"}
@@ -51,10 +55,67 @@ class Run:
     expanded: dict[str, str] = field(default_factory=dict)  # job attributes with $$() filled in from the slot
 
 
+FORCED_AT_SUBMIT = {"clusterid", "owner", "user", "totalsubmitprocs", "enteredcurrentstatus",
+                    "numshadowstarts", "numholds", "procid", "globaljobid"}
+
+
+@dataclass
+class QueryCursor:
+    """A query answered in batches: the jobs still to send, pulled by the client one batch at a
+    time (QUERY_MORE), so a client that goes away leaves nothing to compute; dropped when not
+    pulled for QUERY_CURSOR_TIMEOUT seconds."""
+    keys: Iterator[JobId]
+    wanted: set[str] | None
+    now: int
+    summary: dict
+    batch: int
+    summary_only: bool
+    requester: str  # only who asked may pull the rest
+    secrets_too: bool  # a ClaimId is a capability: for the pool's daemons only
+    selected: Counter = field(default_factory=Counter)
+    clusters: dict = field(default_factory=dict)  # projected cluster ads, for job_query.project
+    touched: float = field(default_factory=time.monotonic)
+
+
+def submitted_cluster(message: dict) -> tuple[dict[str, str], list[dict[str, str]]]:
+    """(what all procs share, what each has of its own) of a SUBMIT request, every name and
+    expression checked (all or nothing: a bad one in the last proc queues none)."""
+    if "procs" in message:
+        common, procs = dict(message.get("cluster_ad") or {}), [dict(own) for own in message["procs"]]
+    else:  # whole ads: what they all agree on is the cluster's
+        ads = [dict(wire) for wire in message["ads"]]
+        shared = set(ads[0].items()) if ads else set()
+        for wire in ads[1:]:
+            shared.intersection_update(wire.items())
+        common, procs = dict(shared), [dict(wire.items() - shared) for wire in ads]
+    for wire in (common, *procs):  # the schedd's own attributes replace what the client sent
+        for name in [name for name in wire if isinstance(name, str) and name.lower() in SCHEDD_SETS]:
+            del wire[name]
+    for wire in (common, *procs):
+        for name, text in wire.items():
+            check_attribute_name(name)
+            if not isinstance(text, str):
+                raise ValueError(f"attribute {name}: expression text expected")
+            try:
+                parse_expr(text)
+            except ClassAdSyntaxError as exc:
+                raise ValueError(f"attribute {name}: {exc}") from None
+    return common, procs
+
+
+# Attributes the schedd sets in every submitted job, whatever the client sent.
+SCHEDD_SETS = {"clusterid", "procid", "owner", "user", "globaljobid", "totalsubmitprocs", "enteredcurrentstatus",
+               "numshadowstarts", "numholds"}
+
+
 def claim_owner(ad: ClassAd) -> tuple[str, str | None]:
     """Who a claim matched for this job may serve: its accounting name and concurrency limits."""
-    limits = ad.eval("ConcurrencyLimits")
-    return job_policy.accounting_name(ad) or "", limits if isinstance(limits, str) and limits else None
+    return job_policy.accounting_name(ad) or "", job_limits(ad)
+
+
+def job_limits(ad: ClassAd) -> str | None:
+    limits = peek(ad, "ConcurrencyLimits")  # (a proc not yet parsed stays so)
+    return limits if isinstance(limits, str) and limits else None
 
 
 def job_id(key: JobId) -> str:
@@ -75,6 +136,10 @@ class Schedd(JobActions, Daemon):
         self.refs_cache: dict[str, list[str]] = {}  # expression text -> attributes it references  # owners whose Submitter ads we advertise
         # when jobs started / completed, for the Recent* counts of the last STATISTICS_WINDOW_SECONDS
         self.recent: dict[int, list[float]] = {RUNNING: [], COMPLETED: []}
+        self.cursors: dict[int, QueryCursor] = {}  # queries answered in batches, by id
+        self.cursor_ids = itertools.count(1)
+        self.submitted: dict[tuple[str, str], dict] = {}  # (owner, transaction id) -> answer, oldest first
+        self.signatures: dict[tuple, tuple] = {}  # (cluster ad, extra names) -> (ad, its signature, names read)
 
     # -- set-up ----------------------------------------------------------------------------
     def setup(self) -> None:
@@ -87,7 +152,7 @@ class Schedd(JobActions, Daemon):
         self.bind(cedar=cedar_server(self))
         self.handlers.update({
             "NEW_CLUSTER": self.on_new_cluster, "SUBMIT": self.on_submit,
-            "QUERY_JOBS": self.on_query, "ACT_ON_JOBS": self.on_act,
+            "QUERY_JOBS": self.on_query, "QUERY_MORE": self.on_query_more, "ACT_ON_JOBS": self.on_act,
             "RESCHEDULE": self.on_reschedule, "NEGOTIATE": self.on_negotiate,
             "MATCHES": self.on_matches, "JOB_STARTED": self.on_job_started,
             "JOB_EXITED": self.on_job_exited, "STARTER_EXITED": self.on_starter_exited,
@@ -99,15 +164,18 @@ class Schedd(JobActions, Daemon):
         self.recover_running_jobs()
         self.every(self.cfg.get_float("PERIODIC_EXPR_INTERVAL", 60), self.periodic_policy)
         self.every(self.cfg.get_float("ALIVE_INTERVAL", 300), self.send_claim_keep_alives)
+        self.every(min(5.0, self.cfg.get_float("QUERY_CURSOR_TIMEOUT", 30)), self.drop_idle_cursors)
 
     def recover_running_jobs(self) -> None:
         """Jobs that had a claim when the last schedd stopped are disconnected, not lost: their
         starters keep running and are found again through their startds (reconnect_jobs)."""
-        for key, ad in self.queue.jobs.items():
-            if is_grid_job(ad):
-                continue  # its gridmanager picks it up where it was
+        index = self.queue.index
+        maybe_running = sorted(key for status, keys in index.by_status.items() if status not in (IDLE, COMPLETED)
+                               for key in keys if key not in index.grid)  # only these can hold a claim
+        for key in maybe_running:
+            ad = self.queue.jobs[key]
             claim, startd, slot_name = ad.eval("ClaimId"), ad.eval("StartdIpAddr"), ad.eval("RemoteHost")
-            if ad.eval("JobStatus") in (IDLE, COMPLETED) or not isinstance(claim, str) or not isinstance(startd, str):
+            if not isinstance(claim, str) or not isinstance(startd, str):
                 continue
             slot_name = slot_name if isinstance(slot_name, str) else startd
             self.runs[key] = Run(claim, slot_name, startd, ClassAd(), *claim_owner(ad), reconnecting=True)
@@ -182,7 +250,7 @@ class Schedd(JobActions, Daemon):
 
     # -- helpers ---------------------------------------------------------------------------
     def user_log(self, ad: ClassAd) -> UserLog | None:
-        path = ad.eval("UserLog")
+        path = peek(ad, "UserLog")
         if not isinstance(path, str) or not path:
             return None
         owner = ad.eval("Owner")  # written with the owner's rights, at the path the owner chose
@@ -235,45 +303,66 @@ class Schedd(JobActions, Daemon):
         return {"cluster": self.queue.new_cluster()}
 
     def on_submit(self, message: dict, ident: bytes) -> dict:
+        """Queue a cluster: its procs as ``ads`` (whole ads), or as ``cluster_ad`` plus ``procs``
+        (what each proc has of its own), as condor_submit sends them. The procs share one cluster
+        ad and keep only what differs as text, parsed when first used. With a ``transaction`` id
+        a retried request is answered with its first answer and queues nothing twice."""
         cluster = int(message["cluster"])
-        owner = str(message["owner"])
-        ads = [ClassAd.from_wire(wire) for wire in message["ads"]]
-        if not ads:
+        owner = str(message["owner"])  # the dispatcher's authenticated identity
+        transaction = None if message.get("transaction") is None else (owner, str(message["transaction"]))
+        if transaction in self.submitted:
+            return self.submitted[transaction]
+        common, procs = submitted_cluster(message)
+        if not procs:
             raise ValueError("no job ads to submit")
-        for ad in ads:  # all or nothing: a bad name in the last ad must not leave the first queued
-            check_ad_names(ad)
-        if cluster >= self.queue.next_cluster or any((cluster, p) in self.queue.jobs for p in range(len(ads))):
+        if cluster >= self.queue.next_cluster or cluster in self.queue.index.by_cluster \
+                or cluster in self.materializer.pending:
             raise ValueError(f"cluster {cluster} was not allocated by NEW_CLUSTER or is already used")
         now = int(time.time())
         uid_domain = self.param("UID_DOMAIN") or self.hostname
+        forced = ClassAd({"ClusterId": cluster, "Owner": owner, "User": f"{owner}@{uid_domain}",
+                          "TotalSubmitProcs": len(procs), "EnteredCurrentStatus": now, "NumShadowStarts": 0,
+                          "NumHolds": 0}).to_wire()
+        self.submit_defaults(common, now, whole=True)
+        for ad in (common, *procs):  # what the schedd decides, a client cannot set (in any case)
+            for name in [name for name in ad if name.lower() in FORCED_AT_SUBMIT]:
+                del ad[name]
+        common.update(forced)
+        report = self.queue._skip_record
+        shared = job_queue.LoggedAd.of((cluster, -1), common, report).share()
         prepared = []
-        for proc, ad in enumerate(ads):
-            ad["ClusterId"] = cluster
-            ad["ProcId"] = proc
-            ad["Owner"] = owner
-            ad["User"] = f"{owner}@{uid_domain}"
-            ad["GlobalJobId"] = f"{self.name}#{cluster}.{proc}#{now}"
-            ad["TotalSubmitProcs"] = len(ads)
-            if not isinstance(ad.eval("QDate"), int):
-                ad["QDate"] = now
-            ad["EnteredCurrentStatus"] = now
-            ad["NumShadowStarts"] = ad["NumHolds"] = 0
-            if ad.eval("JobStatus") == HELD:
-                ad["HoldReason"] = "submitted on hold at user's request"
-                ad["HoldReasonCode"] = 15
-                ad["HoldReasonSubCode"] = 0
-            else:
-                ad["JobStatus"] = IDLE
-            prepared.append(ad)
+        global_id = str(Expr.literal(f"{self.name}#{cluster}."))[:-1]  # the quoted name, without its end quote
+        for proc, own in enumerate(procs):
+            if own:
+                self.submit_defaults(own, now, whole=False)
+            own["ProcId"] = str(proc)
+            own["GlobalJobId"] = f'{global_id}{proc}#{now}"'
+            prepared.append(job_queue.LoggedAd.of((cluster, proc), own, report, shared))
         self.materialize(self.materializer.admit(cluster, prepared))  # max_materialize / max_idle
-        self.log(f"Submitted {len(ads)} job(s) to cluster {cluster} for {owner}")
+        self.log(f"Submitted {len(procs)} job(s) to cluster {cluster} for {owner}")
         self.update_ads_soon()
         self.reschedule()
-        return {"procs": len(ads)}
+        answer = {"procs": len(procs)}
+        if transaction is not None:
+            self.submitted[transaction] = answer
+            while len(self.submitted) > SUBMITS_REMEMBERED:
+                self.submitted.pop(next(iter(self.submitted)))
+        return answer
+
+    @staticmethod
+    def submit_defaults(wire: dict[str, str], now: int, whole: bool) -> None:
+        """What the schedd sets in a submitted cluster ad (`whole`) or a proc's own part: QDate
+        unless given, and JobStatus Idle unless submitted on hold."""
+        if (whole or "QDate" in wire) and not wire.get("QDate", "").isdigit():
+            wire["QDate"] = str(now)
+        if wire.get("JobStatus") == str(HELD):
+            wire.update(HoldReason='"submitted on hold at user\'s request"', HoldReasonCode="15", HoldReasonSubCode="0")
+        elif whole or "JobStatus" in wire:
+            wire["JobStatus"] = str(IDLE)
 
     def materialize(self, ads: list[ClassAd]) -> None:
         """Procs enter the queue (fsync'd before anything is acknowledged) and get their 000 events."""
-        keys = [(ad.eval("ClusterId"), ad.eval("ProcId")) for ad in ads]
+        keys = [(peek(ad, "ClusterId"), peek(ad, "ProcId")) for ad in ads]  # parses no LoggedAd
         for key, ad in zip(keys, ads):
             self.queue.add(key, ad)
         self.queue.commit()
@@ -283,7 +372,7 @@ class Schedd(JobActions, Daemon):
     def materialize_more(self) -> None:
         """Late materialization: more procs of each cluster as its earlier ones run and leave."""
         for cluster in self.materializer.clusters():
-            queued = [ad for key, ad in self.queue.jobs.items() if key[0] == cluster]
+            queued = [self.queue.jobs[key] for key in self.queue.index.by_cluster.get(cluster, ())]
             ads = self.materializer.release(cluster, queued)
             if ads:
                 self.materialize(ads)
@@ -292,51 +381,82 @@ class Schedd(JobActions, Daemon):
 
     # -- queries ---------------------------------------------------------------------------
     def on_query(self, message: dict, ident: bytes) -> dict:
+        """Jobs matching a constraint (and of one owner, unless that is us), projected to the
+        attributes asked for, in job-id order, with a summary ad of counts. With ``batch`` the
+        answer comes in batches of at most that many jobs, each naming the cursor its next batch
+        is asked for with QUERY_MORE (the summary comes with the last); ``summary_only`` sends
+        no job ads."""
         constraint = message.get("constraint")
         expr = parse_expr(constraint) if constraint else None
         owner = message.get("owner")
         only_mine = bool(owner) and owner != self.user
-        now = int(time.time())
         projection = message.get("projection")
-        wanted = {name.lower() for name in projection} if projection else None
-        secrets_too = self.policy.is_daemon(self.peer)  # a ClaimId is a capability: daemons only
-        jobs, counts, mine = [], self.count_statuses(None), self.count_statuses(owner if only_mine else None)
-        selected = {status: 0 for status in STATUS_COUNTS}
-        for key in sorted(self.queue.jobs):
-            ad = self.queue.jobs[key]
-            if only_mine and ad.eval("Owner") != owner:
-                continue
-            if expr is not None and not eval_constraint(expr, ad):
-                continue
-            status = ad.eval("JobStatus")
-            if status in selected:
-                selected[status] += 1
-            wire = ad.to_wire()
-            wire["ServerTime"] = str(now)
-            if not secrets_too:
-                wire.pop("ClaimId", None)
-            if wanted is not None:
-                wire = {k: v for k, v in wire.items() if k.lower() in wanted | {"clusterid", "procid"}}
-            jobs.append(wire)
+        wanted = {str(name).lower() for name in projection} | {"clusterid", "procid"} if projection else None
+        batch = message.get("batch")
+        summary = {"counts": self.count_statuses(None), "mine": self.count_statuses(owner if only_mine else None),
+                   "owner": owner if only_mine else None}
+        cursor = QueryCursor(job_query.select(self.queue.jobs, self.queue.index, expr, owner if only_mine else None),
+                             wanted, int(time.time()), summary,
+                             max(1, int(batch)) if batch else len(self.queue.jobs) + 1,
+                             bool(message.get("summary_only")))
+        if not batch:
+            return self.next_batch(cursor, None)
+        number = next(self.cursor_ids)
+        self.cursors[number] = cursor
+        return self.next_batch(cursor, number)
+
+    def on_query_more(self, message: dict, ident: bytes) -> dict:
+        number = int(message["cursor"])
+        cursor = self.cursors.get(number)
+        if cursor is None or cursor.requester != self.peer.name:
+            raise ValueError(f"no query {number}: it ended or was dropped after "
+                             f"{self.cfg.get_float('QUERY_CURSOR_TIMEOUT', 30):g} s without a request for more")
+        return self.next_batch(cursor, number)
+
+    def next_batch(self, cursor: QueryCursor, number: int | None) -> dict:
+        """The next batch of a query's jobs; the summary too once none are left."""
+        cursor.touched = time.monotonic()
+        jobs, status_of, selected = [], self.queue.index.status_of, cursor.selected
+        for key in itertools.islice(cursor.keys, cursor.batch if not cursor.summary_only else None):
+            selected[status_of(key)] += 1
+            if not cursor.summary_only:
+                wire = job_query.project(self.queue.jobs[key], cursor.wanted, cursor.clusters)
+                if not cursor.secrets_too:
+                    wire.pop("ClaimId", None)
+                if cursor.wanted is None or "servertime" in cursor.wanted:
+                    wire["ServerTime"] = str(cursor.now)
+                jobs.append(wire)
+        if len(jobs) == cursor.batch and not cursor.summary_only:
+            return {"jobs": jobs, "cursor": number}
+        self.cursors.pop(number, None)
+        return {"jobs": jobs, "cursor": None, "summary": self.query_summary(cursor).to_wire()}
+
+    def query_summary(self, cursor: QueryCursor) -> ClassAd:
+        counts, mine, owner = cursor.summary["counts"], cursor.summary["mine"], cursor.summary["owner"]
         summary = ClassAd()
-        summary["Jobs"] = len(jobs)
+        summary["Jobs"] = sum(cursor.selected.values())
         for status, name in STATUS_COUNTS.items():
-            summary[name] = selected[status]
+            summary[name] = cursor.selected[status]
             summary[f"Allusers{name}"] = counts[status]
             summary[f"My{name}"] = mine[status]
         summary["AllusersJobs"] = sum(counts.values())
         summary["MyJobs"] = sum(mine.values())
-        if only_mine:
+        if owner:
             summary["MyName"] = owner
-        return {"jobs": jobs, "summary": summary.to_wire()}
+        return summary
 
-    def count_statuses(self, owner: str | None, name_of=lambda ad: ad.eval("Owner")) -> dict[int, int]:
-        counts = {status: 0 for status in STATUS_COUNTS}
-        for ad in self.queue.jobs.values():
-            status = ad.eval("JobStatus")
-            if status in counts and (owner is None or name_of(ad) == owner):
-                counts[status] += 1
-        return counts
+    def drop_idle_cursors(self) -> None:
+        """Forget the queries whose client stopped asking for more (it went away)."""
+        limit = time.monotonic() - self.cfg.get_float("QUERY_CURSOR_TIMEOUT", 30)
+        for number in [n for n, cursor in self.cursors.items() if cursor.touched < limit]:
+            del self.cursors[number]
+            self.log(f"Dropped query {number}: its client stopped asking for more")
+
+    def count_statuses(self, owner: str | None, by_submitter: bool = False) -> dict[int, int]:
+        """Jobs by status, from the queue's index: all, one owner's or one accounting name's."""
+        index = self.queue.index
+        counts = index.counts(submitter=owner) if by_submitter and owner else index.counts(owner=owner)
+        return {status: counts.get(status, 0) for status in STATUS_COUNTS}
 
     # -- rm / hold / release ---------------------------------------------------------------
     def select_jobs(self, message: dict) -> list[JobId]:
@@ -347,12 +467,11 @@ class Schedd(JobActions, Daemon):
             if "." in text:
                 keys.append(job_key(text))
             else:
-                keys += sorted(k for k in self.queue.jobs if k[0] == int(text))
+                keys += sorted(self.queue.index.by_cluster.get(int(text), ()))
         if message.get("owner"):
-            keys += sorted(k for k, ad in self.queue.jobs.items() if ad.eval("Owner") == message["owner"])
+            keys += sorted(self.queue.index.by_owner.get(message["owner"], ()))
         if message.get("constraint"):
-            expr = parse_expr(message["constraint"])
-            keys += sorted(k for k, ad in self.queue.jobs.items() if eval_constraint(expr, ad))
+            keys += job_query.select(self.queue.jobs, self.queue.index, parse_expr(message["constraint"]))
         return keys
 
     def on_act(self, message: dict, ident: bytes) -> dict:
@@ -459,7 +578,11 @@ class Schedd(JobActions, Daemon):
 
     # -- periodic policy -------------------------------------------------------------------
     def periodic_policy(self) -> None:
-        for key in sorted(self.queue.jobs):
+        """Only the jobs the policy can act on: those with a policy expression, and finished
+        jobs still in the queue."""
+        index = self.queue.index
+        due = index.with_policy.union(index.by_status.get(COMPLETED, ()), index.by_status.get(REMOVED, ()))
+        for key in sorted(due):
             ad = self.queue.jobs.get(key)
             if ad is None:
                 continue
@@ -503,16 +626,17 @@ class Schedd(JobActions, Daemon):
         from_slots = [str(name) for name in message.get("significant") or []]
         uid_domain = self.param("UID_DOMAIN") or self.hostname
         clusters: dict[tuple, dict] = {}
-        for key in sorted(self.queue.jobs):
+        index = self.queue.index
+        for key in sorted(index.by_status.get(IDLE, ())):
             ad = self.queue.jobs[key]
-            if ad.eval("JobStatus") != IDLE or key in self.runs or is_grid_job(ad):
+            if key in self.runs or key in index.grid:
                 continue
-            if submitter is not None and f"{job_policy.accounting_name(ad)}@{uid_domain}" != submitter:
+            if submitter is not None and f"{index.facts[key][2]}@{uid_domain}" != submitter:
                 continue
             signature = self.autocluster_signature(ad, from_slots)
             group = clusters.get(signature)
             if group is None:
-                priority = ad.eval("JobPrio")
+                priority = peek(ad, "JobPrio")
                 group = clusters[signature] = {"job": ad.to_wire(), "ids": [],
                                                "prio": priority if isinstance(priority, int) else 0}
             group["ids"].append(job_id(key))
@@ -522,7 +646,20 @@ class Schedd(JobActions, Daemon):
                 "limits_in_use": concurrency.in_use(running)}
 
     def autocluster_signature(self, ad: ClassAd, extra: list[str]) -> tuple:
-        """What matching can read of a job: equal signatures match the same slots alike."""
+        """What matching can read of a job: equal signatures match the same slots alike. A proc
+        that changes none of what its cluster ad's signature reads has the cluster's, worked out
+        once (cluster ads do not change)."""
+        shared = ad.cluster if type(ad) is job_queue.LoggedAd and ad.block is not None else None
+        if shared is not None:
+            memo = self.signatures.get((id(shared), tuple(extra)))
+            if memo is None or memo[0] is not shared:
+                if len(self.signatures) > 10_000:
+                    self.signatures.clear()
+                attributes = SIGNIFICANT_ATTRIBUTES + extra + self.referenced_attributes(shared)
+                memo = self.signatures[id(shared), tuple(extra)] = (
+                    shared, self.autocluster_signature(shared, extra), {name.lower() for name in attributes})
+            if not ad.own_names() & memo[2]:
+                return memo[1]
         attributes = SIGNIFICANT_ATTRIBUTES + extra + self.referenced_attributes(ad)
         return tuple((name.lower(), None if expr is None else str(expr))
                      for name in attributes for expr in (ad.lookup(name),))
@@ -549,15 +686,16 @@ class Schedd(JobActions, Daemon):
                                          if (expr := slot.lookup(attr)) is not None)))
         verdicts: dict[tuple, bool] = {}
         best: tuple | None = None
-        for key, ad in self.queue.jobs.items():
-            if ad.eval("JobStatus") != IDLE or key in self.runs or key in taken \
-                    or claim_owner(ad) != (submitter, limits):
+        for key in self.queue.index.by_status.get(IDLE, ()):
+            ad = self.queue.jobs[key]
+            if key in self.runs or key in taken or self.queue.index.facts[key][2] != (submitter or None) \
+                    or job_limits(ad) != limits:
                 continue
             signature = self.autocluster_signature(ad, slot_refs)
             if signature not in verdicts:
                 verdicts[signature] = symmetric_match(ad, slot)
             if verdicts[signature]:
-                priority = ad.eval("JobPrio")
+                priority = peek(ad, "JobPrio")
                 order = (-(priority if isinstance(priority, int) else 0), key)
                 if best is None or order < best:
                     best = order
@@ -643,6 +781,32 @@ class Schedd(JobActions, Daemon):
                 claims.setdefault(run.startd, []).append(run.claim_id)
         for startd, ids in claims.items():
             protocol.Client(startd).send("CLAIMS_ALIVE", claims=ids)
+        self.check_finished_runs()
+
+    def check_finished_runs(self) -> None:
+        """A finished job's claim waits for its startd to say the starter is gone (STARTER_EXITED).
+        Ask the startds that have not said so: a claim the startd no longer knows, or whose
+        startd does not answer, is forgotten; one whose starter is gone is reused now."""
+        by_startd: dict[str, list[Run]] = {}
+        for run in self.finished_runs.values():
+            by_startd.setdefault(run.startd, []).append(run)
+        for startd, runs in by_startd.items():
+            try:
+                states = protocol.Client(startd, timeout=2).call(
+                    "RECONNECT_CLAIMS", schedd=self.address, claims=[run.claim_id for run in runs])["claims"]
+            except (protocol.CommunicationError, protocol.RemoteError, KeyError) as exc:
+                states = {}
+                self.log(f"The startd at {startd} did not answer about {len(runs)} finished claim(s): {exc}")
+            for run in runs:
+                state = (states.get(run.claim_id) or {}).get("state", "unknown")
+                if state == "running" or self.finished_runs.get(run.claim_id) is not run:
+                    continue  # its starter is still finishing
+                del self.finished_runs[run.claim_id]
+                if state == "idle":
+                    self.reuse_claim(run)
+                else:
+                    self.log(f"Forgetting the claim on {run.slot_name}: its startd no longer has it")
+                    protocol.Client(run.startd).send("RELEASE_CLAIM", claim_id=run.claim_id)
 
     def release_claim(self, run: Run) -> None:
         """Give a claim back (one-way) and let the negotiator hand its slot out again."""
@@ -800,9 +964,9 @@ class Schedd(JobActions, Daemon):
             wall = ad.eval("RemoteWallClockTime")
             self.queue.set(key, "RemoteWallClockTime", float((wall if isinstance(wall, (int, float)) else 0) + now - bday))
         usage = (exit or {}).get("usage") or {}
-        for attr, field in (("RemoteUserCpu", "user_cpu"), ("RemoteSysCpu", "sys_cpu")):
-            if field in usage:
-                self.queue.set(key, attr, float(usage[field]))
+        for attr, name in (("RemoteUserCpu", "user_cpu"), ("RemoteSysCpu", "sys_cpu")):
+            if name in usage:
+                self.queue.set(key, attr, float(usage[name]))
         reusable = False
         if status == REMOVED:
             self.finish_removal(key)
@@ -873,15 +1037,14 @@ class Schedd(JobActions, Daemon):
         for status, attr in ((RUNNING, "RecentJobsStarted"), (COMPLETED, "RecentJobsCompleted")):
             self.recent[status] = [t for t in self.recent[status] if t >= since]
             ad[attr] = len(self.recent[status])
-        owners = sorted({o for o in (j.eval("Owner") for j in self.queue.jobs.values()) if isinstance(o, str)})
-        ad["NumUsers"] = ad["NumOwners"] = len(owners)
+        ad["NumUsers"] = ad["NumOwners"] = sum(1 for o in self.queue.index.by_owner if isinstance(o, str))
         ad["MaxJobsRunning"] = self.cfg.get_int("MAX_JOBS_RUNNING")
         ads = [ad]
         uid_domain = self.param("UID_DOMAIN") or self.hostname
         # one Submitter ad per accounting name: the job's AccountingGroup, else its Owner
-        owners = sorted({n for n in map(job_policy.accounting_name, self.queue.jobs.values()) if n})
+        owners = sorted(self.queue.index.submitters())
         for owner in owners:
-            mine = self.count_statuses(owner, job_policy.accounting_name)
+            mine = self.count_statuses(owner, by_submitter=True)
             submitter = self.common_ad_attributes(ClassAd(), "Submitter", f"{owner}@{uid_domain}")
             submitter["ScheddName"] = self.name
             submitter["ScheddIpAddr"] = self.address

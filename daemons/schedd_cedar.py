@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
+from condorsim.daemons import job_query
 from condorsim.daemons.history import select_history
 from condorsim.shared.cedar import CedarServer, ProtocolError, ServerSecurity, Session, Stream
 from condorsim.shared.cedar import commands as C
@@ -79,8 +80,9 @@ class ScheddDoor:
         now = int(time.time())
         with self.schedd.lock:
             jobs = self.schedd.queue.jobs
-            selected = [jobs[key].copy() for key in sorted(jobs) if query.matches(jobs[key])
-                        and (not only_mine or jobs[key].eval("Owner") == owner)]
+            views = ((key, job_query.view(jobs[key])) for key in sorted(jobs))  # (read once, left compact)
+            selected = [ad.copy() for key, ad in views if query.matches(ad)
+                        and (not only_mine or self.schedd.queue.index.owner_of(key) == owner)]
             summary = self.summary(selected, owner)
         privileged = session is not None and self.schedd.policy.is_super_name(session.user)
         if request.eval("SummaryOnly") is not True:

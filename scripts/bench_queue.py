@@ -1,4 +1,4 @@
-"""Benchmark: a big job queue, as the schedd handles it today (issue 11's goals in brackets).
+"""Benchmark: a big job queue, as the schedd handles it (issue 11's goals in brackets).
 
     python -m condorsim.scripts.bench_queue [--jobs N] [--idle-seconds S] [--concurrent N]
 
@@ -10,6 +10,7 @@ In a pool of master, collector and schedd (nothing runs), one cluster of --jobs 
     condor_restart -schedd until the new schedd answers a query [<= 5 s];
   - whole-process times of condor_q: the default view [<= 2 s], -totals, -af of 3 attributes,
     and a constraint matching 10 jobs [<= 0.3 s]; a failed run is printed as FAILED with why;
+    condor_q's peak RSS for the default view and -af;
   - --concurrent condor_q (default view) started at once: how many failed [0]. This comes last:
     the schedd goes on answering queries whose clients gave up.
 Figures only: nothing here asserts a speed.
@@ -21,12 +22,14 @@ import getpass
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 
 import psutil
 
 from condorsim.daemons.job_queue import JobQueue
+from condorsim.scripts.condor_submit import submit_request
 from condorsim.shared.config import load_config
 from condorsim.shared.locate import schedd_address
 from condorsim.shared.pool import PersonalPool
@@ -51,9 +54,9 @@ def submit(pool: PersonalPool, jobs: int) -> float:
     schedd = Client(schedd_address(cfg), timeout=3600)
     cluster = int(schedd.call("NEW_CLUSTER")["cluster"])
     ads = parse_submit(f"{JOB}queue {jobs}\n", "bench.sub").build_jobs(cluster, cwd=str(pool.dir), config=cfg)
-    wire = [ad.to_wire() for ad in ads]
+    payload = submit_request(ads)  # as condor_submit sends them: the cluster ad, and each proc's own
     began = time.perf_counter()
-    schedd.call("SUBMIT", cluster=cluster, owner=getpass.getuser(), ads=wire)
+    schedd.call("SUBMIT", cluster=cluster, owner=getpass.getuser(), **payload)
     return time.perf_counter() - began
 
 
@@ -69,6 +72,15 @@ def tool_time(pool: PersonalPool, *argv: str) -> str:
         error = (result.stderr.strip().splitlines() or ["no message"])[-1]
         return f"FAILED after {took * 1000:.0f} ms (exit {result.returncode}: {error[:100]})"
     return f"{took * 1000:.0f} ms"
+
+
+def peak_rss(pool: PersonalPool, *argv: str) -> str:
+    """'<MiB> MiB': the peak RSS of one run of a tool (its own process, as the kernel counts it)."""
+    probe = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, check=True); "
+             "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    result = subprocess.run([sys.executable, "-c", probe, *argv], env=pool.env, capture_output=True, text=True,
+                            timeout=TOOL_TIMEOUT)
+    return f"{int(result.stdout) / 1024:.0f} MiB" if result.returncode == 0 else "FAILED"
 
 
 def concurrent_failures(pool: PersonalPool, count: int) -> tuple[int, float]:
@@ -97,7 +109,7 @@ def restart_seconds(pool: PersonalPool) -> str:
         try:
             if schedd_process(pool).pid != old:
                 cfg = load_config(subsystem="TOOL", env=pool.env)
-                answer = Client(schedd_address(cfg), timeout=5).call(
+                answer = Client(schedd_address(cfg), timeout=0.5).call(  # a stale address fails fast
                     "QUERY_JOBS", constraint="ProcId == 0", projection=["JobStatus"])
                 if answer["jobs"]:
                     return f"{(time.perf_counter() - began) * 1000:.0f} ms"
@@ -127,7 +139,8 @@ def main(argv: list[str] | None = None) -> int:
 
     with PersonalPool(config={"DAEMON_LIST": "MASTER, COLLECTOR, SCHEDD"}, timeout=TOOL_TIMEOUT) as pool:
         seconds = submit(pool, args.jobs)
-        print(f"Queue of {args.jobs:,} idle jobs in one cluster (master, collector, schedd):")
+        print(f"Queue of {args.jobs:,} idle jobs in one cluster (master, collector, schedd); "
+              f"load average {os.getloadavg()[0]:.1f} (a busy host stretches every time below):")
         print(f"  SUBMIT call: {seconds * 1000:.0f} ms, {args.jobs / seconds:,.0f} jobs/s  [goal >= 10,000 jobs/s]")
         schedd = schedd_process(pool)
         memory = schedd.memory_full_info()
@@ -148,8 +161,11 @@ def main(argv: list[str] | None = None) -> int:
                 ("-constraint 'ProcId < 10' (10 jobs)", ["condor_q", "-constraint", "ProcId < 10"],
                  "  [goal <= 0.3 s]")):
             print(f"    {label:<38} {tool_time(pool, *tool_argv)}{goal}")
+        print(f"  condor_q peak RSS: default view {peak_rss(pool, 'condor_q')}, "
+              f"-af {peak_rss(pool, 'condor_q', '-af', 'ClusterId', 'ProcId', 'JobStatus')}")
         failed, took = concurrent_failures(pool, args.concurrent)
         print(f"  {args.concurrent} concurrent condor_q: {failed} failed, all ended after {took * 1000:.0f} ms  [goal 0 failed]")
+        print(f"  load average at the end: {os.getloadavg()[0]:.1f}")
     return 0
 
 

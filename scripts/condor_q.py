@@ -11,9 +11,10 @@ import re
 import socket
 import sys
 import time
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, NamedTuple
 
-from condorsim.shared.columns import (Column, Table, date_cell, evaluate, format_time, int_of, is_undefined,
+from condorsim.shared.columns import (Column, Table, date_cell, evaluate, format_date, format_time, int_of, is_undefined,
                             number_cell, number_of, string_of)
 from condorsim.shared.print_format import Function, PrintFormat, UNIVERSE_NAMES, parse_print_format
 from condorsim.shared.tool_options import (QueryOptions, ToolExit, UsageError, is_arg, join_constraints,
@@ -63,6 +64,15 @@ USAGE = """Usage: condor_q [general-opts] [restriction-list] [output-opts]
 # --- cell helpers --------------------------------------------------------------------------
 
 def job_id(ad: Any) -> tuple[int, int]:
+    if isinstance(ad, BatchFacts):
+        return ad.cluster, ad.proc
+    if isinstance(ad, Batch):
+        return ad.first.cluster, ad.first.proc
+    if hasattr(ad, "lookup"):  # a ClassAd: its plain integer ids, read directly
+        cluster, proc = ad.lookup("ClusterId"), ad.lookup("ProcId")
+        if cluster is not None and proc is not None and cluster.const and proc.const \
+                and type(cluster.value) is int and type(proc.value) is int:
+            return cluster.value, proc.value
     return int_of(ad, "ClusterId"), int_of(ad, "ProcId")
 
 
@@ -272,28 +282,68 @@ EMPTY_BATCH_HEADING = ("OWNER BATCH_NAME      SUBMITTED   DONE   RUN    IDLE   H
                        "JOB_IDS")
 
 
+class BatchFacts(NamedTuple):
+    """What the batch view reads of a job."""
+    cluster: int
+    proc: int
+    owner: str
+    batch_name: str | None
+    qdate: int | float | None
+    status: int
+    total_procs: int | float | None
+
+
+def batch_facts(job: Any) -> BatchFacts:
+    """A job's BatchFacts, from a job ad, or quickly from its (projected) wire form when that
+    holds plain integer and string literals."""
+    if type(job) is BatchFacts:
+        return job
+    if type(job) is dict:
+        owner = job.get("Owner", "")
+        if "JobBatchName" not in job and owner[:1] == '"' and owner[-1:] == '"' and "\\" not in owner:
+            try:
+                return BatchFacts(int(job["ClusterId"]), int(job["ProcId"]), owner[1:-1], None, int(job["QDate"]),
+                                  int(job["JobStatus"]), int(job["TotalSubmitProcs"]))
+            except (KeyError, ValueError):
+                pass
+        job = _to_ad(job)  # anything else: as the ad evaluates it
+    return BatchFacts(int_of(job, "ClusterId"), int_of(job, "ProcId"), string_of(job, "Owner") or "",
+                      string_of(job, "JobBatchName"), number_of(job, "QDate"), int_of(job, "JobStatus"),
+                      number_of(job, "TotalSubmitProcs"))
+
+
 class Batch:
-    """Jobs sharing an owner and a batch name (JobBatchName, else their cluster)."""
+    """Jobs sharing an owner and a batch name (JobBatchName, else their cluster), as the batch
+    view needs them: counted as they come, so no job is kept."""
 
     def __init__(self, owner: str, name: str):
         self.owner, self.name = owner, name
-        self.jobs: list[Any] = []
+        self.size = 0
+        self.statuses: dict[int, int] = {}
+        self.totals: dict[int, int | float | None] = {}  # cluster -> its TotalSubmitProcs
+        self.first: BatchFacts | None = None  # the lowest job id, and the highest
+        self.last: BatchFacts | None = None
+
+    def add(self, job: BatchFacts) -> None:
+        self.size += 1
+        self.statuses[job.status] = self.statuses.get(job.status, 0) + 1
+        self.totals.setdefault(job.cluster, job.total_procs)
+        if self.first is None or job < self.first:
+            self.first = job
+        if self.last is None or job > self.last:
+            self.last = job
 
     def count(self, *statuses: int) -> int:
-        return sum(1 for j in self.jobs if int_of(j, "JobStatus") in statuses)
+        return sum(self.statuses.get(status, 0) for status in statuses)
 
     def total(self) -> int | None:
         """TotalSubmitProcs summed over the batch's clusters; None if any cluster lacks it."""
-        per_cluster: dict[int, int | float | None] = {}
-        for job in self.jobs:
-            per_cluster.setdefault(int_of(job, "ClusterId"), number_of(job, "TotalSubmitProcs"))
-        if any(v is None for v in per_cluster.values()):
+        if any(v is None for v in self.totals.values()):
             return None
-        return int(sum(per_cluster.values()))  # type: ignore[arg-type]
+        return int(sum(self.totals.values()))  # type: ignore[arg-type]
 
     def job_ids(self) -> str:
-        ids = sorted(job_id(j) for j in self.jobs)
-        first, last = ids[0], ids[-1]
+        first, last = (self.first.cluster, self.first.proc), (self.last.cluster, self.last.proc)
         if first == last:
             return "%d.%d" % first
         if first[0] == last[0]:
@@ -301,13 +351,21 @@ class Batch:
         return "%d.%d ... %d.%d" % (first + last)
 
 
-def batches(jobs: list[Any]) -> list[Batch]:
-    found: dict[tuple[str, str], Batch] = {}
-    for job in sort_jobs(jobs):
-        owner = string_of(job, "Owner") or ""
-        name = string_of(job, "JobBatchName") or "ID: %d" % int_of(job, "ClusterId")
-        found.setdefault((owner, name), Batch(owner, name)).jobs.append(job)
-    return list(found.values())
+def batches(jobs: Iterable[Any], found: dict | None = None) -> list[Batch]:
+    """The batches of `jobs` (ads, wire forms, BatchFacts, or Batches already counted), in the
+    order of their lowest job id; `found` carries the batches across calls."""
+    found = {} if found is None else found
+    for job in jobs:
+        if type(job) is Batch:
+            found[job.owner, job.name] = job
+            continue
+        job = batch_facts(job)
+        name = job.batch_name or "ID: %d" % job.cluster
+        batch = found.get((job.owner, name))
+        if batch is None:
+            batch = found[job.owner, name] = Batch(job.owner, name)
+        batch.add(job)
+    return sorted(found.values(), key=lambda batch: batch.first)
 
 
 def _count_cell(number: int | None) -> str:
@@ -326,12 +384,13 @@ def render_batch(jobs: list[Any]) -> str:
 
     def done(b: Batch) -> str:
         total = b.total()
-        return _count_cell(None if total is None else total - len(b.jobs))
+        return _count_cell(None if total is None else total - b.size)
 
     columns = [
         Column("OWNER", lambda b: b.owner, width=owner_width),
         Column("BATCH_NAME", lambda b: b.name, width=name_width),
-        Column("   SUBMITTED", lambda b: date_cell("QDate")(b.jobs[0]), width=12, right=True),
+        Column("   SUBMITTED", lambda b: None if b.first.qdate is None else format_date(b.first.qdate),
+               width=12, right=True),
         Column("  DONE", done, width=6, right=True),
         Column("  RUN ", lambda b: _count_cell(b.count(RUNNING, TRANSFERRING_OUTPUT)), width=6,
                right=True),
@@ -578,6 +637,45 @@ def _to_ad(wire: Any) -> Any:
     return ClassAd.from_wire(wire)
 
 
+# what the default (batch) view reads of a job
+BATCH_VIEW_ATTRIBUTES = ["ClusterId", "ProcId", "Owner", "JobBatchName", "QDate", "JobStatus", "TotalSubmitProcs"]
+QUERY_BATCH = 5000     # job ads per reply: the schedd streams them, each batch asked for in turn
+QUERY_TIMEOUT = 60.0   # seconds one batch may take (each is bounded work for the schedd)
+
+
+def query_projection(opts: "Options") -> list[str] | None:
+    """The attributes this run needs of each job (None: all): the schedd sends only those."""
+    if opts.analyze is not None or opts.unmatchable:
+        return None
+    if opts.ad_output:
+        if opts.long or opts.json:
+            return opts.attributes
+        from condorsim.shared.classad import ClassAdSyntaxError, parse_expr
+        items = opts.autoformat.items if opts.autoformat is not None else [expr for _, expr in opts.formats]
+        try:
+            return sorted(set().union(*(parse_expr(item).external_refs() for item in items)))
+        except (ValueError, ClassAdSyntaxError):
+            return None
+    return BATCH_VIEW_ATTRIBUTES if opts.view == "batch" and not opts.cputime else None
+
+
+def fetch_jobs(client: Any, constraint: str | None, owner: str | None, opts: "Options") -> tuple[list[Any], Any]:
+    """The schedd's jobs for this query (projected) and its summary ad, read in batches."""
+    jobs: list[Any] = []
+    summary: dict = {}
+    projection = query_projection(opts)
+    counted: dict | None = {} if projection is BATCH_VIEW_ATTRIBUTES and opts.limit is None else None
+    for reply in client.stream("QUERY_JOBS", "QUERY_MORE", constraint=constraint, owner=owner,
+                               projection=projection, batch=QUERY_BATCH,
+                               summary_only=opts.view == "totals" and not opts.ad_output):
+        if counted is not None:  # the batch view counts each batch as it comes: no job is kept
+            batches(reply.get("jobs", []), counted)
+        else:
+            jobs += map(batch_facts if projection is BATCH_VIEW_ATTRIBUTES else _to_ad, reply.get("jobs", []))
+        summary = reply.get("summary") or summary
+    return (jobs if counted is None else batches((), counted)), _to_ad(summary)
+
+
 def _schedd_name(cfg: Any, address: str, wanted: str | None) -> str:
     """The schedd's Name from its ad in the collector (falls back to the requested name)."""
     from condorsim.shared.locate import query_ads
@@ -702,7 +800,7 @@ def main(argv: list[str] | None = None) -> int:
         return stop.status
 
     from condorsim.shared.classad import eval_constraint
-    from condorsim.shared.protocol import Client, CommunicationError, RemoteError
+    from condorsim.shared.protocol import Client, CommunicationError, RemoteError, reachable
 
     only_mine = _config_bool(cfg, "CONDOR_Q_ONLY_MY_JOBS", True)
     owner = None
@@ -722,12 +820,12 @@ def main(argv: list[str] | None = None) -> int:
         sources = []
         try:
             for name, address in _sources(cfg, opts):
-                reply = Client(address).call("QUERY_JOBS", constraint=constraint, projection=None,
-                                             owner=owner)
                 label = (f"Submitter: {opts.submitter} : {address_summary(address)} : {name}"
                          if opts.submitter else f"Schedd: {name} : {address_summary(address)}")
-                sources.append((label, [_to_ad(w) for w in reply.get("jobs", [])],
-                                _to_ad(reply.get("summary") or {}), address))
+                # a schedd that takes the connection gets long to answer each batch; a stale address fails soon
+                timeout = QUERY_TIMEOUT if reachable(address) else 5.0
+                jobs, summary = fetch_jobs(Client(address, timeout=timeout), constraint, owner, opts)
+                sources.append((label, jobs, summary, address))
         except (CommunicationError, RemoteError) as err:
             where = f"schedd {opts.name}" if opts.name else "the local schedd"
             print(f"\n-- Failed to fetch ads from: {where}\n{err}", file=sys.stderr)

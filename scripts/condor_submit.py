@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import secrets
 import sys
 from dataclasses import dataclass, field
 
@@ -229,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
         out.flush()
     if client is not None:
         try:
-            client.call("SUBMIT", cluster=cluster, owner=getpass.getuser(), ads=[ad.to_wire() for ad in jobs])
+            submit_cluster(client, cluster, getpass.getuser(), jobs)
         except (CommunicationError, RemoteError) as exc:
             return error(f"Failed to queue job. ({exc})")
     blocks = dry_run_blocks(jobs) if opts.dry_run is not None else []
@@ -263,6 +264,34 @@ def main(argv: list[str] | None = None) -> int:
         for warning in description.unused_warnings():
             sys.stderr.write(f"\nWARNING: {warning}\n")
     return 0
+
+
+SUBMIT_TRIES = 3
+
+
+def submit_request(ads: list[ClassAd]) -> dict:
+    """The SUBMIT payload for one cluster: what all its procs share once (the cluster ad), and
+    what each has of its own."""
+    wires = [ad.to_wire() for ad in ads]
+    shared = set(wires[0].items())
+    for wire in wires[1:]:
+        shared.intersection_update(wire.items())
+    return {"cluster_ad": dict(shared), "procs": [dict(wire.items() - shared) for wire in wires]}
+
+
+def submit_cluster(client: Client, cluster: int, owner: str, ads: list[ClassAd]) -> dict:
+    """SUBMIT the cluster's procs, waiting in proportion to their number. A request that got no
+    answer in time is sent again with the same transaction id: the schedd answers a retry with
+    its first answer, so a slow submit is neither reported failed nor queued twice."""
+    payload = submit_request(ads)
+    transaction = secrets.token_hex(16)
+    client.timeout = 30.0 + len(ads) / 1000
+    for _ in range(SUBMIT_TRIES - 1):
+        try:
+            return client.call("SUBMIT", cluster=cluster, owner=owner, transaction=transaction, **payload)
+        except CommunicationError:
+            pass  # asked again, same transaction
+    return client.call("SUBMIT", cluster=cluster, owner=owner, transaction=transaction, **payload)
 
 
 def _config_bool(cfg, name: str, default: bool) -> bool:

@@ -84,10 +84,19 @@ COMMANDS = _table(
             "Answer once every child has said CHILD_ALIVE (the harness waits on it)."),
     # -- schedd: users ---------------------------------------------------------------------------
     Command("NEW_CLUSTER", "WRITE", ("SCHEDD",), {}, "condor_submit: allocate a cluster id."),
-    Command("SUBMIT", "WRITE", ("SCHEDD",), {"cluster": "int", "owner": "str?", "ads": "list"},
-            "condor_submit: queue the cluster's job ads, owned by the submitter.", identity="owner"),
-    Command("QUERY_JOBS", "READ", ("SCHEDD",), {"constraint": "str?", "owner": "str?", "projection": "list?"},
-            "condor_q: job ads matching `constraint` (ClaimId only to the pool's daemons)."),
+    Command("SUBMIT", "WRITE", ("SCHEDD",),
+            {"cluster": "int", "owner": "str?", "ads": "list?", "cluster_ad": "map?", "procs": "list?",
+             "transaction": "str?"},
+            "condor_submit: queue the cluster's jobs, owned by the submitter: whole `ads`, or the "
+            "`cluster_ad` the procs share plus each proc's own attributes; a retried `transaction` "
+            "is answered with its first answer.", identity="owner"),
+    Command("QUERY_JOBS", "READ", ("SCHEDD",),
+            {"constraint": "str?", "owner": "str?", "projection": "list?", "batch": "int?", "summary_only": "bool?"},
+            "condor_q: job ads matching `constraint` (ClaimId only to the pool's daemons), projected; "
+            "with `batch`, the first batch and a cursor for the rest."),
+    Command("QUERY_MORE", "READ", ("SCHEDD",), {"cursor": "int"},
+            "The next batch of a QUERY_JOBS, for the client that asked it; the query summary comes "
+            "with the last."),
     Command("ACT_ON_JOBS", "WRITE", ("SCHEDD",),
             {"action": "str", "ids": "list?", "constraint": "str?", "owner": "str?", "all": "bool?",
              "user": "str?", "reason": "str?", "subcode": "int?"},

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -159,6 +161,16 @@ class Client:
             raise RemoteError(str(reply.get("error", "request refused")))
         return reply
 
+    def stream(self, command: str, more: str, **payload: Any) -> Iterator[dict]:
+        """A request answered in batches: each reply that names a ``cursor`` is followed by the
+        reply to ``more`` for that cursor, until one names none. Each batch has the whole timeout,
+        so a long answer is never cut off as a whole, and the reader holds one batch at a time."""
+        reply = self.call(command, **payload)
+        yield reply
+        while reply.get("cursor") is not None:
+            reply = self.call(more, cursor=reply["cursor"])
+            yield reply
+
     def send(self, command: str, **payload: Any) -> None:
         """Fire and forget, never blocking: for ad updates, and wherever waiting could deadlock.
 
@@ -171,6 +183,19 @@ class Client:
             sock.send_multipart([b"", pack({"cmd": command, **payload})], zmq.NOBLOCK)
         except zmq.Again:
             pass  # the peer is gone and its queue is full: the message is lost, as a datagram would be
+
+
+def reachable(address: str, timeout: float = 5.0) -> bool:
+    """Whether a daemon accepts connections at `address` (its ZeroMQ port). A caller may then
+    wait long for an answer it knows will come, and give up soon on a stale address."""
+    match = re.fullmatch(r"tcp://(.+):(\d+)", endpoint(address))
+    if match is None:
+        return True  # ipc:// endpoints: nothing to probe
+    try:
+        socket.create_connection((match.group(1), int(match.group(2))), timeout=timeout).close()
+    except OSError:
+        return False
+    return True
 
 
 _oneway_sockets: dict[tuple[int, str], zmq.Socket] = {}

@@ -125,5 +125,6 @@ def test_bench_queue_prints_every_queue_figure():
     for label in ("default view", "-totals", "-af ClusterId ProcId JobStatus", "-constraint 'ProcId < 10'"):
         assert re.search(rf"\n    {re.escape(label)}.*\s(?:{NUMBER} ms|FAILED .*)", out), label
     assert re.search(rf"2 concurrent condor_q: \d+ failed, all ended after {NUMBER} ms", out)
+    assert re.search(rf"condor_q peak RSS: default view {NUMBER} MiB, -af {NUMBER} MiB", out)
     assert re.search(rf"job queue log replayed in process: {NUMBER} ms for 30 jobs", out)
     assert re.search(rf"schedd restart until it answers: (?:{NUMBER} ms|FAILED)", out)

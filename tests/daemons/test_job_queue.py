@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from condorsim.daemons.job_queue import JobQueue
-from condorsim.shared.classad import ClassAd
+from condorsim.daemons.job_queue import JobQueue, LoggedAd
+from condorsim.shared.classad import ClassAd, parse_expr
 
 
 def job(**attrs) -> ClassAd:
@@ -141,3 +141,50 @@ def test_an_attribute_name_that_could_forge_records_is_refused(tmp_path):
     queue.commit()
     again = JobQueue(str(tmp_path))
     assert sorted(again.jobs) == [(1, 0)] and again.jobs[(1, 0)].eval("JobStatus") == 1
+
+
+def shared_cluster(queue: JobQueue, cluster: int, procs: int, **common) -> None:
+    """A cluster as the schedd queues a submit: one cluster ad, procs holding only their own."""
+    shared = LoggedAd.of((cluster, -1), ClassAd(common).to_wire(), queue.log).share()
+    for proc in range(procs):
+        queue.add((cluster, proc), LoggedAd.of((cluster, proc), {"ProcId": str(proc)}, queue.log, shared))
+    queue.commit()
+
+
+def test_procs_share_their_cluster_ad_across_restarts(tmp_path):
+    queue = JobQueue(str(tmp_path))
+    shared_cluster(queue, 1, 3, Cmd="/bin/true", Owner="alice", JobStatus=1, ClusterId=1)
+    queue.set((1, 1), "JobStatus", 5)
+    queue.commit()
+    for again in (queue, JobQueue(str(tmp_path)), JobQueue(str(tmp_path))):
+        assert sorted(again.jobs) == [(1, 0), (1, 1), (1, 2)]
+        assert [again.jobs[(1, p)].eval("ProcId") for p in range(3)] == [0, 1, 2]
+        assert {again.jobs[(1, p)].eval("Cmd") for p in range(3)} == {"/bin/true"}
+        assert [again.jobs[(1, p)].eval("JobStatus") for p in range(3)] == [1, 5, 1]
+        assert again.index.counts(owner="alice") == {1: 2, 5: 1}
+        assert again.jobs[(1, 2)].to_wire()["Cmd"] == '"/bin/true"'
+    assert type(JobQueue(str(tmp_path)).jobs[(1, 2)]).__name__ == "LoggedAd"
+    for proc in range(3):
+        queue.remove((1, proc))
+    queue.commit()
+    assert "102 1.-1" in (tmp_path / "job_queue.log").read_text()  # the cluster ad left with its last proc
+    again = JobQueue(str(tmp_path))
+    assert not again.jobs and not again.clusters and not again.index.facts
+
+
+def test_index_follows_every_change(tmp_path):
+    queue = JobQueue(str(tmp_path))
+    queue.add((1, 0), job(Owner="bob", JobStatus=1, AccountingGroup="physics.bob"))
+    queue.add((1, 1), job(Owner="bob", JobStatus=1, PeriodicHold=parse_expr("NumJobStarts > 2")))
+    queue.add((2, 0), job(Owner="carol", JobStatus=2, LeaveJobInQueue=False))
+    queue.commit()
+    index = queue.index
+    assert index.counts() == {1: 2, 2: 1}
+    assert index.counts(submitter="physics.bob") == {1: 1} and index.counts(submitter="bob") == {1: 1}
+    assert index.with_policy == {(1, 1)}
+    queue.set((1, 0), "JobStatus", 5)
+    queue.delete_attr((1, 1), "PeriodicHold")
+    queue.remove((2, 0))
+    queue.commit()
+    assert index.counts() == {1: 1, 5: 1} and index.by_owner.keys() == {"bob"}
+    assert not index.with_policy and sorted(index.by_cluster) == [1]

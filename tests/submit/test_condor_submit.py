@@ -24,6 +24,11 @@ class FakeSchedd:
         return {"ok": True}
 
 
+def sent_ads(payload: dict) -> list[ClassAd]:
+    """The job ads a SUBMIT request carries: the cluster ad with each proc's own attributes."""
+    return [ClassAd.from_wire({**payload["cluster_ad"], **own}) for own in payload["procs"]]
+
+
 @pytest.fixture
 def schedd(monkeypatch, workdir):
     fake = FakeSchedd()
@@ -48,7 +53,7 @@ def test_seed_from_stdin(schedd, monkeypatch, capsys):
     (new, _), (submit, payload) = schedd.calls
     assert (new, submit) == ("NEW_CLUSTER", "SUBMIT")
     assert payload["cluster"] == 5 and payload["owner"]
-    ads = [ClassAd.from_wire(ad) for ad in payload["ads"]]
+    ads = sent_ads(payload)
     assert [ad.eval("ProcId") for ad in ads] == list(range(16))
     assert {ad.eval("ClusterId") for ad in ads} == {5}
     assert ads[0].eval("Owner") is Undefined
@@ -61,7 +66,7 @@ def test_file_argument_and_key_value_arguments(schedd, monkeypatch, capsys, work
     (workdir / "j.sub").write_text("executable = job.sh\narguments = file $(extra)\nqueue 2\n")
     code, out, _ = run(monkeypatch, capsys, ["j.sub", "arguments=cmdline", "extra=more"])
     assert code == 0 and out.endswith("2 job(s) submitted to cluster 5.\n")
-    ads = [ClassAd.from_wire(ad) for ad in schedd.calls[1][1]["ads"]]
+    ads = sent_ads(schedd.calls[1][1])
     assert [ad.eval("Args") for ad in ads] == ["file more", "file more"]
 
 
@@ -133,7 +138,7 @@ def test_queue_option_batch_name_and_file(schedd, monkeypatch, capsys, workdir):
     code, out, _ = run(monkeypatch, capsys, ["-batch-name", "nightly", "-file", "q.sub",
                                              "-queue", "in", "(a", "b", "c)"])
     assert code == 0 and out.endswith("3 job(s) submitted to cluster 5.\n")
-    ads = [ClassAd.from_wire(ad) for ad in schedd.calls[1][1]["ads"]]
+    ads = sent_ads(schedd.calls[1][1])
     assert [ad.eval("Args") for ad in ads] == ["a", "b", "c"]
     assert {ad.eval("JobBatchName") for ad in ads} == {"nightly"}
     (workdir / "q2.sub").write_text("executable = job.sh\nqueue\n")

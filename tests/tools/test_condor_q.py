@@ -198,6 +198,9 @@ class FakeSchedd:
         FakeSchedd.calls.append((command, payload))
         return FakeSchedd.reply
 
+    def stream(self, command, more, **payload):
+        yield self.call(command, **payload)
+
 
 @pytest.fixture
 def fake_pool(monkeypatch, two_jobs, ad_factory):
@@ -225,10 +228,12 @@ def test_main_default_asks_for_callers_jobs(fake_pool, capsys):
 def test_main_allusers_and_restrictions_drop_owner(fake_pool, capsys):
     assert cq.main(["-allusers", "-af", "ClusterId", "ProcId"]) == 0
     assert fake_pool.calls[-1][1]["owner"] is None
+    assert fake_pool.calls[-1][1]["projection"] == ["clusterid", "procid"]  # projected in the schedd
     assert capsys.readouterr().out == "42 0\n42 1\n"
     assert cq.main(["42", "-nobatch"]) == 0
-    assert fake_pool.calls[-1][1] == {"constraint": "(ClusterId == 42)", "projection": None,
-                                      "owner": None}
+    payload = fake_pool.calls[-1][1]
+    assert {k: payload[k] for k in ("constraint", "projection", "owner")} == {
+        "constraint": "(ClusterId == 42)", "projection": None, "owner": None}
 
 
 def test_main_unreachable_schedd(monkeypatch, capsys):
@@ -289,3 +294,34 @@ def test_more_options_parse(capsys):
     assert cq.main(["-help"]) == 0 and "-better-analyze" in capsys.readouterr().out
     assert cq.main(["-limit", "many"]) == 1
     assert "-limit requires a number" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("wire", [
+    {"ClusterId": "3", "ProcId": "7", "Owner": '"alice"', "QDate": "1700000000", "JobStatus": "2",
+     "TotalSubmitProcs": "10"},
+    {"ClusterId": "3", "ProcId": "7", "Owner": '"al\\\\ice"', "QDate": "1700000000", "JobStatus": "2",
+     "TotalSubmitProcs": "10"},
+    {"ClusterId": "3", "ProcId": "7", "Owner": '"bob"', "QDate": "1.5", "JobStatus": "1 + 1", "JobBatchName": '"b"'},
+    {"ClusterId": "3", "ProcId": "0", "Owner": "undefined", "QDate": "5", "JobStatus": "1", "TotalSubmitProcs": "1"},
+])
+def test_batch_facts_from_the_wire_are_what_the_ad_gives(wire):
+    from condorsim.shared.classad import ClassAd
+    assert cq.batch_facts(wire) == cq.batch_facts(ClassAd.from_wire(wire))
+
+
+def test_batch_view_counts_batches_as_they_stream():
+    from condorsim.shared.classad import ClassAd
+    wires = [{"ClusterId": str(c), "ProcId": str(p), "Owner": f'"{owner}"', "QDate": str(1700000000 + c),
+              "JobStatus": str(status), "TotalSubmitProcs": "4"}
+             for c, owner in ((5, "bob"), (3, "alice"), (9, "alice")) for p, status in enumerate((1, 2, 5, 1))]
+    wires[2]["JobBatchName"] = '"nightly"'
+
+    class Streaming:
+        def stream(self, command, more, **payload):
+            yield {"jobs": wires[:5], "cursor": 1}
+            yield {"jobs": wires[5:], "cursor": None, "summary": {"Jobs": "12"}}
+
+    counted, summary = cq.fetch_jobs(Streaming(), None, None, cq.parse_args([]))
+    assert all(isinstance(batch, cq.Batch) for batch in counted) and summary.eval("Jobs") == 12
+    assert cq.render_batch(counted) == cq.render_batch([ClassAd.from_wire(w) for w in wires])
+    assert "alice ID: 3 " in cq.render_batch(counted) and " nightly " in cq.render_batch(counted)
