@@ -398,7 +398,7 @@ class Schedd(JobActions, Daemon):
         cursor = QueryCursor(job_query.select(self.queue.jobs, self.queue.index, expr, owner if only_mine else None),
                              wanted, int(time.time()), summary,
                              max(1, int(batch)) if batch else len(self.queue.jobs) + 1,
-                             bool(message.get("summary_only")))
+                             bool(message.get("summary_only")), self.peer.name, self.policy.is_daemon(self.peer))
         if not batch:
             return self.next_batch(cursor, None)
         number = next(self.cursor_ids)
