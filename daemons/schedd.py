@@ -91,7 +91,7 @@ class Schedd(JobActions, Daemon):
             "MATCHES": self.on_matches, "JOB_STARTED": self.on_job_started,
             "JOB_EXITED": self.on_job_exited, "STARTER_EXITED": self.on_starter_exited,
             "JOB_USAGE": self.on_job_usage, "FILE_TRANSFER": self.on_file_transfer,
-            "SET_ATTRIBUTES": self.on_set_attributes,
+            "SET_ATTRIBUTES": self.on_set_attributes, "STARTER_REPORTS": self.on_starter_reports,
         })
         self.grid = GridJobs(self)  # grid-universe jobs go to condor_gridmanager children
         self.update_ads_soon = self.keep_advertised(self.cfg.get_float("SCHEDD_INTERVAL", 300), self.schedd_ads)
@@ -747,6 +747,20 @@ class Schedd(JobActions, Daemon):
             self.queue.set(key, "BytesRecvd", float(message.get("bytes_out", 0)))
         self.queue.commit()
         self.write_event(key, "file_transfer", stage, message.get("host"))
+        return {}
+
+    def on_starter_reports(self, message: dict, ident: bytes) -> dict:
+        """A simulating startd's batch (STARTD_SIMULATE_JOBS): what its starters would have sent
+        one by one (JOB_STARTED, JOB_USAGE, JOB_EXITED, STARTER_EXITED), handled in order."""
+        for report in message["reports"]:
+            command = report.get("cmd")
+            if command not in ("JOB_STARTED", "JOB_USAGE", "JOB_EXITED", "STARTER_EXITED"):
+                self.log(f"Ignoring a {command!r} report from a simulating startd")
+                continue
+            try:
+                self.handlers[command](report, ident)
+            except (KeyError, TypeError, ValueError) as exc:
+                self.log(f"Bad {command} report from a simulating startd: {exc}")
         return {}
 
     def on_job_exited(self, message: dict, ident: bytes) -> dict:
