@@ -74,6 +74,11 @@ class Schedd(JobActions, Daemon):
         self.refs_cache: dict[str, list[str]] = {}  # expression text -> attributes it references  # owners whose Submitter ads we advertise
         # when jobs started / completed, for the Recent* counts of the last STATISTICS_WINDOW_SECONDS
         self.recent: dict[int, list[float]] = {RUNNING: [], COMPLETED: []}
+        # HTCondor's PrioRec array: idle jobs best first, for claim reuse; rebuilt (None) at each
+        # negotiation and when a job becomes idle; jobs no longer idle are dropped as met.
+        self.prio_recs: list[tuple[int, JobId]] | None = None
+        self.reschedule_pending = False
+        self.reusing: list[Run] | None = None  # claims freed while a STARTER_REPORTS batch is handled
 
     # -- set-up ----------------------------------------------------------------------------
     def setup(self) -> None:
@@ -201,6 +206,8 @@ class Schedd(JobActions, Daemon):
         self.queue.set(key, "LastJobStatus", old if isinstance(old, int) else IDLE)
         self.queue.set(key, "JobStatus", status)
         self.queue.set(key, "EnteredCurrentStatus", int(time.time()))
+        if status == IDLE:
+            self.prio_recs = None
         if status in self.recent:
             self.recent[status].append(time.time())
         self.update_ads_soon()
@@ -222,6 +229,7 @@ class Schedd(JobActions, Daemon):
 
     def reschedule(self) -> None:
         """Ask for a negotiation cycle, after publishing the Submitter ads it will read."""
+        self.reschedule_pending = False
         self.advertise(self.schedd_ads())
         address = self.negotiator_address()
         if address:
@@ -274,6 +282,7 @@ class Schedd(JobActions, Daemon):
         for key, ad in zip(keys, ads):
             self.queue.add(key, ad)
         self.queue.commit()
+        self.prio_recs = None
         for key in keys:
             self.write_event(key, "submit", self.address)
 
@@ -486,6 +495,7 @@ class Schedd(JobActions, Daemon):
         can read: the basics, those the negotiator names (from slot policies), and those the
         job's own Requirements and Rank reference."""
         submitter = message.get("submitter")
+        self.prio_recs = None
         from_slots = [str(name) for name in message.get("significant") or []]
         uid_domain = self.param("UID_DOMAIN") or self.hostname
         clusters: dict[tuple, dict] = {}
@@ -525,29 +535,38 @@ class Schedd(JobActions, Daemon):
                 names += self.refs_cache[text]
         return names
 
-    def next_job_for(self, slot: ClassAd, submitter: str, limits: str | None) -> JobId | None:
+    def next_job_for(self, slot: ClassAd, submitter: str, limits: str | None,
+                     taken: set[JobId] | None = None) -> JobId | None:
         """The submitter's best idle job (JobPrio, then queue order) that matches `slot`, is
         neither running nor already matched, and holds the same concurrency limits (so the
         negotiator's counts stay right): the next job for a claim, or for the leftovers of a
         partitionable slot (limits None). Each autocluster is matched against the slot once."""
-        taken = {key for key, _ in self.pending_matches}
+        taken = {key for key, _ in self.pending_matches} if taken is None else taken
         slot_refs = sorted(set().union(*(expr.external_refs() for attr in ("Requirements", "Rank")
                                          if (expr := slot.lookup(attr)) is not None)))
         verdicts: dict[tuple, bool] = {}
-        best: tuple | None = None
-        for key, ad in self.queue.jobs.items():
-            if ad.eval("JobStatus") != IDLE or key in self.runs or key in taken \
-                    or claim_owner(ad) != (submitter, limits):
+        if self.prio_recs is None:
+            self.prio_recs = sorted((-(priority if isinstance(priority := ad.eval("JobPrio"), int) else 0), key)
+                                    for key, ad in self.queue.jobs.items() if ad.eval("JobStatus") == IDLE)
+        recs, live, found = self.prio_recs, 0, None
+        for index, (_, key) in enumerate(recs):
+            if key in taken:  # matched by the negotiator, not yet started
+                live = live or index + 1
+                continue
+            ad = self.queue.jobs.get(key)
+            if ad is None or ad.eval("JobStatus") != IDLE or key in self.runs:
+                continue  # gone, or no longer idle: dropped once no live job is ahead of it
+            live = live or index + 1
+            if claim_owner(ad) != (submitter, limits):
                 continue
             signature = self.autocluster_signature(ad, slot_refs)
             if signature not in verdicts:
                 verdicts[signature] = symmetric_match(ad, slot)
             if verdicts[signature]:
-                priority = ad.eval("JobPrio")
-                order = (-(priority if isinstance(priority, int) else 0), key)
-                if best is None or order < best:
-                    best = order
-        return None if best is None else best[1]
+                found = key
+                break
+        del recs[:live - 1 if live else len(recs)]
+        return found
 
     def on_matches(self, message: dict, ident: bytes) -> dict:
         was_idle = not self.pending_matches
@@ -586,38 +605,54 @@ class Schedd(JobActions, Daemon):
                 if following is not None:
                     self.pending_matches.insert(0, (following, leftover))
         self.queue.commit()
-        for key in claimed:
-            self.activate(key)
+        self.activate(claimed)
         self.queue.commit()
         if self.pending_matches:
             self.after(0, self.claim_and_start)
 
-    def activate(self, key: JobId) -> bool:
-        """Start the job on its (committed) claim; on refusal the job goes back to idle."""
-        run = self.runs[key]
-        try:
-            job = match_macros.expanded_job(self.queue.jobs[key], run.expanded)
-            protocol.Client(run.startd, timeout=5).call("ACTIVATE_CLAIM", claim_id=run.claim_id, job=job.to_wire())
-            return True
-        except (protocol.CommunicationError, protocol.RemoteError) as exc:
-            self.log(f"Could not start job {job_id(key)} on {run.slot_name}: {exc}")
-            del self.runs[key]
-            self.requeue(key, None, evicted=False)
-            self.release_claim(run)
-            return False
+    def activate(self, keys: list[JobId]) -> list[JobId]:
+        """Start the jobs on their (committed) claims, one ACTIVATE_CLAIMS call per startd; a
+        refused job goes back to idle and its claim is released. Returns the started ones."""
+        by_startd: dict[str, list[JobId]] = {}
+        for key in keys:
+            by_startd.setdefault(self.runs[key].startd, []).append(key)
+        started = []
+        for startd, group in by_startd.items():
+            claims = [{"claim_id": self.runs[key].claim_id,
+                       "job": match_macros.expanded_job(self.queue.jobs[key], self.runs[key].expanded).to_wire()}
+                      for key in group]
+            try:
+                errors = protocol.Client(startd, timeout=5 + len(group) / 100).call(
+                    "ACTIVATE_CLAIMS", claims=claims)["errors"]
+            except (protocol.CommunicationError, protocol.RemoteError) as exc:
+                errors = [str(exc)] * len(group)
+            for key, error in zip(group, errors):
+                if not error:
+                    started.append(key)
+                    continue
+                run = self.runs.pop(key)
+                self.log(f"Could not start job {job_id(key)} on {run.slot_name}: {error}")
+                self.requeue(key, None, evicted=False)
+                self.release_claim(run)
+        return started
 
-    def reuse_claim(self, run: Run) -> None:
-        """The claim's job is done and its starter gone: run the user's next matching job on it,
-        without a negotiation cycle; with none (or a refusal), release the claim."""
-        key = self.next_job_for(run.slot_ad, run.submitter, run.limits)
-        if key is None:
-            self.release_claim(run)
-            return
-        started = self.start_job(key, Run(run.claim_id, run.slot_name, run.startd, run.slot_ad, run.submitter,
-                                          run.limits))
+    def reuse_claims(self, runs: list[Run]) -> None:
+        """Claims whose jobs are done and starters gone: run each user's next matching job on
+        its claim, without a negotiation cycle; with none (or a refusal), release the claim.
+        Every new run is recorded (one commit, with whatever else is pending) before any is
+        activated."""
+        taken = {key for key, _ in self.pending_matches}
+        started = []
+        for run in runs:
+            key = self.next_job_for(run.slot_ad, run.submitter, run.limits, taken)
+            if key is None:
+                self.release_claim(run)
+            elif self.start_job(key, Run(run.claim_id, run.slot_name, run.startd, run.slot_ad, run.submitter,
+                                         run.limits)):
+                started.append(key)
         self.queue.commit()
-        if started and self.activate(key):
-            self.log(f"Reusing the claim on {run.slot_name} for job {job_id(key)}")
+        for key in self.activate(started):
+            self.log(f"Reusing the claim on {self.runs[key].slot_name} for job {job_id(key)}")
         self.queue.commit()
 
     def send_claim_keep_alives(self) -> None:
@@ -631,9 +666,12 @@ class Schedd(JobActions, Daemon):
             protocol.Client(startd).send("CLAIMS_ALIVE", claims=ids)
 
     def release_claim(self, run: Run) -> None:
-        """Give a claim back (one-way) and let the negotiator hand its slot out again."""
+        """Give a claim back (one-way) and let the negotiator hand its slot out again (one
+        RESCHEDULE for a burst of releases)."""
         protocol.Client(run.startd).send("RELEASE_CLAIM", claim_id=run.claim_id)
-        self.after(0, self.reschedule)
+        if not self.reschedule_pending:
+            self.reschedule_pending = True
+            self.after(0, self.reschedule)
 
     def start_job(self, key: JobId, run: Run) -> bool:
         """Record the job as running under the claim; False (the job held, the claim released) if
@@ -751,16 +789,24 @@ class Schedd(JobActions, Daemon):
 
     def on_starter_reports(self, message: dict, ident: bytes) -> dict:
         """A simulating startd's batch (STARTD_SIMULATE_JOBS): what its starters would have sent
-        one by one (JOB_STARTED, JOB_USAGE, JOB_EXITED, STARTER_EXITED), handled in order."""
-        for report in message["reports"]:
-            command = report.get("cmd")
-            if command not in ("JOB_STARTED", "JOB_USAGE", "JOB_EXITED", "STARTER_EXITED"):
-                self.log(f"Ignoring a {command!r} report from a simulating startd")
-                continue
-            try:
-                self.handlers[command](report, ident)
-            except (KeyError, TypeError, ValueError) as exc:
-                self.log(f"Bad {command} report from a simulating startd: {exc}")
+        one by one (JOB_STARTED, JOB_USAGE, JOB_EXITED, STARTER_EXITED), handled in order as one
+        queue transaction; the claims freed in it are then reused together."""
+        self.reusing = []
+        self.queue.commit = lambda: None  # the whole batch is committed once, below
+        try:
+            for report in message["reports"]:
+                command = report.get("cmd")
+                if command not in ("JOB_STARTED", "JOB_USAGE", "JOB_EXITED", "STARTER_EXITED"):
+                    self.log(f"Ignoring a {command!r} report from a simulating startd")
+                    continue
+                try:
+                    self.handlers[command](report, ident)
+                except (KeyError, TypeError, ValueError) as exc:
+                    self.log(f"Bad {command} report from a simulating startd: {exc}")
+        finally:
+            del self.queue.commit  # JobQueue.commit again
+            reusing, self.reusing = self.reusing, None
+        self.reuse_claims(reusing)  # commits the batch's changes with the new runs
         return {}
 
     def on_job_exited(self, message: dict, ident: bytes) -> dict:
@@ -774,10 +820,12 @@ class Schedd(JobActions, Daemon):
         claim_id = message["claim_id"]
         finished = self.finished_runs.pop(claim_id, None)
         if finished is not None:
-            if message.get("reusable", True):
-                self.reuse_claim(finished)
-            else:
+            if not message.get("reusable", True):
                 self.release_claim(finished)
+            elif self.reusing is not None:  # a batch of reports: reused together at its end
+                self.reusing.append(finished)
+            else:
+                self.reuse_claims([finished])
             return {}
         key = job_key(message["job"])
         run = self.runs.get(key)

@@ -427,6 +427,7 @@ class Startd(Daemon):
         self.handlers.update({
             "REQUEST_CLAIM": self.on_request_claim,
             "ACTIVATE_CLAIM": self.on_activate_claim,
+            "ACTIVATE_CLAIMS": self.on_activate_claims,
             "DEACTIVATE_CLAIM": self.on_deactivate_claim,
             "RELEASE_CLAIM": self.on_release_claim,
             "RECONNECT_CLAIMS": self.on_reconnect_claims,
@@ -608,6 +609,18 @@ class Startd(Daemon):
         self.starters.add(slot)
         self.log(f"{self.slot_name(slot)}: activated; starter pid {slot.starter.pid}")
         return {"starter_pid": slot.starter.pid}
+
+    def on_activate_claims(self, message: dict, ident: bytes) -> dict:
+        """Jobs for several claims in one request (a schedd reusing many claims at once): each
+        activation's error, or "" where it started."""
+        errors = []
+        for claim in message["claims"]:
+            try:
+                self.on_activate_claim(claim, ident)
+                errors.append("")
+            except (KeyError, TypeError, ValueError, OSError) as exc:
+                errors.append(str(exc) or type(exc).__name__)
+        return {"errors": errors}
 
     # -- simulated jobs (STARTD_SIMULATE_JOBS) ----------------------------------------------
     def simulate_job(self, slot: Slot) -> None:
