@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import getpass
+import itertools
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -70,7 +71,7 @@ class Schedd(JobActions, Daemon):
         self.runs: dict[JobId, Run] = {}
         self.finished_runs: dict[str, Run] = {}  # claim id -> run whose job ended; reused once its starter exits
         self.owners: set[str] = set()
-        self.pending_matches: list[tuple[JobId, ClassAd]] = []  # from the negotiator, not yet started
+        self.pending_matches: dict[JobId, ClassAd] = {}  # job -> slot matched by the negotiator, not yet started
         self.refs_cache: dict[str, list[str]] = {}  # expression text -> attributes it references  # owners whose Submitter ads we advertise
         # when jobs started / completed, for the Recent* counts of the last STATISTICS_WINDOW_SECONDS
         self.recent: dict[int, list[float]] = {RUNNING: [], COMPLETED: []}
@@ -501,7 +502,7 @@ class Schedd(JobActions, Daemon):
         clusters: dict[tuple, dict] = {}
         for key in sorted(self.queue.jobs):
             ad = self.queue.jobs[key]
-            if ad.eval("JobStatus") != IDLE or key in self.runs or is_grid_job(ad):
+            if ad.eval("JobStatus") != IDLE or key in self.runs or key in self.pending_matches or is_grid_job(ad):
                 continue
             if submitter is not None and f"{job_policy.accounting_name(ad)}@{uid_domain}" != submitter:
                 continue
@@ -541,7 +542,7 @@ class Schedd(JobActions, Daemon):
         neither running nor already matched, and holds the same concurrency limits (so the
         negotiator's counts stay right): the next job for a claim, or for the leftovers of a
         partitionable slot (limits None). Each autocluster is matched against the slot once."""
-        taken = {key for key, _ in self.pending_matches} if taken is None else taken
+        taken = self.pending_matches if taken is None else taken
         slot_refs = sorted(set().union(*(expr.external_refs() for attr in ("Requirements", "Rank")
                                          if (expr := slot.lookup(attr)) is not None)))
         verdicts: dict[tuple, bool] = {}
@@ -570,7 +571,10 @@ class Schedd(JobActions, Daemon):
 
     def on_matches(self, message: dict, ident: bytes) -> dict:
         was_idle = not self.pending_matches
-        self.pending_matches += [(job_key(m["job"]), ClassAd.from_wire(m["slot"])) for m in message["matches"]]
+        for match in message["matches"]:
+            key = job_key(match["job"])
+            if key not in self.pending_matches:  # matched again before it could start: the first match stands
+                self.pending_matches[key] = ClassAd.from_wire(match["slot"])
         if was_idle:
             self.after(0, self.claim_and_start)
         return {}
@@ -578,8 +582,9 @@ class Schedd(JobActions, Daemon):
     def claim_and_start(self) -> None:
         """Claim and start a few matched jobs, then let the event loop serve others before the next few.
         The queue records each claim (committed) before the job is activated under it. A claimed
-        partitionable slot's leftovers are matched at once with the same user's next job."""
-        batch, self.pending_matches = self.pending_matches[:MATCH_BATCH], self.pending_matches[MATCH_BATCH:]
+        partitionable slot's leftovers are matched at once with the same user's next job (claimed
+        after the matches already waiting)."""
+        batch = [(key, self.pending_matches.pop(key)) for key in list(itertools.islice(self.pending_matches, MATCH_BATCH))]
         claimed = []
         for key, slot in batch:
             ad = self.queue.jobs.get(key)
@@ -603,7 +608,7 @@ class Schedd(JobActions, Daemon):
                 leftover = ClassAd.from_wire(reply["leftover"])
                 following = self.next_job_for(leftover, self.runs[key].submitter, None)
                 if following is not None:
-                    self.pending_matches.insert(0, (following, leftover))
+                    self.pending_matches[following] = leftover
         self.queue.commit()
         self.activate(claimed)
         self.queue.commit()
@@ -641,7 +646,7 @@ class Schedd(JobActions, Daemon):
         its claim, without a negotiation cycle; with none (or a refusal), release the claim.
         Every new run is recorded (one commit, with whatever else is pending) before any is
         activated."""
-        taken = {key for key, _ in self.pending_matches}
+        taken = self.pending_matches
         started = []
         for run in runs:
             key = self.next_job_for(run.slot_ad, run.submitter, run.limits, taken)

@@ -41,7 +41,8 @@ def pool_config(startds: int, slots: int, partitionable: bool) -> tuple[dict[str
               "MEMORY": str(slots * 1024), "SLOT_TYPE_0_PARTITIONABLE": str(partitionable).upper(),
               # the slot ads change as jobs run; the periodic full update only repeats them
               "UPDATE_INTERVAL": "300", "STARTER_UPDATE_INTERVAL": "300",
-              "NEGOTIATOR_INTERVAL": "5", "SCHEDD_INTERVAL": "5"}
+              # HTCondor's defaults: claims are reused without the negotiator
+              "NEGOTIATOR_INTERVAL": "60", "NEGOTIATOR_MIN_INTERVAL": "5", "SCHEDD_INTERVAL": "5"}
     config_d = {"90bench_startds.config": extra_startds_config(startds)} if startds > 1 else {}
     return config, config_d
 
