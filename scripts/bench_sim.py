@@ -1,12 +1,13 @@
 """Benchmark: a simulated pool (STARTD_SIMULATE_JOBS) running many short jobs.
 
     python -m condorsim.scripts.bench_sim [--startds 10] [--slots 1000] [--jobs 100000]
-                                         [--runtime 1] [--partitionable]
+                                         [--runtime 1] [--partitionable] [--queue-limit N]
 
 Starts a pool of --startds simulating startds with --slots slots each (static slots, or one
 partitionable slot each with --partitionable), submits one cluster of --jobs jobs of --runtime
 seconds of simulated runtime through the SUBMIT call, and follows their user log until every job
-has terminated (event 005). It prints:
+has terminated (event 005). With --queue-limit N the jobs go in as clusters of N/2, one more each time
+fewer than N of them remain queued (the schedd's per-queue work stays bounded). It prints:
   - the pool's start-up time and the SUBMIT call's time;
   - jobs completed per second: over the whole run (submit done -> last 005), and in the steady
     middle (10 % -> 90 % of the completions) [goal >= 2,000/s for 10,000 slots, 1 s jobs];
@@ -49,7 +50,7 @@ def pool_config(startds: int, slots: int, partitionable: bool) -> tuple[dict[str
 
 def submit(pool: PersonalPool, jobs: int, runtime: float, log: Path) -> float:
     """Seconds the SUBMIT call of one cluster of `jobs` simulated jobs took."""
-    cfg = load_config(subsystem="SUBMIT", env=pool.env)
+    cfg = pool.submit_cfg = getattr(pool, "submit_cfg", None) or load_config(subsystem="SUBMIT", env=pool.env)
     schedd = Client(schedd_address(cfg), timeout=3600)
     cluster = int(schedd.call("NEW_CLUSTER")["cluster"])
     text = (f"executable = /bin/true\nlog = {log}\n+SimulatedRuntime = {runtime}\n"
@@ -124,22 +125,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runtime", type=float, default=1.0, help="simulated seconds per job")
     parser.add_argument("--partitionable", action="store_true", help="one partitionable slot per startd")
     parser.add_argument("--timeout", type=float, default=3600, help="give up after this many seconds")
+    parser.add_argument("--queue-limit", type=int, default=0,
+                        help="keep at most this many jobs queued (0: submit all at once)")
     args = parser.parse_args(argv)
+    chunk = max(args.queue_limit // 2, 1) if args.queue_limit else args.jobs
 
     total_slots = args.startds * args.slots
     print(f"host: {psutil.cpu_count()} CPUs, load average {psutil.getloadavg()[0]:.1f}")
     print(f"Simulated pool: {args.startds} startd(s) x {args.slots} "
           f"{'partitionable CPUs' if args.partitionable else 'static slots'} = {total_slots} slots; "
-          f"{args.jobs} jobs of {args.runtime:g} s")
+          f"{args.jobs} jobs of {args.runtime:g} s"
+          + (f", at most {args.queue_limit} queued" if args.queue_limit else ""))
     config, config_d = pool_config(args.startds, args.slots, args.partitionable)
     began = time.perf_counter()
     with PersonalPool(config=config, config_d=config_d, timeout=600) as pool:
         print(f"  pool start-up: {time.perf_counter() - began:.1f} s")
         log = pool.dir / "bench_sim.log"
         cpu_before = cpu_seconds(pool)
-        submit_seconds = submit(pool, args.jobs, args.runtime, log)
+        first = min(chunk * 2 if args.queue_limit else args.jobs, args.jobs)
+        submit_seconds = submit(pool, first, args.runtime, log)
+        sent = first
         submitted = time.perf_counter()
-        print(f"  SUBMIT call: {submit_seconds:.1f} s ({args.jobs / submit_seconds:,.0f} jobs/s)")
+        print(f"  SUBMIT call: {submit_seconds:.1f} s ({first / submit_seconds:,.0f} jobs/s) for {first} jobs")
         follower = LogFollower(log)
         cycles: dict[int, tuple] = {}
         deadline = submitted + args.timeout
@@ -147,6 +154,9 @@ def main(argv: list[str] | None = None) -> int:
         while len(follower.terminated) < args.jobs and time.perf_counter() < deadline:
             time.sleep(1.0)
             follower.poll()
+            while sent < args.jobs and sent - len(follower.terminated) < args.queue_limit - chunk:
+                submit(pool, min(chunk, args.jobs - sent), args.runtime, log)
+                sent += min(chunk, args.jobs - sent)
             cycle = negotiator_cycle(pool)
             if cycle is not None:
                 cycles[cycle[0]] = cycle
