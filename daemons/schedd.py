@@ -79,6 +79,8 @@ class Schedd(JobActions, Daemon):
         # negotiation and when a job becomes idle; jobs no longer idle are dropped as met.
         self.prio_recs: list[tuple[int, JobId]] | None = None
         self.reschedule_pending = False
+        self.ads_sent = 0.0  # when the schedd's ads were last made (monotonic)
+        self.ads_waiting = False  # an update waits for SCHEDD_MIN_INTERVAL to pass
         self.reusing: list[Run] | None = None  # claims freed while a STARTER_REPORTS batch is handled
 
     # -- set-up ----------------------------------------------------------------------------
@@ -100,10 +102,27 @@ class Schedd(JobActions, Daemon):
             "SET_ATTRIBUTES": self.on_set_attributes, "STARTER_REPORTS": self.on_starter_reports,
         })
         self.grid = GridJobs(self)  # grid-universe jobs go to condor_gridmanager children
-        self.update_ads_soon = self.keep_advertised(self.cfg.get_float("SCHEDD_INTERVAL", 300), self.schedd_ads)
+        interval = self.cfg.get_float("SCHEDD_INTERVAL", 300)
+        self.send_ads_soon = self.keep_advertised(interval, self.schedd_ads)
+        # HTCondor's floor on update frequency (capped by SCHEDD_INTERVAL, which tests make short):
+        # with 100,000 jobs each update counts them all.
+        self.ads_min_interval = min(self.cfg.get_float("SCHEDD_MIN_INTERVAL", 5), interval)
         self.recover_running_jobs()
         self.every(self.cfg.get_float("PERIODIC_EXPR_INTERVAL", 60), self.periodic_policy)
         self.every(self.cfg.get_float("ALIVE_INTERVAL", 300), self.send_claim_keep_alives)
+
+    def update_ads_soon(self) -> None:
+        """A change the schedd's ads show: they go out at once, or SCHEDD_MIN_INTERVAL after the last."""
+        wait = self.ads_sent + self.ads_min_interval - time.monotonic()
+        if wait <= 0:
+            self.send_ads_soon()
+        elif not self.ads_waiting:
+            self.ads_waiting = True
+            self.after(wait, self.send_waiting_ads)
+
+    def send_waiting_ads(self) -> None:
+        self.ads_waiting = False
+        self.send_ads_soon()
 
     def recover_running_jobs(self) -> None:
         """Jobs that had a claim when the last schedd stopped are disconnected, not lost: their
@@ -911,6 +930,7 @@ class Schedd(JobActions, Daemon):
 
     # -- ads -------------------------------------------------------------------------------
     def schedd_ads(self) -> list[ClassAd]:
+        self.ads_sent = time.monotonic()
         counts = self.count_statuses(None)
         ad = self.common_ad_attributes(ClassAd(), "Scheduler", self.name)
         ad["ScheddIpAddr"] = self.address
