@@ -76,8 +76,8 @@ class Schedd(JobActions, Daemon):
         # when jobs started / completed, for the Recent* counts of the last STATISTICS_WINDOW_SECONDS
         self.recent: dict[int, list[float]] = {RUNNING: [], COMPLETED: []}
         # HTCondor's PrioRec array: idle jobs best first, for claim reuse; rebuilt (None) at each
-        # negotiation and when a job becomes idle; jobs no longer idle are dropped as met.
-        self.prio_recs: list[tuple[int, JobId]] | None = None
+        # negotiation and when a job becomes idle; jobs matched, started or gone leave it.
+        self.prio_recs: dict[JobId, None] | None = None
         self.reschedule_pending = False
         self.ads_sent = 0.0  # when the schedd's ads were last made (monotonic)
         self.ads_waiting = False  # an update waits for SCHEDD_MIN_INTERVAL to pass
@@ -566,17 +566,17 @@ class Schedd(JobActions, Daemon):
                                          if (expr := slot.lookup(attr)) is not None)))
         verdicts: dict[tuple, bool] = {}
         if self.prio_recs is None:
-            self.prio_recs = sorted((-(priority if isinstance(priority := ad.eval("JobPrio"), int) else 0), key)
-                                    for key, ad in self.queue.jobs.items() if ad.eval("JobStatus") == IDLE)
-        recs, live, found = self.prio_recs, 0, None
-        for index, (_, key) in enumerate(recs):
-            if key in taken:  # matched by the negotiator, not yet started
-                live = live or index + 1
+            ranked = sorted((-(priority if isinstance(priority := ad.eval("JobPrio"), int) else 0), key)
+                            for key, ad in self.queue.jobs.items() if ad.eval("JobStatus") == IDLE)
+            self.prio_recs = dict.fromkeys(key for _, key in ranked)
+        dead, found = [], None
+        for key in self.prio_recs:
+            if key in taken:
                 continue
             ad = self.queue.jobs.get(key)
             if ad is None or ad.eval("JobStatus") != IDLE or key in self.runs:
-                continue  # gone, or no longer idle: dropped once no live job is ahead of it
-            live = live or index + 1
+                dead.append(key)  # gone, or no longer idle
+                continue
             if claim_owner(ad) != (submitter, limits):
                 continue
             signature = self.autocluster_signature(ad, slot_refs)
@@ -584,8 +584,10 @@ class Schedd(JobActions, Daemon):
                 verdicts[signature] = symmetric_match(ad, slot)
             if verdicts[signature]:
                 found = key
+                dead.append(key)  # about to be claimed or started
                 break
-        del recs[:live - 1 if live else len(recs)]
+        for key in dead:
+            del self.prio_recs[key]
         return found
 
     def on_matches(self, message: dict, ident: bytes) -> dict:
@@ -594,6 +596,8 @@ class Schedd(JobActions, Daemon):
             key = job_key(match["job"])
             if key not in self.pending_matches:  # matched again before it could start: the first match stands
                 self.pending_matches[key] = ClassAd.from_wire(match["slot"])
+                if self.prio_recs is not None:
+                    self.prio_recs.pop(key, None)
         if was_idle:
             self.after(0, self.claim_and_start)
         return {}
@@ -617,6 +621,7 @@ class Schedd(JobActions, Daemon):
                     schedd=self.address)
             except (protocol.CommunicationError, protocol.RemoteError) as exc:
                 self.log(f"Could not claim {slot_name} for job {job_id(key)}: {exc}")
+                self.prio_recs = None  # the job is idle again, and no longer matched
                 continue
             run = Run(claim_id, str(reply.get("slot") or slot_name), startd,
                       ClassAd.from_wire(reply.get("ad") or slot.to_wire()), *claim_owner(ad))
