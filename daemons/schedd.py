@@ -78,6 +78,7 @@ class Schedd(JobActions, Daemon):
         # HTCondor's PrioRec array: idle jobs best first, for claim reuse; rebuilt (None) at each
         # negotiation and when a job becomes idle; jobs matched, started or gone leave it.
         self.prio_recs: dict[JobId, None] | None = None
+        self.prio_dropped = 0  # entries deleted from it since it was last copied
         self.reschedule_pending = False
         self.ads_sent = 0.0  # when the schedd's ads were last made (monotonic)
         self.ads_waiting = False  # an update waits for SCHEDD_MIN_INTERVAL to pass
@@ -588,6 +589,9 @@ class Schedd(JobActions, Daemon):
                 break
         for key in dead:
             del self.prio_recs[key]
+        self.prio_dropped += len(dead)
+        if self.prio_dropped > len(self.prio_recs):  # a dict walks its deleted entries until copied
+            self.prio_recs, self.prio_dropped = dict(self.prio_recs), 0
         return found
 
     def on_matches(self, message: dict, ident: bytes) -> dict:
