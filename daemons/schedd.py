@@ -556,13 +556,12 @@ class Schedd(JobActions, Daemon):
                 names += self.refs_cache[text]
         return names
 
-    def next_job_for(self, slot: ClassAd, submitter: str, limits: str | None,
-                     taken: set[JobId] | None = None) -> JobId | None:
-        """The submitter's best idle job (JobPrio, then queue order) that matches `slot`, is
-        neither running nor already matched, and holds the same concurrency limits (so the
-        negotiator's counts stay right): the next job for a claim, or for the leftovers of a
-        partitionable slot (limits None). Each autocluster is matched against the slot once."""
-        taken = self.pending_matches if taken is None else taken
+    def next_job_for(self, slot: ClassAd, submitter: str, limits: str | None) -> JobId | None:
+        """The submitter's best idle job (JobPrio, then queue order) that matches `slot`, is not
+        running, and holds the same concurrency limits (so the negotiator's counts stay right):
+        the next job for a claim, or for the leftovers of a partitionable slot (limits None).
+        A job the negotiator matched elsewhere may be taken: its pending match is then skipped.
+        Each autocluster is matched against the slot once."""
         slot_refs = sorted(set().union(*(expr.external_refs() for attr in ("Requirements", "Rank")
                                          if (expr := slot.lookup(attr)) is not None)))
         verdicts: dict[tuple, bool] = {}
@@ -572,8 +571,6 @@ class Schedd(JobActions, Daemon):
             self.prio_recs = dict.fromkeys(key for _, key in ranked)
         dead, found = [], None
         for key in self.prio_recs:
-            if key in taken:
-                continue
             ad = self.queue.jobs.get(key)
             if ad is None or ad.eval("JobStatus") != IDLE or key in self.runs:
                 dead.append(key)  # gone, or no longer idle
@@ -600,8 +597,6 @@ class Schedd(JobActions, Daemon):
             key = job_key(match["job"])
             if key not in self.pending_matches:  # matched again before it could start: the first match stands
                 self.pending_matches[key] = ClassAd.from_wire(match["slot"])
-                if self.prio_recs is not None:
-                    self.prio_recs.pop(key, None)
         if was_idle:
             self.after(0, self.claim_and_start)
         return {}
@@ -625,7 +620,7 @@ class Schedd(JobActions, Daemon):
                     schedd=self.address)
             except (protocol.CommunicationError, protocol.RemoteError) as exc:
                 self.log(f"Could not claim {slot_name} for job {job_id(key)}: {exc}")
-                self.prio_recs = None  # the job is idle again, and no longer matched
+                self.prio_recs = None  # the job may have left it when it was chosen for these leftovers
                 continue
             run = Run(claim_id, str(reply.get("slot") or slot_name), startd,
                       ClassAd.from_wire(reply.get("ad") or slot.to_wire()), *claim_owner(ad))
@@ -674,10 +669,9 @@ class Schedd(JobActions, Daemon):
         its claim, without a negotiation cycle; with none (or a refusal), release the claim.
         Every new run is recorded (one commit, with whatever else is pending) before any is
         activated."""
-        taken = self.pending_matches
         started = []
         for run in runs:
-            key = self.next_job_for(run.slot_ad, run.submitter, run.limits, taken)
+            key = self.next_job_for(run.slot_ad, run.submitter, run.limits)
             if key is None:
                 self.release_claim(run)
             elif self.start_job(key, Run(run.claim_id, run.slot_name, run.startd, run.slot_ad, run.submitter,

@@ -43,7 +43,8 @@ def pool_config(startds: int, slots: int, partitionable: bool) -> tuple[dict[str
               # the slot ads change as jobs run; the periodic full update only repeats them
               "UPDATE_INTERVAL": "300", "STARTER_UPDATE_INTERVAL": "300",
               # HTCondor's defaults: claims are reused without the negotiator
-              "NEGOTIATOR_INTERVAL": "60", "NEGOTIATOR_MIN_INTERVAL": "5", "SCHEDD_INTERVAL": "5"}
+              "NEGOTIATOR_INTERVAL": "60", "NEGOTIATOR_MIN_INTERVAL": "5", "SCHEDD_INTERVAL": "5",
+              "PERIODIC_EXPR_INTERVAL": "60"}
     config_d = {"90bench_startds.config": extra_startds_config(startds)} if startds > 1 else {}
     return config, config_d
 
