@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from condorsim.shared import protocol
 from condorsim.shared.classad import ClassAd, ClassAdSyntaxError, Expr, parse_expr, symmetric_match
+from condorsim.shared.commands import lookup, payload_error
 from condorsim.shared.daemon import Daemon, daemon_main
 from condorsim.shared.locate import query_ads
 from condorsim.shared.security import unix_user
@@ -132,7 +133,7 @@ class Schedd(JobActions, Daemon):
         self.runs: dict[JobId, Run] = {}
         self.finished_runs: dict[str, Run] = {}  # claim id -> run whose job ended; reused once its starter exits
         self.owners: set[str] = set()
-        self.pending_matches: list[tuple[JobId, ClassAd]] = []  # from the negotiator, not yet started
+        self.pending_matches: dict[JobId, ClassAd] = {}  # job -> slot matched by the negotiator, not yet started
         self.refs_cache: dict[str, list[str]] = {}  # expression text -> attributes it references  # owners whose Submitter ads we advertise
         # when jobs started / completed, for the Recent* counts of the last STATISTICS_WINDOW_SECONDS
         self.recent: dict[int, list[float]] = {RUNNING: [], COMPLETED: []}
@@ -140,6 +141,14 @@ class Schedd(JobActions, Daemon):
         self.cursor_ids = itertools.count(1)
         self.submitted: dict[tuple[str, str], dict] = {}  # (owner, transaction id) -> answer, oldest first
         self.signatures: dict[tuple, tuple] = {}  # (cluster ad, extra names) -> (ad, its signature, names read)
+        # HTCondor's PrioRec array: idle jobs best first, for claim reuse; rebuilt (None) at each
+        # negotiation and when a job becomes idle; jobs matched, started or gone leave it.
+        self.prio_recs: dict[JobId, None] | None = None
+        self.prio_dropped = 0  # entries deleted from it since it was last copied
+        self.reschedule_pending = False
+        self.ads_sent = 0.0  # when the schedd's ads were last made (monotonic)
+        self.ads_waiting = False  # an update waits for SCHEDD_MIN_INTERVAL to pass
+        self.reusing: list[Run] | None = None  # claims freed while a STARTER_REPORTS batch is handled
 
     # -- set-up ----------------------------------------------------------------------------
     def setup(self) -> None:
@@ -157,14 +166,31 @@ class Schedd(JobActions, Daemon):
             "MATCHES": self.on_matches, "JOB_STARTED": self.on_job_started,
             "JOB_EXITED": self.on_job_exited, "STARTER_EXITED": self.on_starter_exited,
             "JOB_USAGE": self.on_job_usage, "FILE_TRANSFER": self.on_file_transfer,
-            "SET_ATTRIBUTES": self.on_set_attributes,
+            "SET_ATTRIBUTES": self.on_set_attributes, "STARTER_REPORTS": self.on_starter_reports,
         })
         self.grid = GridJobs(self)  # grid-universe jobs go to condor_gridmanager children
-        self.update_ads_soon = self.keep_advertised(self.cfg.get_float("SCHEDD_INTERVAL", 300), self.schedd_ads)
+        interval = self.cfg.get_float("SCHEDD_INTERVAL", 300)
+        self.send_ads_soon = self.keep_advertised(interval, self.schedd_ads)
+        # HTCondor's floor on update frequency (capped by SCHEDD_INTERVAL, which tests make short):
+        # with 100,000 jobs each update counts them all.
+        self.ads_min_interval = min(self.cfg.get_float("SCHEDD_MIN_INTERVAL", 5), interval)
         self.recover_running_jobs()
         self.every(self.cfg.get_float("PERIODIC_EXPR_INTERVAL", 60), self.periodic_policy)
         self.every(self.cfg.get_float("ALIVE_INTERVAL", 300), self.send_claim_keep_alives)
         self.every(min(5.0, self.cfg.get_float("QUERY_CURSOR_TIMEOUT", 30)), self.drop_idle_cursors)
+
+    def update_ads_soon(self) -> None:
+        """A change the schedd's ads show: they go out at once, or SCHEDD_MIN_INTERVAL after the last."""
+        wait = self.ads_sent + self.ads_min_interval - time.monotonic()
+        if wait <= 0:
+            self.send_ads_soon()
+        elif not self.ads_waiting:
+            self.ads_waiting = True
+            self.after(wait, self.send_waiting_ads)
+
+    def send_waiting_ads(self) -> None:
+        self.ads_waiting = False
+        self.send_ads_soon()
 
     def recover_running_jobs(self) -> None:
         """Jobs that had a claim when the last schedd stopped are disconnected, not lost: their
@@ -272,6 +298,8 @@ class Schedd(JobActions, Daemon):
         self.queue.set(key, "LastJobStatus", old if isinstance(old, int) else IDLE)
         self.queue.set(key, "JobStatus", status)
         self.queue.set(key, "EnteredCurrentStatus", int(time.time()))
+        if status == IDLE:
+            self.prio_recs = None
         if status in self.recent:
             self.recent[status].append(time.time())
         self.update_ads_soon()
@@ -293,6 +321,7 @@ class Schedd(JobActions, Daemon):
 
     def reschedule(self) -> None:
         """Ask for a negotiation cycle, after publishing the Submitter ads it will read."""
+        self.reschedule_pending = False
         self.advertise(self.schedd_ads())
         address = self.negotiator_address()
         if address:
@@ -366,6 +395,7 @@ class Schedd(JobActions, Daemon):
         for key, ad in zip(keys, ads):
             self.queue.add(key, ad)
         self.queue.commit()
+        self.prio_recs = None
         for key in keys:
             self.write_event(key, "submit", self.address)
 
@@ -623,13 +653,14 @@ class Schedd(JobActions, Daemon):
         can read: the basics, those the negotiator names (from slot policies), and those the
         job's own Requirements and Rank reference."""
         submitter = message.get("submitter")
+        self.prio_recs = None
         from_slots = [str(name) for name in message.get("significant") or []]
         uid_domain = self.param("UID_DOMAIN") or self.hostname
         clusters: dict[tuple, dict] = {}
         index = self.queue.index
         for key in sorted(index.by_status.get(IDLE, ())):
             ad = self.queue.jobs[key]
-            if key in self.runs or key in index.grid:
+            if key in self.runs or key in index.grid or key in self.pending_matches:
                 continue
             if submitter is not None and f"{index.facts[key][2]}@{uid_domain}" != submitter:
                 continue
@@ -677,33 +708,46 @@ class Schedd(JobActions, Daemon):
         return names
 
     def next_job_for(self, slot: ClassAd, submitter: str, limits: str | None) -> JobId | None:
-        """The submitter's best idle job (JobPrio, then queue order) that matches `slot`, is
-        neither running nor already matched, and holds the same concurrency limits (so the
-        negotiator's counts stay right): the next job for a claim, or for the leftovers of a
-        partitionable slot (limits None). Each autocluster is matched against the slot once."""
-        taken = {key for key, _ in self.pending_matches}
+        """The submitter's best idle job (JobPrio, then queue order) that matches `slot`, is not
+        running, and holds the same concurrency limits (so the negotiator's counts stay right):
+        the next job for a claim, or for the leftovers of a partitionable slot (limits None).
+        A job the negotiator matched elsewhere may be taken: its pending match is then skipped.
+        Each autocluster is matched against the slot once."""
         slot_refs = sorted(set().union(*(expr.external_refs() for attr in ("Requirements", "Rank")
                                          if (expr := slot.lookup(attr)) is not None)))
         verdicts: dict[tuple, bool] = {}
-        best: tuple | None = None
-        for key in self.queue.index.by_status.get(IDLE, ()):
-            ad = self.queue.jobs[key]
-            if key in self.runs or key in taken or self.queue.index.facts[key][2] != (submitter or None) \
-                    or job_limits(ad) != limits:
+        if self.prio_recs is None:
+            ranked = sorted((-(priority if isinstance(priority := peek(self.queue.jobs[key], "JobPrio"), int) else 0), key)
+                            for key in self.queue.index.by_status.get(IDLE, ()))
+            self.prio_recs = dict.fromkeys(key for _, key in ranked)
+        dead, found = [], None
+        for key in self.prio_recs:
+            ad = self.queue.jobs.get(key)
+            if ad is None or self.queue.index.status_of(key) != IDLE or key in self.runs:
+                dead.append(key)  # gone, or no longer idle
+                continue
+            if self.queue.index.facts[key][2] != (submitter or None) or job_limits(ad) != limits:
                 continue
             signature = self.autocluster_signature(ad, slot_refs)
             if signature not in verdicts:
                 verdicts[signature] = symmetric_match(ad, slot)
             if verdicts[signature]:
-                priority = peek(ad, "JobPrio")
-                order = (-(priority if isinstance(priority, int) else 0), key)
-                if best is None or order < best:
-                    best = order
-        return None if best is None else best[1]
+                found = key
+                dead.append(key)  # about to be claimed or started
+                break
+        for key in dead:
+            del self.prio_recs[key]
+        self.prio_dropped += len(dead)
+        if self.prio_dropped > len(self.prio_recs):  # a dict walks its deleted entries until copied
+            self.prio_recs, self.prio_dropped = dict(self.prio_recs), 0
+        return found
 
     def on_matches(self, message: dict, ident: bytes) -> dict:
         was_idle = not self.pending_matches
-        self.pending_matches += [(job_key(m["job"]), ClassAd.from_wire(m["slot"])) for m in message["matches"]]
+        for match in message["matches"]:
+            key = job_key(match["job"])
+            if key not in self.pending_matches:  # matched again before it could start: the first match stands
+                self.pending_matches[key] = ClassAd.from_wire(match["slot"])
         if was_idle:
             self.after(0, self.claim_and_start)
         return {}
@@ -711,8 +755,9 @@ class Schedd(JobActions, Daemon):
     def claim_and_start(self) -> None:
         """Claim and start a few matched jobs, then let the event loop serve others before the next few.
         The queue records each claim (committed) before the job is activated under it. A claimed
-        partitionable slot's leftovers are matched at once with the same user's next job."""
-        batch, self.pending_matches = self.pending_matches[:MATCH_BATCH], self.pending_matches[MATCH_BATCH:]
+        partitionable slot's leftovers are matched at once with the same user's next job (claimed
+        after the matches already waiting)."""
+        batch = [(key, self.pending_matches.pop(key)) for key in list(itertools.islice(self.pending_matches, MATCH_BATCH))]
         claimed = []
         for key, slot in batch:
             ad = self.queue.jobs.get(key)
@@ -726,6 +771,7 @@ class Schedd(JobActions, Daemon):
                     schedd=self.address)
             except (protocol.CommunicationError, protocol.RemoteError) as exc:
                 self.log(f"Could not claim {slot_name} for job {job_id(key)}: {exc}")
+                self.prio_recs = None  # the job may have left it when it was chosen for these leftovers
                 continue
             run = Run(claim_id, str(reply.get("slot") or slot_name), startd,
                       ClassAd.from_wire(reply.get("ad") or slot.to_wire()), *claim_owner(ad))
@@ -736,40 +782,55 @@ class Schedd(JobActions, Daemon):
                 leftover = ClassAd.from_wire(reply["leftover"])
                 following = self.next_job_for(leftover, self.runs[key].submitter, None)
                 if following is not None:
-                    self.pending_matches.insert(0, (following, leftover))
+                    self.pending_matches[following] = leftover
         self.queue.commit()
-        for key in claimed:
-            self.activate(key)
+        self.activate(claimed)
         self.queue.commit()
         if self.pending_matches:
             self.after(0, self.claim_and_start)
 
-    def activate(self, key: JobId) -> bool:
-        """Start the job on its (committed) claim; on refusal the job goes back to idle."""
-        run = self.runs[key]
-        try:
-            job = match_macros.expanded_job(self.queue.jobs[key], run.expanded)
-            protocol.Client(run.startd, timeout=5).call("ACTIVATE_CLAIM", claim_id=run.claim_id, job=job.to_wire())
-            return True
-        except (protocol.CommunicationError, protocol.RemoteError) as exc:
-            self.log(f"Could not start job {job_id(key)} on {run.slot_name}: {exc}")
-            del self.runs[key]
-            self.requeue(key, None, evicted=False)
-            self.release_claim(run)
-            return False
+    def activate(self, keys: list[JobId]) -> list[JobId]:
+        """Start the jobs on their (committed) claims, one ACTIVATE_CLAIMS call per startd; a
+        refused job goes back to idle and its claim is released. Returns the started ones."""
+        by_startd: dict[str, list[JobId]] = {}
+        for key in keys:
+            by_startd.setdefault(self.runs[key].startd, []).append(key)
+        started = []
+        for startd, group in by_startd.items():
+            claims = [{"claim_id": self.runs[key].claim_id,
+                       "job": match_macros.expanded_job(self.queue.jobs[key], self.runs[key].expanded).to_wire()}
+                      for key in group]
+            try:
+                errors = protocol.Client(startd, timeout=5 + len(group) / 100).call(
+                    "ACTIVATE_CLAIMS", claims=claims)["errors"]
+            except (protocol.CommunicationError, protocol.RemoteError) as exc:
+                errors = [str(exc)] * len(group)
+            for key, error in zip(group, errors):
+                if not error:
+                    started.append(key)
+                    continue
+                run = self.runs.pop(key)
+                self.log(f"Could not start job {job_id(key)} on {run.slot_name}: {error}")
+                self.requeue(key, None, evicted=False)
+                self.release_claim(run)
+        return started
 
-    def reuse_claim(self, run: Run) -> None:
-        """The claim's job is done and its starter gone: run the user's next matching job on it,
-        without a negotiation cycle; with none (or a refusal), release the claim."""
-        key = self.next_job_for(run.slot_ad, run.submitter, run.limits)
-        if key is None:
-            self.release_claim(run)
-            return
-        started = self.start_job(key, Run(run.claim_id, run.slot_name, run.startd, run.slot_ad, run.submitter,
-                                          run.limits))
+    def reuse_claims(self, runs: list[Run]) -> None:
+        """Claims whose jobs are done and starters gone: run each user's next matching job on
+        its claim, without a negotiation cycle; with none (or a refusal), release the claim.
+        Every new run is recorded (one commit, with whatever else is pending) before any is
+        activated."""
+        started = []
+        for run in runs:
+            key = self.next_job_for(run.slot_ad, run.submitter, run.limits)
+            if key is None:
+                self.release_claim(run)
+            elif self.start_job(key, Run(run.claim_id, run.slot_name, run.startd, run.slot_ad, run.submitter,
+                                         run.limits)):
+                started.append(key)
         self.queue.commit()
-        if started and self.activate(key):
-            self.log(f"Reusing the claim on {run.slot_name} for job {job_id(key)}")
+        for key in self.activate(started):
+            self.log(f"Reusing the claim on {self.runs[key].slot_name} for job {job_id(key)}")
         self.queue.commit()
 
     def send_claim_keep_alives(self) -> None:
@@ -803,15 +864,18 @@ class Schedd(JobActions, Daemon):
                     continue  # its starter is still finishing
                 del self.finished_runs[run.claim_id]
                 if state == "idle":
-                    self.reuse_claim(run)
+                    self.reuse_claims([run])
                 else:
                     self.log(f"Forgetting the claim on {run.slot_name}: its startd no longer has it")
                     protocol.Client(run.startd).send("RELEASE_CLAIM", claim_id=run.claim_id)
 
     def release_claim(self, run: Run) -> None:
-        """Give a claim back (one-way) and let the negotiator hand its slot out again."""
+        """Give a claim back (one-way) and let the negotiator hand its slot out again (one
+        RESCHEDULE for a burst of releases)."""
         protocol.Client(run.startd).send("RELEASE_CLAIM", claim_id=run.claim_id)
-        self.after(0, self.reschedule)
+        if not self.reschedule_pending:
+            self.reschedule_pending = True
+            self.after(0, self.reschedule)
 
     def start_job(self, key: JobId, run: Run) -> bool:
         """Record the job as running under the claim; False (the job held, the claim released) if
@@ -927,6 +991,32 @@ class Schedd(JobActions, Daemon):
         self.write_event(key, "file_transfer", stage, message.get("host"))
         return {}
 
+    def on_starter_reports(self, message: dict, ident: bytes) -> dict:
+        """A simulating startd's batch (STARTD_SIMULATE_JOBS): what its starters would have sent
+        one by one (JOB_STARTED, JOB_USAGE, JOB_EXITED, STARTER_EXITED), handled in order as one
+        queue transaction; the claims freed in it are then reused together."""
+        self.reusing = []
+        self.queue.commit = lambda: None  # the whole batch is committed once, below
+        try:
+            for report in message["reports"]:
+                command = report.get("cmd")
+                if command not in ("JOB_STARTED", "JOB_USAGE", "JOB_EXITED", "STARTER_EXITED"):
+                    self.log(f"Ignoring a {command!r} report from a simulating startd")
+                    continue
+                problem = payload_error(lookup(command, "SCHEDD"), report)
+                if problem:
+                    self.log(f"Bad {command} report from a simulating startd: {problem}")
+                    continue
+                try:
+                    self.handlers[command](report, ident)
+                except (KeyError, TypeError, ValueError) as exc:
+                    self.log(f"Bad {command} report from a simulating startd: {exc}")
+        finally:
+            del self.queue.commit  # JobQueue.commit again
+            reusing, self.reusing = self.reusing, None
+        self.reuse_claims(reusing)  # commits the batch's changes with the new runs
+        return {}
+
     def on_job_exited(self, message: dict, ident: bytes) -> dict:
         key, _ = self.shadow_for(message)
         self.shadow_gone(key, message)
@@ -938,10 +1028,12 @@ class Schedd(JobActions, Daemon):
         claim_id = message["claim_id"]
         finished = self.finished_runs.pop(claim_id, None)
         if finished is not None:
-            if message.get("reusable", True):
-                self.reuse_claim(finished)
-            else:
+            if not message.get("reusable", True):
                 self.release_claim(finished)
+            elif self.reusing is not None:  # a batch of reports: reused together at its end
+                self.reusing.append(finished)
+            else:
+                self.reuse_claims([finished])
             return {}
         key = job_key(message["job"])
         run = self.runs.get(key)
@@ -1022,6 +1114,7 @@ class Schedd(JobActions, Daemon):
 
     # -- ads -------------------------------------------------------------------------------
     def schedd_ads(self) -> list[ClassAd]:
+        self.ads_sent = time.monotonic()
         counts = self.count_statuses(None)
         ad = self.common_ad_attributes(ClassAd(), "Scheduler", self.name)
         ad["ScheddIpAddr"] = self.address

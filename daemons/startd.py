@@ -13,14 +13,16 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
+from typing import Iterable
 from fractions import Fraction
 
 import psutil
 
 from condorsim.shared import protocol
-from condorsim.shared.classad import (ClassAd, ClassAdSyntaxError, Undefined, format_new, parse_expr,
+from condorsim.shared.classad import (ClassAd, ClassAdSyntaxError, Expr, Undefined, format_new, parse_expr,
                                       symmetric_match, unparse)
 from condorsim.shared.spawn import Process, spawn
+from condorsim.shared.commands import lookup, payload_error
 from condorsim.shared.daemon import DAEMON_NO_RESTART, Daemon, DaemonStartError, daemon_main
 from condorsim.shared.security import CLAIM_ID_ENV
 
@@ -58,6 +60,14 @@ class Slot:
     family: str = ""  # the procd's marker for the running job's processes
     job_start: int | None = None
     releasing: bool = False  # the claim ends once its starter is gone
+    simulated: SimulatedJob | None = None  # STARTD_SIMULATE_JOBS: the job that runs without a process
+    name: str = ""  # slot<id>@<startd name>, set once the startd knows its name
+    rollup: tuple[str, ...] | None = None  # a dynamic slot's CHILD_ROLLUP values, until it changes
+
+    @property
+    def busy(self) -> bool:
+        """A job runs in the slot: under a starter, or simulated."""
+        return self.starter is not None or self.simulated is not None
 
     def __post_init__(self) -> None:
         if not self.totals:
@@ -72,6 +82,20 @@ class Slot:
 
 
 RESOURCES = ("cpus", "memory", "disk")
+
+
+@dataclass(eq=False)
+class SimulatedJob:
+    """A job run under STARTD_SIMULATE_JOBS: no process, only its timings and its exit code."""
+    runtime: float
+    exit_code: int
+    memory_kb: int  # what its usage updates report as its resident set
+    started: float = field(default_factory=time.monotonic)
+
+    def usage(self, cpus: int) -> dict:
+        """What a starter would report: the job kept its CPUs busy since it started."""
+        elapsed = min(time.monotonic() - self.started, self.runtime)
+        return {"user_cpu": round(elapsed * cpus, 3), "sys_cpu": 0.0, "rss_kb": self.memory_kb}
 
 
 @dataclass
@@ -142,6 +166,36 @@ CHILD_ROLLUP = ("AccountingGroup", "Activity", "Cpus", "CurrentRank", "Disk", "D
                 "RetirementTimeRemaining", "State")
 
 
+_LITERALS: dict[tuple, Expr] = {}
+
+
+def literal(value: int | float | str | bool) -> Expr:
+    """A shared literal expression for a plain value: slot ads repeat the same few values, and a
+    shared one keeps its wire text once made."""
+    key = (type(value), value)
+    expr = _LITERALS.get(key)
+    if expr is None:
+        if len(_LITERALS) > 100_000:
+            _LITERALS.clear()
+        expr = _LITERALS[key] = Expr.literal(value)
+    return expr
+
+
+def is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def rollup_item(ad: ClassAd, attr: str) -> str:
+    """One dynamic slot's value of `attr` as its parent's Child<attr> list holds it."""
+    expr = ad.lookup(attr)
+    if expr is None:
+        return "undefined"
+    if expr.const:
+        return str(expr)
+    value = ad.eval(attr)
+    return "undefined" if value is Undefined else unparse(value)
+
+
 class Startd(Daemon):
     subsystem = "STARTD"
 
@@ -155,6 +209,14 @@ class Startd(Daemon):
         self.changed_slots: set[Slot] = set()  # ads to send in the next update
         self.last_drain_stop: int | None = None
         self.drain_requests = 0
+        self.simulate = self.cfg.get_bool("STARTD_SIMULATE_JOBS", False)
+        self.slot_count = 0  # static, partitionable and dynamic slots
+        self.claims: dict[str, Slot] = {}  # claim id -> its slot
+        self.starters: set[Slot] = set()  # slots with a live starter process
+        self.reports: dict[str, list[dict]] = {}  # schedd address -> simulated starters' reports to send
+        self._machine_ad: ClassAd | None = None
+        self._machine_for: tuple = ()
+        self._config_ads: dict[int, ClassAd] = {}
 
     # -- naming and resources --------------------------------------------------------------
     def startd_name(self) -> str:
@@ -164,9 +226,10 @@ class Startd(Daemon):
         return name if "@" in name else f"{name}@{self.hostname}"
 
     def slot_name(self, slot: Slot) -> str:
-        if slot.kind == "Dynamic":
-            return f"slot{slot.parent.id}_{slot.sub_id}@{self.startd_name()}"
-        return f"slot{slot.id}@{self.startd_name()}"
+        if not slot.name:
+            number = f"{slot.parent.id}_{slot.sub_id}" if slot.kind == "Dynamic" else str(slot.id)
+            slot.name = f"slot{number}@{self.startd_name()}"
+        return slot.name
 
     def all_slots(self) -> list[Slot]:
         return [s for slot in self.slots for s in (slot, *slot.children)]
@@ -194,33 +257,18 @@ class Startd(Daemon):
                 for slot_id, (type_id, amounts) in enumerate(plan_slots(self.totals, types), start=1)]
 
     # -- ads -------------------------------------------------------------------------------
-    def slot_ad(self, slot: Slot) -> ClassAd:
-        ad = self.common_ad_attributes(ClassAd(), "Machine", self.slot_name(slot))
+    def machine_ad(self) -> ClassAd:
+        """The attributes every slot ad shares, made again only when the configuration or the
+        drain state changes (a startd with 1,000 slots builds 1,000 ads per update)."""
+        made_for = (self.cfg, self.drain, self.last_drain_stop)
+        if self._machine_ad is not None and all(a is b for a, b in zip(made_for, self._machine_for)):
+            return self._machine_ad
+        ad = ClassAd()
         ad["TargetType"] = "Job"
         ad["StartdIpAddr"] = self.address
-        ad["SlotID"] = slot.parent.id if slot.parent else slot.id
-        ad["SlotTypeID"] = slot.type_id
-        ad["SlotType"] = slot.kind
-        if slot.kind == "Partitionable":
-            ad["PartitionableSlot"] = True
-            ad["NumDynamicSlots"] = len(slot.children)
-            ad["PslotRollupInformation"] = True
-            self.publish_child_rollup(ad, slot)
-        elif slot.kind == "Dynamic":
-            ad["DynamicSlot"] = True
-            ad["ParentSlotId"] = slot.parent.id
-            ad["DSlotId"] = slot.sub_id
-            ad["PslotRollupInformation"] = True
-        ad["Cpus"] = slot.cpus
-        ad["Memory"] = slot.memory
-        ad["Disk"] = slot.disk
-        ad["TotalSlotCpus"] = slot.totals["cpus"]
-        ad["TotalSlotMemory"] = slot.totals["memory"]
-        ad["TotalSlotDisk"] = slot.totals["disk"]
         ad["TotalCpus"] = float(self.totals["cpus"])
         ad["TotalMemory"] = self.totals["memory"]
         ad["TotalDisk"] = self.totals["disk"]
-        ad["TotalSlots"] = len(self.all_slots())
         ad["DetectedCpus"] = self.cfg.get_int("DETECTED_CPUS")
         ad["DetectedMemory"] = self.cfg.get_int("DETECTED_MEMORY")
         ad["MachineResources"] = "Cpus Memory Disk Swap"
@@ -232,14 +280,8 @@ class Startd(Daemon):
         ad["UidDomain"] = self.param("UID_DOMAIN") or self.hostname
         ad["FileSystemDomain"] = self.param("FILESYSTEM_DOMAIN") or self.hostname
         ad["HasFileTransfer"] = True
-        ad["State"] = slot.state
-        ad["Activity"] = slot.activity
-        ad["EnteredCurrentState"] = slot.entered_state
-        ad["EnteredCurrentActivity"] = slot.entered_activity
-        load = 1.0 if slot.activity == "Busy" else 0.0
-        for attr in ("LoadAvg", "CondorLoadAvg", "TotalLoadAvg", "TotalCondorLoadAvg"):
-            ad[attr] = load
-        ad["KeyboardIdle"] = ad["ConsoleIdle"] = int(time.time()) - self.start_time
+        if self.simulate:
+            ad["StartdSimulatesJobs"] = True
         self.set_policy_expr(ad, "Start", self.drain.start if self.drain else self.param("START") or "True")
         self.publish_drain_attrs(ad)
         ad.set_expr("WithinResourceLimits", WITHIN_RESOURCE_LIMITS)
@@ -248,6 +290,46 @@ class Startd(Daemon):
         ad["CurrentRank"] = 0.0
         ad["MaxJobRetirementTime"] = 0
         ad.set_expr("MachineMaxVacateTime", "10 * 60")
+        self._machine_ad, self._machine_for, self._config_ads = ad, made_for, {}
+        return ad
+
+    def slot_ads(self, slots: Iterable[Slot]) -> list[ClassAd]:
+        """The ads of `slots`, each built once: a partitionable slot's Child* rollup reads the
+        ads of its dynamic slots built for this same update."""
+        built: dict[Slot, ClassAd] = {}
+        ordered = sorted(slots, key=lambda slot: slot.kind == "Partitionable")  # children first
+        return [self.slot_ad(slot, built) for slot in ordered]
+
+    def slot_ad(self, slot: Slot, built: dict[Slot, ClassAd] | None = None) -> ClassAd:
+        """The slot's ad; `built` holds ads made earlier in the same update, and gets this one."""
+        if built is not None and slot in built:
+            return built[slot]
+        ad = self.machine_ad().copy()
+        self.common_ad_attributes(ad, "Machine", self.slot_name(slot))
+        ad["SlotID"] = literal(slot.parent.id if slot.parent else slot.id)
+        ad["SlotTypeID"] = literal(slot.type_id)
+        ad["SlotType"] = literal(slot.kind)
+        if slot.kind == "Partitionable":
+            ad["PartitionableSlot"] = True
+            ad["NumDynamicSlots"] = len(slot.children)
+            ad["PslotRollupInformation"] = True
+            self.publish_child_rollup(ad, slot, {} if built is None else built)
+        elif slot.kind == "Dynamic":
+            ad["DynamicSlot"] = literal(True)
+            ad["ParentSlotId"] = literal(slot.parent.id)
+            ad["DSlotId"] = literal(slot.sub_id)
+            ad["PslotRollupInformation"] = literal(True)
+        for attr, value in (("Cpus", slot.cpus), ("Memory", slot.memory), ("Disk", slot.disk),
+                            ("TotalSlotCpus", slot.totals["cpus"]), ("TotalSlotMemory", slot.totals["memory"]),
+                            ("TotalSlotDisk", slot.totals["disk"]), ("TotalSlots", self.slot_count),
+                            ("State", slot.state), ("Activity", slot.activity),
+                            ("EnteredCurrentState", slot.entered_state),
+                            ("EnteredCurrentActivity", slot.entered_activity)):
+            ad[attr] = literal(value)
+        load = literal(1.0 if slot.activity == "Busy" else 0.0)
+        for attr in ("LoadAvg", "CondorLoadAvg", "TotalLoadAvg", "TotalCondorLoadAvg"):
+            ad[attr] = load
+        ad["KeyboardIdle"] = ad["ConsoleIdle"] = literal(int(time.time()) - self.start_time)
         if slot.job is not None:
             owner = slot.job.eval("Owner")
             user = slot.job.eval("User")
@@ -262,7 +344,9 @@ class Startd(Daemon):
             if slot.job_start:
                 ad["JobStart"] = slot.job_start
                 ad["TotalJobRunTime"] = int(time.time()) - slot.job_start
-        self.publish_config_attrs(ad, slot)
+        ad.update(self.config_ad(slot.parent.id if slot.parent else slot.id))
+        if built is not None:
+            built[slot] = ad
         return ad
 
     def publish_drain_attrs(self, ad: ClassAd) -> None:
@@ -276,13 +360,15 @@ class Startd(Daemon):
         if self.last_drain_stop is not None:
             ad["LastDrainStopTime"] = self.last_drain_stop
 
-    def publish_child_rollup(self, ad: ClassAd, slot: Slot) -> None:
-        """A partitionable slot lists its dynamic slots' values, one list per attribute."""
-        child_ads = [self.slot_ad(child) for child in slot.children]
-        for attr in CHILD_ROLLUP:
-            items = [unparse(value) if (value := child.eval(attr)) is not Undefined else "undefined"
-                     for child in child_ads]
-            ad.set_expr(f"Child{attr}", "{" + ", ".join(items) + "}")
+    def publish_child_rollup(self, ad: ClassAd, slot: Slot, built: dict[Slot, ClassAd]) -> None:
+        """A partitionable slot lists its dynamic slots' values, one list per attribute. A child's
+        values are kept until it changes: a thousand children are not rebuilt for each one that did."""
+        for child in slot.children:
+            if child.rollup is None or child in built:
+                child_ad = self.slot_ad(child, built)
+                child.rollup = tuple(rollup_item(child_ad, attr) for attr in CHILD_ROLLUP)
+        for index, attr in enumerate(CHILD_ROLLUP):
+            ad.set_expr(f"Child{attr}", "{" + ", ".join(child.rollup[index] for child in slot.children) + "}")
 
     def set_policy_expr(self, ad: ClassAd, attr: str, text: str) -> None:
         try:
@@ -291,8 +377,12 @@ class Startd(Daemon):
             self.log(f"CONFIGURATION PROBLEM: {attr.upper()} = {text} does not parse ({exc}); using False")
             ad.set_expr(attr, "False")
 
-    def publish_config_attrs(self, ad: ClassAd, slot: Slot) -> None:
-        slot_id = slot.parent.id if slot.parent else slot.id
+    def config_ad(self, slot_id: int) -> ClassAd:
+        """STARTD_ATTRS and the like for slot `slot_id` (kept with the machine ad they go with)."""
+        ad = self._config_ads.get(slot_id)
+        if ad is not None:
+            return ad
+        ad = self._config_ads[slot_id] = ClassAd()
         names = []
         for knob in ("STARTD_ATTRS", "STARTD_EXPRS", "SYSTEM_STARTD_ATTRS", f"SLOT{slot_id}_STARTD_ATTRS"):
             names += [name for name in self.cfg.get_list(knob) if name not in names]
@@ -305,6 +395,7 @@ class Startd(Daemon):
                 ad.set_expr(name, text)
             except ClassAdSyntaxError as exc:
                 self.log(f"CONFIGURATION PROBLEM: Failed to insert ClassAd attribute {name} = {text}: {exc}")
+        return ad
 
     # -- procd -----------------------------------------------------------------------------
     def start_procd(self) -> None:
@@ -331,11 +422,14 @@ class Startd(Daemon):
     # -- life cycle ------------------------------------------------------------------------
     def setup(self) -> None:
         self.slots = self.build_slots()
-        self.start_procd()  # before binding: a startd that cannot have its procd publishes nothing
+        self.slot_count = len(self.slots)
+        if not self.simulate:  # simulated jobs have no processes to track
+            self.start_procd()  # before binding: a startd that cannot have its procd publishes nothing
         self.bind()
         self.handlers.update({
             "REQUEST_CLAIM": self.on_request_claim,
             "ACTIVATE_CLAIM": self.on_activate_claim,
+            "ACTIVATE_CLAIMS": self.on_activate_claims,
             "DEACTIVATE_CLAIM": self.on_deactivate_claim,
             "RELEASE_CLAIM": self.on_release_claim,
             "RECONNECT_CLAIMS": self.on_reconnect_claims,
@@ -346,8 +440,9 @@ class Startd(Daemon):
             "JOB_CONNECT_INFO": self.on_job_connect_info,
         })
         self.keep_advertised(self.cfg.get_float("UPDATE_INTERVAL", 300),
-                             lambda: [self.slot_ad(slot) for slot in self.all_slots()])
-        self.log(f"Created {len(self.slots)} slot(s) named slotN@{self.startd_name()}")
+                             lambda: self.slot_ads(self.all_slots()))
+        self.log(f"Created {len(self.slots)} slot(s) named slotN@{self.startd_name()}"
+                 + ("; jobs are simulated (STARTD_SIMULATE_JOBS)" if self.simulate else ""))
         self.every(self.cfg.get_float("ALIVE_INTERVAL", 300), self.expire_silent_claims)
 
     def on_reconfig(self) -> None:
@@ -360,6 +455,7 @@ class Startd(Daemon):
             self.after(0.02, self.send_changed_ads)
         for slot in slots:
             self.changed_slots.add(slot)
+            slot.rollup = None
             if slot.parent is not None:
                 self.changed_slots.add(slot.parent)
 
@@ -367,11 +463,16 @@ class Startd(Daemon):
         live = set(self.all_slots())
         slots = [slot for slot in self.changed_slots if slot in live]  # freed dynamic slots are gone
         self.changed_slots.clear()
-        if slots and not self.advertise([self.slot_ad(slot) for slot in slots]):
+        if slots and not self.advertise(self.slot_ads(slots)):
             self.changed(*slots)  # no collector address yet: try again soon
 
     def shutdown(self) -> None:
         slots = self.all_slots()
+        for slot in slots:
+            if slot.simulated is not None:  # evicted, as a starter reports when it is stopped
+                slot.simulated = None
+                self.report(slot, "JOB_EXITED", exited=False)
+        self.send_reports()
         for slot in slots:
             self.stop_starter(slot, fast=True)
         deadline = time.monotonic() + 5
@@ -406,10 +507,10 @@ class Startd(Daemon):
 
     # -- claims ----------------------------------------------------------------------------
     def slot_by_claim(self, claim_id: str) -> Slot:
-        for slot in self.all_slots():
-            if slot.claim_id == claim_id and not slot.releasing:
-                return slot
-        raise ValueError("unknown claim id")
+        slot = self.claims.get(claim_id)
+        if slot is None or slot.releasing:
+            raise ValueError("unknown claim id")
+        return slot
 
     def on_request_claim(self, message: dict, ident: bytes) -> dict:
         """Claim a slot for a job. A partitionable slot is not claimed itself: a dynamic slot
@@ -418,7 +519,7 @@ class Startd(Daemon):
         the schedd may claim again for its other jobs."""
         job = ClassAd.from_wire(message["job"])
         name = message["slot"]
-        slot = next((s for s in self.slots if self.slot_name(s) == name), None)
+        slot = next((s for s in self.slots if self.slot_name(s) == name), None)  # few: 1,000 at most
         if slot is None:
             raise ValueError(f"no slot named {name}")
         if slot.state != "Unclaimed":
@@ -429,6 +530,7 @@ class Startd(Daemon):
         elif not symmetric_match(job, self.slot_ad(slot)):
             raise ValueError(f"{name} does not match the job")
         slot.claim_id = str(message["claim_id"])
+        self.claims[slot.claim_id] = slot
         slot.claim_start = slot.last_alive = time.monotonic()
         slot.activations = 0
         slot.job = job
@@ -460,6 +562,7 @@ class Startd(Daemon):
                      kind="Dynamic", parent=parent, sub_id=parent.next_sub_id)
         parent.next_sub_id += 1
         parent.children.append(child)
+        self.slot_count += 1
         for resource, amount in amounts.items():
             setattr(parent, resource, getattr(parent, resource) - amount)
         return child
@@ -484,7 +587,7 @@ class Startd(Daemon):
 
     def on_activate_claim(self, message: dict, ident: bytes) -> dict:
         slot = self.slot_by_claim(str(message["claim_id"]))
-        if slot.starter is not None:
+        if slot.busy:
             raise ValueError("claim already has a running job")
         job = ClassAd.from_wire(message["job"])
         if slot.activations:  # a reused claim: it must still be young enough, and the job fit
@@ -495,6 +598,12 @@ class Startd(Daemon):
         slot.job = job
         slot.activations += 1
         slot.last_alive = time.monotonic()
+        slot.job_start = int(time.time())
+        slot.set_state("Claimed", "Busy")
+        self.changed(slot)
+        if self.simulate:
+            self.simulate_job(slot)
+            return {}
         slot.family = f"{job.eval('ClusterId')}.{job.eval('ProcId')}-{uuid.uuid4().hex[:12]}"
         job_file = os.path.join(self.param("EXECUTE"), f".job_{self.slot_name(slot)}_{os.getpid()}.ad")
         with open(job_file, "w") as handle:
@@ -511,11 +620,84 @@ class Startd(Daemon):
                 "-schedd", slot.schedd_address,
                 "-slot-name", self.slot_name(slot), "-family", slot.family, "-machine-ad", machine_file]
         slot.starter = spawn(argv, env, capture_stderr=False, log=self.log)
-        slot.job_start = int(time.time())
-        slot.set_state("Claimed", "Busy")
+        self.starters.add(slot)
         self.log(f"{self.slot_name(slot)}: activated; starter pid {slot.starter.pid}")
-        self.changed(slot)
         return {"starter_pid": slot.starter.pid}
+
+    def on_activate_claims(self, message: dict, ident: bytes) -> dict:
+        """Jobs for several claims in one request (a schedd reusing many claims at once): each
+        activation's error, or "" where it started."""
+        errors = []
+        for claim in message["claims"]:
+            problem = payload_error(lookup("ACTIVATE_CLAIM", "STARTD"), claim) if isinstance(claim, dict) \
+                else "an activation must be a map"
+            if problem:
+                errors.append(problem)
+                continue
+            try:
+                self.on_activate_claim(claim, ident)
+                errors.append("")
+            except (KeyError, TypeError, ValueError, OSError) as exc:
+                errors.append(str(exc) or type(exc).__name__)
+        return {"errors": errors}
+
+    # -- simulated jobs (STARTD_SIMULATE_JOBS) ----------------------------------------------
+    def simulate_job(self, slot: Slot) -> None:
+        """Run the slot's job without a process: the reports a starter would send (JOB_STARTED,
+        JOB_USAGE every STARTER_UPDATE_INTERVAL, JOB_EXITED, then our STARTER_EXITED) come from
+        timers here. Runtime: the job's SimulatedRuntime, else STARTD_SIMULATED_RUNTIME evaluated
+        against the job; exit code: its SimulatedExitCode, else 0."""
+        job, slot_ad = slot.job, self.slot_ad(slot)
+        runtime = job.eval("SimulatedRuntime", target=slot_ad)
+        if not is_number(runtime):
+            text = self.param("STARTD_SIMULATED_RUNTIME") or "60"
+            try:
+                runtime = parse_expr(text).eval(my=job, target=slot_ad)
+            except ClassAdSyntaxError as exc:
+                self.log(f"CONFIGURATION PROBLEM: STARTD_SIMULATED_RUNTIME = {text}: {exc}; using 60")
+                runtime = 60
+        code = job.eval("SimulatedExitCode", target=slot_ad)
+        memory = job.eval("RequestMemory", target=slot_ad)
+        run = SimulatedJob(max(0.0, float(runtime)) if is_number(runtime) else 60.0,
+                           int(code) if is_number(code) else 0,
+                           int(min(memory if is_number(memory) else slot.memory, slot.memory)) * 1024)
+        slot.simulated = run
+        self.report(slot, "JOB_STARTED", starter=self.address)
+        interval = self.cfg.get_float("STARTER_UPDATE_INTERVAL", 300)
+        self.after(min(interval, 1.0), lambda: self.simulated_usage(slot, run, interval))
+        self.after(run.runtime, lambda: self.end_simulated(slot, run))
+
+    def simulated_usage(self, slot: Slot, run: SimulatedJob, interval: float) -> None:
+        """A usage update while the job still runs (none at or after its end)."""
+        if slot.simulated is run and time.monotonic() - run.started < run.runtime:
+            self.report(slot, "JOB_USAGE", usage=run.usage(slot.cpus))
+            self.after(interval, lambda: self.simulated_usage(slot, run, interval))
+
+    def end_simulated(self, slot: Slot, run: SimulatedJob, signum: int | None = None) -> None:
+        """The simulated job ends: on its own with its exit code, or killed by `signum`."""
+        if slot.simulated is not run:
+            return  # already ended (killed before its time)
+        slot.simulated = None
+        usage = run.usage(slot.cpus)
+        if signum is None:
+            self.report(slot, "JOB_EXITED", exited=True, code=run.exit_code, usage=usage)
+        else:
+            self.report(slot, "JOB_EXITED", exited=False, signal=signum, usage=usage)
+        self.job_gone(slot)
+
+    def report(self, slot: Slot, command: str, **payload) -> None:
+        """Queue a simulated starter's report to the slot's schedd: the reports of a few
+        milliseconds go as one STARTER_REPORTS message, handled in order."""
+        if not self.reports:
+            self.after(0.02, self.send_reports)
+        job = f"{slot.job.eval('ClusterId')}.{slot.job.eval('ProcId')}"
+        self.reports.setdefault(slot.schedd_address, []).append(
+            {"cmd": command, "job": job, "claim_id": slot.claim_id, **payload})
+
+    def send_reports(self) -> None:
+        reports, self.reports = self.reports, {}
+        for address, batch in reports.items():
+            protocol.Client(address).send("STARTER_REPORTS", reports=batch)
 
     def kill_family(self, slot: Slot) -> None:
         """Kill whatever is left of a job whose starter is gone, before anyone may start it
@@ -531,8 +713,12 @@ class Startd(Daemon):
             self.log(f"{self.slot_name(slot)}: killed {killed} process(es) its starter left behind")
 
     def stop_starter(self, slot: Slot, fast: bool) -> None:
+        signum = signal.SIGQUIT if fast else signal.SIGTERM
         if slot.starter is not None and slot.starter.poll() is None:
-            slot.starter.send_signal(signal.SIGQUIT if fast else signal.SIGTERM)
+            slot.starter.send_signal(signum)
+        elif slot.simulated is not None:  # ends once this request is done, as a starter's would
+            run = slot.simulated
+            self.after(0, lambda: self.end_simulated(slot, run, int(signal.SIGKILL if fast else signal.SIGTERM)))
 
     def on_deactivate_claim(self, message: dict, ident: bytes) -> dict:
         slot = self.slot_by_claim(str(message["claim_id"]))
@@ -541,7 +727,7 @@ class Startd(Daemon):
 
     def on_release_claim(self, message: dict, ident: bytes) -> dict:
         slot = self.slot_by_claim(str(message["claim_id"]))
-        if slot.starter is not None:
+        if slot.busy:
             self.stop_starter(slot, bool(message.get("fast", True)))
             slot.releasing = True
         else:
@@ -561,6 +747,10 @@ class Startd(Daemon):
                 continue
             slot.schedd_address = address
             slot.last_alive = time.monotonic()
+            if slot.simulated is not None:  # its reports go to the new address from now on
+                states[claim_id] = {"state": "running", "slot": self.slot_name(slot),
+                                    "ad": self.slot_ad(slot).to_wire(), "starter": self.address}
+                continue
             if slot.starter is None or slot.starter.poll() is not None:
                 states[claim_id] = {"state": "idle"}
                 continue
@@ -591,7 +781,7 @@ class Startd(Daemon):
             if slot.claim_id and not slot.releasing and now - slot.last_alive > limit:
                 self.log(f"{self.slot_name(slot)}: no keep-alive from the schedd at {slot.schedd_address} "
                          f"for {limit:g} s; releasing the claim")
-                if slot.starter is not None:
+                if slot.busy:
                     self.stop_starter(slot, fast=True)
                     slot.releasing = True
                 else:
@@ -618,7 +808,7 @@ class Startd(Daemon):
                            str(message.get("on_completion") or "nothing"), start)
         self.log(f"Draining all slots ({how_fast}, request {self.drain.request_id}): {self.drain.reason}")
         for slot in self.all_slots():
-            if slot.starter is not None:
+            if slot.busy:
                 slot.set_state("Claimed", "Retiring")
                 self.stop_starter(slot, fast=how_fast == "fast")
             elif slot.claim_id is not None:
@@ -662,9 +852,11 @@ class Startd(Daemon):
             self.reconfig()
 
     def free(self, slot: Slot) -> None:
+        self.claims.pop(slot.claim_id, None)
         if slot.kind == "Dynamic":  # its resources go back to its partitionable slot
             parent = slot.parent
             parent.children.remove(slot)
+            self.slot_count -= 1
             for resource in RESOURCES:
                 setattr(parent, resource, getattr(parent, resource) + getattr(slot, resource))
             if parent.state == "Drained" and not parent.children:
@@ -680,27 +872,34 @@ class Startd(Daemon):
         self.changed(slot)
         self.check_drained()
 
+    def job_gone(self, slot: Slot) -> None:
+        """The slot's job and starter are gone: tell the schedd the slot is free for its next job
+        (a starter killed before it could report leaves its job to us; the schedd ignores this
+        when the starter's report came first), and end the claim if it is being released."""
+        slot.job_start = None
+        reusable = not slot.releasing and not self.claim_worklife_over(slot)
+        if self.simulate:
+            self.report(slot, "STARTER_EXITED", reusable=reusable)
+        else:
+            protocol.Client(slot.schedd_address).send(
+                "STARTER_EXITED", claim_id=slot.claim_id,
+                job=f"{slot.job.eval('ClusterId')}.{slot.job.eval('ProcId')}", reusable=reusable)
+        if slot.releasing:
+            self.free(slot)
+        else:
+            slot.set_state("Claimed", "Idle")
+            self.changed(slot)
+
     def poll_children(self) -> None:
-        for slot in self.all_slots():
-            if slot.starter is not None and slot.starter.poll() is not None:
-                self.log(f"{self.slot_name(slot)}: starter pid {slot.starter.pid} exited "
-                         f"with status {slot.starter.returncode}")
-                if slot.starter.returncode != 0:  # it may have died before killing its job
-                    self.kill_family(slot)
-                self.starter_addresses.pop(slot.starter.pid, None)
-                slot.starter = None
-                slot.job_start = None
-                # Tells the schedd the slot is free for its next job; and a starter killed before
-                # it could report leaves its job to us (ignored when the starter's report came first).
-                protocol.Client(slot.schedd_address).send(
-                    "STARTER_EXITED", claim_id=slot.claim_id,
-                    job=f"{slot.job.eval('ClusterId')}.{slot.job.eval('ProcId')}",
-                    reusable=not slot.releasing and not self.claim_worklife_over(slot))
-                if slot.releasing:
-                    self.free(slot)
-                else:
-                    slot.set_state("Claimed", "Idle")
-                    self.changed(slot)
+        for slot in [slot for slot in self.starters if slot.starter.poll() is not None]:
+            self.log(f"{self.slot_name(slot)}: starter pid {slot.starter.pid} exited "
+                     f"with status {slot.starter.returncode}")
+            if slot.starter.returncode != 0:  # it may have died before killing its job
+                self.kill_family(slot)
+            self.starter_addresses.pop(slot.starter.pid, None)
+            self.starters.discard(slot)
+            slot.starter = None
+            self.job_gone(slot)
         if self.procd is not None and self.procd.poll() is not None:
             reason = self.procd.stderr.read().decode(errors="replace").strip()
             self.log(f"ERROR: my procd exited with status {self.procd.returncode}"

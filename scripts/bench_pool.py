@@ -1,6 +1,7 @@
 """Benchmark: personal pool start-up time and memory per daemon, and their growth with many startds.
 
     python -m condorsim.scripts.bench_pool [--runs N] [--startds 10,50,100] [--no-floor]
+                                          [--simulated 10x1000]
 
 Prints, for the 5-daemon personal pool and for pools with more startds on one host (extra startds
 are config.d entries ``STARTD_<n> = $(STARTD)`` with their own local name, log, address file,
@@ -12,6 +13,10 @@ execute directory and procd, one CPU each):
     psutil and asyncio, five of them at once, and a fork from an already imported parent.
   - the growth table: start() time and memory of the whole pool, and both per startd (a forked
     daemon derives its configuration from the master's, so this grows linearly).
+With --simulated STARTDSxSLOTS (e.g. 10x1000: 10,000 slots) it also brings up a pool of simulating
+startds (STARTD_SIMULATE_JOBS: no procd, static slots) and prints its ready time (every slot ad in
+the collector), memory per kind of process, and the whole-process time of ``condor_status -total``
+over it [goal < 0.5 s], beside the floor of a Python process that only imports condor_status.
 Figures only: nothing here asserts a speed.
 """
 from __future__ import annotations
@@ -102,6 +107,18 @@ class RunFigures:
     phases: dict[str, float]
     processes: list[ProcessFigures] = field(default_factory=list)
     stop_seconds: float = 0.0
+    status_seconds: list[float] = field(default_factory=list)  # condor_status -total, whole process
+    status_floor: list[float] = field(default_factory=list)  # a process importing what it imports
+
+
+STATUS_IMPORTS = "import condorsim.scripts.condor_status, condorsim.shared.locate, condorsim.shared.protocol"
+
+
+def tool_seconds(pool: PersonalPool, *argv: str) -> float:
+    """Wall time of one whole tool process run against `pool` (it must succeed)."""
+    began = time.perf_counter()
+    pool.run(*argv, check=True)
+    return time.perf_counter() - began
 
 
 def describe(process: psutil.Process) -> tuple[str, str]:
@@ -115,12 +132,23 @@ def describe(process: psutil.Process) -> tuple[str, str]:
     return label, program
 
 
-def measure_pool(startds: int) -> RunFigures:
+def measure_pool(startds: int, slots: int = 0) -> RunFigures:
+    """Start-up figures of a pool of `startds` startds of one CPU each, or (slots > 0) of
+    simulating startds of `slots` static slots each, ready once every slot ad is in."""
     config = {"NUM_CPUS": "1"}
+    if slots:
+        config = {"STARTD_SIMULATE_JOBS": "True", "NUM_CPUS": str(slots), "MEMORY": str(slots * 1024),
+                  "SLOT_TYPE_0_PARTITIONABLE": "FALSE", "UPDATE_INTERVAL": "300"}
     config_d = {"90bench_startds.config": extra_startds_config(startds)} if startds > 1 else {}
-    pool = TimedPool(config=config, config_d=config_d, timeout=120)
+    pool = TimedPool(config=config, config_d=config_d, timeout=600)
     with pool:
+        if slots:
+            pool.wait_for_ads("Machine", startds * slots, timeout=600)
+            pool.marks["ads visible"] = time.perf_counter()
         figures = RunFigures(pool.phase_seconds())
+        if slots:
+            figures.status_seconds = [tool_seconds(pool, "condor_status", "-total") for _ in range(5)]
+            figures.status_floor = [tool_seconds(pool, sys.executable, "-c", STATUS_IMPORTS) for _ in range(3)]
         for process in pool.processes():
             try:
                 with process.oneshot():
@@ -234,12 +262,37 @@ def parse_counts(text: str) -> list[int]:
     return counts
 
 
+def parse_simulated(text: str) -> tuple[int, int]:
+    startds, sep, slots = text.lower().partition("x")
+    if not sep or not startds.isdigit() or not slots.isdigit() or int(startds) < 1 or int(slots) < 1:
+        raise argparse.ArgumentTypeError(f"--simulated wants STARTDSxSLOTS such as 10x1000, not {text!r}")
+    return int(startds), int(slots)
+
+
+def print_simulated(startds: int, slots: int) -> None:
+    run = measure_pool(startds, slots)
+    print(f"Simulated pool: {startds} startds x {slots} static slots = {startds * slots} slots "
+          f"(STARTD_SIMULATE_JOBS, no procd): ready in {run.phases['total'] * 1000:.0f} ms")
+    for phase in PHASES:
+        print(f"  {phase:<16} +{run.phases[phase] * 1000:6.0f} ms")
+    print("  memory and CPU per kind of process:")
+    print_kinds(run.processes)
+    status, floor = statistics.median(run.status_seconds), statistics.median(run.status_floor)
+    print(f"  condor_status -total over {startds * slots} slots: median {status * 1000:.0f} ms, "
+          f"min {min(run.status_seconds) * 1000:.0f} ms over {len(run.status_seconds)} runs (whole process) "
+          f"[goal < 500 ms]")
+    print(f"  reference: a process only importing condor_status: median {floor * 1000:.0f} ms; "
+          f"the query and totals add {max(status - floor, 0) * 1000:.0f} ms")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="pool starts per scale (median taken)")
     parser.add_argument("--startds", type=parse_counts, default=[10, 50, 100],
                         help="total startd counts to scale to, e.g. 10,50 (empty: personal pool only)")
     parser.add_argument("--no-floor", action="store_true", help="skip the reference floor")
+    parser.add_argument("--simulated", type=parse_simulated, default=None, metavar="STARTDSxSLOTS",
+                        help="also a simulated pool, e.g. 10x1000 (10 startds of 1,000 slots)")
     args = parser.parse_args(argv)
 
     print(f"host: {psutil.cpu_count()} CPUs, {psutil.virtual_memory().total // MIB} MiB, "
@@ -262,6 +315,10 @@ def main(argv: list[str] | None = None) -> int:
         print("  memory and CPU per kind of process (last run):")
         print_kinds(runs[-1].processes)
         growth.append((startds, total, runs[-1].processes))
+
+    if args.simulated:
+        print()
+        print_simulated(*args.simulated)
 
     print()
     print("Growth with startds (start() median; memory of the last run):")

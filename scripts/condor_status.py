@@ -695,7 +695,8 @@ def render(opts: Options, ads: list[Any]) -> str:
     """Everything condor_status prints for the already-fetched ads."""
     if opts.limit > 0:  # the first ads found, as the collector stops at the limit
         ads = ads[:opts.limit]
-    ads = sort_ads(ads, opts.sort)
+    if not totals_projection(opts):  # the totals' rows are sorted themselves
+        ads = sort_ads(ads, opts.sort)
     if opts.ad_output:
         return render_ads(ads, opts)
     if opts.print_format is not None:
@@ -736,6 +737,19 @@ def render_print_format(opts: Options, ads: list[Any]) -> str:
     return out
 
 
+# What each slot view's totals read (-total alone asks the collector for only these).
+TOTALS_ATTRIBUTES = {"normal": ["Arch", "OpSys", "State", "IsBackfillSlot"],
+                     "state": ["Activity", "State", "IsBackfillSlot"],
+                     "claimed": ["Arch", "OpSys", "Mips", "KFlops", "LoadAvg"],
+                     "server": ["Arch", "OpSys", "State", "Memory", "Disk", "Mips", "KFlops"]}
+
+
+def totals_projection(opts: Options) -> list[str] | None:
+    if opts.mode == "startd" and opts.total and not opts.compact and not opts.ad_output:
+        return TOTALS_ATTRIBUTES.get(opts.slot_view)
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     try:
@@ -755,7 +769,7 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
             ads = direct_query(address, AD_TYPES[opts.mode], constraint)
         else:
-            ads = query_ads(cfg, AD_TYPES[opts.mode], constraint)
+            ads = query_ads(cfg, AD_TYPES[opts.mode], constraint, totals_projection(opts))
     except CommunicationError as err:
         host = _collector_host(cfg)
         print("Error: communication error\n"

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Callable
 
-from condorsim.shared.classad import Error, Undefined, parse_expr, unparse_old
+from condorsim.shared.classad import ClassAd, Error, Undefined, parse_expr, unparse_old
 
 # Every row evaluates the same few column expressions: parse each text once.
 _parse_cached = lru_cache(maxsize=512)(parse_expr)
@@ -44,6 +44,9 @@ def as_number(value: Any) -> int | float | None:
 
 def evaluate(ad: Any, attr_or_expr: str) -> Any:
     """Evaluate an attribute name or an arbitrary expression in the context of `ad`."""
+    expr = ad.lookup(attr_or_expr) if isinstance(ad, ClassAd) else None
+    if expr is not None and expr.const:  # an attribute holding a literal: 10,000 slots add up
+        return expr.value
     try:
         return _parse_cached(attr_or_expr).eval(my=ad)
     except Exception:  # a tool's expression that cannot be parsed shows as an error value

@@ -137,6 +137,9 @@ COMMANDS = _table(
             "The schedd claims a matched slot (a dynamic one carved from a partitionable slot)."),
     Command("ACTIVATE_CLAIM", "DAEMON", ("STARTD",), {"claim_id": "str", "job": "map"},
             "Run a job under a claim this startd holds: spawns a starter. Unknown claims are refused."),
+    Command("ACTIVATE_CLAIMS", "DAEMON", ("STARTD",), {"claims": "list"},
+            "ACTIVATE_CLAIM for several claims at once (a schedd reusing many claims); each "
+            "activation is checked as ACTIVATE_CLAIM's payload; the reply lists each one's error."),
     Command("DEACTIVATE_CLAIM", "DAEMON", ("STARTD",), {"claim_id": "str", "fast": "bool?"},
             "Stop the claim's job, keep the claim."),
     Command("RELEASE_CLAIM", "DAEMON", ("STARTD",), {"claim_id": "str", "fast": "bool?"},
@@ -158,6 +161,10 @@ COMMANDS = _table(
     Command("SIGNAL_JOB", "DAEMON", ("STARTER",), {"signal": "int"},
             "The schedd: SIGSTOP / SIGCONT the job (condor_suspend / condor_continue)."),
     # -- schedd: the starter's reports (the shadow's side) ----------------------------------------
+    Command("STARTER_REPORTS", "DAEMON", ("SCHEDD",), {"reports": "list"},
+            "A simulating startd's batch (STARTD_SIMULATE_JOBS) of what its starters would have "
+            "sent: JOB_STARTED, JOB_USAGE, JOB_EXITED, STARTER_EXITED maps, each checked as that "
+            "command's payload, handled as one queue transaction."),
     Command("JOB_STARTED", "DAEMON", ("SCHEDD",), {"job": "str", "claim_id": "str", "pid": "int?", "starter": "str?"},
             "The job's process is running (event 001)."),
     Command("JOB_USAGE", "DAEMON", ("SCHEDD",), {"job": "str", "claim_id": "str", "usage": "map"},

@@ -1,7 +1,7 @@
 """ClassAd: a mutable mapping of case-insensitive attribute names to expressions."""
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, MutableMapping
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 
 
 class ClassAd(MutableMapping):
@@ -98,6 +98,16 @@ class ClassAd(MutableMapping):
     def to_wire(self) -> dict[str, str]:
         names = self._names
         return {names[key]: expr._text or str(expr) for key, expr in self._exprs.items()}
+
+    def projected_wire(self, names: "Iterable[str]") -> dict[str, str]:
+        """The wire form of only the attributes `names` (those the ad has), as the ad spells them."""
+        out = {}
+        for name in names:
+            key = name.lower()
+            expr = self._exprs.get(key)
+            if expr is not None:
+                out[self._names[key]] = expr._text or str(expr)
+        return out
 
     @classmethod
     def from_wire(cls, d: Mapping[str, str]) -> "ClassAd":

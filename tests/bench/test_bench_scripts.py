@@ -128,3 +128,28 @@ def test_bench_queue_prints_every_queue_figure():
     assert re.search(rf"condor_q peak RSS: default view {NUMBER} MiB, -af {NUMBER} MiB", out)
     assert re.search(rf"job queue log replayed in process: {NUMBER} ms for 30 jobs", out)
     assert re.search(rf"schedd restart until it answers: (?:{NUMBER} ms|FAILED)", out)
+
+
+@pytest.mark.timeout(150)
+def test_bench_pool_simulated_pool_prints_ready_time_and_condor_status_total():
+    out = run_script("condorsim.scripts.bench_pool", "--runs", "1", "--startds", "", "--no-floor",
+                     "--simulated", "2x20")
+    assert re.search(rf"Simulated pool: 2 startds x 20 static slots = 40 slots .*: ready in {NUMBER} ms", out)
+    assert re.search(rf"\n  condor_startd\s+2\s+{NUMBER}", out)
+    assert "condor_procd" not in out.split("Simulated pool")[1].split("Growth")[0]  # no procd when simulating
+    assert re.search(rf"condor_status -total over 40 slots: median {NUMBER} ms, min {NUMBER} ms", out)
+    assert re.search(rf"a process only importing condor_status: median {NUMBER} ms", out)
+
+
+@pytest.mark.timeout(150)
+def test_bench_sim_prints_throughput_cycles_and_cpu():
+    out = run_script("condorsim.scripts.bench_sim", "--startds", "2", "--slots", "10", "--jobs", "60",
+                     "--runtime", "0.2")
+    assert re.search(r"Simulated pool: 2 startd\(s\) x 10 static slots = 20 slots; 60 jobs of 0.2 s", out)
+    assert re.search(rf"SUBMIT call: {NUMBER} s \({NUMBER} jobs/s\)", out)
+    assert "completed: 60 of 60 jobs (60 execute events)" in out
+    assert re.search(rf"jobs completed per second: {NUMBER}/s over the run", out)
+    assert re.search(rf"reference: slots / runtime = {NUMBER}/s .* achieved {NUMBER}% of it", out)
+    assert re.search(rf"negotiator cycles seen: \d+", out)
+    for daemon in ("condor_schedd", "condor_startd", "condor_collector", "condor_negotiator"):
+        assert re.search(rf"\n    {daemon}\s+{NUMBER}\n", out), daemon
