@@ -69,7 +69,7 @@ def test_payloads_are_checked_against_the_table():
     assert payload_error(submit, {"cluster": 1, "ads": []}) is None
     assert payload_error(submit, {"cluster": "1", "ads": []}) == "field cluster must be int, not str"
     assert payload_error(submit, {"cluster": True, "ads": []}) == "field cluster must be int, not bool"
-    assert payload_error(submit, {"cluster": 1}) == "field ads is missing"
+    assert payload_error(submit, {"ads": []}) == "field cluster is missing"
     assert payload_error(submit, {"cluster": 1, "ads": [], "owner": None}) is None  # optional: nil is absent
     assert payload_error(lookup("WAIT_FOR_ADS", "COLLECTOR"), {"my_type": "Any", "timeout": 2}) is None
     assert lookup("SUBMIT", "STARTD") is None and lookup(["SUBMIT"], "SCHEDD") is None
