@@ -645,8 +645,8 @@ QUERY_TIMEOUT = 60.0   # seconds one batch may take (each is bounded work for th
 
 def query_projection(opts: "Options") -> list[str] | None:
     """The attributes this run needs of each job (None: all): the schedd sends only those."""
-    if opts.analyze is not None or opts.unmatchable:
-        return None
+    if opts.analyze is not None or opts.unmatchable or opts.print_format is not None:
+        return None  # (a print-format file's columns may read anything)
     if opts.ad_output:
         if opts.long or opts.json:
             return opts.attributes
