@@ -45,6 +45,7 @@ class Master(Daemon):
         self.children: dict[str, Child] = {}
         self.lock_file = None
         self.start_failures: list[str] | None = None  # collected while starting up, else None
+        self.next_child_poll = 0.0  # monotonic time the children are next looked at without a SIGCHLD
 
     # -- start-up --------------------------------------------------------------------------
     def take_instance_lock(self) -> None:
@@ -174,16 +175,30 @@ class Master(Daemon):
             delay = ceiling
         delay = ceiling if delay < 0 or delay > ceiling else delay
         child.restarts += 1
-        child.restart_at = time.monotonic() + delay
+        self.start_at(child, time.monotonic() + delay)
         self.log(f"restarting {child.name} in {delay:g} seconds")
 
+    def start_at(self, child: Child, when: float) -> None:
+        child.restart_at = when
+        self.next_child_poll = min(self.next_child_poll, when)
+
     def poll_children(self) -> None:
+        """Reap, log and restart children: on SIGCHLD, when a start falls due, and every half
+        second (to drain their stderr pipes). Not on every loop turn: with hundreds of children
+        and a CHILD_ALIVE message a turn, start-up would cost children x children system calls."""
         now = time.monotonic()
+        if not self.child_exited and now < self.next_child_poll:
+            return
+        self.child_exited = False
+        self.next_child_poll = now + 0.5
         for child in self.children.values():
             process = child.process
             if process is None:
-                if child.restart_at is not None and now >= child.restart_at and not child.held_off:
-                    self.start_child(child)
+                if child.restart_at is not None and not child.held_off:
+                    if now >= child.restart_at:
+                        self.start_child(child)
+                    else:
+                        self.next_child_poll = min(self.next_child_poll, child.restart_at)
                 continue
             exited = process.poll() is not None
             self._drain_stderr(child)  # after poll(): all it wrote before exiting is in the pipe now
@@ -250,7 +265,7 @@ class Master(Daemon):
             child.held_off = False
             child.restarts = 0
             if child.process is None:
-                child.restart_at = time.monotonic()
+                self.start_at(child, time.monotonic())
         return {}
 
     def on_restart(self, message: dict, ident: bytes) -> dict:
@@ -258,7 +273,7 @@ class Master(Daemon):
             child.held_off = False
             child.restarts = 0
             if child.process is None:
-                child.restart_at = time.monotonic()
+                self.start_at(child, time.monotonic())
             else:
                 self.stop_child(child)
                 child.restart_requested = True

@@ -202,6 +202,7 @@ class Daemon:
         self._running = True
         self.exit_status = 0
         self._signals: list[int] = []
+        self.child_exited = False  # a SIGCHLD came: poll_children reaps
         self.master_pid, self.master_address = self._inherited_master()
         self.hostname = self.cfg.get("FULL_HOSTNAME")  # detected by the configuration
         self.sock: zmq.Socket | None = None
@@ -537,6 +538,8 @@ class Daemon:
                 self._running = False
             elif signum == signal.SIGHUP:
                 self.reconfig()
+            elif signum == signal.SIGCHLD:
+                self.child_exited = True
 
     def started(self) -> None:
         """Called once the socket is bound, before the loop starts: tell our parent we are up."""
