@@ -483,8 +483,9 @@ def daemon_main(cls: type[Daemon], argv: list[str] | None = None) -> int:
     except DaemonStartError as exc:
         daemon.log(f"ERROR: {exc}")
         print(f"ERROR: {exc}", file=sys.stderr)
-        return 1
+        return exc.exit_status
 
 
 class DaemonStartError(Exception):
     """A daemon cannot start (e.g. a resource it needs is taken); the message says why."""
+    exit_status = 1  # DAEMON_NO_RESTART where starting again could not help
