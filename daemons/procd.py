@@ -86,6 +86,7 @@ class Procd(Daemon):
         from condorsim.shared import protocol
         self.sock = protocol.context().socket(zmq.ROUTER)
         self.sock.setsockopt(zmq.LINGER, 0)
+        self.peer_limits.configure(self.sock)
         self.sock.bind(f"ipc://{self.address_path}")
         self.address = f"ipc://{self.address_path}"
         self.handlers.update({

@@ -28,6 +28,7 @@ from condorsim.shared import protocol, runtime_config
 from condorsim.shared.classad import ClassAd, eval_constraint, parse_expr
 from condorsim.shared.config import ConfigError, load_config
 from condorsim.shared.locate import collector_address
+from condorsim.shared.peer_limits import PeerLimits
 
 CONDOR_VERSION = "$CondorVersion: 25.14.0 2026-09-24 BuildID: 0 $"
 CONDOR_PLATFORM = "$CondorPlatform: X86_64-Debian_12 $"
@@ -174,6 +175,7 @@ class Daemon:
         self.log = DaemonLog(self.param(f"{self.subsystem}_LOG"), self.options["log_to_terminal"],
                              log_size_limit(self.param(f"MAX_{self.subsystem}_LOG", self.param("MAX_DEFAULT_LOG"))),
                              self.cfg.get_int(f"MAX_NUM_{self.subsystem}_LOG", 1))
+        self.peer_limits = PeerLimits(self.param, self.log, log_size_limit)
         self.start_time = int(time.time())
         self.reconfig_time = self.start_time
         self.sequence = itertools.count()
@@ -227,6 +229,7 @@ class Daemon:
         self.sock = protocol.context().socket(zmq.ROUTER)
         self.sock.setsockopt(zmq.LINGER, 0)
         self.sock.setsockopt(zmq.ROUTER_MANDATORY, 0)
+        self.peer_limits.configure(self.sock)
         zmq_port = port if cedar is None else 0
         if zmq_port:
             self.sock.bind(f"tcp://127.0.0.1:{zmq_port}")
@@ -252,6 +255,10 @@ class Daemon:
 
     def _handle(self, frames: list[bytes]) -> None:
         ident, payload = frames[0], frames[-1]
+        refusal = self.peer_limits.refusal(ident, payload)
+        if refusal:
+            self.reply_to(ident, {"ok": False, "error": refusal})
+            return
         try:
             message = protocol.unpack(payload)
             command = message.get("cmd")

@@ -1,0 +1,65 @@
+"""Per-peer limits (issue 12): a message past MAX_MESSAGE_SIZE is refused before it is decoded,
+with a log line, and nothing of it is stored; a damaged job queue log stops the schedd, which the
+master then leaves off."""
+from __future__ import annotations
+
+import pytest
+
+from condorsim import wait_until
+from condorsim.shared.protocol import Client, RemoteError
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def test_a_100_mb_ad_is_refused_not_stored_and_the_collector_goes_on(pool_factory):
+    pool = pool_factory(config={"DAEMON_LIST": "MASTER, COLLECTOR"})
+    collector = Client(pool.collector_address(), timeout=30)
+    huge = {"MyType": '"Machine"', "Name": '"huge@host"', "Blob": '"' + "x" * (100 * 1024 * 1024) + '"'}
+    with pytest.raises(RemoteError, match=r"message of 104,857,6\d\d bytes \(UPDATE_ADS\) is larger than "
+                                          r"MAX_MESSAGE_SIZE \(67,108,864 bytes\)"):
+        collector.call("UPDATE_ADS", ads=[huge])
+    collector.send("UPDATE_ADS", ads=[huge])  # one-way: refused the same, nobody to tell but the log
+    log = pool.dir / "local" / "log" / "CollectorLog"
+    wait_until(lambda: log.read_text().count("Refused a message of 104,857,6") >= 1, timeout=10,
+               message="the refusal in the CollectorLog")
+    small = {"MyType": '"Machine"', "Name": '"small@host"'}
+    collector.call("UPDATE_ADS", ads=[small])
+    names = [ad.eval("Name") for ad in pool.query("Machine")]
+    assert "small@host" in names and "huge@host" not in names
+
+
+def test_the_limit_is_a_knob_and_submit_has_its_own(pool_factory):
+    pool = pool_factory(config={"DAEMON_LIST": "MASTER, COLLECTOR, SCHEDD", "MAX_MESSAGE_SIZE": "2Kb"})
+    with pytest.raises(RemoteError, match=r"\(UPDATE_ADS\) is larger than MAX_MESSAGE_SIZE \(2,048 bytes\)"):
+        Client(pool.collector_address(), timeout=10).call(
+            "UPDATE_ADS", ads=[{"MyType": '"Machine"', "Name": '"a"', "Blob": '"' + "x" * 4000 + '"'}])
+    submit = pool.run("condor_submit", input="executable = /bin/true\narguments = " + "y" * 3000
+                      + "\nrequirements = False\nqueue 3\n")
+    assert submit.returncode == 0, submit.stderr  # SUBMIT: MAX_SUBMIT_MESSAGE_SIZE (1 GiB)
+
+
+def test_a_damaged_queue_log_stops_the_schedd_and_the_master_leaves_it_off(pool_factory):
+    pool = pool_factory(config={"DAEMON_LIST": "MASTER, COLLECTOR, SCHEDD"})
+    assert pool.run("condor_submit", input="executable = /bin/true\nrequirements = False\nqueue 2\n").returncode == 0
+    assert pool.run("condor_submit", input="executable = /bin/true\nrequirements = False\nqueue 1\n").returncode == 0
+    assert pool.run("condor_off", "-schedd").returncode == 0
+    log = pool.dir / "local" / "spool" / "job_queue.log"
+    wait_until(lambda: not any("condor_schedd" in " ".join(p.cmdline()) for p in pool.processes()), timeout=20,
+               message="the schedd to stop")
+    data = bytearray(log.read_bytes())
+    data[data.index(b"103 1.1 ") + 4] ^= 0x04  # job 1.1's record now names job 5.1: the checksum tells
+    log.write_bytes(bytes(data))
+    assert pool.run("condor_on", "-schedd").returncode == 0
+    sched_log = pool.dir / "local" / "log" / "SchedLog"
+    wait_until(lambda: "has damaged committed records" in sched_log.read_text(), timeout=20,
+               message="the schedd's refusal")
+    master_log = pool.dir / "local" / "log" / "MasterLog"
+    wait_until(lambda: "asked not to be restarted" in master_log.read_text(), timeout=20,
+               message="the master to leave the schedd off")
+    message = next(line for line in sched_log.read_text().splitlines() if "has damaged committed records" in line)
+    assert "job(s) 1.0, 1.1, 5.1" in message or "job(s) 1.0, 5.1" in message, message
+    kept = list(log.parent.glob("job_queue.log.damaged-*"))
+    assert len(kept) == 1 and kept[0].read_bytes() == bytes(data)
+    assert pool.run("condor_on", "-schedd").returncode == 0  # the administrator accepts the repair
+    wait_until(lambda: pool.run("condor_q", "-af", "ClusterId", "ProcId").stdout.split("\n")[:1] == ["2 0"],
+               timeout=20, message="the repaired queue: cluster 1's transaction is gone, cluster 2 is there")
