@@ -265,13 +265,13 @@ class Daemon:
             handler = self.handlers.get(command) if isinstance(command, str) else None
             if handler is None:
                 raise ValueError(f"unknown command {shorten(repr(command))}")
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: repr of a deeply nested "cmd"
             self.log(f"Received a malformed or unknown message: {exc}")
             self.reply_to(ident, {"ok": False, "error": str(exc)})
             return
         try:
             result = handler(message, ident)
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:  # a field of the wrong type or shape
             self.log(f"Bad {command} request: {shorten(repr(exc))}")
             self.reply_to(ident, {"ok": False, "error": f"bad {command} request: {exc}"})
             return

@@ -4,7 +4,9 @@ They check the report's shape and that its numbers parse, never how fast anythin
 """
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -109,3 +111,18 @@ def test_bench_queue_prints_every_queue_figure():
     assert re.search(rf"2 concurrent condor_q: \d+ failed, all ended after {NUMBER} ms", out)
     assert re.search(rf"job queue log replayed in process: {NUMBER} ms for 30 jobs", out)
     assert re.search(rf"schedd restart until it answers: (?:{NUMBER} ms|FAILED)", out)
+
+
+@pytest.mark.timeout(150)
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("unshare"), reason="kills daemons: needs a PID namespace")
+def test_bench_faults_prints_recovery_per_daemon_type_and_the_fault_counts():
+    result = subprocess.run(["unshare", "--pid", "--fork", "--mount-proc", sys.executable, "-m",
+                             "condorsim.scripts.bench_faults", "--types", "collector,procd", "--kills", "1",
+                             "--jobs", "4", "--slots", "2", "--job-seconds", "1"],
+                            cwd=REPO, capture_output=True, text=True, timeout=140)
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = result.stdout
+    assert "kill -9 during 4 jobs on 2 slots (2 trial(s)); recovery time:" in out
+    for kind in ("collector", "procd"):
+        assert re.search(rf"\n  {kind}\s+median\s+{NUMBER} s\s+max\s+{NUMBER} s\s+over 1 kill\(s\)", out), kind
+    assert re.search(rf"lost \d+, run twice \d+, longest stuck Running {NUMBER} s \(lease \d+ s\), processes left \d+", out)

@@ -7,6 +7,7 @@ same process, and a bystander process outside the pool must not have been signal
 Usage: fuzz_daemons.py COUNT_PER_DAEMON SEED; prints one JSON summary line."""
 from __future__ import annotations
 
+import faulthandler
 import json
 import os
 import random
@@ -153,8 +154,23 @@ def targets(pool: PersonalPool) -> list[Target]:
     return found
 
 
+def internal_errors(logs: Path) -> list[str]:
+    """``Log: ERROR handling CMD: ExceptionType: text`` for each handler that failed inside (the
+    daemon answered "internal error" and went on: no crash, but a bug in that handler)."""
+    found = []
+    for path in logs.iterdir():
+        lines = path.read_text(errors="replace").splitlines() if path.is_file() else []
+        for number, line in enumerate(lines):
+            if "ERROR handling " in line or "ERROR in timer " in line:
+                tail = next((later for later in lines[number + 1:] if later and not later[0].isspace()
+                             and not later.startswith("Traceback")), "?")
+                found.append(f"{path.name}: {line.split(' ', 2)[2]} {tail[:160]}")
+    return found
+
+
 def main() -> int:
     count, seed = int(sys.argv[1]), int(sys.argv[2])
+    faulthandler.dump_traceback_later(int(sys.argv[3]) if len(sys.argv) > 3 else 600, exit=True)  # never hang the suite
     assert os.getpid() == 1, "run in a PID namespace of its own (unshare --pid --fork --mount-proc)"
     rng = random.Random(seed)
     bystander = subprocess.Popen(["sleep", "600"], start_new_session=True)  # a process outside the pool
@@ -191,8 +207,7 @@ def main() -> int:
                                     "slowest_ms": round(target.slowest * 1000, 1),
                                     "seconds": round(time.monotonic() - began, 1)}
         logs = pool.dir / "local" / "log"
-        summary["tracebacks"] = {path.name: path.read_text().count("Traceback") for path in logs.iterdir()
-                                 if path.is_file() and "Traceback" in path.read_text(errors="replace")}
+        summary["internal_errors"] = sorted(set(internal_errors(logs)))
         summary["bystander_alive"] = bystander.poll() is None
         for process in found:
             process.sock.close()
