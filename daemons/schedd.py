@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import getpass
 import secrets
+import threading
 import time
+import traceback
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from condorsim.shared import protocol
@@ -71,6 +74,7 @@ class Schedd(JobActions, Daemon):
         self.finished_runs: dict[str, Run] = {}  # claim id -> run whose job ended; reused once its starter exits
         self.owners: set[str] = set()
         self.pending_matches: list[tuple[JobId, ClassAd]] = []  # from the negotiator, not yet started
+        self.claimer_running = False  # a claim_and_start thread works through pending_matches
         self.refs_cache: dict[str, list[str]] = {}  # expression text -> attributes it references  # owners whose Submitter ads we advertise
         # when jobs started / completed, for the Recent* counts of the last STATISTICS_WINDOW_SECONDS
         self.recent: dict[int, list[float]] = {RUNNING: [], COMPLETED: []}
@@ -550,30 +554,66 @@ class Schedd(JobActions, Daemon):
         return None if best is None else best[1]
 
     def on_matches(self, message: dict, ident: bytes) -> dict:
-        was_idle = not self.pending_matches
         self.pending_matches += [(job_key(m["job"]), ClassAd.from_wire(m["slot"])) for m in message["matches"]]
-        if was_idle:
-            self.after(0, self.claim_and_start)
+        if not self.claimer_running:
+            self.claimer_running = True
+            threading.Thread(target=self.claim_and_start, name="claimer", daemon=True).start()
         return {}
 
     def claim_and_start(self) -> None:
-        """Claim and start a few matched jobs, then let the event loop serve others before the next few.
-        The queue records each claim (committed) before the job is activated under it. A claimed
+        """Claim and start the matched jobs, a few at a time, on a thread of its own: the
+        REQUEST_CLAIM calls of a batch go out at once and are waited for without the daemon's
+        lock, so startds that do not answer (dead, or made up by a bad MATCHES message) never
+        hold up the event loop; the rest runs under the lock, as CEDAR requests do. The queue
+        records each claim (committed) before the job is activated under it. A claimed
         partitionable slot's leftovers are matched at once with the same user's next job."""
-        batch, self.pending_matches = self.pending_matches[:MATCH_BATCH], self.pending_matches[MATCH_BATCH:]
+        try:
+            while self.claim_batch():
+                pass
+        except Exception:
+            with self.lock:
+                self.log(f"ERROR in the claimer:\n{traceback.format_exc()}")
+                self.claimer_running = False  # the next MATCHES starts another
+
+    def claim_batch(self) -> bool:
+        """Claim and start the next few matched jobs; False once there are none left."""
+        with self.lock:
+            batch, self.pending_matches = self.pending_matches[:MATCH_BATCH], self.pending_matches[MATCH_BATCH:]
+            if not batch:
+                self.claimer_running = False
+                return False
+            requests = []
+            for key, slot in batch:
+                ad = self.queue.jobs.get(key)
+                if ad is None or ad.eval("JobStatus") != IDLE or key in self.runs:
+                    continue
+                startd, slot_name = slot.eval("MyAddress"), slot.eval("Name")
+                claim_id = f"<{startd}>#{int(time.time())}#{secrets.token_hex(8)}"
+                requests.append((key, slot, startd, slot_name, claim_id, ad.to_wire()))
+        with ThreadPoolExecutor(max(1, len(requests))) as calls:
+            replies = list(calls.map(self.request_claim, requests))
+        with self.lock:
+            self.claims_answered(requests, replies)
+        return True
+
+    def request_claim(self, request: tuple) -> dict | str:
+        """REQUEST_CLAIM's reply, or why there is none (called on the claimer's threads)."""
+        key, slot, startd, slot_name, claim_id, job = request
+        try:
+            return protocol.Client(startd, timeout=5).call(
+                "REQUEST_CLAIM", claim_id=claim_id, slot=slot_name, job=job, schedd=self.address)
+        except Exception as exc:  # an unreachable, refusing or malformed startd: the job stays idle
+            return f"Could not claim {slot_name} for job {job_id(key)}: {exc}"
+
+    def claims_answered(self, requests: list[tuple], replies: list[dict | str]) -> None:
         claimed = []
-        for key, slot in batch:
+        for (key, slot, startd, slot_name, claim_id, _), reply in zip(requests, replies):
             ad = self.queue.jobs.get(key)
-            if ad is None or ad.eval("JobStatus") != IDLE or key in self.runs:
-                continue
-            startd, slot_name = slot.eval("MyAddress"), slot.eval("Name")
-            claim_id = f"<{startd}>#{int(time.time())}#{secrets.token_hex(8)}"
-            try:
-                reply = protocol.Client(startd, timeout=5).call(
-                    "REQUEST_CLAIM", claim_id=claim_id, slot=slot_name, job=ad.to_wire(),
-                    schedd=self.address)
-            except (protocol.CommunicationError, protocol.RemoteError) as exc:
-                self.log(f"Could not claim {slot_name} for job {job_id(key)}: {exc}")
+            if isinstance(reply, str) or ad is None or ad.eval("JobStatus") != IDLE or key in self.runs:
+                if isinstance(reply, str):
+                    self.log(reply)
+                else:  # the job changed meanwhile: the claim is not needed
+                    protocol.Client(startd).send("RELEASE_CLAIM", claim_id=claim_id)
                 continue
             run = Run(claim_id, str(reply.get("slot") or slot_name), startd,
                       ClassAd.from_wire(reply.get("ad") or slot.to_wire()), *claim_owner(ad))
@@ -589,8 +629,6 @@ class Schedd(JobActions, Daemon):
         for key in claimed:
             self.activate(key)
         self.queue.commit()
-        if self.pending_matches:
-            self.after(0, self.claim_and_start)
 
     def activate(self, key: JobId) -> bool:
         """Start the job on its (committed) claim; on refusal the job goes back to idle."""

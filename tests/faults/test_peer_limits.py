@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from condorsim import wait_until
+from condorsim.shared.locate import read_address_file
 from condorsim.shared.protocol import Client, RemoteError
 
 pytestmark = pytest.mark.timeout(120)
@@ -63,3 +64,19 @@ def test_a_damaged_queue_log_stops_the_schedd_and_the_master_leaves_it_off(pool_
     assert pool.run("condor_on", "-schedd").returncode == 0  # the administrator accepts the repair
     wait_until(lambda: pool.run("condor_q", "-af", "ClusterId", "ProcId").stdout.split("\n")[:1] == ["2 0"],
                timeout=20, message="the repaired queue: cluster 1's transaction is gone, cluster 2 is there")
+
+
+def test_matches_naming_40_made_up_slots_do_not_hold_up_the_schedd(pool_factory):
+    pool = pool_factory(config={"DAEMON_LIST": "MASTER, COLLECTOR, SCHEDD"})
+    assert pool.run("condor_submit", input="executable = /bin/true\nqueue 40\n").returncode == 0
+    schedd = Client(read_address_file(pool.cfg.get("SCHEDD_ADDRESS_FILE")), timeout=10)
+    fake = [{"job": f"1.{proc}", "slot": {"MyType": '"Machine"', "Name": f'"slot{proc}@nowhere"',
+                                          "MyAddress": f'"<127.0.0.1:{proc + 1}>"'}} for proc in range(40)]
+    schedd.call("MATCHES", matches=fake)
+    quick = Client(schedd.address, timeout=2)  # a schedd busy waiting on 40 dead startds would miss this
+    for _ in range(5):
+        assert len(quick.call("QUERY_JOBS", constraint="JobStatus == 1", projection=["ProcId"])["jobs"]) == 40
+    log = pool.dir / "local" / "log" / "SchedLog"
+    wait_until(lambda: log.read_text().count("Could not claim slot") >= 8, timeout=30,
+               message="the first batch of claims to fail")
+    assert len(quick.call("QUERY_JOBS", constraint="JobStatus == 1", projection=["ProcId"])["jobs"]) == 40
