@@ -124,7 +124,13 @@ class Trial:
 
     # -- faults ------------------------------------------------------------------------------
     def daemon(self, kind: str) -> psutil.Process | None:
-        candidates = [p for p in self.pool.processes() if f"condor_{kind}" in " ".join(p.cmdline()[:2])]
+        candidates = []
+        for process in self.pool.processes():
+            try:
+                if f"condor_{kind}" in " ".join(process.cmdline()[:2]):
+                    candidates.append(process)
+            except psutil.Error:
+                continue  # ended meanwhile (a starter whose job finished)
         return random.choice(candidates) if candidates else None
 
     def kill(self, kind: str) -> float:

@@ -80,3 +80,19 @@ def test_matches_naming_40_made_up_slots_do_not_hold_up_the_schedd(pool_factory)
     wait_until(lambda: log.read_text().count("Could not claim slot") >= 8, timeout=30,
                message="the first batch of claims to fail")
     assert len(quick.call("QUERY_JOBS", constraint="JobStatus == 1", projection=["ProcId"])["jobs"]) == 40
+
+
+def test_the_negotiator_asks_a_dead_schedd_once_and_goes_on_with_the_others(pool_factory):
+    pool = pool_factory(config={"NUM_CPUS": "1"})
+    dead = '"<127.0.0.1:9>"'  # nobody listens: each call would wait its whole timeout
+    Client(pool.collector_address(), timeout=10).call("UPDATE_ADS", ads=[
+        {"MyType": '"Submitter"', "Name": '"ghost@nowhere"', "ScheddIpAddr": dead, "IdleJobs": "5",
+         "RunningJobs": "0", "ScheddName": '"nowhere"'}])
+    assert pool.run("condor_submit", input="executable = /bin/true\nqueue\n").returncode == 0
+    wait_until(lambda: pool.run("condor_q", "-af", "ClusterId").stdout == "", timeout=40,
+               message="the real schedd's job to run while the ghost schedd's address is dead")
+    log = pool.dir / "local" / "log" / "NegotiatorLog"
+    cycles = lambda: [ad.eval("LastNegotiationCycleEnd0") for ad in pool.query("Negotiator")]
+    first = cycles()[0]
+    wait_until(lambda: cycles()[0] >= first + 3, timeout=30, message="three more negotiation cycles")
+    assert log.read_text().count("Failed to negotiate with the schedd at <127.0.0.1:9>") == 1
