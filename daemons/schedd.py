@@ -63,6 +63,20 @@ def job_id(key: JobId) -> str:
     return f"{key[0]}.{key[1]}"
 
 
+def startd_name(slot_name) -> str | None:
+    """The startd part of a slot's name: ``slot1_2@name@host`` -> ``name@host``."""
+    return slot_name.split("@", 1)[1] if isinstance(slot_name, str) and "@" in slot_name else None
+
+
+def call_or_why(address, timeout: float, command: str, **payload) -> dict | str:
+    """A call made off the event loop's thread: the reply, or the reason there is none (an
+    unreachable, refusing or malformed peer address never raises)."""
+    try:
+        return protocol.Client(address, timeout=timeout).call(command, **payload)
+    except Exception as exc:
+        return str(exc) or exc.__class__.__name__
+
+
 class Schedd(JobActions, Daemon):
     subsystem = "SCHEDD"
 
@@ -121,27 +135,52 @@ class Schedd(JobActions, Daemon):
             self.after(0, self.reconnect_jobs)
 
     def reconnect_jobs(self) -> None:
-        """Ask each startd about the claims of our disconnected jobs (one request per startd); a job
+        """Ask each startd about the claims of our disconnected jobs (one request per startd, all
+        at once on threads of their own, so startds that do not answer hold up nothing); a job
         whose starter is gone is requeued, one whose startd does not answer is asked again until
         its JobLeaseDuration runs out."""
         by_startd: dict[str, list[JobId]] = {}
         for key, run in self.runs.items():
             if run.reconnecting:
                 by_startd.setdefault(run.startd, []).append(key)
-        for startd, keys in by_startd.items():
-            try:
-                reply = protocol.Client(startd, timeout=2).call(
-                    "RECONNECT_CLAIMS", schedd=self.address, claims=[self.runs[key].claim_id for key in keys])
-            except (protocol.CommunicationError, protocol.RemoteError) as exc:
-                self.log(f"Could not reach the startd at {startd} to reconnect: {exc}")
+        asks = [(startd, keys, [self.runs[key].claim_id for key in keys]) for startd, keys in by_startd.items()]
+        threading.Thread(target=self.ask_startds, args=(asks,), name="reconnect", daemon=True).start()
+
+    def ask_startds(self, asks: list[tuple[str, list[JobId], list[str]]]) -> None:
+        with ThreadPoolExecutor(max(1, len(asks))) as calls:
+            replies = list(calls.map(lambda ask: call_or_why(ask[0], 2, "RECONNECT_CLAIMS", schedd=self.address,
+                                                                claims=ask[2]), asks))
+        moved = self.startds_moved([startd for (startd, _, _), reply in zip(asks, replies) if isinstance(reply, str)])
+        with self.lock:
+            for (startd, keys, claims), reply in zip(asks, replies):
+                keys = [key for key, claim in zip(keys, claims)  # still waiting for this very claim
+                        if key in self.runs and self.runs[key].reconnecting and self.runs[key].claim_id == claim]
+                if isinstance(reply, str):
+                    self.log(f"Could not reach the startd at {startd} to reconnect: {reply}")
+                    for key in keys:
+                        if startd_name(self.runs[key].slot_name) in moved.get(startd, ()):
+                            self.reconnect_failed(key, "The startd restarted: claim not found at execution machine")
+                        else:
+                            self.expire_lease_if_due(key)
+                    continue
                 for key in keys:
-                    self.expire_lease_if_due(key)
-                continue
-            for key in keys:
-                self.reconnected(key, reply["claims"].get(self.runs[key].claim_id) or {})
-        self.queue.commit()
-        if any(run.reconnecting for run in self.runs.values()):
-            self.after(min(5.0, self.cfg.get_float("PERIODIC_EXPR_INTERVAL", 60)), self.reconnect_jobs)
+                    self.reconnected(key, reply["claims"].get(self.runs[key].claim_id) or {})
+            self.queue.commit()
+            if any(run.reconnecting for run in self.runs.values()):
+                self.after(min(5.0, self.cfg.get_float("PERIODIC_EXPR_INTERVAL", 60)), self.reconnect_jobs)
+
+    def startds_moved(self, dead: list[str]) -> dict[str, set[str]]:
+        """Of the startds that did not answer, those a new one may have replaced: the names of
+        the startds the collector has at other addresses (one of ours under such a name is gone,
+        with every claim it held). Called off the event loop's thread."""
+        if not dead:
+            return {}
+        try:
+            slots = query_ads(self.cfg, "Machine", None, ["Name", "MyAddress"], timeout=2)
+        except (protocol.CommunicationError, protocol.RemoteError):
+            return {}
+        elsewhere = {startd_name(ad.eval("Name")) for ad in slots if ad.eval("MyAddress") not in dead}
+        return {startd: elsewhere for startd in dead}
 
     def reconnected(self, key: JobId, answer: dict) -> None:
         run = self.runs[key]
@@ -599,11 +638,9 @@ class Schedd(JobActions, Daemon):
     def request_claim(self, request: tuple) -> dict | str:
         """REQUEST_CLAIM's reply, or why there is none (called on the claimer's threads)."""
         key, slot, startd, slot_name, claim_id, job = request
-        try:
-            return protocol.Client(startd, timeout=5).call(
-                "REQUEST_CLAIM", claim_id=claim_id, slot=slot_name, job=job, schedd=self.address)
-        except Exception as exc:  # an unreachable, refusing or malformed startd: the job stays idle
-            return f"Could not claim {slot_name} for job {job_id(key)}: {exc}"
+        reply = call_or_why(startd, 5, "REQUEST_CLAIM", claim_id=claim_id, slot=slot_name, job=job,
+                            schedd=self.address)
+        return f"Could not claim {slot_name} for job {job_id(key)}: {reply}" if isinstance(reply, str) else reply
 
     def claims_answered(self, requests: list[tuple], replies: list[dict | str]) -> None:
         claimed = []
@@ -733,6 +770,8 @@ class Schedd(JobActions, Daemon):
         run = self.runs.get(key)
         if run is None or run.claim_id != message["claim_id"]:
             raise ValueError(f"no shadow for job {message['job']} with that claim")
+        if run.reconnecting:  # its starter found us before the startd's RECONNECT_CLAIMS answer did
+            self.reconnected(key, {"state": "running"})
         return key, run
 
     def on_job_started(self, message: dict, ident: bytes) -> dict:
