@@ -220,10 +220,15 @@ class JobQueue:
         self.jobs.pop(HEADER, None)
 
     def _compacted(self):
-        yield f"105\n101 0.0\n103 0.0 NextClusterNum {self.next_cluster}\n"
+        """The compacted log's text but for its commit line, in pieces of a few thousand jobs."""
+        piece = [f"105\n101 0.0\n103 0.0 NextClusterNum {self.next_cluster}\n"]
         for key, ad in self.jobs.items():
             if key != HEADER:
-                yield "".join(self._ad_records(key, ad))
+                piece += self._ad_records(key, ad)
+                if len(piece) >= 8192:
+                    yield "".join(piece)
+                    piece = []
+        yield "".join(piece)
 
     @staticmethod
     def _ad_records(key: JobId, ad: ClassAd) -> list[str]:
