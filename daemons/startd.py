@@ -21,8 +21,8 @@ from condorsim.shared import protocol
 from condorsim.shared.classad import (ClassAd, ClassAdSyntaxError, Undefined, format_new, parse_expr,
                                       symmetric_match, unparse)
 from condorsim.shared.spawn import Process, spawn
-from condorsim.daemons.procd import family_root
 from condorsim.shared.daemon import DAEMON_NO_RESTART, Daemon, DaemonStartError, daemon_main
+from condorsim.daemons.procd import family_root
 
 WITHIN_RESOURCE_LIMITS = ("MY.Cpus > 0 && TARGET.RequestCpus <= MY.Cpus && MY.Memory > 0 && "
                           "TARGET.RequestMemory <= MY.Memory && MY.Disk > 0 && "
