@@ -173,7 +173,7 @@ def main() -> int:
     faulthandler.dump_traceback_later(int(sys.argv[3]) if len(sys.argv) > 3 else 600, exit=True)  # never hang the suite
     assert os.getpid() == 1, "run in a PID namespace of its own (unshare --pid --fork --mount-proc)"
     rng = random.Random(seed)
-    bystander = subprocess.Popen(["sleep", "600"], start_new_session=True)  # a process outside the pool
+    bystander = subprocess.Popen(["sleep", "86400"], start_new_session=True)  # a process outside the pool
     commands, fields = vocabulary()
     with PersonalPool(config={"NUM_CPUS": "1", "ALIVE_INTERVAL": "1",
                               "GRIDMANAGER_JOB_PROBE_INTERVAL": "0.5",
