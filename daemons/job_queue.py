@@ -6,9 +6,21 @@ Log lines (text, one record per line, in the spirit of HTCondor's job_queue.log)
     103 C.P Attr <expr>      set attribute (new-style expression text)
     104 C.P Attr             delete attribute
     102 C.P                  destroy job ad
-    106                      commit (the log is fsync'd before the caller is answered)
-A torn tail (a transaction without its 106) is ignored on replay, so nothing acknowledged is lost
-and nothing half-written appears. The log is compacted at start-up.
+    106 <crc32>              commit (the log is fsync'd before the caller is answered)
+The commit line carries the CRC-32 (8 hex digits) of the transaction's bytes from its 105 line to
+the end of its last record; logs written before the checksum existed end transactions with a bare
+106, which replay still accepts. Values are ClassAd expression text, whose strings and quoted names
+are written with escapes: a record is printable ASCII without a newline, so no value can forge one.
+The file is mode 0600 and compacted at start-up.
+
+Damage found on replay:
+- a torn tail (the last transaction without its complete commit line: a crash while writing it,
+  so nobody was told it happened) is dropped, with a log line naming the records and jobs dropped;
+- anything else (a checksum that does not match, lines outside a transaction) means records
+  someone was told were safe are damaged. The schedd does not guess: the original file is kept as
+  job_queue.log.damaged-<time>, job_queue.log is rewritten without the damaged transactions, and
+  JobQueue raises QueueLogDamaged naming them; the schedd stops and stays off until an
+  administrator, having checked the jobs named, starts it again (condor_on -subsystem schedd).
 
 Replay is quick for big queues: a job written as one block (its 101 followed only by its own 103
 lines, as add() and compaction write it) is kept as that block of text and parsed on first use;
@@ -18,11 +30,14 @@ from __future__ import annotations
 
 import os
 import re
+import time
+import zlib
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
 from condorsim.shared.classad import ClassAd, ClassAdSyntaxError, Expr, parse_expr
+from condorsim.shared.daemon import DAEMON_NO_RESTART, DaemonStartError
 from condorsim.shared.submit.grid import GRID_UNIVERSE
 
 JobId = tuple[int, int]
@@ -41,6 +56,28 @@ def check_attribute_name(name: str) -> str:
 def check_ad_names(ad: ClassAd) -> None:
     for name in ad:
         check_attribute_name(name)
+
+
+class QueueLogDamaged(DaemonStartError):
+    """Committed records of the job queue log are damaged; the message says which, and where the
+    original and the repaired log are. The schedd exits asking its master not to restart it."""
+    exit_status = DAEMON_NO_RESTART
+
+
+def checksum(data: bytes, crc: int = 0) -> int:
+    """The CRC-32 a commit line carries (pass the running value to extend it over more data)."""
+    return zlib.crc32(data, crc)
+
+
+_JOB_OF_RECORD = re.compile(r"^[^\n]{0,4}?(\d+\.\d+)\b", re.MULTILINE)  # lenient: the record may be damaged
+
+
+def describe_records(text: str) -> str:
+    """``N record(s) touching jobs 1.0, 1.1`` for a stretch of log lines (in a log message)."""
+    jobs = sorted(set(_JOB_OF_RECORD.findall(text)) - {"0.0"}, key=job_key)
+    records = len([line for line in text.split("\n") if line])
+    named = ", ".join(jobs[:20]) + (f" and {len(jobs) - 20} more" if len(jobs) > 20 else "")
+    return f"{records} record(s)" + (f" touching job(s) {named}" if jobs else " touching no job")
 
 
 def job_key(text: str) -> JobId:
@@ -74,25 +111,51 @@ class JobQueue:
     def replay(self) -> None:
         if not self.path.exists():
             return
-        raw = self.path.read_text(errors="replace")
-        # Every line, the first and the last included, between "\n"s, so records are found by search.
-        text = "\n" + raw + ("" if raw.endswith("\n") else "\n")
-        del raw
+        raw = self.path.read_bytes()
+        # Latin-1 maps each byte to one character, so text positions are file offsets (+1 for the
+        # leading "\n"): every line, the first included, starts after a "\n", found by search.
+        text = "\n" + raw.decode("latin-1")
         pos, number = 1, 1  # start of the next line and its line number
-        while True:
-            end = text.find("\n106\n", pos - 1)
-            if end < 0:
-                break
-            start = text.rfind("\n105\n", pos - 1, end + 1) + 5  # a transaction starts after its last 105
-            if start < pos:
-                start = pos  # no 105: as before, the lines since the last commit
-            self._apply_records(text, start, end + 1, number + text.count("\n", pos, start))
-            number += text.count("\n", pos, end + 1) + 1
-            pos = end + 5
-        start = text.rfind("\n105\n", pos - 1) + 5
-        records = text.count("\n", max(start, pos))
-        if records:
-            self.log(f"Ignoring an uncommitted transaction of {records} record(s) at the end of {self.path}")
+        damaged: list[str] = []
+        while pos < len(text):
+            mark = text.find("\n106", pos - 1)  # the newline before the next commit line
+            eol = text.find("\n", mark + 1) if mark >= 0 else -1
+            if eol < 0:
+                break  # no complete commit line: a torn tail
+            commit = text[mark + 1:eol]
+            start = text.rfind("\n105\n", pos - 1, mark + 1) + 1  # its transaction's 105 line
+            lines = text.count("\n", pos, eol + 1)
+            if commit == "106":  # written before checksums: the records since the last 105, or else since the last commit
+                first = start + 4 if start >= pos else pos
+                self._apply_records(text, first, mark + 1, number + text.count("\n", pos, first))
+            elif (commit[:4] == "106 " and start >= pos
+                  and commit[4:] == f"{checksum(raw[start - 1:mark]):08x}"):
+                if start > pos:
+                    damaged.append(self._damage(text, pos, start, number, "lines outside any transaction"))
+                self._apply_records(text, start + 4, mark + 1, number + text.count("\n", pos, start + 4))
+            else:
+                damaged.append(self._damage(text, pos, eol + 1, number, "a transaction that fails its checksum"))
+            number += lines
+            pos = eol + 1
+        if pos < len(text):
+            self.log(f"{self.path}: dropping an uncommitted transaction at its end (line {number}, byte {pos - 1}: "
+                     f"{describe_records(text[pos:])}), torn by a crash before it was committed")
+        if damaged:
+            self.repair(damaged)
+
+    def _damage(self, text: str, start: int, stop: int, number: int, what: str) -> str:
+        return f"{what} at line {number} (byte {start - 1}): {describe_records(text[start:stop])}"
+
+    def repair(self, damaged: list[str]) -> None:
+        """Keep the damaged log aside, write the queue without the damaged records, and stop."""
+        kept = self.path.with_name(f"{self.path.name}.damaged-{time.strftime('%Y%m%dT%H%M%S')}")
+        os.replace(self.path, kept)
+        os.chmod(kept, 0o600)  # an old log may have been readable by all
+        self.compact()
+        raise QueueLogDamaged(
+            f"the job queue log {self.path} has damaged committed records: {'; '.join(damaged)}. "
+            f"The original is kept as {kept}; {self.path} now holds the queue without those records. "
+            "The schedd stops: check the jobs named, then start it again (condor_on -subsystem schedd)")
 
     def _apply_records(self, text: str, pos: int, stop: int, number: int) -> None:
         """Apply the records of one committed transaction, text[pos:stop]; ``number`` is the first
@@ -158,22 +221,35 @@ class JobQueue:
 
     def compact(self) -> None:
         tmp = self.path.with_suffix(".tmp")
-        with open(tmp, "w") as handle:
-            handle.write("105\n")
-            handle.write(f"101 0.0\n103 0.0 NextClusterNum {self.next_cluster}\n")
-            written: set[int] = set()  # clusters whose ad is written, before their first proc
-            for key, ad in self.jobs.items():
-                if key != HEADER:
-                    cluster = self.clusters.get(key[0])
-                    if cluster is not None and key[0] not in written:
-                        handle.write("".join(self._ad_records((key[0], -1), cluster)))
-                        written.add(key[0])
-                    handle.write("".join(self._ad_records(key, ad)))
-            handle.write("106\n")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)  # also when an old .tmp was left with another mode
+        with open(fd, "wb") as handle:
+            crc = 0
+            for chunk in self._compacted():
+                data = chunk.encode()
+                crc = checksum(data, crc)
+                handle.write(data)
+            handle.write(f"106 {crc:08x}\n".encode())
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, self.path)
         self.jobs.pop(HEADER, None)
+
+    def _compacted(self):
+        """The compacted log's text but for its commit line, in pieces of a few thousand jobs."""
+        piece = [f"105\n101 0.0\n103 0.0 NextClusterNum {self.next_cluster}\n"]
+        written: set[int] = set()  # clusters whose ad is written, before their first proc
+        for key, ad in self.jobs.items():
+            if key != HEADER:
+                cluster = self.clusters.get(key[0])
+                if cluster is not None and key[0] not in written:
+                    piece += self._ad_records((key[0], -1), cluster)
+                    written.add(key[0])
+                piece += self._ad_records(key, ad)
+                if len(piece) >= 8192:
+                    yield "".join(piece)
+                    piece = []
+        yield "".join(piece)
 
     @staticmethod
     def _ad_records(key: JobId, ad: ClassAd) -> list[str]:
@@ -186,11 +262,12 @@ class JobQueue:
         """Write the pending records as one transaction and fsync before returning."""
         if not self._pending:
             return
-        data = "105\n" + "".join(self._pending) + "106\n"
+        body = ("105\n" + "".join(self._pending)).encode()
+        data = body + f"106 {checksum(body):08x}\n".encode()
         self._pending = []
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
-            os.write(fd, data.encode())
+            os.write(fd, data)
             os.fsync(fd)
         finally:
             os.close(fd)

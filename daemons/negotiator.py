@@ -12,6 +12,7 @@ import getpass
 import math
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from condorsim.shared import protocol
 from condorsim.shared.classad import ClassAd, ClassAdSyntaxError, parse_expr
@@ -22,6 +23,7 @@ from condorsim.daemons.accountant import Accountant
 from condorsim.daemons.concurrency import Limits
 from condorsim.daemons.matchmaker import Cycle, Matchmaker, Submitter, collector_paused
 
+UNREACHABLE_BACKOFF = 30.0  # seconds a schedd that did not answer is left out of negotiation
 PRE_JOB_RANK = ("(10000000 * My.Rank) + (1000000 * (RemoteOwner =?= UNDEFINED)) "
                 "- (100000 * Cpus) - Memory")
 POST_JOB_RANK = ("(RemoteOwner =?= UNDEFINED) * (ifthenElse(isUndefined(KFlops), 1000, Kflops) "
@@ -55,6 +57,7 @@ class Negotiator(Daemon):
         self.usage: dict[str, float] = {}  # submitter -> decayed count of slots given
         self.last_cycle = 0.0
         self.cycle_pending = False
+        self.unreachable: dict[str, float] = {}  # schedd address -> when to try it again
         self.stats: dict[str, int | float] = {}
         self.significant: list[str] = []
         self.limits_in_use: dict[str, dict[str, float]] = {}  # schedd address -> what its running jobs hold
@@ -115,12 +118,13 @@ class Negotiator(Daemon):
         self.next_job_ads = {}
         self.schedd_seconds = 0.0  # of the requests phase, the time waiting for the schedds' answers
         pending: dict[str, Submitter] = {}
-        with collector_paused():  # thousands of job ads in, and nothing of them garbage yet
-            for ad in submitters:
-                name, address, running = ad.eval("Name"), ad.eval("ScheddIpAddr"), ad.eval("RunningJobs")
-                if isinstance(name, str) and isinstance(address, str):
-                    running = running if isinstance(running, int) else 0
-                    pending[name] = Submitter(name, address, self.fetch_requests(address, name), running)
+        wanted = [(ad.eval("Name"), ad.eval("ScheddIpAddr"), ad.eval("RunningJobs")) for ad in submitters]
+        wanted = [(name, address, running) for name, address, running in wanted
+                  if isinstance(name, str) and isinstance(address, str) and not self.unreachable_now(address)]
+        with collector_paused(), ThreadPoolExecutor(max(1, min(16, len(wanted)))) as calls:  # one dead schedd delays no other
+            requests = list(calls.map(lambda want: self.fetch_requests(want[1], want[0]), wanted))
+        for (name, address, running), asked in zip(wanted, requests):
+            pending[name] = Submitter(name, address, asked, running if isinstance(running, int) else 0)
         used: dict[str, float] = {}
         for schedd_use in self.limits_in_use.values():
             for limit, units in schedd_use.items():
@@ -152,6 +156,15 @@ class Negotiator(Daemon):
                      f"matchmaking {phases[2]:.3f} s, "
                      f"sending matches {phases[3]:.3f} s)")
 
+    def unreachable_now(self, address: str) -> bool:
+        """A schedd that did not answer is not asked again for UNREACHABLE_BACKOFF seconds (its
+        ad outlives it; a restarted schedd comes back at a new address)."""
+        until = self.unreachable.get(address)
+        if until is not None and time.monotonic() >= until:
+            del self.unreachable[address]
+            return False
+        return until is not None
+
     def fetch_requests(self, address: str, submitter: str) -> list[tuple[ClassAd, list[str]]]:
         """One submitter's idle jobs from its schedd: (representative job ad, job ids) per autocluster."""
         began = time.perf_counter()
@@ -160,6 +173,8 @@ class Negotiator(Daemon):
                                                                   significant=self.significant)
         except (protocol.CommunicationError, protocol.RemoteError) as exc:
             self.log(f"Failed to negotiate with the schedd at {address} for {submitter}: {exc}")
+            if isinstance(exc, protocol.CommunicationError):
+                self.unreachable[address] = time.monotonic() + UNREACHABLE_BACKOFF
             return []
         finally:
             self.schedd_seconds += time.perf_counter() - began

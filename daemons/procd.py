@@ -45,6 +45,22 @@ def family_processes(root_pid: int | None, marker: str, since: float = 0.0) -> l
     return list(found.values())
 
 
+def family_root(starter_pid: int, marker: str) -> int | None:
+    """The job process a live starter started for the family `marker` (a child of the starter
+    carrying the marker), to register the family again with a new procd; None if there is none."""
+    try:
+        children = psutil.Process(starter_pid).children()
+    except psutil.Error:
+        return None
+    for child in children:
+        try:
+            if child.environ().get(FAMILY_MARKER) == marker:
+                return child.pid
+        except psutil.Error:
+            continue
+    return None
+
+
 def signal_family(root_pid: int | None, marker: str, signum: int, since: float = 0.0) -> int:
     """Signal every process of the family; returns how many were signalled."""
     count = 0
@@ -86,6 +102,7 @@ class Procd(Daemon):
         from condorsim.shared import protocol
         self.sock = protocol.context().socket(zmq.ROUTER)
         self.sock.setsockopt(zmq.LINGER, 0)
+        self.peer_limits.configure(self.sock)
         self.sock.bind(f"ipc://{self.address_path}")
         self.address = f"ipc://{self.address_path}"
         self.handlers.update({

@@ -4,9 +4,12 @@ from __future__ import annotations
 import getpass
 import itertools
 import secrets
+import threading
 import time
+import traceback
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from condorsim.shared import protocol
@@ -27,7 +30,7 @@ from condorsim.daemons.job_queue import JobId, JobQueue, check_attribute_name, j
 from condorsim.daemons.schedd_cedar import cedar_server
 from condorsim.daemons.negotiator import default_daemon_name
 
-MATCH_BATCH = 8  # matched jobs started per turn of the event loop
+MATCH_BATCH = 32  # matched jobs claimed at once by the claimer thread (a REQUEST_CLAIM call each)
 SUBMITS_REMEMBERED = 1000  # transaction ids of recent submits, whose retries get the first answer
 IDLE, RUNNING, REMOVED, COMPLETED, HELD, TRANSFERRING, SUSPENDED = 1, 2, 3, 4, 5, 6, 7
 STATUS_COUNTS = {IDLE: "Idle", RUNNING: "Running", REMOVED: "Removed", COMPLETED: "Completed",
@@ -123,6 +126,20 @@ def job_id(key: JobId) -> str:
     return f"{key[0]}.{key[1]}"
 
 
+def startd_name(slot_name) -> str | None:
+    """The startd part of a slot's name: ``slot1_2@name@host`` -> ``name@host``."""
+    return slot_name.split("@", 1)[1] if isinstance(slot_name, str) and "@" in slot_name else None
+
+
+def call_or_why(address, timeout: float, command: str, **payload) -> dict | str:
+    """A call made off the event loop's thread: the reply, or the reason there is none (an
+    unreachable, refusing or malformed peer address never raises)."""
+    try:
+        return protocol.Client(address, timeout=timeout).call(command, **payload)
+    except Exception as exc:
+        return str(exc) or exc.__class__.__name__
+
+
 class Schedd(JobActions, Daemon):
     subsystem = "SCHEDD"
 
@@ -134,6 +151,7 @@ class Schedd(JobActions, Daemon):
         self.finished_runs: dict[str, Run] = {}  # claim id -> run whose job ended; reused once its starter exits
         self.owners: set[str] = set()
         self.pending_matches: dict[JobId, ClassAd] = {}  # job -> slot matched by the negotiator, not yet started
+        self.claimer_running = False  # a claim_and_start thread works through pending_matches
         self.refs_cache: dict[str, list[str]] = {}  # expression text -> attributes it references  # owners whose Submitter ads we advertise
         # when jobs started / completed, for the Recent* counts of the last STATISTICS_WINDOW_SECONDS
         self.recent: dict[int, list[float]] = {RUNNING: [], COMPLETED: []}
@@ -212,27 +230,52 @@ class Schedd(JobActions, Daemon):
             self.after(0, self.reconnect_jobs)
 
     def reconnect_jobs(self) -> None:
-        """Ask each startd about the claims of our disconnected jobs (one request per startd); a job
+        """Ask each startd about the claims of our disconnected jobs (one request per startd, all
+        at once on threads of their own, so startds that do not answer hold up nothing); a job
         whose starter is gone is requeued, one whose startd does not answer is asked again until
         its JobLeaseDuration runs out."""
         by_startd: dict[str, list[JobId]] = {}
         for key, run in self.runs.items():
             if run.reconnecting:
                 by_startd.setdefault(run.startd, []).append(key)
-        for startd, keys in by_startd.items():
-            try:
-                reply = protocol.Client(startd, timeout=2).call(
-                    "RECONNECT_CLAIMS", schedd=self.address, claims=[self.runs[key].claim_id for key in keys])
-            except (protocol.CommunicationError, protocol.RemoteError) as exc:
-                self.log(f"Could not reach the startd at {startd} to reconnect: {exc}")
+        asks = [(startd, keys, [self.runs[key].claim_id for key in keys]) for startd, keys in by_startd.items()]
+        threading.Thread(target=self.ask_startds, args=(asks,), name="reconnect", daemon=True).start()
+
+    def ask_startds(self, asks: list[tuple[str, list[JobId], list[str]]]) -> None:
+        with ThreadPoolExecutor(max(1, len(asks))) as calls:
+            replies = list(calls.map(lambda ask: call_or_why(ask[0], 2, "RECONNECT_CLAIMS", schedd=self.address,
+                                                                claims=ask[2]), asks))
+        moved = self.startds_moved([startd for (startd, _, _), reply in zip(asks, replies) if isinstance(reply, str)])
+        with self.lock:
+            for (startd, keys, claims), reply in zip(asks, replies):
+                keys = [key for key, claim in zip(keys, claims)  # still waiting for this very claim
+                        if key in self.runs and self.runs[key].reconnecting and self.runs[key].claim_id == claim]
+                if isinstance(reply, str):
+                    self.log(f"Could not reach the startd at {startd} to reconnect: {reply}")
+                    for key in keys:
+                        if startd_name(self.runs[key].slot_name) in moved.get(startd, ()):
+                            self.reconnect_failed(key, "The startd restarted: claim not found at execution machine")
+                        else:
+                            self.expire_lease_if_due(key)
+                    continue
                 for key in keys:
-                    self.expire_lease_if_due(key)
-                continue
-            for key in keys:
-                self.reconnected(key, reply["claims"].get(self.runs[key].claim_id) or {})
-        self.queue.commit()
-        if any(run.reconnecting for run in self.runs.values()):
-            self.after(min(5.0, self.cfg.get_float("PERIODIC_EXPR_INTERVAL", 60)), self.reconnect_jobs)
+                    self.reconnected(key, reply["claims"].get(self.runs[key].claim_id) or {})
+            self.queue.commit()
+            if any(run.reconnecting for run in self.runs.values()):
+                self.after(min(5.0, self.cfg.get_float("PERIODIC_EXPR_INTERVAL", 60)), self.reconnect_jobs)
+
+    def startds_moved(self, dead: list[str]) -> dict[str, set[str]]:
+        """Of the startds that did not answer, those a new one may have replaced: the names of
+        the startds the collector has at other addresses (one of ours under such a name is gone,
+        with every claim it held). Called off the event loop's thread."""
+        if not dead:
+            return {}
+        try:
+            slots = query_ads(self.cfg, "Machine", None, ["Name", "MyAddress"], timeout=2)
+        except (protocol.CommunicationError, protocol.RemoteError):
+            return {}
+        elsewhere = {startd_name(ad.eval("Name")) for ad in slots if ad.eval("MyAddress") not in dead}
+        return {startd: elsewhere for startd in dead}
 
     def reconnected(self, key: JobId, answer: dict) -> None:
         run = self.runs[key]
@@ -743,35 +786,69 @@ class Schedd(JobActions, Daemon):
         return found
 
     def on_matches(self, message: dict, ident: bytes) -> dict:
-        was_idle = not self.pending_matches
         for match in message["matches"]:
             key = job_key(match["job"])
             if key not in self.pending_matches:  # matched again before it could start: the first match stands
                 self.pending_matches[key] = ClassAd.from_wire(match["slot"])
-        if was_idle:
-            self.after(0, self.claim_and_start)
+        if not self.claimer_running:
+            self.claimer_running = True
+            threading.Thread(target=self.claim_and_start, name="claimer", daemon=True).start()
         return {}
 
     def claim_and_start(self) -> None:
-        """Claim and start a few matched jobs, then let the event loop serve others before the next few.
-        The queue records each claim (committed) before the job is activated under it. A claimed
-        partitionable slot's leftovers are matched at once with the same user's next job (claimed
-        after the matches already waiting)."""
-        batch = [(key, self.pending_matches.pop(key)) for key in list(itertools.islice(self.pending_matches, MATCH_BATCH))]
+        """Claim and start the matched jobs, a few at a time, on a thread of its own: the
+        REQUEST_CLAIM calls of a batch go out at once and are waited for without the daemon's
+        lock, so startds that do not answer (dead, or made up by a bad MATCHES message) never
+        hold up the event loop; the rest runs under the lock, as CEDAR requests do. The queue
+        records each claim (committed) before the job is activated under it. A claimed
+        partitionable slot's leftovers are matched at once with the same user's next job."""
+        try:
+            while self.claim_batch():
+                pass
+        except Exception:
+            with self.lock:
+                self.log(f"ERROR in the claimer:\n{traceback.format_exc()}")
+                self.claimer_running = False  # the next MATCHES starts another
+
+    def claim_batch(self) -> bool:
+        """Claim and start the next few matched jobs; False once there are none left."""
+        with self.lock:
+            batch = [(key, self.pending_matches.pop(key))
+                     for key in list(itertools.islice(self.pending_matches, MATCH_BATCH))]
+            if not batch:
+                self.claimer_running = False
+                return False
+            requests = []
+            for key, slot in batch:
+                ad = self.queue.jobs.get(key)
+                if ad is None or self.queue.index.status_of(key) != IDLE or key in self.runs:
+                    continue
+                startd, slot_name = slot.eval("MyAddress"), slot.eval("Name")
+                claim_id = f"<{startd}>#{int(time.time())}#{secrets.token_hex(8)}"
+                requests.append((key, slot, startd, slot_name, claim_id, ad.to_wire()))
+        with ThreadPoolExecutor(max(1, len(requests))) as calls:
+            replies = list(calls.map(self.request_claim, requests))
+        with self.lock:
+            self.claims_answered(requests, replies)
+        return True
+
+    def request_claim(self, request: tuple) -> dict | str:
+        """REQUEST_CLAIM's reply, or why there is none (called on the claimer's threads)."""
+        key, slot, startd, slot_name, claim_id, job = request
+        reply = call_or_why(startd, 5, "REQUEST_CLAIM", claim_id=claim_id, slot=slot_name, job=job,
+                            schedd=self.address)
+        return f"Could not claim {slot_name} for job {job_id(key)}: {reply}" if isinstance(reply, str) else reply
+
+    def claims_answered(self, requests: list[tuple], replies: list[dict | str]) -> None:
         claimed = []
-        for key, slot in batch:
+        for (key, slot, startd, slot_name, claim_id, _), reply in zip(requests, replies):
             ad = self.queue.jobs.get(key)
-            if ad is None or ad.eval("JobStatus") != IDLE or key in self.runs:
-                continue
-            startd, slot_name = slot.eval("MyAddress"), slot.eval("Name")
-            claim_id = f"<{startd}>#{int(time.time())}#{secrets.token_hex(8)}"
-            try:
-                reply = protocol.Client(startd, timeout=5).call(
-                    "REQUEST_CLAIM", claim_id=claim_id, slot=slot_name, job=ad.to_wire(),
-                    schedd=self.address)
-            except (protocol.CommunicationError, protocol.RemoteError) as exc:
-                self.log(f"Could not claim {slot_name} for job {job_id(key)}: {exc}")
-                self.prio_recs = None  # the job may have left it when it was chosen for these leftovers
+            if isinstance(reply, str) or ad is None or self.queue.index.status_of(key) != IDLE or key in self.runs:
+                if isinstance(reply, str):
+                    self.log(reply)
+                    self.prio_recs = None  # the job may have left it when it was chosen for these leftovers
+                else:  # the job changed meanwhile: the claim is not needed
+                    protocol.Client(startd).send("RELEASE_CLAIM", claim_id=claim_id)
                 continue
             run = Run(claim_id, str(reply.get("slot") or slot_name), startd,
                       ClassAd.from_wire(reply.get("ad") or slot.to_wire()), *claim_owner(ad))
@@ -786,8 +863,6 @@ class Schedd(JobActions, Daemon):
         self.queue.commit()
         self.activate(claimed)
         self.queue.commit()
-        if self.pending_matches:
-            self.after(0, self.claim_and_start)
 
     def activate(self, keys: list[JobId]) -> list[JobId]:
         """Start the jobs on their (committed) claims, one ACTIVATE_CLAIMS call per startd; a
@@ -937,6 +1012,8 @@ class Schedd(JobActions, Daemon):
         run = self.runs.get(key)
         if run is None or run.claim_id != message["claim_id"]:
             raise ValueError(f"no shadow for job {message['job']} with that claim")
+        if run.reconnecting:  # its starter found us before the startd's RECONNECT_CLAIMS answer did
+            self.reconnected(key, {"state": "running"})
         return key, run
 
     def on_job_started(self, message: dict, ident: bytes) -> dict:

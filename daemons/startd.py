@@ -25,6 +25,7 @@ from condorsim.shared.spawn import Process, spawn
 from condorsim.shared.commands import lookup, payload_error
 from condorsim.shared.daemon import DAEMON_NO_RESTART, Daemon, DaemonStartError, daemon_main
 from condorsim.shared.security import CLAIM_ID_ENV
+from condorsim.daemons.procd import family_root
 
 WITHIN_RESOURCE_LIMITS = ("MY.Cpus > 0 && TARGET.RequestCpus <= MY.Cpus && MY.Memory > 0 && "
                           "TARGET.RequestMemory <= MY.Memory && MY.Disk > 0 && "
@@ -901,12 +902,33 @@ class Startd(Daemon):
             slot.starter = None
             self.job_gone(slot)
         if self.procd is not None and self.procd.poll() is not None:
-            reason = self.procd.stderr.read().decode(errors="replace").strip()
-            self.log(f"ERROR: my procd exited with status {self.procd.returncode}"
-                     + (f" ({reason})" if reason else "") + "; shutting down")
-            print(f"ERROR: my procd exited: {reason or self.procd.returncode}", file=sys.stderr)
-            self.procd = None
+            self.restart_procd()
+
+    def restart_procd(self) -> None:
+        """Our procd died: start another and register the running jobs' families with it (their
+        starters go on; the new procd finds each family by its marker and root). Only a procd that
+        cannot be started again stops the startd."""
+        reason = self.procd.stderr.read().decode(errors="replace").strip()
+        self.log(f"ERROR: my procd exited with status {self.procd.returncode}"
+                 + (f" ({reason})" if reason else "") + "; starting a new one")
+        self.procd = None
+        try:
+            self.start_procd()
+        except DaemonStartError as exc:
+            self.log(f"ERROR: {exc}; shutting down")
+            print(f"ERROR: my procd exited and could not be restarted: {exc}", file=sys.stderr)
             self.stop(1)
+            return
+        procd = protocol.Client(f"ipc://{self.param('PROCD_ADDRESS')}", timeout=5)
+        for slot in self.all_slots():
+            root = family_root(slot.starter.pid, slot.family) if slot.starter is not None else None
+            if root is None:
+                continue
+            try:
+                procd.call("REGISTER_FAMILY", marker=slot.family, root_pid=root)
+                self.log(f"{self.slot_name(slot)}: family {slot.family} (pid {root}) registered with the new procd")
+            except (protocol.CommunicationError, protocol.RemoteError) as exc:
+                self.log(f"{self.slot_name(slot)}: the new procd refused family {slot.family}: {exc}")
 
 
 def main(argv: list[str] | None = None) -> int:

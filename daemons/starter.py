@@ -275,7 +275,9 @@ class Starter(Daemon):
 
     def on_set_shadow(self, message: dict, ident: bytes) -> dict:
         """A restarted schedd reconnected to our job: report to it from now on."""
-        self.schedd = str(message["schedd"])
+        if not isinstance(message["schedd"], str) or not message["schedd"].startswith("<"):
+            raise ValueError(f"schedd must be a daemon address, not {message['schedd']!r}"[:200])
+        self.schedd = message["schedd"]
         self.last_contact = time.monotonic()
         self.log(f"Job {self.job_id}: reconnected to the schedd at {self.schedd}")
         if self.exit_report is not None:

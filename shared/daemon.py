@@ -34,6 +34,7 @@ from condorsim.shared.security import LEVELS, METHOD, Identity, Policy, denied_t
 from condorsim.shared.classad import ClassAd, eval_constraint, parse_expr
 from condorsim.shared.config import ConfigError, load_config
 from condorsim.shared.locate import collector_address
+from condorsim.shared.peer_limits import PeerLimits
 
 CONDOR_VERSION = "$CondorVersion: 25.14.0 2026-09-24 BuildID: 0 $"
 CONDOR_PLATFORM = "$CondorPlatform: X86_64-Debian_12 $"
@@ -180,6 +181,7 @@ class Daemon:
         self.log = DaemonLog(self.param(f"{self.subsystem}_LOG"), self.options["log_to_terminal"],
                              log_size_limit(self.param(f"MAX_{self.subsystem}_LOG", self.param("MAX_DEFAULT_LOG"))),
                              self.cfg.get_int(f"MAX_NUM_{self.subsystem}_LOG", 1))
+        self.peer_limits = PeerLimits(self.param, self.log, log_size_limit)
         self.start_time = int(time.time())
         self.reconfig_time = self.start_time
         self.sequence = itertools.count()
@@ -242,6 +244,7 @@ class Daemon:
         self.sock = protocol.context().socket(zmq.ROUTER)
         self.sock.setsockopt(zmq.LINGER, 0)
         self.sock.setsockopt(zmq.ROUTER_MANDATORY, 0)
+        self.peer_limits.configure(self.sock)
         zmq_port = port if cedar is None else 0
         if zmq_port:
             self.sock.bind(f"tcp://127.0.0.1:{zmq_port}")
@@ -299,13 +302,17 @@ class Daemon:
         """One request: decoded, looked up in the command table, authorized, its payload
         checked, then handed to its handler with self.peer naming the requester."""
         ident, payload = frames[0].bytes, frames[-1].bytes
+        refusal = self.peer_limits.refusal(ident, payload)
+        if refusal:
+            self.reply_to(ident, {"ok": False, "error": refusal})
+            return
         try:
             message = protocol.unpack(payload)
             command = lookup(message.get("cmd"), self.subsystem)
             handler = self.handlers.get(command.name) if command else None
             if handler is None:
                 raise ValueError(f"unknown command {shorten(repr(message.get('cmd')))}")
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: repr of a deeply nested "cmd"
             self.log(f"Received a malformed or unknown message: {exc}")
             self.reply_to(ident, {"ok": False, "error": str(exc)})
             return
@@ -329,7 +336,7 @@ class Daemon:
         self.peer = identity
         try:
             result = handler(message, ident)
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:  # a field of the wrong type or shape
             self.log(f"Bad {command.name} request: {shorten(repr(exc))}")
             self.reply_to(ident, {"ok": False, "error": f"bad {command.name} request: {exc}"})
             return
@@ -566,8 +573,9 @@ def daemon_main(cls: type[Daemon], argv: list[str] | None = None) -> int:
     except DaemonStartError as exc:
         daemon.log(f"ERROR: {exc}")
         print(f"ERROR: {exc}", file=sys.stderr)
-        return 1
+        return exc.exit_status
 
 
 class DaemonStartError(Exception):
     """A daemon cannot start (e.g. a resource it needs is taken); the message says why."""
+    exit_status = 1  # DAEMON_NO_RESTART where starting again could not help

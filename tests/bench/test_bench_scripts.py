@@ -4,7 +4,9 @@ They check the report's shape and that its numbers parse, never how fast anythin
 """
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -151,6 +153,21 @@ def test_bench_sim_prints_throughput_cycles_and_cpu():
     assert "completed: 60 of 60 jobs (60 execute events)" in out
     assert re.search(rf"jobs completed per second: {NUMBER}/s over the run", out)
     assert re.search(rf"reference: slots / runtime = {NUMBER}/s .* achieved {NUMBER}% of it", out)
-    assert re.search(rf"negotiator cycles seen: \d+", out)
+    assert re.search(r"negotiator cycles seen: \d+", out)
     for daemon in ("condor_schedd", "condor_startd", "condor_collector", "condor_negotiator"):
         assert re.search(rf"\n    {daemon}\s+{NUMBER}\n", out), daemon
+
+
+@pytest.mark.timeout(150)
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("unshare"), reason="kills daemons: needs a PID namespace")
+def test_bench_faults_prints_recovery_per_daemon_type_and_the_fault_counts():
+    result = subprocess.run(["unshare", "--pid", "--fork", "--mount-proc", sys.executable, "-m",
+                             "condorsim.scripts.bench_faults", "--types", "collector,procd", "--kills", "1",
+                             "--jobs", "4", "--slots", "2", "--job-seconds", "1"],
+                            cwd=REPO, capture_output=True, text=True, timeout=140)
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = result.stdout
+    assert "kill -9 during 4 jobs on 2 slots (2 trial(s)); recovery time:" in out
+    for kind in ("collector", "procd"):
+        assert re.search(rf"\n  {kind}\s+median\s+{NUMBER} s\s+max\s+{NUMBER} s\s+over 1 kill\(s\)", out), kind
+    assert re.search(rf"lost \d+, run twice \d+, longest stuck Running {NUMBER} s \(lease \d+ s\), processes left \d+", out)
