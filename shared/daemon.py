@@ -336,7 +336,7 @@ class Daemon:
         self.peer = identity
         try:
             result = handler(message, ident)
-        except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:  # a field of the wrong type or shape
+        except (KeyError, TypeError, ValueError, AttributeError, RecursionError, OverflowError) as exc:  # a field of the wrong type or shape
             self.log(f"Bad {command.name} request: {shorten(repr(exc))}")
             self.reply_to(ident, {"ok": False, "error": f"bad {command.name} request: {exc}"})
             return

@@ -126,13 +126,16 @@ class Target:
 
 
 def zmq_endpoint(process: psutil.Process) -> str | None:
-    """The port of the process's that answers a ZeroMQ PING with its pid."""
-    for connection in process.net_connections(kind="tcp"):
-        if connection.status != psutil.CONN_LISTEN:
+    """The process's Unix-domain socket that answers a ZeroMQ PING with its pid: there the fuzzer
+    is authenticated as the pool's own account, so every command reaches its handler (over TCP
+    only READ commands would)."""
+    for connection in process.net_connections(kind="unix"):
+        path = connection.laddr
+        if not isinstance(path, str) or not path.endswith(f"-{process.pid}"):
             continue
         try:
-            if Client(f"tcp://127.0.0.1:{connection.laddr.port}", timeout=1).call("PING")["pid"] == process.pid:
-                return f"tcp://127.0.0.1:{connection.laddr.port}"
+            if Client(f"ipc://{path}", timeout=1).call("PING")["pid"] == process.pid:
+                return f"ipc://{path}"
         except Exception:
             continue
     return None
