@@ -9,8 +9,10 @@ import re
 import shutil
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
+import psutil
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
@@ -18,10 +20,31 @@ NUMBER = r"[\d,]+(?:\.\d+)?"
 
 
 def run_script(module: str, *args: str) -> str:
-    result = subprocess.run([sys.executable, "-m", module, *args], cwd=REPO, capture_output=True,
-                            text=True, timeout=120)
+    """The script's output; it must exit 0 and leave no process behind. A script killed on its
+    timeout cannot stop its pools itself, so every process that inherited this run's marker is
+    killed afterwards either way."""
+    marker = uuid.uuid4().hex
+    try:
+        result = subprocess.run([sys.executable, "-m", module, *args], cwd=REPO, capture_output=True,
+                                text=True, timeout=120, env={**os.environ, "CONDORSIM_BENCH_RUN": marker})
+    finally:
+        left = kill_marked(marker)
     assert result.returncode == 0, result.stderr
+    assert not left, f"{module} left {left} behind"
     return result.stdout
+
+
+def kill_marked(marker: str) -> list[str]:
+    """Kill the processes carrying CONDORSIM_BENCH_RUN=marker; their command lines."""
+    left = []
+    for process in psutil.process_iter():
+        try:
+            if process.environ().get("CONDORSIM_BENCH_RUN") == marker:
+                left.append(" ".join(process.cmdline()))
+                process.kill()
+        except psutil.Error:
+            continue
+    return left
 
 
 @pytest.mark.timeout(150)
