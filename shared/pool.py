@@ -152,7 +152,7 @@ class PersonalPool:
         return self
 
     def wait_ready(self) -> None:
-        master = Client(self.master_address, timeout=self.timeout)
+        master = Client(self.master_address, timeout=self.timeout + 5)  # its own answer on timeout says who is late
         self.children = master.call("WAIT_CHILDREN_ALIVE", timeout=self.timeout)["children"]
         expected = {"DaemonMaster": 1}
         startds = 0
