@@ -346,6 +346,11 @@ class Starter(Daemon):
         self.kill_family(signal.SIGKILL)  # leftovers of the job must not outlive it
         self.call_procd("UNREGISTER_FAMILY", marker=self.family)
         status = self.process.returncode
+        if status < 0 and not self.killing and self._master_gone():
+            # killed with our startd (its procd kills every family when it goes): an eviction, so
+            # the job runs again, not the job's own end
+            self.log(f"Job {self.job_id} was killed with its startd: reporting an eviction")
+            self.killing = True
         exit_info = {"exited": not self.killing, "usage": {"user_cpu": usage.get("user_cpu", 0.0),
                                                "sys_cpu": usage.get("sys_cpu", 0.0)}}
         if status < 0:
