@@ -33,7 +33,8 @@ import re
 import time
 import zlib
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from condorsim.shared.classad import ClassAd, ClassAdSyntaxError, Expr, parse_expr
@@ -95,6 +96,7 @@ class JobQueue:
         self.clusters: dict[int, ClassAd] = {}  # cluster ads (C.-1), shared by their procs
         self.next_cluster = 1
         self._pending: list[str] = []
+        self._commits_put_off = 0  # inside one_transaction(): commit() waits for the end
         self._removed: list[ClassAd] = []
         self.on_removed = on_removed
         self.replay()
@@ -258,9 +260,20 @@ class JobQueue:
             return [f"101 {job}\n", ad.block]  # (a proc's: what differs from its cluster ad, written before)
         return [f"101 {job}\n"] + [f"103 {job} {name} {text}\n" for name, text in ad.to_wire().items()]
 
+    @contextmanager
+    def one_transaction(self) -> Iterator[None]:
+        """The commits asked for inside are put off: what is pending goes out as one transaction
+        with the next commit() after the block (e.g. a batch of starter reports, one fsync)."""
+        self._commits_put_off += 1
+        try:
+            yield
+        finally:
+            self._commits_put_off -= 1
+
     def commit(self) -> None:
-        """Write the pending records as one transaction and fsync before returning."""
-        if not self._pending:
+        """Write the pending records as one transaction and fsync before returning (at the end of
+        a one_transaction() block when inside one)."""
+        if not self._pending or self._commits_put_off:
             return
         body = ("105\n" + "".join(self._pending)).encode()
         data = body + f"106 {checksum(body):08x}\n".encode()

@@ -59,10 +59,6 @@ class Run:
     expanded: dict[str, str] = field(default_factory=dict)  # job attributes with $$() filled in from the slot
 
 
-FORCED_AT_SUBMIT = {"clusterid", "owner", "user", "totalsubmitprocs", "enteredcurrentstatus",
-                    "numshadowstarts", "numholds", "procid", "globaljobid"}
-
-
 @dataclass
 class QueryCursor:
     """A query answered in batches: the jobs still to send, pulled by the client one batch at a
@@ -396,8 +392,9 @@ class Schedd(JobActions, Daemon):
                           "TotalSubmitProcs": len(procs), "EnteredCurrentStatus": now, "NumShadowStarts": 0,
                           "NumHolds": 0}).to_wire()
         self.submit_defaults(common, now, whole=True)
+        decided = {name.lower() for name in forced} | {"procid", "globaljobid"}
         for ad in (common, *procs):  # what the schedd decides, a client cannot set (in any case)
-            for name in [name for name in ad if name.lower() in FORCED_AT_SUBMIT]:
+            for name in [name for name in ad if name.lower() in decided]:
                 del ad[name]
         common.update(forced)
         report = self.queue._skip_record
@@ -1073,23 +1070,22 @@ class Schedd(JobActions, Daemon):
         one by one (JOB_STARTED, JOB_USAGE, JOB_EXITED, STARTER_EXITED), handled in order as one
         queue transaction; the claims freed in it are then reused together."""
         self.reusing = []
-        self.queue.commit = lambda: None  # the whole batch is committed once, below
         try:
-            for report in message["reports"]:
-                command = report.get("cmd")
-                if command not in ("JOB_STARTED", "JOB_USAGE", "JOB_EXITED", "STARTER_EXITED"):
-                    self.log(f"Ignoring a {command!r} report from a simulating startd")
-                    continue
-                problem = payload_error(lookup(command, "SCHEDD"), report)
-                if problem:
-                    self.log(f"Bad {command} report from a simulating startd: {problem}")
-                    continue
-                try:
-                    self.handlers[command](report, ident)
-                except (KeyError, TypeError, ValueError) as exc:
-                    self.log(f"Bad {command} report from a simulating startd: {exc}")
+            with self.queue.one_transaction():  # the whole batch is committed once, below
+                for report in message["reports"]:
+                    command = report.get("cmd")
+                    if command not in ("JOB_STARTED", "JOB_USAGE", "JOB_EXITED", "STARTER_EXITED"):
+                        self.log(f"Ignoring a {command!r} report from a simulating startd")
+                        continue
+                    problem = payload_error(lookup(command, "SCHEDD"), report)
+                    if problem:
+                        self.log(f"Bad {command} report from a simulating startd: {problem}")
+                        continue
+                    try:
+                        self.handlers[command](report, ident)
+                    except (KeyError, TypeError, ValueError) as exc:
+                        self.log(f"Bad {command} report from a simulating startd: {exc}")
         finally:
-            del self.queue.commit  # JobQueue.commit again
             reusing, self.reusing = self.reusing, None
         self.reuse_claims(reusing)  # commits the batch's changes with the new runs
         return {}
