@@ -188,10 +188,16 @@ class Client:
 def reachable(address: str, timeout: float = 5.0) -> bool:
     """Whether a daemon accepts connections at `address` (its ZeroMQ port). A caller may then
     wait long for an answer it knows will come, and give up soon on a stale address."""
-    match = re.fullmatch(r"tcp://(.+):(\d+)", endpoint(address))
-    if match is None:
-        return True  # ipc:// endpoints: nothing to probe
+    target = endpoint(address)
     try:
+        if target.startswith("ipc://"):  # a socket file left by a killed daemon refuses connections
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+                probe.settimeout(timeout)
+                probe.connect(target[len("ipc://"):])
+            return True
+        match = re.fullmatch(r"tcp://(.+):(\d+)", target)
+        if match is None:
+            return True
         socket.create_connection((match.group(1), int(match.group(2))), timeout=timeout).close()
     except OSError:
         return False
