@@ -15,7 +15,7 @@ fewer than N of them remain queued (the schedd's per-queue work stays bounded). 
     runtime counted (slots / runtime), and the achieved fraction of it;
   - the negotiator's cycles during the run (from its ad: duration in whole seconds, matches,
     candidate slots);
-  - the CPU seconds each daemon used during the run, where the time goes.
+  - the CPU seconds each daemon used during the run, and per completed job: where the time goes.
 Figures only: nothing here asserts a speed.
 """
 from __future__ import annotations
@@ -128,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=3600, help="give up after this many seconds")
     parser.add_argument("--queue-limit", type=int, default=0,
                         help="keep at most this many jobs queued (0: submit all at once)")
+    parser.add_argument("--directory", help="run the pool in this directory and keep it (its logs) afterwards")
     args = parser.parse_args(argv)
     chunk = max(args.queue_limit // 2, 1) if args.queue_limit else args.jobs
 
@@ -139,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
           + (f", at most {args.queue_limit} queued" if args.queue_limit else ""))
     config, config_d = pool_config(args.startds, args.slots, args.partitionable)
     began = time.perf_counter()
-    with PersonalPool(config=config, config_d=config_d, timeout=600) as pool:
+    with PersonalPool(config=config, config_d=config_d, timeout=600, directory=args.directory) as pool:
         print(f"  pool start-up: {time.perf_counter() - began:.1f} s")
         log = pool.dir / "bench_sim.log"
         cpu_before = cpu_seconds(pool)
@@ -191,9 +192,10 @@ def print_figures(args, total_slots: int, submitted: float, done: list[float], e
     for end, duration, matches, candidates, idle in sorted(cycles.values())[:10]:
         print(f"    cycle ending {time.strftime('%H:%M:%S', time.localtime(end))}: {duration} s, "
               f"{matches} matches, {candidates} candidate slots, {idle} idle jobs")
-    print("  CPU seconds per daemon during the run:")
+    print("  CPU seconds per daemon during the run, and per completed job:")
     for kind in sorted(cpu_after, key=lambda k: -(cpu_after[k] - cpu_before.get(k, 0.0))):
-        print(f"    {kind:<20} {cpu_after[kind] - cpu_before.get(kind, 0.0):8.1f}")
+        used = cpu_after[kind] - cpu_before.get(kind, 0.0)
+        print(f"    {kind:<20} {used:8.1f} s {1000 * used / max(completed, 1):8.3f} ms/job")
 
 
 if __name__ == "__main__":

@@ -178,7 +178,7 @@ def test_bench_sim_prints_throughput_cycles_and_cpu():
     assert re.search(rf"reference: slots / runtime = {NUMBER}/s .* achieved {NUMBER}% of it", out)
     assert re.search(r"negotiator cycles seen: \d+", out)
     for daemon in ("condor_schedd", "condor_startd", "condor_collector", "condor_negotiator"):
-        assert re.search(rf"\n    {daemon}\s+{NUMBER}\n", out), daemon
+        assert re.search(rf"\n    {daemon}\s+{NUMBER} s\s+{NUMBER} ms/job\n", out), daemon
 
 
 @pytest.mark.timeout(150)
