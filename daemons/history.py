@@ -27,15 +27,21 @@ _BACKUP = re.compile(r"\.(\d{8}T\d{6})(?:\.\d+)?$")
 
 def format_record(ad: ClassAd, offset: int, now: int) -> str:
     """The ad's text (attributes sorted by name) and its banner line."""
-    names = sorted(ad.keys(), key=str.lower)
-    text = "".join(f"{name} = {unparse_old(ad.lookup(name).node)}\n" for name in names)
+    return format_body(ad) + format_banner(ad, offset, now)
 
+
+def format_body(ad: ClassAd) -> str:
+    names = sorted(ad.keys(), key=str.lower)
+    return "".join(f"{name} = {unparse_old(ad.lookup(name).node)}\n" for name in names)
+
+
+def format_banner(ad: ClassAd, offset: int, now: int) -> str:
     def number(attr: str) -> int:
         value = ad.eval(attr)
         return value if isinstance(value, int) and not isinstance(value, bool) else -1
     owner = ad.eval("Owner")
     owner = owner if isinstance(owner, str) else "?"
-    return (text + f"{BANNER}Offset = {offset} ClusterId = {number('ClusterId')} ProcId = {number('ProcId')} "
+    return (f"{BANNER}Offset = {offset} ClusterId = {number('ClusterId')} ProcId = {number('ProcId')} "
             f'Owner = "{owner}" CompletionDate = {number("CompletionDate")} CurrentTime = {now}\n')
 
 
@@ -48,20 +54,37 @@ class HistoryWriter:
         self.log = log
 
     def append(self, ad: ClassAd) -> None:
+        self.append_all([ad])
+
+    def append_all(self, ads: list[ClassAd]) -> None:
+        """The ads' records at the end of the file, each banner pointing at the one before; the
+        file is rotated first when a record would take it past max_size."""
         try:
             size = os.path.getsize(self.path)
         except FileNotFoundError:
             size = 0
-        record = format_record(ad, 0, int(time.time()))
-        if size and size + len(record.encode()) > self.max_size:
-            self.rotate()
-            size = 0
-        record = format_record(ad, self.last_line_offset(size), int(time.time())).encode()
+        previous = self.last_line_offset(size)  # where the last banner starts
+        now = int(time.time())
+        records: list[bytes] = []
+        for ad in ads:
+            body = format_body(ad).encode()
+            if size and size + len(body) + 200 > self.max_size:
+                self.write(b"".join(records))
+                records, size, previous = [], 0, 0
+                self.rotate()
+            records.append(body + format_banner(ad, previous, now).encode())
+            previous = size + len(body)
+            size += len(records[-1])
+        self.write(b"".join(records))
+
+    def write(self, data: bytes) -> None:
+        if not data:
+            return
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
-            written = os.write(fd, record)  # one write: a kill -9 cannot leave half a record
-            if written != len(record):
-                self.log(f"ERROR: short write to the history file {self.path} ({written} of {len(record)} bytes)")
+            written = os.write(fd, data)  # one write: a kill -9 cannot leave half a record
+            if written != len(data):
+                self.log(f"ERROR: short write to the history file {self.path} ({written} of {len(data)} bytes)")
         finally:
             os.close(fd)
 

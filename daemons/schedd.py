@@ -17,7 +17,7 @@ from condorsim.shared.classad import ClassAd, ClassAdSyntaxError, Expr, parse_ex
 from condorsim.shared.commands import lookup, payload_error
 from condorsim.shared.daemon import Daemon, daemon_main
 from condorsim.shared.locate import query_ads
-from condorsim.shared.security import unix_user
+from condorsim.shared.security import UnixUser, unix_user
 from condorsim.shared.userlog import UserLog
 
 from condorsim.daemons import concurrency, job_policy, job_query, match_macros
@@ -30,7 +30,8 @@ from condorsim.daemons.job_queue import JobId, JobQueue, check_attribute_name, j
 from condorsim.daemons.schedd_cedar import cedar_server
 from condorsim.daemons.negotiator import default_daemon_name
 
-MATCH_BATCH = 32  # matched jobs claimed at once by the claimer thread (a REQUEST_CLAIM call each)
+CLAIM_BATCH = 200  # matches claimed with one REQUEST_CLAIMS call to a startd
+CLAIMS_IN_FLIGHT = 2000  # claims asked for and not yet answered, at most
 SUBMITS_REMEMBERED = 1000  # transaction ids of recent submits, whose retries get the first answer
 IDLE, RUNNING, REMOVED, COMPLETED, HELD, TRANSFERRING, SUSPENDED = 1, 2, 3, 4, 5, 6, 7
 STATUS_COUNTS = {IDLE: "Idle", RUNNING: "Running", REMOVED: "Removed", COMPLETED: "Completed",
@@ -147,7 +148,7 @@ class Schedd(JobActions, Daemon):
         self.finished_runs: dict[str, Run] = {}  # claim id -> run whose job ended; reused once its starter exits
         self.owners: set[str] = set()
         self.pending_matches: dict[JobId, ClassAd] = {}  # job -> slot matched by the negotiator, not yet started
-        self.claimer_running = False  # a claim_and_start thread works through pending_matches
+        self.claiming: set[JobId] = set()  # jobs whose claims were asked for (claim_matches), not yet answered
         self.refs_cache: dict[str, list[str]] = {}  # expression text -> attributes it references  # owners whose Submitter ads we advertise
         # when jobs started / completed, for the Recent* counts of the last STATISTICS_WINDOW_SECONDS
         self.recent: dict[int, list[float]] = {RUNNING: [], COMPLETED: []}
@@ -163,6 +164,9 @@ class Schedd(JobActions, Daemon):
         self.ads_sent = 0.0  # when the schedd's ads were last made (monotonic)
         self.ads_waiting = False  # an update waits for SCHEDD_MIN_INTERVAL to pass
         self.reusing: list[Run] | None = None  # claims freed while a STARTER_REPORTS batch is handled
+        self.activations: dict[str, list[JobId]] = {}  # startd -> jobs started this turn (end_of_turn)
+        self.commit_due = False  # queue changes this turn that end_of_turn commits
+        self.accounts: dict[str, tuple[float, UnixUser | None]] = {}  # owner -> (when looked up, account)
 
     # -- set-up ----------------------------------------------------------------------------
     def setup(self) -> None:
@@ -320,7 +324,18 @@ class Schedd(JobActions, Daemon):
             return None
         owner = ad.eval("Owner")  # written with the owner's rights, at the path the owner chose
         return UserLog(path, self.param("DEFAULT_USERLOG_FORMAT_OPTIONS") or "ISO_DATE",
-                       owner=unix_user(owner) if isinstance(owner, str) else None)
+                       owner=self.account(owner) if isinstance(owner, str) else None)
+
+    def account(self, owner: str) -> UnixUser | None:
+        """The owner's local account, looked up again after a minute (accounts come and go; a
+        lookup per job event reads the password file each time)."""
+        now = time.monotonic()
+        known = self.accounts.get(owner)
+        if known is None or now - known[0] > 60:
+            if len(self.accounts) > 10000:
+                self.accounts.clear()
+            known = self.accounts[owner] = (now, unix_user(owner))
+        return known[1]
 
     def write_event(self, key: JobId, event: str, *args, **kwargs) -> None:
         ad = self.queue.jobs.get(key)
@@ -456,6 +471,9 @@ class Schedd(JobActions, Daemon):
         answer comes in batches of at most that many jobs, each naming the cursor its next batch
         is asked for with QUERY_MORE (the summary comes with the last); ``summary_only`` sends
         no job ads."""
+        if self.commit_due:  # what this turn changed is recorded (and a job gone from the queue
+            self.commit_due = False  # is in the history) before anyone sees it
+            self.queue.commit()
         constraint = message.get("constraint")
         expr = parse_expr(constraint) if constraint else None
         owner = message.get("owner")
@@ -600,11 +618,10 @@ class Schedd(JobActions, Daemon):
 
     def write_history(self, ads: list[ClassAd]) -> None:
         """Jobs that left the queue (committed) go to the history file."""
-        for ad in ads:
-            try:
-                self.history.append(ad)
-            except OSError as exc:
-                self.log(f"ERROR saving job {ad.eval('ClusterId')}.{ad.eval('ProcId')} to the history file: {exc}")
+        try:
+            self.history.append_all(ads)
+        except OSError as exc:
+            self.log(f"ERROR saving {len(ads)} job(s) to the history file: {exc}")
 
     def hold(self, key: JobId, reason: str, message: dict | None = None, code: int = 1) -> str:
         ad = self.queue.jobs[key]
@@ -700,7 +717,7 @@ class Schedd(JobActions, Daemon):
         index = self.queue.index
         for key in sorted(index.by_status.get(IDLE, ())):
             ad = self.queue.jobs[key]
-            if key in self.runs or key in index.grid or key in self.pending_matches:
+            if key in self.runs or key in index.grid or key in self.pending_matches or key in self.claiming:
                 continue
             if submitter is not None and f"{index.facts[key][2]}@{uid_domain}" != submitter:
                 continue
@@ -712,7 +729,9 @@ class Schedd(JobActions, Daemon):
                                                "prio": priority if isinstance(priority, int) else 0}
             group["ids"].append(job_id(key))
         ordered = sorted(clusters.values(), key=lambda group: (-group["prio"], job_key(group["ids"][0])))
-        running = (self.queue.jobs[key] for key in self.runs if key in self.queue.jobs)
+        # jobs running, and those matched whose claims are under way, hold their limits
+        running = (self.queue.jobs[key] for key in itertools.chain(self.runs, self.pending_matches, self.claiming)
+                   if key in self.queue.jobs)
         return {"requests": [{"job": group["job"], "ids": group["ids"]} for group in ordered],
                 "limits_in_use": concurrency.in_use(running)}
 
@@ -751,20 +770,23 @@ class Schedd(JobActions, Daemon):
         """The submitter's best idle job (JobPrio, then queue order) that matches `slot`, is not
         running, and holds the same concurrency limits (so the negotiator's counts stay right):
         the next job for a claim, or for the leftovers of a partitionable slot (limits None).
-        A job the negotiator matched elsewhere may be taken: its pending match is then skipped.
-        Each autocluster is matched against the slot once."""
+        A job the negotiator matched elsewhere is left to that match (as HTCondor's schedd skips
+        jobs with a match record), or the match would find it gone and leave its slot unclaimed
+        until the next cycle. Each autocluster is matched against the slot once."""
         slot_refs = sorted(set().union(*(expr.external_refs() for attr in ("Requirements", "Rank")
                                          if (expr := slot.lookup(attr)) is not None)))
         verdicts: dict[tuple, bool] = {}
         if self.prio_recs is None:
             ranked = sorted((-(priority if isinstance(priority := peek(self.queue.jobs[key], "JobPrio"), int) else 0), key)
-                            for key in self.queue.index.by_status.get(IDLE, ()))
+                            for key in self.queue.index.by_status.get(IDLE, ())
+                            if key not in self.pending_matches and key not in self.claiming)
             self.prio_recs = dict.fromkeys(key for _, key in ranked)
         dead, found = [], None
         for key in self.prio_recs:
             ad = self.queue.jobs.get(key)
-            if ad is None or self.queue.index.status_of(key) != IDLE or key in self.runs:
-                dead.append(key)  # gone, or no longer idle
+            if ad is None or self.queue.index.status_of(key) != IDLE or key in self.runs \
+                    or key in self.pending_matches or key in self.claiming:
+                dead.append(key)  # gone, no longer idle, or matched (back with the next rebuild if its claim fails)
                 continue
             if self.queue.index.facts[key][2] != (submitter or None) or job_limits(ad) != limits:
                 continue
@@ -787,111 +809,104 @@ class Schedd(JobActions, Daemon):
             key = job_key(match["job"])
             if key not in self.pending_matches:  # matched again before it could start: the first match stands
                 self.pending_matches[key] = ClassAd.from_wire(match["slot"])
-        if not self.claimer_running:
-            self.claimer_running = True
-            threading.Thread(target=self.claim_and_start, name="claimer", daemon=True).start()
+                if self.prio_recs is not None and self.prio_recs.pop(key, False) is None:
+                    self.prio_dropped += 1
+        self.claim_matches()
         return {}
 
-    def claim_and_start(self) -> None:
-        """Claim and start the matched jobs, a few at a time, on a thread of its own: the
-        REQUEST_CLAIM calls of a batch go out at once and are waited for without the daemon's
-        lock, so startds that do not answer (dead, or made up by a bad MATCHES message) never
-        hold up the event loop; the rest runs under the lock, as CEDAR requests do. The queue
-        records each claim (committed) before the job is activated under it. A claimed
-        partitionable slot's leftovers are matched at once with the same user's next job."""
-        try:
-            while self.claim_batch():
-                pass
-        except Exception:
-            with self.lock:
-                self.log(f"ERROR in the claimer:\n{traceback.format_exc()}")
-                self.claimer_running = False  # the next MATCHES starts another
-
-    def claim_batch(self) -> bool:
-        """Claim and start the next few matched jobs; False once there are none left."""
-        with self.lock:
-            batch = [(key, self.pending_matches.pop(key))
-                     for key in list(itertools.islice(self.pending_matches, MATCH_BATCH))]
-            if not batch:
-                self.claimer_running = False
-                return False
-            requests = []
-            for key, slot in batch:
-                ad = self.queue.jobs.get(key)
-                if ad is None or self.queue.index.status_of(key) != IDLE or key in self.runs:
-                    continue
-                startd, slot_name = slot.eval("MyAddress"), slot.eval("Name")
-                claim_id = f"<{startd}>#{int(time.time())}#{secrets.token_hex(8)}"
-                requests.append((key, slot, startd, slot_name, claim_id, ad.to_wire()))
-        with ThreadPoolExecutor(max(1, len(requests))) as calls:
-            replies = list(calls.map(self.request_claim, requests))
-        with self.lock:
-            self.claims_answered(requests, replies)
-        return True
-
-    def request_claim(self, request: tuple) -> dict | str:
-        """REQUEST_CLAIM's reply, or why there is none (called on the claimer's threads)."""
-        key, slot, startd, slot_name, claim_id, job = request
-        reply = call_or_why(startd, 5, "REQUEST_CLAIM", claim_id=claim_id, slot=slot_name, job=job,
-                            schedd=self.address)
-        return f"Could not claim {slot_name} for job {job_id(key)}: {reply}" if isinstance(reply, str) else reply
-
-    def claims_answered(self, requests: list[tuple], replies: list[dict | str]) -> None:
-        claimed = []
-        for (key, slot, startd, slot_name, claim_id, _), reply in zip(requests, replies):
+    def claim_matches(self) -> None:
+        """Claim the negotiator's matches: one REQUEST_CLAIMS per startd for up to CLAIM_BATCH
+        of them, at most CLAIMS_IN_FLIGHT awaiting answers at once, asked without waiting
+        (call_later), so startds that are slow, dead, or made up by a bad MATCHES message hold
+        up nothing. Each answer records its claims (committed) before their jobs are activated."""
+        by_startd: dict[str, list[tuple]] = {}
+        while self.pending_matches and len(self.claiming) < CLAIMS_IN_FLIGHT:
+            key = next(iter(self.pending_matches))
+            slot = self.pending_matches.pop(key)
             ad = self.queue.jobs.get(key)
-            if isinstance(reply, str) or ad is None or self.queue.index.status_of(key) != IDLE or key in self.runs:
-                if isinstance(reply, str):
-                    self.log(reply)
+            if ad is None or self.queue.index.status_of(key) != IDLE or key in self.runs:
+                continue
+            startd, slot_name = slot.eval("MyAddress"), slot.eval("Name")
+            claim_id = f"<{startd}>#{int(time.time())}#{secrets.token_hex(8)}"
+            by_startd.setdefault(str(startd), []).append((key, slot, startd, slot_name, claim_id))
+            self.claiming.add(key)
+        for startd, requests in by_startd.items():
+            for start in range(0, len(requests), CLAIM_BATCH):
+                batch = requests[start:start + CLAIM_BATCH]
+                claims = [{"claim_id": claim_id, "slot": slot_name, "job": self.queue.jobs[key].to_wire(),
+                           "schedd": self.address} for key, _, _, slot_name, claim_id in batch]
+                self.call_later(startd, "REQUEST_CLAIMS", {"claims": claims},
+                                lambda reply, batch=batch: self.claims_answered(batch, reply),
+                                timeout=20 + len(batch) / 100)
+
+    def claims_answered(self, requests: list[tuple], reply: dict | str) -> None:
+        self.claiming.difference_update(key for key, *_ in requests)
+        if isinstance(reply, dict):
+            replies = [r if isinstance(r, dict) and not r.get("error") else str(r.get("error") if isinstance(r, dict) else r)
+                       for r in reply.get("replies") or []]
+            replies += ["no reply"] * (len(requests) - len(replies))
+        else:
+            replies = [reply] * len(requests)
+        claimed = []
+        for (key, slot, startd, slot_name, claim_id), answer in zip(requests, replies):
+            ad = self.queue.jobs.get(key)
+            if isinstance(answer, str) or ad is None or self.queue.index.status_of(key) != IDLE or key in self.runs:
+                if isinstance(answer, str):
+                    self.log(f"Could not claim {slot_name} for job {job_id(key)}: {answer}")
                     self.prio_recs = None  # the job may have left it when it was chosen for these leftovers
                 else:  # the job changed meanwhile: the claim is not needed
                     protocol.Client(startd).send("RELEASE_CLAIM", claim_id=claim_id)
                 continue
-            run = Run(claim_id, str(reply.get("slot") or slot_name), startd,
-                      ClassAd.from_wire(reply.get("ad") or slot.to_wire()), *claim_owner(ad))
+            run = Run(claim_id, str(answer.get("slot") or slot_name), startd,
+                      ClassAd.from_wire(answer.get("ad") or slot.to_wire()), *claim_owner(ad))
             if not self.start_job(key, run):
                 continue
             claimed.append(key)
-            if reply.get("leftover"):
-                leftover = ClassAd.from_wire(reply["leftover"])
+            if answer.get("leftover"):
+                leftover = ClassAd.from_wire(answer["leftover"])
                 following = self.next_job_for(leftover, self.runs[key].submitter, None)
                 if following is not None:
                     self.pending_matches[following] = leftover
-        self.queue.commit()
+        self.commit_due = True
         self.activate(claimed)
-        self.queue.commit()
+        self.claim_matches()
 
-    def activate(self, keys: list[JobId]) -> list[JobId]:
-        """Start the jobs on their (committed) claims, one ACTIVATE_CLAIMS call per startd; a
-        refused job goes back to idle and its claim is released. Returns the started ones."""
-        by_startd: dict[str, list[JobId]] = {}
+    def activate(self, keys: list[JobId]) -> None:
+        """Start the jobs on their claims at the end of this turn of the event loop, once the
+        queue has recorded them (end_of_turn)."""
         for key in keys:
-            by_startd.setdefault(self.runs[key].startd, []).append(key)
-        started = []
-        for startd, group in by_startd.items():
-            claims = [{"claim_id": self.runs[key].claim_id,
-                       "job": match_macros.expanded_job(self.queue.jobs[key], self.runs[key].expanded).to_wire()}
-                      for key in group]
-            try:
-                errors = protocol.Client(startd, timeout=5 + len(group) / 100).call(
-                    "ACTIVATE_CLAIMS", claims=claims)["errors"]
-            except (protocol.CommunicationError, protocol.RemoteError) as exc:
-                errors = [str(exc)] * len(group)
-            for key, error in zip(group, errors):
-                if not error:
-                    started.append(key)
-                    continue
-                run = self.runs.pop(key)
+            self.activations.setdefault(self.runs[key].startd, []).append(key)
+
+    def end_of_turn(self) -> None:
+        """What this turn's messages changed is committed as one transaction (one fsync for
+        every report and claim handled), then the jobs started in it are activated: one
+        ACTIVATE_CLAIMS per startd, answered later; a refused job goes back to idle."""
+        if self.commit_due or self.activations:
+            self.commit_due = False
+            self.queue.commit()
+        activations, self.activations = self.activations, {}
+        for startd, keys in activations.items():
+            runs = [self.runs[key] for key in keys]
+            claims = [{"claim_id": run.claim_id,
+                       "job": match_macros.expanded_job(self.queue.jobs[key], run.expanded).to_wire()}
+                      for key, run in zip(keys, runs)]
+            self.call_later(startd, "ACTIVATE_CLAIMS", {"claims": claims},
+                            lambda reply, keys=keys, runs=runs: self.activated(keys, runs, reply),
+                            timeout=20 + len(keys) / 100)
+
+    def activated(self, keys: list[JobId], runs: list[Run], reply: dict | str) -> None:
+        errors = reply.get("errors") or [] if isinstance(reply, dict) else [reply] * len(keys)
+        for key, run, error in zip(keys, runs, errors):
+            if error and self.runs.get(key) is run:  # (else gone meanwhile: removed, held, or done)
+                del self.runs[key]
                 self.log(f"Could not start job {job_id(key)} on {run.slot_name}: {error}")
                 self.requeue(key, None, evicted=False)
                 self.release_claim(run)
-        return started
+                self.commit_due = True
 
     def reuse_claims(self, runs: list[Run]) -> None:
         """Claims whose jobs are done and starters gone: run each user's next matching job on
-        its claim, without a negotiation cycle; with none (or a refusal), release the claim.
-        Every new run is recorded (one commit, with whatever else is pending) before any is
-        activated."""
+        its claim, without a negotiation cycle; with none, release the claim."""
         started = []
         for run in runs:
             key = self.next_job_for(run.slot_ad, run.submitter, run.limits)
@@ -899,11 +914,9 @@ class Schedd(JobActions, Daemon):
                 self.release_claim(run)
             elif self.start_job(key, Run(run.claim_id, run.slot_name, run.startd, run.slot_ad, run.submitter,
                                          run.limits)):
+                self.log(f"Reusing the claim on {run.slot_name} for job {job_id(key)}")
                 started.append(key)
-        self.queue.commit()
-        for key in self.activate(started):
-            self.log(f"Reusing the claim on {self.runs[key].slot_name} for job {job_id(key)}")
-        self.queue.commit()
+        self.activate(started)
 
     def send_claim_keep_alives(self) -> None:
         """Tell each startd which of its claims we still hold (one-way, one message per startd):
@@ -924,22 +937,25 @@ class Schedd(JobActions, Daemon):
         for run in self.finished_runs.values():
             by_startd.setdefault(run.startd, []).append(run)
         for startd, runs in by_startd.items():
-            try:
-                states = protocol.Client(startd, timeout=2).call(
-                    "RECONNECT_CLAIMS", schedd=self.address, claims=[run.claim_id for run in runs])["claims"]
-            except (protocol.CommunicationError, protocol.RemoteError, KeyError) as exc:
-                states = {}
-                self.log(f"The startd at {startd} did not answer about {len(runs)} finished claim(s): {exc}")
-            for run in runs:
-                state = (states.get(run.claim_id) or {}).get("state", "unknown")
-                if state == "running" or self.finished_runs.get(run.claim_id) is not run:
-                    continue  # its starter is still finishing
-                del self.finished_runs[run.claim_id]
-                if state == "idle":
-                    self.reuse_claims([run])
-                else:
-                    self.log(f"Forgetting the claim on {run.slot_name}: its startd no longer has it")
-                    protocol.Client(run.startd).send("RELEASE_CLAIM", claim_id=run.claim_id)
+            self.call_later(startd, "RECONNECT_CLAIMS", {"schedd": self.address, "claims": [run.claim_id for run in runs]},
+                            lambda reply, startd=startd, runs=runs: self.finished_runs_checked(startd, runs, reply),
+                            timeout=2)
+
+    def finished_runs_checked(self, startd: str, runs: list[Run], reply: dict | str) -> None:
+        states = reply.get("claims") if isinstance(reply, dict) else None
+        if not isinstance(states, dict):
+            self.log(f"The startd at {startd} did not answer about {len(runs)} finished claim(s): {reply}")
+            states = {}
+        for run in runs:
+            state = (states.get(run.claim_id) or {}).get("state", "unknown")
+            if state == "running" or self.finished_runs.get(run.claim_id) is not run:
+                continue  # its starter is still finishing
+            del self.finished_runs[run.claim_id]
+            if state == "idle":
+                self.reuse_claims([run])
+            else:
+                self.log(f"Forgetting the claim on {run.slot_name}: its startd no longer has it")
+                protocol.Client(run.startd).send("RELEASE_CLAIM", claim_id=run.claim_id)
 
     def release_claim(self, run: Run) -> None:
         """Give a claim back (one-way) and let the negotiator hand its slot out again (one
@@ -983,10 +999,12 @@ class Schedd(JobActions, Daemon):
         run = self.runs[key]
         if run.reconnecting:
             return  # acted on once the job is reconnected (or its lease expires)
-        try:
-            protocol.Client(run.startd, timeout=5).call("RELEASE_CLAIM", claim_id=run.claim_id, fast=fast)
-        except (protocol.CommunicationError, protocol.RemoteError) as exc:
-            self.log(f"Could not stop job {job_id(key)} on {run.slot_name}: {exc}")
+        self.call_later(run.startd, "RELEASE_CLAIM", {"claim_id": run.claim_id, "fast": fast},
+                        lambda reply: self.stop_answered(key, run, reply), timeout=5)
+
+    def stop_answered(self, key: JobId, run: Run, reply: dict | str) -> None:
+        if isinstance(reply, str) and self.runs.get(key) is run:
+            self.log(f"Could not stop job {job_id(key)} on {run.slot_name}: {reply}")
             self.shadow_gone(key, None)
 
     def drop_claim_attributes(self, key: JobId) -> None:
@@ -1067,11 +1085,13 @@ class Schedd(JobActions, Daemon):
 
     def on_starter_reports(self, message: dict, ident: bytes) -> dict:
         """A simulating startd's batch (STARTD_SIMULATE_JOBS): what its starters would have sent
-        one by one (JOB_STARTED, JOB_USAGE, JOB_EXITED, STARTER_EXITED), handled in order as one
-        queue transaction; the claims freed in it are then reused together."""
+        one by one (JOB_STARTED, JOB_USAGE, JOB_EXITED, STARTER_EXITED), handled in order; the
+        claims freed in it are then reused together. Committed with the turn's other changes
+        (end_of_turn)."""
         self.reusing = []
+        self.commit_due = True
         try:
-            with self.queue.one_transaction():  # the whole batch is committed once, below
+            with self.queue.one_transaction():
                 for report in message["reports"]:
                     command = report.get("cmd")
                     if command not in ("JOB_STARTED", "JOB_USAGE", "JOB_EXITED", "STARTER_EXITED"):
@@ -1087,7 +1107,8 @@ class Schedd(JobActions, Daemon):
                         self.log(f"Bad {command} report from a simulating startd: {exc}")
         finally:
             reusing, self.reusing = self.reusing, None
-        self.reuse_claims(reusing)  # commits the batch's changes with the new runs
+        with self.queue.one_transaction():
+            self.reuse_claims(reusing)
         return {}
 
     def on_job_exited(self, message: dict, ident: bytes) -> dict:

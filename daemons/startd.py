@@ -430,7 +430,7 @@ class Startd(Daemon):
         self.handlers.update({
             "REQUEST_CLAIM": self.on_request_claim,
             "ACTIVATE_CLAIM": self.on_activate_claim,
-            "ACTIVATE_CLAIMS": self.on_activate_claims,
+            "ACTIVATE_CLAIMS": self.on_activate_claims, "REQUEST_CLAIMS": self.on_request_claims,
             "DEACTIVATE_CLAIM": self.on_deactivate_claim,
             "RELEASE_CLAIM": self.on_release_claim,
             "RECONNECT_CLAIMS": self.on_reconnect_claims,
@@ -628,19 +628,30 @@ class Startd(Daemon):
     def on_activate_claims(self, message: dict, ident: bytes) -> dict:
         """Jobs for several claims in one request (a schedd reusing many claims at once): each
         activation's error, or "" where it started."""
-        errors = []
-        for claim in message["claims"]:
-            problem = payload_error(lookup("ACTIVATE_CLAIM", "STARTD"), claim) if isinstance(claim, dict) \
-                else "an activation must be a map"
+        results = self.each_request("ACTIVATE_CLAIM", message["claims"], ident)
+        return {"errors": ["" if isinstance(result, dict) else result for result in results]}
+
+    def on_request_claims(self, message: dict, ident: bytes) -> dict:
+        """Several REQUEST_CLAIMs in one request (a schedd claiming a negotiation cycle's
+        matches): each one's reply, or {"error": why}."""
+        results = self.each_request("REQUEST_CLAIM", message["claims"], ident)
+        return {"replies": [result if isinstance(result, dict) else {"error": result} for result in results]}
+
+    def each_request(self, command: str, requests: list, ident: bytes) -> list[dict | str]:
+        """A batch's inner requests, each checked and handled as `command` alone would be: its
+        reply, or why it failed."""
+        results: list[dict | str] = []
+        for request in requests:
+            problem = payload_error(lookup(command, "STARTD"), request) if isinstance(request, dict) \
+                else f"each {command} must be a map"
             if problem:
-                errors.append(problem)
+                results.append(problem)
                 continue
             try:
-                self.on_activate_claim(claim, ident)
-                errors.append("")
+                results.append(self.handlers[command](request, ident) or {})
             except (KeyError, TypeError, ValueError, OSError) as exc:
-                errors.append(str(exc) or type(exc).__name__)
-        return {"errors": errors}
+                results.append(str(exc) or type(exc).__name__)
+        return results
 
     # -- simulated jobs (STARTD_SIMULATE_JOBS) ----------------------------------------------
     def simulate_job(self, slot: Slot) -> None:

@@ -135,6 +135,9 @@ COMMANDS = _table(
     Command("REQUEST_CLAIM", "DAEMON", ("STARTD",),
             {"claim_id": "str", "slot": "str", "job": "map", "schedd": "str"},
             "The schedd claims a matched slot (a dynamic one carved from a partitionable slot)."),
+    Command("REQUEST_CLAIMS", "DAEMON", ("STARTD",), {"claims": "list"},
+            "REQUEST_CLAIM for several matches at once (a schedd claiming a negotiation cycle's "
+            "matches); each is checked as REQUEST_CLAIM's payload; the reply lists each one's reply."),
     Command("ACTIVATE_CLAIM", "DAEMON", ("STARTD",), {"claim_id": "str", "job": "map"},
             "Run a job under a claim this startd holds: spawns a starter. Unknown claims are refused."),
     Command("ACTIVATE_CLAIMS", "DAEMON", ("STARTD",), {"claims": "list"},

@@ -23,6 +23,7 @@ import tempfile
 import threading
 import time
 import traceback
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -44,6 +45,16 @@ DEFER = object()  # a handler's return value meaning "I will reply later with re
 DAEMON_NO_RESTART = 99  # a daemon's exit status asking its master not to start it again
 
 Handler = Callable[[dict, bytes], Any]
+
+
+@dataclass
+class PendingCall:
+    """A call_later request awaiting its reply."""
+    deadline: float  # monotonic
+    on_reply: Callable[[dict | str], Any]
+    address: str
+    command: str
+    timeout: float
 
 
 def ads_reply(ads: list[ClassAd], projection: list[str] | None) -> dict:
@@ -212,6 +223,12 @@ class Daemon:
         self.address = ""
         self.cedar = None  # a CedarServer, for daemons HTCondor's own clients talk to
         self.lock = threading.RLock()  # held by the event loop while it works; CEDAR threads share it
+        self._poller = zmq.Poller()
+        self._calls: dict[int, PendingCall] = {}  # call_later's requests awaiting replies, by rid
+        self._call_deadlines: list[tuple[float, int]] = []  # (deadline, rid), a heap
+        self._call_ids = itertools.count(1)
+        self._call_sockets: dict[str, zmq.Socket] = {}  # call_later's connection to each peer
+        self._loop_thread = threading.get_ident()  # the event loop's (run() sets it)
 
     # -- configuration ------------------------------------------------------------------
     def load_config(self):
@@ -306,15 +323,18 @@ class Daemon:
         if refusal:
             self.reply_to(ident, {"ok": False, "error": refusal})
             return
+        rid: dict = {}  # a call_later request's id, echoed in every reply to it
         try:
             message = protocol.unpack(payload)
+            if type(message.get("rid")) is int:
+                rid = {"rid": message["rid"]}
             command = lookup(message.get("cmd"), self.subsystem)
             handler = self.handlers.get(command.name) if command else None
             if handler is None:
                 raise ValueError(f"unknown command {shorten(repr(message.get('cmd')))}")
         except (ValueError, RecursionError) as exc:  # RecursionError: repr of a deeply nested "cmd"
             self.log(f"Received a malformed or unknown message: {exc}")
-            self.reply_to(ident, {"ok": False, "error": str(exc)})
+            self.reply_to(ident, {"ok": False, "error": str(exc), **rid})
             return
         identity = self.identity(frames[-1].get("Peer-Address"))
         level = command.level
@@ -324,12 +344,12 @@ class Daemon:
         if refusal is not None:
             self.log(f"PERMISSION DENIED to {identity.user} from host 127.0.0.1 for command {command.name}, "
                      f"access level {level}: reason: {refusal}")
-            self.reply_to(ident, {"ok": False, "error": denied_text(identity, level)})
+            self.reply_to(ident, {"ok": False, "error": denied_text(identity, level), **rid})
             return
         problem = payload_error(command, message)
         if problem is not None:
             self.log(f"Bad {command.name} request from {identity.user}: {problem}")
-            self.reply_to(ident, {"ok": False, "error": f"bad {command.name} request: {problem}"})
+            self.reply_to(ident, {"ok": False, "error": f"bad {command.name} request: {problem}", **rid})
             return
         if command.identity and not (self.policy.is_super_user(identity) and message.get(command.identity)):
             message[command.identity] = identity.name  # only a super user may act for someone else
@@ -338,16 +358,16 @@ class Daemon:
             result = handler(message, ident)
         except (KeyError, TypeError, ValueError, AttributeError, RecursionError, OverflowError) as exc:  # a field of the wrong type or shape
             self.log(f"Bad {command.name} request: {shorten(repr(exc))}")
-            self.reply_to(ident, {"ok": False, "error": f"bad {command.name} request: {exc}"})
+            self.reply_to(ident, {"ok": False, "error": f"bad {command.name} request: {exc}", **rid})
             return
         except Exception:  # a daemon never dies from what a peer sends
             self.log(f"ERROR handling {command.name}:\n{traceback.format_exc()}")
-            self.reply_to(ident, {"ok": False, "error": f"internal error handling {command.name}"})
+            self.reply_to(ident, {"ok": False, "error": f"internal error handling {command.name}", **rid})
             return
         finally:
             self.peer = self.own_identity
         if result is not DEFER:
-            self.reply_to(ident, {"ok": True, **(result or {})})
+            self.reply_to(ident, {"ok": True, **(result or {}), **rid})
 
     def on_ping(self, message: dict, ident: bytes) -> dict:
         """Alive, and (the dispatcher checked the level asked about) authorized: who we think you are."""
@@ -379,6 +399,63 @@ class Daemon:
                 callback()
             except Exception:
                 self.log(f"ERROR in timer {getattr(callback, '__name__', callback)}:\n{traceback.format_exc()}")
+
+    # -- asynchronous calls ------------------------------------------------------------------
+    def call_later(self, address: str, command: str, payload: dict, on_reply: Callable[[dict | str], Any],
+                   timeout: float) -> None:
+        """Ask a peer without waiting for it: on_reply gets the reply, or the reason there is
+        none (no answer within `timeout` s, a refusal, a bad address), later, on the event
+        loop's thread. A slow or dead peer thus holds up nothing, and many requests to many peers
+        are outstanding at once. Requests to one peer share one connection; the peer echoes each
+        request's ``rid`` in its reply (commands answered at once, not DEFERred)."""
+        if threading.get_ident() != self._loop_thread:  # (a CEDAR thread: the sockets are the loop's)
+            self.after(0, lambda: self.call_later(address, command, payload, on_reply, timeout))
+            return
+        rid = next(self._call_ids)
+        try:
+            sock = self._call_sockets.get(address)
+            if sock is None:
+                sock = self._call_sockets[address] = protocol.connect_dealer(address)
+                sock.setsockopt(zmq.SNDHWM, 0)  # (the calls' own deadlines bound what waits)
+                self._poller.register(sock, zmq.POLLIN)
+            sock.send_multipart([b"", protocol.pack({"cmd": command, "rid": rid, **payload})], zmq.NOBLOCK)
+        except (protocol.CommunicationError, zmq.ZMQError, ValueError, TypeError) as exc:
+            why = f"could not send {command} to {address}: {exc}"
+            self.after(0, lambda: on_reply(why))
+            return
+        deadline = time.monotonic() + timeout
+        self._calls[rid] = PendingCall(deadline, on_reply, address, command, timeout)
+        heapq.heappush(self._call_deadlines, (deadline, rid))
+
+    def _finish_calls(self, events: dict) -> None:
+        """Hand the replies that came, and the calls that ran out of time, to their callbacks."""
+        for address, sock in list(self._call_sockets.items()):
+            if sock not in events:
+                continue
+            while True:
+                try:
+                    frames = sock.recv_multipart(zmq.NOBLOCK)
+                except zmq.Again:
+                    break
+                try:
+                    reply = protocol.unpack(frames[-1])
+                except ValueError:
+                    continue  # no rid to give it to: that call times out
+                call = self._calls.pop(reply.get("rid"), None) if isinstance(reply.get("rid"), int) else None
+                if call is not None:
+                    self._reply(call, reply if reply.get("ok") else str(reply.get("error", "request refused")))
+        now = time.monotonic()
+        while self._call_deadlines and self._call_deadlines[0][0] <= now:
+            _, rid = heapq.heappop(self._call_deadlines)
+            call = self._calls.pop(rid, None)
+            if call is not None:
+                self._reply(call, f"no answer from {call.address} to {call.command} within {call.timeout:g} s")
+
+    def _reply(self, call: PendingCall, result: dict | str) -> None:
+        try:
+            call.on_reply(result)
+        except Exception:
+            self.log(f"ERROR handling the reply to {call.command}:\n{traceback.format_exc()}")
 
     # -- master supervision ----------------------------------------------------------------
     @staticmethod
@@ -494,17 +571,20 @@ class Daemon:
                  + f" at {self.address}")
         self.log("******************************************************")
         self.started()
-        poller = zmq.Poller()
-        poller.register(self.sock, zmq.POLLIN)
-        poller.register(wake_read, zmq.POLLIN)
+        self._loop_thread = threading.get_ident()
+        self._poller.register(self.sock, zmq.POLLIN)
+        self._poller.register(wake_read, zmq.POLLIN)
         while self._running:
             timeout = 500.0
-            if self._timers:
-                timeout = min(timeout, max(0.0, (self._timers[0][0] - time.monotonic()) * 1000))
-            events = dict(poller.poll(timeout))
+            for heap in (self._timers, self._call_deadlines):
+                if heap:
+                    timeout = min(timeout, max(0.0, (heap[0][0] - time.monotonic()) * 1000))
+            events = dict(self._poller.poll(timeout))
             if wake_read in events:
                 os.read(wake_read, 4096)
             with self.lock:
+                if self._call_sockets:
+                    self._finish_calls(events)
                 self._work()
         self.log("Shutting down")
         if self.cedar is not None:
@@ -512,6 +592,8 @@ class Daemon:
         try:
             with self.lock:  # a CEDAR thread may still be at work
                 self.shutdown()
+            for sock in self._call_sockets.values():  # unanswered calls: nobody is left to care
+                sock.close(linger=0)
             # A live collector takes our last messages in a few ms (up to a second on a loaded
             # host, whose invalidations must not be lost); an orphan has nobody to wait for.
             protocol.close_oneway_sockets(0 if self._master_gone() else 1000)
@@ -532,10 +614,15 @@ class Daemon:
                 break
             self._handle(frames)
         self._run_timers()
+        self.end_of_turn()
         self.poll_children()
         if self._master_gone():
             self.log("My master is gone; shutting down")
             self._running = False
+
+    def end_of_turn(self) -> None:
+        """Called once per turn of the loop, after its messages and timers (e.g. to commit what
+        they changed together)."""
 
     def _dispatch_signals(self) -> None:
         while self._signals:

@@ -126,6 +126,19 @@ def abort_waits_when(predicate) -> None:
     _abort_waits = predicate
 
 
+def connect_dealer(address: str) -> zmq.Socket:
+    """A new socket for one request/reply exchange with the daemon at `address`."""
+    target = endpoint(address)
+    sock = context().socket(zmq.DEALER)
+    sock.setsockopt(zmq.LINGER, 200)
+    try:
+        sock.connect(target)
+    except zmq.ZMQError:
+        sock.close(linger=0)
+        raise
+    return sock
+
+
 class Client:
     """Request/reply to one daemon, with a timeout on every call."""
 
@@ -133,14 +146,8 @@ class Client:
         self.address = address
         self.timeout = timeout
 
-    def _socket(self) -> zmq.Socket:
-        sock = context().socket(zmq.DEALER)
-        sock.setsockopt(zmq.LINGER, 200)
-        sock.connect(endpoint(self.address))
-        return sock
-
     def call(self, command: str, **payload: Any) -> dict:
-        sock = self._socket()
+        sock = connect_dealer(self.address)
         try:
             sock.send_multipart([b"", pack({"cmd": command, **payload})])
             deadline = time.monotonic() + self.timeout
