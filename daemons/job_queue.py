@@ -315,8 +315,7 @@ class JobQueue:
     def set(self, key: JobId, name: str, value) -> None:
         ad = self.jobs[key]
         ad[check_attribute_name(name)] = value
-        text = value if type(value) is int and -2**63 <= value < 2**63 else ad.lookup(name)  # (ints: most sets)
-        self._pending.append(f"103 {key[0]}.{key[1]} {name} {text}\n")
+        self._pending.append(f"103 {key[0]}.{key[1]} {name} {ad.lookup(name)}\n")
         if name.lower() in INDEXED:
             self.index.update(key, ad)
 

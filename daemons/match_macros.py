@@ -153,6 +153,8 @@ def expand(job: ClassAd, slot: ClassAd) -> Expansion:
 
 def expanded_job(job: ClassAd, expanded: dict[str, str]) -> ClassAd:
     """A copy of the job ad with its expanded attributes (Expansion.expanded), as the starter gets it."""
+    if not expanded:
+        return job
     ad = job.copy()
     for attr, text in expanded.items():
         ad[attr] = parse_expr(text)

@@ -65,6 +65,7 @@ class Negotiator(Daemon):
         self.matchmaker = Matchmaker(None, None)  # kept across cycles: its memo outlives them
         self.job_ads: dict[tuple, ClassAd] = {}  # wire text -> parsed job ad, from the last cycle
         self.next_job_ads: dict[tuple, ClassAd] = {}
+        self.matched_slots: dict[str, int] = {}  # slot name -> when an earlier cycle matched it
 
     def setup(self) -> None:
         self.bind()
@@ -112,6 +113,7 @@ class Negotiator(Daemon):
         except (protocol.CommunicationError, protocol.RemoteError) as exc:
             self.log(f"Negotiation cycle skipped: {exc}")
             return
+        slots = self.not_matched_lately(slots)
         self.decay_usage()
         self.significant = significant_attributes(slots)
         marks.append(time.perf_counter())  # phase 1: the ads
@@ -156,6 +158,29 @@ class Negotiator(Daemon):
                      f"matchmaking {phases[2]:.3f} s, "
                      f"sending matches {phases[3]:.3f} s)")
 
+    def not_matched_lately(self, slots: list[ClassAd]) -> list[ClassAd]:
+        """The slots without a match of an earlier cycle still under way. HTCondor's startd goes
+        Matched when matched (or the claim follows at once); ours hears of a match only through
+        the schedd's claim, and a slot's ad says Unclaimed until the startd's next update: a
+        slot matched before is left out until its ad is updated after the match, or
+        MATCH_TIMEOUT (120 s) passes, so a busy schedd's claims are not answered with a second
+        match of the same slots."""
+        now = int(time.time())
+        timeout = self.cfg.get_float("MATCH_TIMEOUT", 120)
+        fresh = []
+        for ad in slots:
+            name = ad.eval("Name")
+            when = self.matched_slots.get(name)
+            if when is not None:
+                heard = ad.eval("LastHeardFrom")
+                if not (isinstance(heard, int) and heard > when) and now - when < timeout:
+                    continue
+                del self.matched_slots[name]
+            fresh.append(ad)
+        for name in [name for name, when in self.matched_slots.items() if now - when >= timeout]:
+            del self.matched_slots[name]
+        return fresh
+
     def unreachable_now(self, address: str) -> bool:
         """A schedd that did not answer is not asked again for UNREACHABLE_BACKOFF seconds (its
         ad outlives it; a restarted schedd comes back at a new address)."""
@@ -198,6 +223,9 @@ class Negotiator(Daemon):
         for address, schedd_matches in matches.items():
             if not schedd_matches:
                 continue
+            now = int(time.time())
+            for match in schedd_matches:
+                self.matched_slots[match["slot"].get("Name", "").strip('"')] = now
             try:
                 protocol.Client(address, timeout=10).call("MATCHES", matches=schedd_matches)
                 sent += len(schedd_matches)

@@ -851,9 +851,8 @@ class Schedd(JobActions, Daemon):
         for (key, slot, startd, slot_name, claim_id), answer in zip(requests, replies):
             ad = self.queue.jobs.get(key)
             if isinstance(answer, str) or ad is None or self.queue.index.status_of(key) != IDLE or key in self.runs:
-                if isinstance(answer, str):
+                if isinstance(answer, str):  # the job waits for the next cycle (and the next PrioRec rebuild)
                     self.log(f"Could not claim {slot_name} for job {job_id(key)}: {answer}")
-                    self.prio_recs = None  # the job may have left it when it was chosen for these leftovers
                 else:  # the job changed meanwhile: the claim is not needed
                     protocol.Client(startd).send("RELEASE_CLAIM", claim_id=claim_id)
                 continue

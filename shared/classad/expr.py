@@ -34,10 +34,12 @@ class Expr:
     @classmethod
     def literal(cls, value) -> "Expr":
         """An expression standing for a Python value (int, float, str, bool, list, ClassAd, ...)."""
+        t = type(value)
+        if t is int and -0x8000000000000000 <= value <= 0x7FFFFFFFFFFFFFFF:  # the commonest: no import, text known
+            return cls(N.Literal(value), str(value))
         from .ad import ClassAd
         if isinstance(value, Expr):
             return value
-        t = type(value)
         if t in (int, float, str, bool) or value is Undefined or value is Error:
             if t is int:
                 from .values import wrap64
