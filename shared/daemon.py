@@ -42,6 +42,7 @@ CONDOR_PLATFORM = "$CondorPlatform: X86_64-Debian_12 $"
 POOL_MARKER = "CONDORSIM_POOL"  # environment variable every process of a pool carries
 TERMINATING = (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT)
 DEFER = object()  # a handler's return value meaning "I will reply later with reply_to()"
+TURN_SECONDS = 0.05  # a turn of the loop reads messages for about this long before its timers run
 DAEMON_NO_RESTART = 99  # a daemon's exit status asking its master not to start it again
 
 Handler = Callable[[dict, bytes], Any]
@@ -607,12 +608,15 @@ class Daemon:
     def _work(self) -> None:
         """One turn of the loop: signals, queued messages, due timers, children."""
         self._dispatch_signals()
-        for _ in range(1000):  # bounded so timers still run under a flood
+        turn_ends = time.monotonic() + TURN_SECONDS
+        for _ in range(1000):  # bounded so timers (and end_of_turn's work) still run under a flood
             try:
                 frames = self.sock.recv_multipart(zmq.NOBLOCK, copy=False)
             except zmq.Again:
                 break
             self._handle(frames)
+            if time.monotonic() >= turn_ends:
+                break
         self._run_timers()
         self.end_of_turn()
         self.poll_children()

@@ -15,6 +15,7 @@ Usage::
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import os
@@ -43,6 +44,7 @@ _RESOURCE_LABELS = {"memory": " (MB)", "disk": " (KB)", "gpus": " (Average)", "g
                     "timeexecute": " (s)", "timeslotbusy": " (s)"}
 
 
+@functools.lru_cache(maxsize=64)  # (a schedd makes a UserLog per event)
 def parse_format_options(text: str | None) -> frozenset[str]:
     """Options of DEFAULT_USERLOG_FORMAT_OPTIONS / EVENT_LOG_FORMAT_OPTIONS as a set of names.
 

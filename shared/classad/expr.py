@@ -4,6 +4,7 @@ from __future__ import annotations
 from . import nodes as N
 from .parser import parse_node, quick_node
 from .scope import eval_env
+from .unparse import format_real, quote_string
 from .values import Error, Undefined
 
 _CACHE: dict[str, "Expr"] = {}
@@ -35,8 +36,14 @@ class Expr:
     def literal(cls, value) -> "Expr":
         """An expression standing for a Python value (int, float, str, bool, list, ClassAd, ...)."""
         t = type(value)
-        if t is int and -0x8000000000000000 <= value <= 0x7FFFFFFFFFFFFFFF:  # the commonest: no import, text known
+        if t is int and -0x8000000000000000 <= value <= 0x7FFFFFFFFFFFFFFF:  # the commonest: text known at once
             return cls(N.Literal(value), str(value))
+        if t is str:
+            return cls(N.Literal(value), quote_string(value))
+        if t is float:
+            return cls(N.Literal(value), format_real(value))
+        if t is bool:
+            return cls(N.Literal(value), "true" if value else "false")
         from .ad import ClassAd
         if isinstance(value, Expr):
             return value
