@@ -17,7 +17,7 @@ import re
 import time
 from typing import Callable, Iterator
 
-from condorsim.shared.classad import ClassAd, Expr, eval_constraint, parse_ad, unparse_old
+from condorsim.shared.classad import ClassAd, Expr, eval_constraint, parse_ad
 
 DEFAULT_MAX_HISTORY_LOG = 20 * 1024 * 1024
 DEFAULT_MAX_HISTORY_ROTATIONS = 2
@@ -32,7 +32,7 @@ def format_record(ad: ClassAd, offset: int, now: int) -> str:
 
 def format_body(ad: ClassAd) -> str:
     names = sorted(ad.keys(), key=str.lower)
-    return "".join(f"{name} = {unparse_old(ad.lookup(name).node)}\n" for name in names)
+    return "".join(f"{name} = {ad.lookup(name).old_text()}\n" for name in names)  # (kept by shared exprs)
 
 
 def format_banner(ad: ClassAd, offset: int, now: int) -> str:

@@ -316,8 +316,8 @@ class JobQueue:
         ad = self.jobs[key]
         ad[check_attribute_name(name)] = value
         self._pending.append(f"103 {key[0]}.{key[1]} {name} {ad.lookup(name)}\n")
-        if name.lower() in INDEXED:
-            self.index.update(key, ad)
+        if (lower := name.lower()) in INDEXED:
+            self.index.update(key, ad, lower)
 
     def delete_attr(self, key: JobId, name: str) -> None:
         ad = self.jobs[key]
@@ -384,9 +384,15 @@ class QueueIndex:
         self.grid: set[JobId] = set()  # grid-universe jobs
         self._shared_facts: dict[int, tuple] = {}  # id(cluster ad) -> (the ad, its facts)
 
-    def update(self, key: JobId, ad: ClassAd) -> None:
-        facts = self._facts_of(ad)
-        if self.facts.get(key) == facts:
+    def update(self, key: JobId, ad: ClassAd, changed: str | None = None) -> None:
+        """Index the job anew; `changed` (lower-case) names the one attribute set, if that is
+        all that changed."""
+        old = self.facts.get(key)
+        if changed == "jobstatus" and old is not None:  # the commonest change: nothing else to look at
+            facts = (peek(ad, "JobStatus"), *old[1:])
+        else:
+            facts = self._facts_of(ad)
+        if old == facts:
             return
         self.drop(key)
         self.facts[key] = facts

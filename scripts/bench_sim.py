@@ -29,6 +29,7 @@ from pathlib import Path
 import psutil
 
 from condorsim.scripts.bench_pool import describe, extra_startds_config
+from condorsim.scripts.condor_submit import submit_request
 from condorsim.shared.config import load_config
 from condorsim.shared.locate import query_ads, schedd_address
 from condorsim.shared.pool import PersonalPool
@@ -57,9 +58,9 @@ def submit(pool: PersonalPool, jobs: int, runtime: float, log: Path) -> float:
     text = (f"executable = /bin/true\nlog = {log}\n+SimulatedRuntime = {runtime}\n"
             f"request_memory = 128\nrequest_disk = 1024\nqueue {jobs}\n")
     ads = parse_submit(text, "bench.sub").build_jobs(cluster, cwd=str(pool.dir), config=cfg)
-    wire = [ad.to_wire() for ad in ads]
+    request = submit_request(ads)  # as condor_submit sends it: the cluster ad once, each proc's own
     began = time.perf_counter()
-    schedd.call("SUBMIT", cluster=cluster, owner=getpass.getuser(), ads=wire)
+    schedd.call("SUBMIT", cluster=cluster, owner=getpass.getuser(), **request)
     return time.perf_counter() - began
 
 

@@ -92,6 +92,8 @@ def format_usage(user_seconds: float, sys_seconds: float) -> str:
 
 def _dhms(seconds: float) -> str:
     secs = max(0, int(seconds))
+    if secs == 0:
+        return "0 00:00:00"  # (most usage lines of short jobs)
     days, secs = divmod(secs, 86400)
     hours, secs = divmod(secs, 3600)
     minutes, secs = divmod(secs, 60)
