@@ -13,7 +13,7 @@ import os
 import socket
 import struct
 
-from condorsim.shared.classad import ClassAd, ClassAdSyntaxError
+from condorsim.shared.classad import ClassAd, ClassAdSyntaxError, parse_expr
 from condorsim.shared.classad.expr import Expr
 from condorsim.shared.classad.parser import parse_node_prefix
 
@@ -25,6 +25,14 @@ SEND_CHUNK = 32 * 1024
 FRAC_CONST = 2147483647
 IV_SIZE, TAG_SIZE = 16, 16
 NULL_STRING = b"\xff"
+
+
+def old_text(text: str) -> str:
+    """The old-ClassAd form of an expression's (new-style) text, as put_ad sends a parsed one."""
+    if text.isascii() and text.isdigit() or text in ("true", "false", "undefined") \
+            or (text[:1] == '"' and text.count('"') == 2 and text[-1] == '"' and "\\" not in text):
+        return text  # a plain integer, boolean or string reads the same in both forms
+    return parse_expr(text).old_text()  # parse_expr keeps each distinct text's Expr, and so its old text
 
 
 class ProtocolError(Exception):
@@ -132,6 +140,14 @@ class Stream:
         names = ad._names
         lines = [f"{names[key]} = {expr.old_text()}" for key, expr in ad._exprs.items()
                  if projection is None or key in projection]
+        self.put_int(len(lines))
+        self.out += b"".join(map(self._string, lines)) + self._string("") * 2
+
+    def put_wire(self, wire: dict[str, str], projection: set[str] | None = None) -> None:
+        """The same for an ad in its wire form (name -> expression text), as the schedd's queries
+        project it: the texts turned into old-ClassAd form, each distinct one parsed once."""
+        lines = [f"{name} = {old_text(text)}" for name, text in wire.items()
+                 if projection is None or name.lower() in projection]
         self.put_int(len(lines))
         self.out += b"".join(map(self._string, lines)) + self._string("") * 2
 
