@@ -10,7 +10,11 @@ like a real startd's) and --jobs held jobs (one condor_submit), prints for each 
   - through condorsim's own tools end to end (condor_status -af Name / condor_q -af ClusterId,
     a new process each time, start-up included);
 as the best of --repeat runs: queries per second, ads per second, and the ratio to our own
-in-process path measured in the same run. Figures only: nothing here asserts a speed.
+in-process path measured in the same run. Then one query of every job, each in a new process,
+through the bindings (CEDAR) and through condor_q (ZeroMQ, QUERY_JOBS + QUERY_MORE): its whole
+time and how much the schedd's RSS grew at its peak during the query (sampled every 5 ms; the
+first query after the submit pays for memory the later ones may reuse, so the bindings go first).
+Figures only: nothing here asserts a speed.
 """
 from __future__ import annotations
 
@@ -18,8 +22,10 @@ import argparse
 import os
 import subprocess
 import sys
+import threading
 import time
 
+from condorsim.scripts.bench_queue import MIB, schedd_process
 from condorsim.shared.classad import ClassAd
 from condorsim.shared.locate import collector_address, query_ads, schedd_address
 from condorsim.shared.pool import PersonalPool
@@ -82,6 +88,42 @@ def advertise_slots(pool: PersonalPool, count: int) -> None:
     pool.wait_for_ads("Machine", count, timeout=60)
 
 
+BINDINGS_QUERY = ("import sys, htcondor2; "
+                  "print(len(htcondor2.Schedd().query(projection=sys.argv[1:])))")  # [] is every attribute
+
+
+def ads_printed(argv: list[str], stdout: str) -> int:
+    """How many ads a querying process printed: the bindings' count, -long's ads, -af's lines."""
+    if argv[0] == sys.executable:
+        return int(stdout.split()[-1])
+    return stdout.count("\n\n") if "-long" in argv else len(stdout.splitlines())
+
+
+def whole_query(pool: PersonalPool, label: str, argv: list[str]) -> None:
+    """One run of a querying process: its whole time, the schedd's peak RSS growth meanwhile."""
+    schedd = schedd_process(pool)
+    before = peak = schedd.memory_info().rss
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.wait(0.005):
+            peak = max(peak, schedd.memory_info().rss)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    began = time.perf_counter()
+    result = subprocess.run(argv, env=pool.env, capture_output=True, text=True, timeout=1800)
+    took = time.perf_counter() - began
+    done.set()
+    sampler.join()
+    if result.returncode != 0:
+        print(f"  {label:<56} FAILED: {(result.stderr.strip().splitlines() or ['no message'])[-1][:100]}")
+        return
+    print(f"  {label:<56} {took * 1000:8.0f} ms  schedd peak RSS +{(peak - before) / MIB:6.1f} MiB  "
+          f"({ads_printed(argv, result.stdout):,} ads)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--slots", type=int, default=10_000)
@@ -129,6 +171,15 @@ def main(argv: list[str] | None = None) -> int:
                                                          check=True, capture_output=True,
                                                          text=True).stdout.splitlines()), args.repeat)
         report("condor_q -af ClusterId (new process)", seconds, count, ours_projected)
+
+        print(f"One query of all {args.jobs:,} jobs, each a new process:")
+        for label, query in (("htcondor2 Schedd.query(), all attributes (CEDAR)", [sys.executable, "-c", BINDINGS_QUERY]),
+                             ("condor_q -allusers -long (ZeroMQ)", ["condor_q", "-allusers", "-long"]),
+                             ("htcondor2 Schedd.query(), projection JobStatus (CEDAR)",
+                              [sys.executable, "-c", BINDINGS_QUERY, "ClusterId", "JobStatus"]),
+                             ("condor_q -allusers -af ClusterId JobStatus (ZeroMQ)",
+                              ["condor_q", "-allusers", "-af", "ClusterId", "JobStatus"])):
+            whole_query(pool, label, query)
     return 0
 
 
