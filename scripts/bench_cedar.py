@@ -10,10 +10,10 @@ like a real startd's) and --jobs held jobs (one condor_submit), prints for each 
   - through condorsim's own tools end to end (condor_status -af Name / condor_q -af ClusterId,
     a new process each time, start-up included);
 as the best of --repeat runs: queries per second, ads per second, and the ratio to our own
-in-process path measured in the same run. Then one query of every job, each in a new process,
-through the bindings (CEDAR) and through condor_q (ZeroMQ, QUERY_JOBS + QUERY_MORE): its whole
-time and how much the schedd's RSS grew at its peak during the query (sampled every 5 ms; the
-first query after the submit pays for memory the later ones may reuse, so the bindings go first).
+in-process path measured in the same run. Before those, one query of every job, each in a new
+process, through the bindings (CEDAR) and through condor_q (ZeroMQ, QUERY_JOBS + QUERY_MORE): its whole
+time, the schedd's CPU time and how much its RSS grew at its peak during the query (sampled every
+5 ms). These come first, right after the submit: a query pays for memory the later ones may reuse.
 Figures only: nothing here asserts a speed.
 """
 from __future__ import annotations
@@ -103,6 +103,7 @@ def whole_query(pool: PersonalPool, label: str, argv: list[str]) -> None:
     """One run of a querying process: its whole time, the schedd's peak RSS growth meanwhile."""
     schedd = schedd_process(pool)
     before = peak = schedd.memory_info().rss
+    cpu = sum(schedd.cpu_times()[:2])
     done = threading.Event()
 
     def sample() -> None:
@@ -117,10 +118,11 @@ def whole_query(pool: PersonalPool, label: str, argv: list[str]) -> None:
     took = time.perf_counter() - began
     done.set()
     sampler.join()
+    cpu = sum(schedd.cpu_times()[:2]) - cpu
     if result.returncode != 0:
         print(f"  {label:<56} FAILED: {(result.stderr.strip().splitlines() or ['no message'])[-1][:100]}")
         return
-    print(f"  {label:<56} {took * 1000:8.0f} ms  schedd peak RSS +{(peak - before) / MIB:6.1f} MiB  "
+    print(f"  {label:<56} {took * 1000:8.0f} ms  schedd CPU {cpu * 1000:7.0f} ms, peak RSS +{(peak - before) / MIB:6.1f} MiB  "
           f"({ads_printed(argv, result.stdout):,} ads)")
 
 
@@ -139,6 +141,14 @@ def main(argv: list[str] | None = None) -> int:
             print(result.stderr, file=sys.stderr)
             return 1
         env = dict(pool.env)
+        print(f"One query of all {args.jobs:,} jobs, each a new process (before any other query):")
+        for label, query in (("htcondor2 Schedd.query(), all attributes (CEDAR)", [sys.executable, "-c", BINDINGS_QUERY]),
+                             ("htcondor2 Schedd.query(), projection JobStatus (CEDAR)",
+                              [sys.executable, "-c", BINDINGS_QUERY, "ClusterId", "JobStatus"]),
+                             ("condor_q -allusers -long (ZeroMQ)", ["condor_q", "-allusers", "-long"]),
+                             ("condor_q -allusers -af ClusterId JobStatus (ZeroMQ)",
+                              ["condor_q", "-allusers", "-af", "ClusterId", "JobStatus"])):
+            whole_query(pool, label, query)
         collector, schedd = pool.collector(), pool.schedd()
         zmq_schedd = Client(schedd_address(pool.cfg), timeout=120)
         print(f"Collector.query over {args.slots:,} slot ads (best of {args.repeat}):")
@@ -172,14 +182,6 @@ def main(argv: list[str] | None = None) -> int:
                                                          text=True).stdout.splitlines()), args.repeat)
         report("condor_q -af ClusterId (new process)", seconds, count, ours_projected)
 
-        print(f"One query of all {args.jobs:,} jobs, each a new process:")
-        for label, query in (("htcondor2 Schedd.query(), all attributes (CEDAR)", [sys.executable, "-c", BINDINGS_QUERY]),
-                             ("condor_q -allusers -long (ZeroMQ)", ["condor_q", "-allusers", "-long"]),
-                             ("htcondor2 Schedd.query(), projection JobStatus (CEDAR)",
-                              [sys.executable, "-c", BINDINGS_QUERY, "ClusterId", "JobStatus"]),
-                             ("condor_q -allusers -af ClusterId JobStatus (ZeroMQ)",
-                              ["condor_q", "-allusers", "-af", "ClusterId", "JobStatus"])):
-            whole_query(pool, label, query)
     return 0
 
 
