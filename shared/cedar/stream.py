@@ -27,6 +27,9 @@ IV_SIZE, TAG_SIZE = 16, 16
 NULL_STRING = b"\xff"
 
 
+_LINES: dict[tuple[str, str], bytes] = {}  # (name, wire text) -> b"Name = old text\0"
+
+
 def old_text(text: str) -> str:
     """The old-ClassAd form of an expression's (new-style) text, as put_ad sends a parsed one."""
     if text.isascii() and text.isdigit() or text in ("true", "false", "undefined") \
@@ -145,11 +148,22 @@ class Stream:
 
     def put_wire(self, wire: dict[str, str], projection: set[str] | None = None) -> None:
         """The same for an ad in its wire form (name -> expression text), as the schedd's queries
-        project it: the texts turned into old-ClassAd form, each distinct one parsed once."""
-        lines = [f"{name} = {old_text(text)}" for name, text in wire.items()
-                 if projection is None or name.lower() in projection]
+        project it. Each line is made once: the attributes jobs share read the same in every ad."""
+        lines = []
+        for name, text in wire.items():
+            if projection is not None and name.lower() not in projection:
+                continue
+            line = _LINES.get((name, text))
+            if line is None:
+                line = f"{name} = {old_text(text)}".encode("utf-8", "surrogateescape") + b"\0"
+                if len(_LINES) >= 20_000:
+                    _LINES.clear()
+                _LINES[(name, text)] = line
+            lines.append(line)
         self.put_int(len(lines))
-        self.out += b"".join(map(self._string, lines)) + self._string("") * 2
+        if self.encrypting:  # each string then goes with its length
+            lines = [struct.pack(">q", len(line)) + line for line in lines]
+        self.out += b"".join(lines) + self._string("") * 2
 
     def end_message(self) -> None:
         """Send what was put since the last end of message (nothing at all when nothing was)."""
