@@ -12,8 +12,8 @@ like a real startd's) and --jobs held jobs (one condor_submit), prints for each 
 as the best of --repeat runs: queries per second, ads per second, and the ratio to our own
 in-process path measured in the same run. Before those, one query of every job, each in a new
 process, through the bindings (CEDAR) and through condor_q (ZeroMQ, QUERY_JOBS + QUERY_MORE): its whole
-time, the schedd's CPU time and how much its RSS grew at its peak during the query (sampled every
-5 ms). These come first, once the schedd is at rest after the submit: a query pays for memory the
+time, the schedd's CPU time, how much its RSS grew at its peak during the query (sampled every
+5 ms), and the slowest answer the schedd gave meanwhile to a one-job query asked every 50 ms. These come first, once the schedd is at rest after the submit: a query pays for memory the
 later ones may reuse.
 Figures only: nothing here asserts a speed.
 """
@@ -114,30 +114,42 @@ def settle(pool: PersonalPool, below: float = 0.05, patience: float = 120) -> fl
 
 
 def whole_query(pool: PersonalPool, label: str, argv: list[str]) -> None:
-    """One run of a querying process: its whole time, the schedd's peak RSS growth meanwhile."""
+    """One run of a querying process: its whole time, the schedd's CPU time and peak RSS growth
+    meanwhile, and the slowest answer to a one-job query asked every 50 ms meanwhile."""
     schedd = schedd_process(pool)
     before = peak = schedd.memory_info().rss
     cpu = sum(schedd.cpu_times()[:2])
     done = threading.Event()
+    slowest = 0.0
 
     def sample() -> None:
         nonlocal peak
         while not done.wait(0.005):
             peak = max(peak, schedd.memory_info().rss)
 
-    sampler = threading.Thread(target=sample)
-    sampler.start()
+    def probe() -> None:
+        nonlocal slowest
+        client = Client(schedd_address(pool.cfg), timeout=600)
+        while not done.wait(0.05):
+            asked = time.perf_counter()
+            client.call("QUERY_JOBS", constraint="ProcId == 0", projection=["JobStatus"])
+            slowest = max(slowest, time.perf_counter() - asked)
+
+    watchers = [threading.Thread(target=sample), threading.Thread(target=probe)]
+    for watcher in watchers:
+        watcher.start()
     began = time.perf_counter()
     result = subprocess.run(argv, env=pool.env, capture_output=True, text=True, timeout=1800)
     took = time.perf_counter() - began
     done.set()
-    sampler.join()
+    for watcher in watchers:
+        watcher.join()
     cpu = sum(schedd.cpu_times()[:2]) - cpu
     if result.returncode != 0:
         print(f"  {label:<56} FAILED: {(result.stderr.strip().splitlines() or ['no message'])[-1][:100]}")
         return
-    print(f"  {label:<56} {took * 1000:8.0f} ms  schedd CPU {cpu * 1000:7.0f} ms, peak RSS +{(peak - before) / MIB:6.1f} MiB  "
-          f"({ads_printed(argv, result.stdout):,} ads)")
+    print(f"  {label:<56} {took * 1000:8.0f} ms  schedd CPU {cpu * 1000:7.0f} ms, peak RSS +{(peak - before) / MIB:6.1f} MiB, "
+          f"slowest one-job query meanwhile {slowest * 1000:6.0f} ms  ({ads_printed(argv, result.stdout):,} ads)")
 
 
 def main(argv: list[str] | None = None) -> int:
