@@ -43,6 +43,7 @@ def test_limit_and_summary_over_several_batches(big_queue):
     schedd = big_queue.schedd()
     limited = schedd.query(projection=["JobStatus"], limit=QUERY_BATCH + 3)
     assert [ad["ProcId"] for ad in limited] == list(range(QUERY_BATCH + 3))
+    assert len(schedd.query(opts=htcondor2.QueryOpt.DefaultMyJobsOnly, projection=["JobStatus"])) == JOBS  # all ours
     summary = schedd.query(opts=htcondor2.QueryOpt.SummaryOnly)[0]
     assert (summary["MyType"], summary["Jobs"], summary["Held"], summary["AllusersJobs"]) == \
         ("Summary", JOBS, JOBS, JOBS)
