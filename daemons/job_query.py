@@ -58,6 +58,8 @@ def _term(node: N.Node) -> tuple[str, str, object] | None:
 
 def _select(index: QueueIndex, node: N.Node) -> Selection:
     node = _bare(node)
+    if isinstance(node, N.Literal) and node.value is True:  # e.g. the bindings' "((true))": every job
+        return Selection(None, None, True)
     if isinstance(node, N.Binary) and node.op == "&&":
         return _both(_select(index, node.left), _select(index, node.right))
     if isinstance(node, N.Binary) and node.op == "||":

@@ -15,6 +15,7 @@ CONSTRAINTS = [
     'Owner == "bob" || ClusterId == 1', "JobStatus == 5", "JobStatus == 1 && RequestMemory > 100",
     "RequestMemory > 100", 'JobStatus == 1 || Cmd == "/bin/b"', "ClusterId >= 2 && JobStatus == 2",
     "ProcId == 1.0", "true", "JobStatus =?= 1", 'Owner == "alice" && ClusterId == 3',
+    "((true))", "(true) && ProcId < 2", "true || JobStatus == 5", "false",  # ((true)): what the bindings send
 ]
 
 
