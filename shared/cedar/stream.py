@@ -27,7 +27,9 @@ IV_SIZE, TAG_SIZE = 16, 16
 NULL_STRING = b"\xff"
 
 
-_LINES: dict[tuple[str, str], bytes] = {}  # (name, wire text) -> b"Name = old text\0"
+# (name, wire text) -> the string "Name = old text" as a stream puts it, in clear and sealed streams
+_LINES: dict[tuple[str, str], bytes] = {}
+_SEALED_LINES: dict[tuple[str, str], bytes] = {}
 
 
 def old_text(text: str) -> str:
@@ -149,21 +151,18 @@ class Stream:
     def put_wire(self, wire: dict[str, str], projection: set[str] | None = None) -> None:
         """The same for an ad in its wire form (name -> expression text), as the schedd's queries
         project it. Each line is made once: the attributes jobs share read the same in every ad."""
-        lines = []
-        for name, text in wire.items():
-            if projection is not None and name.lower() not in projection:
-                continue
-            line = _LINES.get((name, text))
-            if line is None:
-                line = f"{name} = {old_text(text)}".encode("utf-8", "surrogateescape") + b"\0"
-                if len(_LINES) >= 20_000:
-                    _LINES.clear()
-                _LINES[(name, text)] = line
-            lines.append(line)
+        made = _SEALED_LINES if self.encrypting else _LINES
+        items = wire.items() if projection is None else [item for item in wire.items()
+                                                          if item[0].lower() in projection]
+        lines = [made.get(item) or self._wire_line(made, item) for item in items]
         self.put_int(len(lines))
-        if self.encrypting:  # each string then goes with its length
-            lines = [struct.pack(">q", len(line)) + line for line in lines]
         self.out += b"".join(lines) + self._string("") * 2
+
+    def _wire_line(self, made: dict[tuple[str, str], bytes], item: tuple[str, str]) -> bytes:
+        line = made[item] = self._string(f"{item[0]} = {old_text(item[1])}")
+        if len(made) > 20_000:
+            made.clear()
+        return line
 
     def end_message(self) -> None:
         """Send what was put since the last end of message (nothing at all when nothing was)."""
