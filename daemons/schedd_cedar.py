@@ -82,10 +82,9 @@ class ScheddDoor:
         only_mine = request.eval("MyJobs") is True or isinstance(request.eval("MyJobs"), str)
         owner = request.eval("Me") if isinstance(request.eval("Me"), str) else session and session.user
         wanted = None if query.projection is None else query.projection | {"clusterid", "procid"}
-        privileged = session is not None and self.schedd.policy.is_super_name(session.user)
-        limit = query.limit
-        with self.schedd.lock:
-            schedd = self.schedd
+        schedd, limit = self.schedd, query.limit
+        privileged = session is not None and schedd.policy.is_super_name(session.user)
+        with schedd.lock:
             keys = job_query.select(schedd.queue.jobs, schedd.queue.index, query.constraint,
                                     (owner or "") if only_mine else None)
             summary = {"counts": schedd.count_statuses(None), "mine": schedd.count_statuses(owner), "owner": None}
@@ -94,11 +93,11 @@ class ScheddDoor:
                                  requester=str(owner), secrets_too=privileged)  # a ClaimId is a capability
         sent = 0
         while True:
-            with self.schedd.lock:
+            with schedd.lock:
                 if limit is not None:  # the rest is only counted, for the summary
                     cursor.batch = max(1, min(QUERY_BATCH, limit - sent))
                     cursor.summary_only = cursor.summary_only or sent >= limit
-                reply = self.schedd.next_batch(cursor, None)
+                reply = schedd.next_batch(cursor, None)
             for wire in reply["jobs"]:
                 stream.put_wire(wire, wanted)
                 stream.end_message()
@@ -106,7 +105,7 @@ class ScheddDoor:
             if "summary" in reply:
                 break
         ad = ClassAd({"MyType": "Summary", "Owner": 0})
-        ad.update(self.schedd.query_summary(cursor))
+        ad.update(schedd.query_summary(cursor))
         stream.put_ad(ad)
         stream.end_message()
 
