@@ -416,8 +416,11 @@ def main(argv: list[str] | None = None) -> int:
     if pid == 0:
         os.close(read_fd)
         os.setsid()
+        intermediate = os.getpid()
         if os.fork() != 0:
             os._exit(0)
+        while os.getppid() == intermediate:  # the daemon's PR_SET_PDEATHSIG would fire when it goes
+            time.sleep(0.001)
         devnull = os.open(os.devnull, os.O_RDWR)
         for fd in (0, 1, 2):
             os.dup2(devnull, fd)
