@@ -161,7 +161,8 @@ class PersonalPool:
             raise PoolError(f"the pool did not come up within {self.timeout:g} s: {exc}") from None
         except CommunicationError:
             raise PoolError(f"the pool did not come up: condor_master ({self.master_address}) did not answer "
-                            f"WAIT_CHILDREN_ALIVE within {self.timeout + margin:g} s") from None
+                            f"WAIT_CHILDREN_ALIVE within {self.timeout + margin:g} s; "
+                            f"the end of its log: {self.log_tail('MASTER_LOG')}") from None
         expected = {"DaemonMaster": 1}
         startds = 0
         for name in self.children:
@@ -175,6 +176,15 @@ class PersonalPool:
             self.wait_for_ads(ad_type, count)
         if startds:
             self.wait_for_ads("Machine", startds, distinct="StartdIpAddr")
+
+    def log_tail(self, knob: str, lines: int = 3) -> str:
+        """The last lines of a daemon's log, for an error that has no answer from it."""
+        path = self.cfg.get(knob)
+        try:
+            with open(path, errors="replace") as log:
+                return " | ".join(line.strip() for line in log.readlines()[-lines:])
+        except (OSError, TypeError):
+            return f"(cannot read {path})"
 
     def wait_for_ads(self, ad_type: str, count: int, constraint: str | None = None,
                      distinct: str | None = None, timeout: float | None = None) -> int:
