@@ -58,6 +58,8 @@ def _term(node: N.Node) -> tuple[str, str, object] | None:
 
 def _select(index: QueueIndex, node: N.Node) -> Selection:
     node = _bare(node)
+    if isinstance(node, N.Literal) and node.value is True:  # e.g. the bindings' "((true))": every job
+        return Selection(None, None, True)
     if isinstance(node, N.Binary) and node.op == "&&":
         return _both(_select(index, node.left), _select(index, node.right))
     if isinstance(node, N.Binary) and node.op == "||":
@@ -97,21 +99,22 @@ def _either(index: QueueIndex, a: Selection, b: Selection) -> Selection:
 def select(jobs: dict[JobId, ClassAd], index: QueueIndex, expr: Expr | None,
            owner: str | None = None) -> Iterator[JobId]:
     """The keys of the jobs `expr` (None: every job) selects, of `owner`'s only if given, in
-    job-id order. Lazily: a query abandoned half-way costs only what was read."""
+    job-id order. Lazily: a query abandoned half-way costs only what was read, and a job that
+    left the queue between two reads (a query answered in batches) is passed over."""
     selection = Selection(None, None, True) if expr is None else _select(index, expr.node)
     if owner is not None:
         selection = _both(selection, Selection(set(index.by_owner.get(owner, ())), None, True))
     keys = sorted(selection.resolve(index.facts) if selection.keys is not None or selection.test is not None
                   else index.facts)
     if selection.exact or expr is None:
-        yield from keys
+        yield from (key for key in keys if key in jobs)
         return
     step = 1000  # checked in slices, so a lazy reader pays per slice
     for start in range(0, len(keys), step):
-        part = keys[start:start + step]
+        part = [key for key in keys[start:start + step] if key in jobs]
         views = [view(jobs[key]) for key in part]
         chosen = {id(ad) for ad in filter_ads(expr, views)}
-        yield from (key for key, ad in zip(part, views) if id(ad) in chosen)
+        yield from (key for key, ad in zip(part, views) if id(ad) in chosen and key in jobs)
 
 
 def view(ad: ClassAd) -> ClassAd:
@@ -127,7 +130,8 @@ def project(ad: ClassAd, wanted: set[str] | None, clusters: dict | None = None) 
             and type(ad.cluster) is LoggedAd:
         shared = clusters.get(id(ad.cluster))
         if shared is None:
-            shared = clusters[id(ad.cluster)] = _closure(ad.cluster.texts().get, wanted)
+            # the ad is kept with its projection: while the query lasts, its id is not reused
+            shared = clusters[id(ad.cluster)] = (*_closure(ad.cluster.texts().get, wanted), ad.cluster)
         out, seen = dict(shared[0]), shared[1]
         skip = ad._skip
         for line in ad.block.split("\n")[:-1]:

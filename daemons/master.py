@@ -34,6 +34,7 @@ class Child:
     restart_requested: bool = False  # condor_restart: its exit is no crash, start it again at once
     argv: list[str] = field(default_factory=list)
     stderr_tail: bytes = b""  # what the child last wrote on stderr, for the log when it dies
+    last_exit: str = ""  # how its last run ended, for a start-up that waits on it
 
 
 class Master(Daemon):
@@ -209,7 +210,8 @@ class Master(Daemon):
             lines = child.stderr_tail.decode(errors="replace").strip().splitlines()
             how = (f"died on signal {-process.returncode}" if process.returncode < 0
                    else f"exited with status {process.returncode}")
-            self.log(f"The {child.name} (pid {process.pid}) {how}" + (f": {lines[-1]}" if lines else ""))
+            child.last_exit = f"pid {process.pid} {how}" + (f": {lines[-1]}" if lines else "")
+            self.log(f"The {child.name} {child.last_exit}")
             restart_now = child.restart_requested and not child.held_off
             child.restart_requested = False
             if restart_now:
@@ -325,11 +327,34 @@ class Master(Daemon):
             if ready:
                 self.reply_to(ident, {"ok": True, "children": self.children_report()})
             elif now >= deadline:
-                self.reply_to(ident, {"ok": False, "error": "daemons did not come up in time: "
-                                      + str(self.children_report())})
+                late = self.late_children()
+                self.reply_to(ident, {"ok": False, "late": late, "error": (
+                    f"{len(late)} of the {len(self.children)} daemons of DAEMON_LIST did not say they are alive "
+                    "in time: " + "; ".join(f"{c['name']} ({c['state']})" for c in late))})
             else:
                 waiting.append((ident, deadline))
         self.alive_waiters = waiting
+
+    def late_children(self) -> list[dict]:
+        """The children that have not said they are alive: name, program, pid, whether the
+        process is still there (and if not, how it ended and when it is started again)."""
+        late, now = [], time.monotonic()
+        for child in self.children.values():
+            if child.held_off or (child.process is not None and child.address):
+                continue
+            program = os.path.basename(child.argv[0]) if child.argv else self.param(child.name) or "?"
+            process = child.process
+            if process is not None and process.poll() is None:
+                state = f"{program}, pid {process.pid}, still running, never said it is alive"
+            elif process is not None:
+                state = f"{program}, pid {process.pid}, exited ({process.returncode}) before saying it is alive"
+            else:
+                state = f"{program}, not running: " + (child.last_exit or "it was never started")
+                if child.restart_at is not None:
+                    state += f"; started again in {max(0.0, child.restart_at - now):.0f} s"
+            late.append({"name": child.name, "pid": process.pid if process else None,
+                         "running": process is not None and process.returncode is None, "state": state})
+        return late
 
     # -- ad --------------------------------------------------------------------------------
     def master_name(self) -> str:
@@ -391,8 +416,11 @@ def main(argv: list[str] | None = None) -> int:
     if pid == 0:
         os.close(read_fd)
         os.setsid()
+        intermediate = os.getpid()
         if os.fork() != 0:
             os._exit(0)
+        while os.getppid() == intermediate:  # the daemon's PR_SET_PDEATHSIG would fire when it goes
+            time.sleep(0.001)
         devnull = os.open(os.devnull, os.O_RDWR)
         for fd in (0, 1, 2):
             os.dup2(devnull, fd)

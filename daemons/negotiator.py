@@ -11,6 +11,7 @@ from __future__ import annotations
 import getpass
 import math
 import os
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -66,6 +67,7 @@ class Negotiator(Daemon):
         self.job_ads: dict[tuple, ClassAd] = {}  # wire text -> parsed job ad, from the last cycle
         self.next_job_ads: dict[tuple, ClassAd] = {}
         self.matched_slots: dict[str, int] = {}  # slot name -> when an earlier cycle matched it
+        self.schedd_seconds_lock = threading.Lock()  # the requests are fetched on several threads
 
     def setup(self) -> None:
         self.bind()
@@ -202,7 +204,9 @@ class Negotiator(Daemon):
                 self.unreachable[address] = time.monotonic() + UNREACHABLE_BACKOFF
             return []
         finally:
-            self.schedd_seconds += time.perf_counter() - began
+            waited = time.perf_counter() - began
+            with self.schedd_seconds_lock:  # += is a read and a write: two threads could lose one
+                self.schedd_seconds += waited
         self.limits_in_use[address] = reply.get("limits_in_use") or {}
         return [(self.job_ad(request["job"]), list(request["ids"])) for request in reply["requests"]]
 

@@ -67,7 +67,7 @@ class QueryCursor:
     pulled for QUERY_CURSOR_TIMEOUT seconds."""
     keys: Iterator[JobId]
     wanted: set[str] | None
-    now: int
+    now: int  # the ServerTime each ad gets, 0 for none
     summary: dict
     batch: int
     summary_only: bool
@@ -511,7 +511,7 @@ class Schedd(JobActions, Daemon):
                 wire = job_query.project(self.queue.jobs[key], cursor.wanted, cursor.clusters)
                 if not cursor.secrets_too:
                     wire.pop("ClaimId", None)
-                if cursor.wanted is None or "servertime" in cursor.wanted:
+                if cursor.now and (cursor.wanted is None or "servertime" in cursor.wanted):
                     wire["ServerTime"] = str(cursor.now)
                 jobs.append(wire)
         if len(jobs) == cursor.batch and not cursor.summary_only:

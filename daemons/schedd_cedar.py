@@ -33,6 +33,7 @@ SET_EFFECTIVE_OWNER, COMMIT, SET_BY_CONSTRAINT2, ALLOW_PROTECTED, GET_CAPABILITI
 NO_ACK, ONLY_MY_JOBS = 0x02, 0x40
 EACCES, EINVAL, ENOSYS = 13, 22, 38
 MAX_CALLS_PER_CONNECTION = 1_000_000
+QUERY_BATCH = 1000  # jobs a query projects per hold of the schedd's lock
 # ACT_ON_JOBS: HTCondor's JobAction numbers, and its per-job result codes.
 ACTIONS = {1: "hold", 2: "release", 3: "remove", 4: "remove"}
 REASON_ATTRS = {"hold": "HoldReason", "release": "ReleaseReason", "remove": "RemoveReason"}
@@ -72,41 +73,41 @@ class ScheddDoor:
 
     # -- queries ------------------------------------------------------------------------------
     def on_query(self, stream: Stream, session: Session | None, command: int) -> None:
+        """The jobs a query selects, as the schedd's own QUERY_JOBS finds and projects them, sent
+        one message per ad batch by batch: the schedd's lock is held only while a batch is
+        projected, never while the client reads, and only one batch is held at a time."""
+        from condorsim.daemons.schedd import QueryCursor  # here: schedd.py imports this module
         query = read_query(stream)
         request = query.request
         only_mine = request.eval("MyJobs") is True or isinstance(request.eval("MyJobs"), str)
         owner = request.eval("Me") if isinstance(request.eval("Me"), str) else session and session.user
-        projection = None if query.projection is None else query.projection | {"clusterid", "procid"}
-        now = int(time.time())
-        with self.schedd.lock:
-            jobs = self.schedd.queue.jobs
-            views = ((key, job_query.view(jobs[key])) for key in sorted(jobs))  # (read once, left compact)
-            selected = [ad.copy() for key, ad in views if query.matches(ad)
-                        and (not only_mine or self.schedd.queue.index.owner_of(key) == owner)]
-            summary = self.summary(selected, owner)
-        privileged = session is not None and self.schedd.policy.is_super_name(session.user)
-        if request.eval("SummaryOnly") is not True:
-            for ad in selected[:query.limit]:
-                if request.eval("SendServerTime") is True:
-                    ad["ServerTime"] = now
-                if not privileged and "ClaimId" in ad:
-                    del ad["ClaimId"]  # a capability: HTCondor's schedd does not show it either
-                stream.put_ad(ad, projection)
+        wanted = None if query.projection is None else query.projection | {"clusterid", "procid"}
+        schedd, limit = self.schedd, query.limit
+        privileged = session is not None and schedd.policy.is_super_name(session.user)
+        with schedd.lock:
+            keys = job_query.select(schedd.queue.jobs, schedd.queue.index, query.constraint,
+                                    (owner or "") if only_mine else None)
+            summary = {"counts": schedd.count_statuses(None), "mine": schedd.count_statuses(owner), "owner": None}
+            cursor = QueryCursor(keys, wanted, int(time.time()) if request.eval("SendServerTime") is True else 0,
+                                 summary, QUERY_BATCH, request.eval("SummaryOnly") is True,
+                                 requester=str(owner), secrets_too=privileged)  # a ClaimId is a capability
+        sent = 0
+        while True:
+            with schedd.lock:
+                if limit is not None:  # the rest is only counted, for the summary
+                    cursor.batch = max(1, min(QUERY_BATCH, limit - sent))
+                    cursor.summary_only = cursor.summary_only or sent >= limit
+                reply = schedd.next_batch(cursor, None)
+            for wire in reply["jobs"]:
+                stream.put_wire(wire, wanted)
                 stream.end_message()
-        stream.put_ad(summary)
+            sent += len(reply["jobs"])
+            if "summary" in reply:
+                break
+        ad = ClassAd({"MyType": "Summary", "Owner": 0})
+        ad.update(schedd.query_summary(cursor))
+        stream.put_ad(ad)
         stream.end_message()
-
-    def summary(self, selected: list[ClassAd], owner: str | None) -> ClassAd:
-        from condorsim.daemons.schedd import STATUS_COUNTS  # here: schedd.py imports this module
-        ad = ClassAd({"MyType": "Summary", "Owner": 0, "Jobs": len(selected)})
-        everyone, own = self.schedd.count_statuses(None), self.schedd.count_statuses(owner)
-        for status, name in STATUS_COUNTS.items():
-            ad[name] = sum(1 for job in selected if job.eval("JobStatus") == status)
-            ad[f"Allusers{name}"] = everyone[status]
-            ad[f"My{name}"] = own[status]
-        ad["AllusersJobs"] = sum(everyone.values())
-        ad["MyJobs"] = sum(own.values())
-        return ad
 
     def on_history(self, stream: Stream, session: Session | None, command: int) -> None:
         """Schedd.history: the matching records of the history file, newest first, all in one

@@ -10,7 +10,12 @@ like a real startd's) and --jobs held jobs (one condor_submit), prints for each 
   - through condorsim's own tools end to end (condor_status -af Name / condor_q -af ClusterId,
     a new process each time, start-up included);
 as the best of --repeat runs: queries per second, ads per second, and the ratio to our own
-in-process path measured in the same run. Figures only: nothing here asserts a speed.
+in-process path measured in the same run. Before those, one query of every job, each in a new
+process, through the bindings (CEDAR) and through condor_q (ZeroMQ, QUERY_JOBS + QUERY_MORE): its whole
+time, the schedd's CPU time, how much its RSS grew at its peak during the query (sampled every
+5 ms), and the slowest answer the schedd gave meanwhile to a one-job query asked every 50 ms. These come first, once the schedd is at rest after the submit: a query pays for memory the
+later ones may reuse.
+Figures only: nothing here asserts a speed.
 """
 from __future__ import annotations
 
@@ -18,8 +23,10 @@ import argparse
 import os
 import subprocess
 import sys
+import threading
 import time
 
+from condorsim.scripts.bench_queue import MIB, schedd_process
 from condorsim.shared.classad import ClassAd
 from condorsim.shared.locate import collector_address, query_ads, schedd_address
 from condorsim.shared.pool import PersonalPool
@@ -82,6 +89,69 @@ def advertise_slots(pool: PersonalPool, count: int) -> None:
     pool.wait_for_ads("Machine", count, timeout=60)
 
 
+BINDINGS_QUERY = ("import sys, htcondor2; "
+                  "print(len(htcondor2.Schedd().query(projection=sys.argv[1:])))")  # [] is every attribute
+
+
+def ads_printed(argv: list[str], stdout: str) -> int:
+    """How many ads a querying process printed: the bindings' count, -long's ads, -af's lines."""
+    if argv[0] == sys.executable:
+        return int(stdout.split()[-1])
+    return stdout.count("\n\n") if "-long" in argv else len(stdout.splitlines())
+
+
+def settle(pool: PersonalPool, below: float = 0.05, patience: float = 120) -> float:
+    """Wait (at most `patience` s) until the schedd uses less than `below` of a core over a
+    second, as after the submit's aftermath; its last use over a second."""
+    schedd = schedd_process(pool)
+    deadline = time.monotonic() + patience
+    while True:
+        before = sum(schedd.cpu_times()[:2])
+        time.sleep(1)  # a benchmark's measurement window, not a test's synchronisation
+        use = sum(schedd.cpu_times()[:2]) - before
+        if use < below or time.monotonic() > deadline:
+            return use
+
+
+def whole_query(pool: PersonalPool, label: str, argv: list[str]) -> None:
+    """One run of a querying process: its whole time, the schedd's CPU time and peak RSS growth
+    meanwhile, and the slowest answer to a one-job query asked every 50 ms meanwhile."""
+    schedd = schedd_process(pool)
+    before = peak = schedd.memory_info().rss
+    cpu = sum(schedd.cpu_times()[:2])
+    done = threading.Event()
+    slowest = 0.0
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.wait(0.005):
+            peak = max(peak, schedd.memory_info().rss)
+
+    def probe() -> None:
+        nonlocal slowest
+        client = Client(schedd_address(pool.cfg), timeout=600)
+        while not done.wait(0.05):
+            asked = time.perf_counter()
+            client.call("QUERY_JOBS", constraint="ProcId == 0", projection=["JobStatus"])
+            slowest = max(slowest, time.perf_counter() - asked)
+
+    watchers = [threading.Thread(target=sample), threading.Thread(target=probe)]
+    for watcher in watchers:
+        watcher.start()
+    began = time.perf_counter()
+    result = subprocess.run(argv, env=pool.env, capture_output=True, text=True, timeout=1800)
+    took = time.perf_counter() - began
+    done.set()
+    for watcher in watchers:
+        watcher.join()
+    cpu = sum(schedd.cpu_times()[:2]) - cpu
+    if result.returncode != 0:
+        print(f"  {label:<56} FAILED: {(result.stderr.strip().splitlines() or ['no message'])[-1][:100]}")
+        return
+    print(f"  {label:<56} {took * 1000:8.0f} ms  schedd CPU {cpu * 1000:7.0f} ms, peak RSS +{(peak - before) / MIB:6.1f} MiB, "
+          f"slowest one-job query meanwhile {slowest * 1000:6.0f} ms  ({ads_printed(argv, result.stdout):,} ads)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--slots", type=int, default=10_000)
@@ -97,6 +167,16 @@ def main(argv: list[str] | None = None) -> int:
             print(result.stderr, file=sys.stderr)
             return 1
         env = dict(pool.env)
+        rest = settle(pool)
+        print(f"One query of all {args.jobs:,} jobs, each a new process (before any other query; "
+              f"the schedd at rest used {rest * 100:.0f} % of a core):")
+        for label, query in (("htcondor2 Schedd.query(), all attributes (CEDAR)", [sys.executable, "-c", BINDINGS_QUERY]),
+                             ("htcondor2 Schedd.query(), projection JobStatus (CEDAR)",
+                              [sys.executable, "-c", BINDINGS_QUERY, "ClusterId", "JobStatus"]),
+                             ("condor_q -allusers -long (ZeroMQ)", ["condor_q", "-allusers", "-long"]),
+                             ("condor_q -allusers -af ClusterId JobStatus (ZeroMQ)",
+                              ["condor_q", "-allusers", "-af", "ClusterId", "JobStatus"])):
+            whole_query(pool, label, query)
         collector, schedd = pool.collector(), pool.schedd()
         zmq_schedd = Client(schedd_address(pool.cfg), timeout=120)
         print(f"Collector.query over {args.slots:,} slot ads (best of {args.repeat}):")
@@ -129,6 +209,7 @@ def main(argv: list[str] | None = None) -> int:
                                                          check=True, capture_output=True,
                                                          text=True).stdout.splitlines()), args.repeat)
         report("condor_q -af ClusterId (new process)", seconds, count, ours_projected)
+
     return 0
 
 

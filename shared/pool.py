@@ -29,7 +29,7 @@ from condorsim.shared.classad import ClassAd
 from condorsim.shared.config import load_config
 from condorsim.shared.daemon import POOL_MARKER
 from condorsim.shared.locate import collector_address, query_ads, read_address_file
-from condorsim.shared.protocol import Client
+from condorsim.shared.protocol import Client, CommunicationError, RemoteError
 
 # Timers short enough that tests need no waiting; a user's config may override any of them.
 FAST_KNOBS = {
@@ -152,8 +152,17 @@ class PersonalPool:
         return self
 
     def wait_ready(self) -> None:
-        master = Client(self.master_address, timeout=self.timeout + 5)  # its own answer on timeout says who is late
-        self.children = master.call("WAIT_CHILDREN_ALIVE", timeout=self.timeout)["children"]
+        # the client waits longer than the master does: its own answer on timeout says who is late
+        margin = 5 + self.timeout / 5
+        master = Client(self.master_address, timeout=self.timeout + margin)
+        try:
+            self.children = master.call("WAIT_CHILDREN_ALIVE", timeout=self.timeout)["children"]
+        except RemoteError as exc:
+            raise PoolError(f"the pool did not come up within {self.timeout:g} s: {exc}") from None
+        except CommunicationError:
+            raise PoolError(f"the pool did not come up: condor_master ({self.master_address}) did not answer "
+                            f"WAIT_CHILDREN_ALIVE within {self.timeout + margin:g} s; "
+                            f"the end of its log: {self.log_tail('MASTER_LOG')}") from None
         expected = {"DaemonMaster": 1}
         startds = 0
         for name in self.children:
@@ -167,6 +176,15 @@ class PersonalPool:
             self.wait_for_ads(ad_type, count)
         if startds:
             self.wait_for_ads("Machine", startds, distinct="StartdIpAddr")
+
+    def log_tail(self, knob: str, lines: int = 3) -> str:
+        """The last lines of a daemon's log, for an error that has no answer from it."""
+        path = self.cfg.get(knob)
+        try:
+            with open(path, errors="replace") as log:
+                return " | ".join(line.strip() for line in log.readlines()[-lines:])
+        except (OSError, TypeError):
+            return f"(cannot read {path})"
 
     def wait_for_ads(self, ad_type: str, count: int, constraint: str | None = None,
                      distinct: str | None = None, timeout: float | None = None) -> int:

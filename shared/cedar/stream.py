@@ -13,7 +13,7 @@ import os
 import socket
 import struct
 
-from condorsim.shared.classad import ClassAd, ClassAdSyntaxError
+from condorsim.shared.classad import ClassAd, ClassAdSyntaxError, parse_expr
 from condorsim.shared.classad.expr import Expr
 from condorsim.shared.classad.parser import parse_node_prefix
 
@@ -25,6 +25,19 @@ SEND_CHUNK = 32 * 1024
 FRAC_CONST = 2147483647
 IV_SIZE, TAG_SIZE = 16, 16
 NULL_STRING = b"\xff"
+
+
+# (name, wire text) -> the string "Name = old text" as a stream puts it, in clear and sealed streams
+_LINES: dict[tuple[str, str], bytes] = {}
+_SEALED_LINES: dict[tuple[str, str], bytes] = {}
+
+
+def old_text(text: str) -> str:
+    """The old-ClassAd form of an expression's (new-style) text, as put_ad sends a parsed one."""
+    if text.isascii() and text.isdigit() or text in ("true", "false", "undefined") \
+            or (text[:1] == '"' and text.count('"') == 2 and text[-1] == '"' and "\\" not in text):
+        return text  # a plain integer, boolean or string reads the same in both forms
+    return parse_expr(text).old_text()  # parse_expr keeps each distinct text's Expr, and so its old text
 
 
 class ProtocolError(Exception):
@@ -134,6 +147,22 @@ class Stream:
                  if projection is None or key in projection]
         self.put_int(len(lines))
         self.out += b"".join(map(self._string, lines)) + self._string("") * 2
+
+    def put_wire(self, wire: dict[str, str], projection: set[str] | None = None) -> None:
+        """The same for an ad in its wire form (name -> expression text), as the schedd's queries
+        project it. Each line is made once: the attributes jobs share read the same in every ad."""
+        made = _SEALED_LINES if self.encrypting else _LINES
+        items = wire.items() if projection is None else [item for item in wire.items()
+                                                          if item[0].lower() in projection]
+        lines = [made.get(item) or self._wire_line(made, item) for item in items]
+        self.put_int(len(lines))
+        self.out += b"".join(lines) + self._string("") * 2
+
+    def _wire_line(self, made: dict[tuple[str, str], bytes], item: tuple[str, str]) -> bytes:
+        line = made[item] = self._string(f"{item[0]} = {old_text(item[1])}")
+        if len(made) > 20_000:
+            made.clear()
+        return line
 
     def end_message(self) -> None:
         """Send what was put since the last end of message (nothing at all when nothing was)."""

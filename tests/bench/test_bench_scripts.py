@@ -115,6 +115,13 @@ def test_bench_cedar_prints_bindings_and_own_query_rates():
         assert re.search(rf"{re.escape(label)}\s+{NUMBER} ms\s+{NUMBER} queries/s\s+{NUMBER} ads/s\s+"
                          rf"{NUMBER}x our in-process time", out), label
     assert len(re.findall(rf"condorsim in process.*\s{NUMBER} ads/s\n", out)) == 4
+    assert re.search(rf"One query of all 10 jobs, each a new process \(before any other query; "
+                     rf"the schedd at rest used {NUMBER} % of a core\):", out)
+    for label in ("htcondor2 Schedd.query(), all attributes (CEDAR)", "condor_q -allusers -long (ZeroMQ)",
+                  "htcondor2 Schedd.query(), projection JobStatus (CEDAR)",
+                  "condor_q -allusers -af ClusterId JobStatus (ZeroMQ)"):
+        assert re.search(rf"{re.escape(label)}\s+{NUMBER} ms  schedd CPU\s+{NUMBER} ms, peak RSS \+\s*{NUMBER} MiB, "
+                         rf"slowest one-job query meanwhile\s+{NUMBER} ms  \(10 ads\)", out), label
 
 
 @pytest.mark.timeout(150)

@@ -20,6 +20,7 @@ WHEEL_DIR = Path(htcondor2.__file__).resolve().parents[1]
 CLIENT = """
 import sys, htcondor2, classad2
 schedd = htcondor2.Schedd(classad2.ClassAd(sys.argv[1]))
+print("claims seen", sum("ClaimId" in ad for ad in schedd.query() + schedd.query(projection=["ClaimId"])))
 print("remove", schedd.act(htcondor2.JobAction.Remove, "true")["TotalPermissionDenied"])
 print("hold", schedd.act(htcondor2.JobAction.Hold, [sys.argv[2]])["TotalPermissionDenied"])
 try:
@@ -73,12 +74,15 @@ def test_another_user_cannot_change_roots_jobs(personal_pool, other_user, readab
     schedd = personal_pool.schedd()
     cluster = schedd.submit(htcondor2.Submit(
         {"executable": "/bin/sleep", "arguments": "60", "hold": "true"}), count=2).cluster()
+    schedd.edit([f"{cluster}.0"], "ClaimId", '"<127.0.0.1:1>#1#1#secret"')  # a capability: for root only
+    assert [ad.get("ClaimId") for ad in schedd.query(f"ClusterId == {cluster}", ["ClaimId"])] \
+        == ["<127.0.0.1:1>#1#1#secret", None]
     location = str(personal_pool.collector().locate(htcondor2.DaemonType.Schedd))
     result = subprocess.run([str(SYSTEM_PYTHON), "-c", CLIENT, location, f"{cluster}.0"], user=other_user,
                             env={"PATH": "/usr/bin:/bin", "CONDOR_CONFIG": "/dev/null", "HOME": "/tmp",
                                  "PYTHONPATH": readable_bindings},
                             capture_output=True, text=True, timeout=60, cwd="/tmp")
-    assert result.stdout.splitlines() == ["remove 2", "hold 1", "edit refused"], result.stderr[-2000:]
+    assert result.stdout.splitlines() == ["claims seen 0", "remove 2", "hold 1", "edit refused"], result.stderr[-2000:]
     ads = schedd.query(f"ClusterId == {cluster}", ["JobStatus", "Foo"])
     assert [ad["JobStatus"] for ad in ads] == [5, 5] and all("Foo" not in ad for ad in ads)
     log = open(personal_pool.cfg.get("SCHEDD_LOG")).read()

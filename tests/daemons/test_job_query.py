@@ -15,6 +15,7 @@ CONSTRAINTS = [
     'Owner == "bob" || ClusterId == 1', "JobStatus == 5", "JobStatus == 1 && RequestMemory > 100",
     "RequestMemory > 100", 'JobStatus == 1 || Cmd == "/bin/b"', "ClusterId >= 2 && JobStatus == 2",
     "ProcId == 1.0", "true", "JobStatus =?= 1", 'Owner == "alice" && ClusterId == 3',
+    "((true))", "(true) && ProcId < 2", "true || JobStatus == 5", "false",  # ((true)): what the bindings send
 ]
 
 
@@ -45,3 +46,18 @@ def test_projection_brings_what_the_wanted_attributes_read(queue):
                   "TransferInputSizeMB": 3, "Cmd": "/bin/x"})
     assert job_query.project(ad, {"clusterid", "procid", "requestdisk"}) == {
         "ClusterId": "1", "ProcId": "0", "RequestDisk": "TransferInputSizeMB * 2", "TransferInputSizeMB": "3"}
+
+
+@pytest.mark.parametrize("constraint", [None, "ProcId >= 0", "RequestMemory > 0"])  # every job; by index; evaluated
+def test_a_job_removed_while_a_query_is_half_read_is_passed_over(tmp_path, constraint):
+    """A query answered in batches releases the schedd between them: jobs may leave meanwhile."""
+    queue = JobQueue(str(tmp_path))
+    for proc in range(5):
+        queue.add((1, proc), ClassAd({"ClusterId": 1, "ProcId": proc, "JobStatus": 1, "Owner": "alice",
+                                      "RequestMemory": 64}))
+    queue.commit()
+    keys = job_query.select(queue.jobs, queue.index, parse_expr(constraint) if constraint else None)
+    first = next(keys)
+    queue.remove((1, 3))
+    queue.commit()
+    assert [first, *keys] == [(1, 0), (1, 1), (1, 2), (1, 4)]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import signal
 import subprocess
 import sysconfig
@@ -17,7 +18,7 @@ import zmq
 
 from condorsim.shared.daemon import POOL_MARKER
 from condorsim.shared.locate import read_address_file
-from condorsim.shared.pool import PersonalPool, wait_until
+from condorsim.shared.pool import PersonalPool, PoolError, wait_until
 from condorsim.shared.protocol import Client, endpoint
 from tests.pool.conftest import SEED_SHADOW_STARTD
 
@@ -179,6 +180,26 @@ def test_master_in_the_foreground_with_f(tmp_path):
         if master.poll() is None:
             master.kill()
         pool.stop(check=False)
+
+
+def test_start_up_error_names_the_daemons_that_never_said_they_are_alive(tmp_path):
+    """One DAEMON_LIST program runs but never reports alive, another exits at once: the
+    harness's error names both, with their pids and whether their processes are still there."""
+    late, dead = tmp_path / "late_daemon", tmp_path / "dead_daemon"
+    late.write_text("#!/bin/sh\nexec sleep 600\n")
+    dead.write_text("#!/bin/sh\necho 'cannot bind my port' >&2\nexit 3\n")
+    late.chmod(0o755)
+    dead.chmod(0o755)
+    pool = PersonalPool(config={"DAEMON_LIST": "MASTER, COLLECTOR, LATE, DEAD", "LATE": str(late), "DEAD": str(dead),
+                                "MASTER_DEAD_BACKOFF_CONSTANT": "600"}, directory=str(tmp_path / "pool"), timeout=4)
+    with pytest.raises(PoolError) as failure:
+        pool.start()
+    message = str(failure.value)
+    assert message.startswith("the pool did not come up within 4 s: "), message
+    assert re.search(r"LATE \(late_daemon, pid \d+, still running, never said it is alive\)", message), message
+    assert re.search(r"DEAD \(dead_daemon, not running: pid \d+ exited with status 3: cannot bind my port; "
+                     r"started again in \d+ s\)", message), message
+    assert not pool.processes()  # the late one was stopped with the rest
 
 
 def test_forked_daemons_show_their_own_names_and_arguments(shadow_pool):
