@@ -417,7 +417,7 @@ class Daemon:
             sock = self._call_sockets.get(address)
             if sock is None:
                 sock = self._call_sockets[address] = protocol.connect_dealer(address)
-                sock.setsockopt(zmq.SNDHWM, 0)  # (the calls' own deadlines bound what waits)
+                sock.setsockopt(zmq.SNDHWM, 10000)  # (beyond that a dead peer's calls fail at once)
                 self._poller.register(sock, zmq.POLLIN)
             sock.send_multipart([b"", protocol.pack({"cmd": command, "rid": rid, **payload})], zmq.NOBLOCK)
         except (protocol.CommunicationError, zmq.ZMQError, ValueError, TypeError) as exc:
