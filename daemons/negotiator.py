@@ -66,7 +66,7 @@ class Negotiator(Daemon):
         self.matchmaker = Matchmaker(None, None)  # kept across cycles: its memo outlives them
         self.job_ads: dict[tuple, ClassAd] = {}  # wire text -> parsed job ad, from the last cycle
         self.next_job_ads: dict[tuple, ClassAd] = {}
-        self.matched_slots: dict[str, int] = {}  # slot name -> when an earlier cycle matched it
+        self.matched_slots: dict[str, tuple[float, int]] = {}  # slot name -> (when matched, its ad's UpdateSequenceNumber)
         self.schedd_seconds_lock = threading.Lock()  # the requests are fetched on several threads
 
     def setup(self) -> None:
@@ -164,22 +164,21 @@ class Negotiator(Daemon):
         """The slots without a match of an earlier cycle still under way. HTCondor's startd goes
         Matched when matched (or the claim follows at once); ours hears of a match only through
         the schedd's claim, and a slot's ad says Unclaimed until the startd's next update: a
-        slot matched before is left out until its ad is updated after the match, or
-        MATCH_TIMEOUT (120 s) passes, so a busy schedd's claims are not answered with a second
-        match of the same slots."""
-        now = int(time.time())
+        slot matched before is left out until its startd updates its ad (a new
+        UpdateSequenceNumber), or MATCH_TIMEOUT (120 s) passes, so a busy schedd's claims are not
+        answered with a second match of the same slots."""
+        now = time.monotonic()
         timeout = self.cfg.get_float("MATCH_TIMEOUT", 120)
         fresh = []
         for ad in slots:
             name = ad.eval("Name")
-            when = self.matched_slots.get(name)
-            if when is not None:
-                heard = ad.eval("LastHeardFrom")
-                if not (isinstance(heard, int) and heard > when) and now - when < timeout:
+            matched = self.matched_slots.get(name)
+            if matched is not None:
+                if ad.eval("UpdateSequenceNumber") == matched[1] and now - matched[0] < timeout:
                     continue
                 del self.matched_slots[name]
             fresh.append(ad)
-        for name in [name for name, when in self.matched_slots.items() if now - when >= timeout]:
+        for name in [name for name, (when, _) in self.matched_slots.items() if now - when >= timeout]:
             del self.matched_slots[name]
         return fresh
 
@@ -227,9 +226,10 @@ class Negotiator(Daemon):
         for address, schedd_matches in matches.items():
             if not schedd_matches:
                 continue
-            now = int(time.time())
+            now = time.monotonic()
             for match in schedd_matches:
-                self.matched_slots[match["slot"].get("Name", "").strip('"')] = now
+                slot = match["slot"]
+                self.matched_slots[slot["Name"].strip('"')] = (now, int(slot.get("UpdateSequenceNumber") or -1))
             try:
                 protocol.Client(address, timeout=10).call("MATCHES", matches=schedd_matches)
                 sent += len(schedd_matches)
