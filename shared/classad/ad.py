@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 
+from .nodes import attr_key
+
 
 class ClassAd(MutableMapping):
     """Attribute name -> Expr. Keys are case-insensitive; the first spelling is kept.
@@ -29,7 +31,7 @@ class ClassAd(MutableMapping):
     def __setitem__(self, name: str, value) -> None:
         if not isinstance(name, str) or not name:
             raise TypeError(f"attribute names must be non-empty strings, not {name!r}")
-        key = name.lower()
+        key = attr_key(name)
         self._exprs[key] = value if type(value) is Expr else Expr.literal(value)
         if key not in self._names:
             self._names[key] = name
@@ -114,7 +116,7 @@ class ClassAd(MutableMapping):
         ad = cls()
         exprs, names = ad._exprs, ad._names
         for name, text in d.items():
-            key = name.lower()
+            key = attr_key(name)
             exprs[key] = parse_expr(text)
             if key not in names:
                 names[key] = name
