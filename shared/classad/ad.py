@@ -72,12 +72,15 @@ class ClassAd(MutableMapping):
 
     def eval(self, name: str, target: "ClassAd | None" = None):
         """Value of attribute ``name`` evaluated in this ad (TARGET = target); missing -> Undefined."""
-        expr = self._exprs.get(name.lower())
+        key = name.lower()
+        expr = self._exprs.get(key)
         if expr is None:
             return Undefined
         if expr.const:
             return expr.value
-        return eval_attr(eval_env(self, target), name.lower(), expr)
+        if target is None:
+            return eval_in(self, key, expr)
+        return eval_attr(eval_env(self, target), key, expr)
 
     def copy(self) -> "ClassAd":
         new = ClassAd()
@@ -125,7 +128,7 @@ class ClassAd(MutableMapping):
 
 # Imported last: these modules need the ClassAd class defined above.
 from .expr import Expr, parse_expr  # noqa: E402
-from .scope import eval_attr, eval_env  # noqa: E402
+from .scope import eval_attr, eval_env, eval_in  # noqa: E402
 from .textforms import parse_ad  # noqa: E402
 from .unparse import unparse  # noqa: E402
 from .values import Undefined  # noqa: E402
