@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 
+from .nodes import attr_key
+
 
 class ClassAd(MutableMapping):
     """Attribute name -> Expr. Keys are case-insensitive; the first spelling is kept.
@@ -29,7 +31,7 @@ class ClassAd(MutableMapping):
     def __setitem__(self, name: str, value) -> None:
         if not isinstance(name, str) or not name:
             raise TypeError(f"attribute names must be non-empty strings, not {name!r}")
-        key = name.lower()
+        key = attr_key(name)
         self._exprs[key] = value if type(value) is Expr else Expr.literal(value)
         if key not in self._names:
             self._names[key] = name
@@ -70,12 +72,15 @@ class ClassAd(MutableMapping):
 
     def eval(self, name: str, target: "ClassAd | None" = None):
         """Value of attribute ``name`` evaluated in this ad (TARGET = target); missing -> Undefined."""
-        expr = self._exprs.get(name.lower())
+        key = name.lower()
+        expr = self._exprs.get(key)
         if expr is None:
             return Undefined
         if expr.const:
             return expr.value
-        return eval_attr(eval_env(self, target), name.lower(), expr)
+        if target is None:
+            return eval_in(self, key, expr)
+        return eval_attr(eval_env(self, target), key, expr)
 
     def copy(self) -> "ClassAd":
         new = ClassAd()
@@ -114,7 +119,7 @@ class ClassAd(MutableMapping):
         ad = cls()
         exprs, names = ad._exprs, ad._names
         for name, text in d.items():
-            key = name.lower()
+            key = attr_key(name)
             exprs[key] = parse_expr(text)
             if key not in names:
                 names[key] = name
@@ -123,7 +128,7 @@ class ClassAd(MutableMapping):
 
 # Imported last: these modules need the ClassAd class defined above.
 from .expr import Expr, parse_expr  # noqa: E402
-from .scope import eval_attr, eval_env  # noqa: E402
+from .scope import eval_attr, eval_env, eval_in  # noqa: E402
 from .textforms import parse_ad  # noqa: E402
 from .unparse import unparse  # noqa: E402
 from .values import Undefined  # noqa: E402

@@ -6,6 +6,7 @@ literals, attribute references found in the ad itself) take short paths inline.
 from __future__ import annotations
 
 import operator
+import types
 
 from . import nodes as N
 from .ad import ClassAd
@@ -150,57 +151,102 @@ def _binary(node: N.Binary):
 
 
 def _logic_chain(node: N.Binary, op: str):
-    """``a && b && c ...`` (or ``||``) as one closure: the left-nested chain evaluated left to
-    right, stopping as soon as the result is known, with the three-valued logic of nested pairs."""
+    """``a && b && c ...`` (or ``||``) as one generated function: the left-nested chain evaluated
+    left to right, stopping at the first term that decides it. While every term is true (for
+    ``||``: false) the terms run inline, own-attribute tests (see _own_test) without a call;
+    a term giving anything else hands the rest to _chain_rest, the three-valued logic of
+    nested pairs."""
     terms = []
     while type(node) is N.Binary and node.op == op:
         terms.append(node.right)
         node = node.left
     terms.append(node)
-    fns = [compile_node(t) for t in reversed(terms)]
+    terms.reverse()
     go = op == "&&"  # the value that lets the chain go on; its negation decides it
-    stop = not go
-    combine = logical_and if go else logical_or
+    fns = [compile_node(t) for t in terms]
+    names = {"fns": fns, "rest": _chain_rest, "combine": logical_and if go else logical_or}
+    body = []
+    for i, term in enumerate(terms):
+        test = _own_test(term)
+        if test is None:
+            names[f"term{i}"] = fns[i]
+            body.append(f"v = term{i}(env)")
+        else:
+            body += _own_test_lines(i, test, names)
+        body += [f"if v is not {go}:",
+                 f"    return {not go} if v is {not go} else rest(env, fns, {i + 1}, v, combine)"]
+    body.append(f"return {go}")
+    return _generated(body, names)
 
-    def chain(env):
-        acc = go
-        for f in fns:
-            if acc is go:
-                v = f(env)
-                if v is go:
-                    continue
-                if v is stop:
-                    return stop
-                acc = to_bool3(v)
-                if acc is stop:
-                    return stop
-            else:
-                acc = combine(acc, lambda: f(env))
-        return acc
-    return chain
+
+def _chain_rest(env, fns, start: int, v, combine):
+    """A chain's value once a term gave neither true nor false: combined pairwise with the rest."""
+    acc = to_bool3(v)
+    for f in fns[start:]:
+        acc = combine(acc, lambda: f(env))
+    return acc
 
 
 _INT_COMPARE = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
                 ">": operator.gt, ">=": operator.ge}
 
 
+def _own_test(node: N.Node) -> "tuple[N.AttrRef, str, int | str] | None":
+    """(name, op, literal) when ``node`` compares a plain attribute name with an integer literal,
+    or with a string literal by == / != (the common tests of constraints and Start)."""
+    while type(node) is N.Paren:
+        node = node.inner
+    if type(node) is not N.Binary or node.op not in _INT_COMPARE:
+        return None
+    left, right = node.left, node.right
+    if type(left) is not N.AttrRef or left.absolute or type(right) is not N.Literal:
+        return None
+    literal = right.value
+    if type(literal) is int or (type(literal) is str and node.op in ("==", "!=")):
+        return left, node.op, literal
+    return None
+
+
+def _own_test_lines(i: int, test: tuple, names: dict) -> list[str]:
+    """Source setting ``v`` to the value of own-attribute test number ``i``: the ad's value read
+    inline when it is a literal, compared directly when of the literal's type, else through
+    ``compare`` as any comparison."""
+    name, op, literal = test
+    names[f"key{i}"], names[f"attr{i}"] = name.key, _attr(name)
+    names[f"lit{i}"], names[f"folded{i}"] = literal, literal.lower() if type(literal) is str else literal
+    kind, a = ("str", "a.lower()") if type(literal) is str else ("int", "a")
+    return [f"x = env.ad._exprs.get(key{i})",
+            f"a = x.value if x is not None and x.const else attr{i}(env)",
+            f"v = ({a} {op} folded{i}) if type(a) is {kind} else compare({op!r}, a, lit{i})"]
+
+
+_CODE: dict[str, object] = {}  # generated source -> code object: the same shape compiles once
+
+
+def _generated(body: list[str], names: dict):
+    """The function ``def f(env): <body>`` with ``names`` (and compare) as its globals."""
+    source = "def f(env):\n" + "".join(f"    {line}\n" for line in body)
+    code = _CODE.get(source)
+    if code is None:
+        scope: dict = {}
+        exec(source, scope)
+        if len(_CODE) >= 1000:  # shapes repeat; many distinct ones only come from unusual input
+            _CODE.clear()
+        code = _CODE[source] = scope["f"].__code__
+    names["compare"] = compare
+    return types.FunctionType(code, names)
+
+
 def _comparison(node: N.Binary, op: str, left, right):
     fast = _INT_COMPARE[op]
-    lnode, rnode = node.left, node.right
-    # Short paths for an attribute of the ad itself compared with a literal (constraints, Start).
-    key = lnode.key if type(lnode) is N.AttrRef and not lnode.absolute else None
-    literal = rnode.value if type(rnode) is N.Literal else None
+    test = _own_test(node)
+    if test is not None:
+        names: dict = {}
+        return _generated(_own_test_lines(0, test, names) + ["return v"], names)
+    literal = node.right.value if type(node.right) is N.Literal else None
     if type(literal) is str and op in ("==", "!="):
         folded = literal.lower()
         want = op == "=="
-        if key is not None:
-            def attr_eq_str(env):
-                x = env.ad._exprs.get(key)
-                a = x.value if x is not None and x.const else left(env)
-                if type(a) is str:
-                    return (a.lower() == folded) is want
-                return compare(op, a, literal)
-            return attr_eq_str
 
         def eq_str(env):
             a = left(env)
@@ -209,15 +255,6 @@ def _comparison(node: N.Binary, op: str, left, right):
             return compare(op, a, literal)
         return eq_str
     if type(literal) is int:
-        if key is not None:
-            def attr_cmp_int(env):
-                x = env.ad._exprs.get(key)
-                a = x.value if x is not None and x.const else left(env)
-                if type(a) is int:
-                    return fast(a, literal)
-                return compare(op, a, literal)
-            return attr_cmp_int
-
         def cmp_int(env):
             a = left(env)
             if type(a) is int:

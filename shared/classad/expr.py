@@ -12,7 +12,7 @@ _CACHE_LIMIT = 200_000
 
 
 class Expr:
-    """An immutable ClassAd expression. ``fn(env)`` is its compiled form (built lazily)."""
+    """An immutable ClassAd expression. ``fn(env)`` is its compiled form (built on first use)."""
     __slots__ = ("node", "fn", "const", "value", "_text", "_old_text", "__weakref__")
 
     def __init__(self, node: N.Node, text: str | None = None):
@@ -25,12 +25,15 @@ class Expr:
         else:
             self.const = False
             self.value = None
-        self.fn = self._compile_and_run
 
-    def _compile_and_run(self, env):
+    def __getattr__(self, name: str):
+        """``fn`` is compiled on first use (most attribute values are literals, read without it):
+        until then the slot is empty, and reading it comes here."""
+        if name != "fn":
+            raise AttributeError(name)
         from .compiler import compile_node
-        self.fn = compile_node(self.node)
-        return self.fn(env)
+        fn = self.fn = compile_node(self.node)
+        return fn
 
     @classmethod
     def literal(cls, value) -> "Expr":

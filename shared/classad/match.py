@@ -53,21 +53,23 @@ def rank(job: ClassAd, slot: ClassAd) -> float:
     return 0.0
 
 
-# Top-level scopes ready for reuse: a scan of many ads builds none. A scope is taken off the list
-# while in use, so a nested or concurrent evaluation gets its own.
+# Top-level scopes ready for reuse (as scope.eval_in's): a scan of many ads builds none. Defined
+# here, not imported: the compiler calls methods of an imported name through a slower path.
 _SPARE_ENVS: list[Env] = []
 
 
 def eval_constraint(constraint: "Expr | str", ad: ClassAd) -> bool:
     """True only if the constraint is true or a non-zero number with MY = ad and no TARGET."""
-    expr = parse_expr(constraint) if isinstance(constraint, str) else constraint
+    expr = constraint if type(constraint) is Expr else parse_expr(constraint)
+    # scope.eval_in written out: this is the per-ad call of a constraint scan, and a constraint
+    # is not an attribute (no cycle check)
     try:
         env = _SPARE_ENVS.pop()
-        env.ad = ad
     except IndexError:
-        env = top_env(ad)
+        env = Env(None, None, None)
+    env.ad = ad
     v = expr.fn(env)
-    env.ad = env.registry = None  # what an evaluation registered goes with it (active is empty again)
+    env.ad = env.registry = None
     _SPARE_ENVS.append(env)
     return v is True or (v is not False and _is_true(v))
 

@@ -1,6 +1,23 @@
 """Syntax tree of a ClassAd expression. Nodes are immutable once built and shared via the cache."""
 from __future__ import annotations
 
+import sys
+
+_KEYS: dict[str, str] = {}  # attribute name as spelled -> its key
+_KEYS_LIMIT = 100_000
+
+
+def attr_key(name: str) -> str:
+    """The case-folded key of an attribute name: one shared string per name, so that 100,000
+    job ads hold one copy of each key and dict lookups with a compiled name hit by identity."""
+    key = _KEYS.get(name)
+    if key is None:
+        key = sys.intern(name.lower())
+        if len(_KEYS) >= _KEYS_LIMIT:
+            _KEYS.clear()
+        _KEYS[name] = key
+    return key
+
 
 class Node:
     __slots__ = ()
@@ -24,7 +41,7 @@ class AttrRef(Node):
 
     def __init__(self, name: str, absolute: bool = False):
         self.name = name
-        self.key = name.lower()
+        self.key = attr_key(name)
         self.absolute = absolute
 
 
@@ -35,7 +52,7 @@ class Select(Node):
     def __init__(self, base: Node, name: str):
         self.base = base
         self.name = name
-        self.key = name.lower()
+        self.key = attr_key(name)
 
 
 class Subscript(Node):
@@ -88,7 +105,7 @@ class Call(Node):
 
     def __init__(self, name: str, args: list[Node]):
         self.name = name
-        self.key = name.lower()
+        self.key = attr_key(name)
         self.args = args
 
 

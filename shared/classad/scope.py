@@ -31,6 +31,24 @@ def top_env(ad) -> Env:
     return Env(ad, None, None)
 
 
+# Top-level scopes ready for reuse: evaluating in one ad after another builds none. A scope is
+# taken off the list while in use, so a nested or concurrent evaluation gets its own.
+_SPARE_ENVS: list[Env] = []
+
+
+def eval_in(ad, key: str, expr):
+    """eval_attr of attribute ``key`` (expression ``expr``) of ``ad`` with MY = ad and no TARGET."""
+    try:
+        env = _SPARE_ENVS.pop()
+    except IndexError:
+        env = Env(None, None, None)
+    env.ad = ad
+    v = eval_attr(env, key, expr)
+    env.ad = env.registry = None  # what an evaluation registered goes with it (active is empty again)
+    _SPARE_ENVS.append(env)
+    return v
+
+
 def _registry(env: Env) -> dict:
     registry = env.registry
     if registry is None:  # only a top_env has none, and it is alone in its evaluation

@@ -55,7 +55,7 @@ def _old_style_ads(text: str) -> list:
                 start = sum(map(len, lines[:lineno - 1]))
                 pos = start + (eq if eq >= 0 else len(line) - len(line.lstrip()))
                 raise ClassAdSyntaxError(f"line {lineno}: expected 'Name = value'", pos, text)
-            entry = (name.lower(), name, _old_value(text, lines, lineno, name, eq))
+            entry = (N.attr_key(name), name, _old_value(text, lines, lineno, name, eq))
             if len(cache) >= _OLD_CACHE_LIMIT:
                 cache.clear()
             cache[line] = entry

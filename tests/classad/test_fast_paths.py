@@ -74,3 +74,20 @@ def test_constraint_scans_select_what_classad2_selects():
             type(classad2.ExprTree(constraint).eval(ad)) in (int, float) and classad2.ExprTree(constraint).eval(ad) != 0)]
         assert [i for i, ad in enumerate(ads) if eval_constraint(constraint, ad)] == want, constraint
         assert [ads.index(ad) for ad in filter_ads(parse_expr(constraint), ads)] == want, constraint
+
+
+TEST_ATTRS = ["i", "r", "s", "t", "u", "e", "x", "c", "missing", "MY.i"]
+TEST_MY = '[ i = 3; r = 3.0; s = "Abc"; t = true; u = undefined; e = error; x = i + 1; c = c; big = 9223372036854775807 ]'
+
+
+@SETTINGS
+@given(st.lists(st.tuples(st.sampled_from(TEST_ATTRS), st.sampled_from(["==", "!=", "<", "<=", ">", ">="]),
+                          st.sampled_from(["3", "4", "0", '"abc"', '"ABC"', '"x"', "9223372036854775807"])),
+                min_size=1, max_size=5),
+       st.lists(st.sampled_from(["&&", "||"]), min_size=4, max_size=4))
+def test_own_attribute_tests_in_chains_match_classad2(tests, ops):
+    """Attribute-vs-literal tests (read inline when the attribute is a literal) give classad2's
+    values for every kind of attribute value, alone and as terms of && / || chains."""
+    leaves = [f"{name} {op} {literal}" for name, op, literal in tests]
+    text = leaves[0] + "".join(f" {op} {leaf}" for op, leaf in zip(ops, leaves[1:]))
+    assert ours(text, TEST_MY) == reference(text, TEST_MY), text
