@@ -53,8 +53,30 @@ class Collector(Daemon):
         ads = [ClassAd.from_wire(wire) for wire in message["ads"]]
         for ad in ads:
             self.store(ad)
+        for change in message.get("changes") or ():
+            self.apply_change(change)
         self.wake_waiters()
         return {}
+
+    def apply_change(self, change: dict) -> None:
+        """Some attributes of a stored ad, as a daemon that sent the whole ad before sends them
+        when they change (a busy slot); an ad we do not have is left to the sender's next whole
+        update."""
+        table = self.tables.get(change["my_type"], {})
+        old = table.get(change["name"])
+        if old is None:
+            return
+        attrs = change["attrs"]
+        if not isinstance(attrs, dict):
+            raise TypeError("a change's attrs must be a map")
+        ad = old.copy()  # a CEDAR thread may be sending the old one
+        for attr, text in attrs.items():
+            if text is not None:
+                ad[attr] = parse_expr(text)
+            elif attr in ad:
+                del ad[attr]
+        ad["LastHeardFrom"] = int(time.time())
+        table[change["name"]] = ad
 
     def on_invalidate(self, message: dict, ident: bytes) -> dict:
         table = self.tables.get(message["my_type"], {})

@@ -5,6 +5,7 @@ own procd at its PROCD_ADDRESS and spawns one condor_starter per activated claim
 """
 from __future__ import annotations
 
+import math
 import os
 import signal
 import subprocess
@@ -13,7 +14,7 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Callable, Iterable
 from fractions import Fraction
 
 import psutil
@@ -27,6 +28,7 @@ from condorsim.shared.daemon import DAEMON_NO_RESTART, Daemon, DaemonStartError,
 from condorsim.shared.security import CLAIM_ID_ENV
 from condorsim.daemons.procd import family_root
 
+SIMULATION_TICK = 0.05  # seconds: a simulating startd's timers fire on this grid (after_tick)
 WITHIN_RESOURCE_LIMITS = ("MY.Cpus > 0 && TARGET.RequestCpus <= MY.Cpus && MY.Memory > 0 && "
                           "TARGET.RequestMemory <= MY.Memory && MY.Disk > 0 && "
                           "TARGET.RequestDisk <= MY.Disk")
@@ -64,6 +66,13 @@ class Slot:
     simulated: SimulatedJob | None = None  # STARTD_SIMULATE_JOBS: the job that runs without a process
     name: str = ""  # slot<id>@<startd name>, set once the startd knows its name
     rollup: tuple[str, ...] | None = None  # a dynamic slot's CHILD_ROLLUP values, until it changes
+    base: ClassAd | None = None  # the ad's attributes that change only with the machine ad (slot_base)
+    base_for: ClassAd | None = None  # the machine ad `base` was made from
+    shadowed: frozenset[str] = frozenset()  # lower-case names its STARTD_ATTRS define (they win)
+    sent_base: ClassAd | None = None  # the base the collector last got in a whole ad (then changes suffice)
+    job_attrs: dict[str, Expr | None] | None = None  # the job's attributes in the ad, made once per job
+    job_attrs_for: ClassAd | None = None
+    removed: bool = False  # a dynamic slot freed: its resources are back in its parent
 
     @property
     def busy(self) -> bool:
@@ -182,6 +191,16 @@ def literal(value: int | float | str | bool) -> Expr:
     return expr
 
 
+# The job attributes of a slot's ad, absent while it has no job.
+NO_JOB: dict[str, Expr | None] = dict.fromkeys(("RemoteUser", "RemoteOwner", "ClientMachine", "JobId", "GlobalJobId",
+                                                "PublicClaimId", "JobStart", "TotalJobRunTime"))
+
+
+def job_id(job: ClassAd) -> str:
+    """A job's "cluster.proc"."""
+    return f"{job.eval('ClusterId')}.{job.eval('ProcId')}"
+
+
 def is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
@@ -208,6 +227,7 @@ class Startd(Daemon):
         self.starter_addresses: dict[int, str] = {}  # starter pid -> its command address
         self.drain: Drain | None = None
         self.changed_slots: set[Slot] = set()  # ads to send in the next update
+        self.updates_to: str | None = None  # the collector address our last slot updates went to
         self.last_drain_stop: int | None = None
         self.drain_requests = 0
         self.simulate = self.cfg.get_bool("STARTD_SIMULATE_JOBS", False)
@@ -305,50 +325,82 @@ class Startd(Daemon):
         """The slot's ad; `built` holds ads made earlier in the same update, and gets this one."""
         if built is not None and slot in built:
             return built[slot]
-        ad = self.machine_ad().copy()
+        ad = self.slot_base(slot).copy()
+        for attr, expr in self.slot_changes(slot, built).items():
+            if expr is not None:
+                ad[attr] = expr
+        if built is not None:
+            built[slot] = ad
+        return ad
+
+    def slot_base(self, slot: Slot) -> ClassAd:
+        """The part of the slot's ad made again only with the machine ad (configuration, drain):
+        a slot's ad is this plus slot_changes(), so a slot at work costs a few attributes."""
+        machine = self.machine_ad()
+        if slot.base is not None and slot.base_for is machine:
+            return slot.base
+        ad = machine.copy()
         self.common_ad_attributes(ad, "Machine", self.slot_name(slot))
         ad["SlotID"] = literal(slot.parent.id if slot.parent else slot.id)
         ad["SlotTypeID"] = literal(slot.type_id)
         ad["SlotType"] = literal(slot.kind)
         if slot.kind == "Partitionable":
             ad["PartitionableSlot"] = True
-            ad["NumDynamicSlots"] = len(slot.children)
             ad["PslotRollupInformation"] = True
-            self.publish_child_rollup(ad, slot, {} if built is None else built)
         elif slot.kind == "Dynamic":
             ad["DynamicSlot"] = literal(True)
             ad["ParentSlotId"] = literal(slot.parent.id)
             ad["DSlotId"] = literal(slot.sub_id)
             ad["PslotRollupInformation"] = literal(True)
-        for attr, value in (("Cpus", slot.cpus), ("Memory", slot.memory), ("Disk", slot.disk),
-                            ("TotalSlotCpus", slot.totals["cpus"]), ("TotalSlotMemory", slot.totals["memory"]),
-                            ("TotalSlotDisk", slot.totals["disk"]), ("TotalSlots", self.slot_count),
-                            ("State", slot.state), ("Activity", slot.activity),
-                            ("EnteredCurrentState", slot.entered_state),
-                            ("EnteredCurrentActivity", slot.entered_activity)):
+        for attr, value in (("TotalSlotCpus", slot.totals["cpus"]), ("TotalSlotMemory", slot.totals["memory"]),
+                            ("TotalSlotDisk", slot.totals["disk"])):
             ad[attr] = literal(value)
-        load = literal(1.0 if slot.activity == "Busy" else 0.0)
-        for attr in ("LoadAvg", "CondorLoadAvg", "TotalLoadAvg", "TotalCondorLoadAvg"):
-            ad[attr] = load
-        ad["KeyboardIdle"] = ad["ConsoleIdle"] = literal(int(time.time()) - self.start_time)
-        if slot.job is not None:
-            owner = slot.job.eval("Owner")
-            user = slot.job.eval("User")
-            ad["RemoteUser"] = user if isinstance(user, str) else owner
-            ad["RemoteOwner"] = user if isinstance(user, str) else owner
-            ad["ClientMachine"] = self.hostname
-            ad["JobId"] = f"{slot.job.eval('ClusterId')}.{slot.job.eval('ProcId')}"
-            global_id = slot.job.eval("GlobalJobId")
-            if isinstance(global_id, str):
-                ad["GlobalJobId"] = global_id
-            ad["PublicClaimId"] = slot.claim_id.split("#")[0] if slot.claim_id else ""
-            if slot.job_start:
-                ad["JobStart"] = slot.job_start
-                ad["TotalJobRunTime"] = int(time.time()) - slot.job_start
-        ad.update(self.config_ad(slot.parent.id if slot.parent else slot.id))
-        if built is not None:
-            built[slot] = ad
+        config = self.config_ad(slot.parent.id if slot.parent else slot.id)
+        ad.update(config)
+        slot.base, slot.base_for = ad, machine
+        slot.shadowed = frozenset(attr.lower() for attr in config)
         return ad
+
+    def slot_changes(self, slot: Slot, built: dict[Slot, ClassAd] | None = None) -> dict[str, Expr | None]:
+        """The slot ad's attributes that change as it works (state, times, resources left, its
+        job), None for one it lacks now: all of them, so any one update brings the collector's
+        copy up to date."""
+        now = int(time.time())
+        load = literal(1.0 if slot.activity == "Busy" else 0.0)
+        idle = literal(now - self.start_time)
+        changes = {"MyCurrentTime": literal(now), "UpdateSequenceNumber": literal(next(self.sequence)),
+                   "Cpus": literal(slot.cpus), "Memory": literal(slot.memory), "Disk": literal(slot.disk),
+                   "TotalSlots": literal(self.slot_count), "State": literal(slot.state),
+                   "Activity": literal(slot.activity), "EnteredCurrentState": literal(slot.entered_state),
+                   "EnteredCurrentActivity": literal(slot.entered_activity), "LoadAvg": load,
+                   "CondorLoadAvg": load, "TotalLoadAvg": load, "TotalCondorLoadAvg": load,
+                   "KeyboardIdle": idle, "ConsoleIdle": idle}
+        if slot.kind == "Partitionable":
+            changes["NumDynamicSlots"] = literal(len(slot.children))
+            changes.update(self.child_rollup(slot, {} if built is None else built))
+        changes.update(self.job_attrs(slot))
+        if slot.job_start:
+            changes["JobStart"] = literal(slot.job_start)
+            changes["TotalJobRunTime"] = literal(now - slot.job_start)
+        if slot.shadowed:  # its STARTD_ATTRS win over what the startd computes
+            changes = {attr: expr for attr, expr in changes.items() if attr.lower() not in slot.shadowed}
+        return changes
+
+    def job_attrs(self, slot: Slot) -> dict[str, Expr | None]:
+        """What the slot's ad says of its job (made once per job), None for each when it has none."""
+        if slot.job is None:
+            return NO_JOB
+        if slot.job_attrs_for is not slot.job:
+            job = slot.job
+            user = job.eval("User")
+            user = literal(user) if isinstance(user, str) else Expr.literal(job.eval("Owner"))
+            global_id = job.eval("GlobalJobId")
+            slot.job_attrs = dict(NO_JOB, RemoteUser=user, RemoteOwner=user, ClientMachine=literal(self.hostname),
+                                  JobId=Expr.literal(job_id(job)),
+                                  GlobalJobId=Expr.literal(global_id) if isinstance(global_id, str) else None,
+                                  PublicClaimId=Expr.literal(slot.claim_id.split("#")[0] if slot.claim_id else ""))
+            slot.job_attrs_for = job
+        return slot.job_attrs
 
     def publish_drain_attrs(self, ad: ClassAd) -> None:
         if self.drain is not None:
@@ -361,15 +413,15 @@ class Startd(Daemon):
         if self.last_drain_stop is not None:
             ad["LastDrainStopTime"] = self.last_drain_stop
 
-    def publish_child_rollup(self, ad: ClassAd, slot: Slot, built: dict[Slot, ClassAd]) -> None:
+    def child_rollup(self, slot: Slot, built: dict[Slot, ClassAd]) -> dict[str, Expr]:
         """A partitionable slot lists its dynamic slots' values, one list per attribute. A child's
         values are kept until it changes: a thousand children are not rebuilt for each one that did."""
         for child in slot.children:
             if child.rollup is None or child in built:
                 child_ad = self.slot_ad(child, built)
                 child.rollup = tuple(rollup_item(child_ad, attr) for attr in CHILD_ROLLUP)
-        for index, attr in enumerate(CHILD_ROLLUP):
-            ad.set_expr(f"Child{attr}", "{" + ", ".join(child.rollup[index] for child in slot.children) + "}")
+        return {f"Child{attr}": parse_expr("{" + ", ".join(child.rollup[index] for child in slot.children) + "}")
+                for index, attr in enumerate(CHILD_ROLLUP)}
 
     def set_policy_expr(self, ad: ClassAd, attr: str, text: str) -> None:
         try:
@@ -453,19 +505,54 @@ class Startd(Daemon):
         """Slots whose state changed: their ads (and their partitionable parents') go to the
         collector within a few milliseconds, one update for a whole burst of changes."""
         if not self.changed_slots:
-            self.after(0.02, self.send_changed_ads)
+            self.soon(self.send_changed_ads)
         for slot in slots:
             self.changed_slots.add(slot)
             slot.rollup = None
             if slot.parent is not None:
                 self.changed_slots.add(slot.parent)
 
+    def soon(self, callback: Callable[[], None]) -> None:
+        """Run callback within a few milliseconds, for a whole burst of changes at once; a
+        simulating startd's bursts are its ticks."""
+        if self.simulate:
+            self.after_tick(0, callback)
+        else:
+            self.after(0.02, callback)
+
+    def after_tick(self, delay: float, callback: Callable[[], None]) -> None:
+        """Run callback after `delay` s, at the next multiple of SIMULATION_TICK of the monotonic
+        clock: a simulating startd's jobs end, report and update the collector together, one wakeup
+        for all the jobs of a tick (each wakeup and message costs more than a job's own work)."""
+        now = time.monotonic()
+        self.after(math.ceil((now + delay) / SIMULATION_TICK) * SIMULATION_TICK - now, callback)
+
     def send_changed_ads(self) -> None:
-        live = set(self.all_slots())
-        slots = [slot for slot in self.changed_slots if slot in live]  # freed dynamic slots are gone
+        """One UPDATE_ADS for the changed slots: a slot whose base the collector already has goes
+        as its changes alone (slot_changes), any other as its whole ad."""
+        slots = [slot for slot in self.changed_slots if not slot.removed]
         self.changed_slots.clear()
-        if slots and not self.advertise(self.slot_ads(slots)):
+        if not slots:
+            return
+        address = self.collector_address()
+        if not address:
             self.changed(*slots)  # no collector address yet: try again soon
+            return
+        if address != self.updates_to:  # a collector new to us has none of our slots' bases
+            for slot in self.all_slots():
+                slot.sent_base = None
+            self.updates_to = address
+        ads, changes, built = [], [], {}
+        for slot in sorted(slots, key=lambda slot: slot.kind == "Partitionable"):  # children first
+            base = self.slot_base(slot)
+            if slot.sent_base is base:
+                attrs = {attr: None if expr is None else str(expr)
+                         for attr, expr in self.slot_changes(slot, built).items()}
+                changes.append({"my_type": "Machine", "name": self.slot_name(slot), "attrs": attrs})
+            else:
+                ads.append(self.slot_ad(slot, built).to_wire())
+                slot.sent_base = base
+        protocol.Client(address).send("UPDATE_ADS", ads=ads, changes=changes)
 
     def shutdown(self) -> None:
         slots = self.all_slots()
@@ -500,7 +587,7 @@ class Startd(Daemon):
         """condor_tail: the address of the starter running job `job` ("cluster.proc") here."""
         for slot in self.all_slots():
             if slot.job is not None and slot.starter is not None and slot.starter.poll() is None \
-                    and f"{slot.job.eval('ClusterId')}.{slot.job.eval('ProcId')}" == message["job"]:
+                    and job_id(slot.job) == message["job"]:
                 address = self.starter_addresses.get(slot.starter.pid)
                 if address:
                     return {"starter": address, "slot": self.slot_name(slot)}
@@ -538,7 +625,7 @@ class Startd(Daemon):
         slot.schedd_address = str(message["schedd"])
         slot.set_state("Claimed", "Idle")
         self.log(f"{self.slot_name(slot)}: claimed by {slot.schedd_address} for job "
-                 f"{job.eval('ClusterId')}.{job.eval('ProcId')}")
+                 f"{job_id(job)}")
         if slot.parent and self.cfg.get_bool("CLAIM_PARTITIONABLE_LEFTOVERS", True) \
                 and slot.parent.cpus > 0 and slot.parent.memory > 0:
             leftover = self.slot_ad(slot.parent).to_wire()
@@ -605,7 +692,7 @@ class Startd(Daemon):
         if self.simulate:
             self.simulate_job(slot)
             return {}
-        slot.family = f"{job.eval('ClusterId')}.{job.eval('ProcId')}-{uuid.uuid4().hex[:12]}"
+        slot.family = f"{job_id(job)}-{uuid.uuid4().hex[:12]}"
         job_file = os.path.join(self.param("EXECUTE"), f".job_{self.slot_name(slot)}_{os.getpid()}.ad")
         with open(job_file, "w") as handle:
             handle.write(format_new(slot.job))  # new-style text: strings keep their escapes
@@ -665,14 +752,14 @@ class Startd(Daemon):
         slot.simulated = run
         self.report(slot, "JOB_STARTED", starter=self.address)
         interval = self.cfg.get_float("STARTER_UPDATE_INTERVAL", 300)
-        self.after(min(interval, 1.0), lambda: self.simulated_usage(slot, run, interval))
-        self.after(run.runtime, lambda: self.end_simulated(slot, run))
+        self.after_tick(min(interval, 1.0), lambda: self.simulated_usage(slot, run, interval))
+        self.after_tick(run.runtime, lambda: self.end_simulated(slot, run))
 
     def simulated_usage(self, slot: Slot, run: SimulatedJob, interval: float) -> None:
         """A usage update while the job still runs (none at or after its end)."""
         if slot.simulated is run and time.monotonic() - run.started < run.runtime:
             self.report(slot, "JOB_USAGE", usage=run.usage(slot.cpus))
-            self.after(interval, lambda: self.simulated_usage(slot, run, interval))
+            self.after_tick(interval, lambda: self.simulated_usage(slot, run, interval))
 
     def end_simulated(self, slot: Slot, run: SimulatedJob, signum: int | None = None) -> None:
         """The simulated job ends: on its own with its exit code, or killed by `signum`."""
@@ -690,8 +777,8 @@ class Startd(Daemon):
         """Queue a simulated starter's report to the slot's schedd: the reports of a few
         milliseconds go as one STARTER_REPORTS message, handled in order."""
         if not self.reports:
-            self.after(0.02, self.send_reports)
-        job = f"{slot.job.eval('ClusterId')}.{slot.job.eval('ProcId')}"
+            self.soon(self.send_reports)
+        job = job_id(slot.job)
         self.reports.setdefault(slot.schedd_address, []).append(
             {"cmd": command, "job": job, "claim_id": slot.claim_id, **payload})
 
@@ -857,6 +944,7 @@ class Startd(Daemon):
         if slot.kind == "Dynamic":  # its resources go back to its partitionable slot
             parent = slot.parent
             parent.children.remove(slot)
+            slot.removed = True
             self.slot_count -= 1
             for resource in RESOURCES:
                 setattr(parent, resource, getattr(parent, resource) + getattr(slot, resource))
@@ -884,7 +972,7 @@ class Startd(Daemon):
         else:
             protocol.Client(slot.schedd_address).send(
                 "STARTER_EXITED", claim_id=slot.claim_id,
-                job=f"{slot.job.eval('ClusterId')}.{slot.job.eval('ProcId')}", reusable=reusable)
+                job=job_id(slot.job), reusable=reusable)
         if slot.releasing:
             self.free(slot)
         else:
