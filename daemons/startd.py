@@ -22,6 +22,7 @@ import psutil
 from condorsim.shared import protocol
 from condorsim.shared.classad import (ClassAd, ClassAdSyntaxError, Expr, Undefined, format_new, parse_expr,
                                       symmetric_match, unparse)
+from condorsim.shared.classad import compiler  # noqa: F401  loaded once in the master, not per startd at its first match
 from condorsim.shared.spawn import Process, spawn
 from condorsim.shared.commands import lookup, payload_error
 from condorsim.shared.daemon import DAEMON_NO_RESTART, Daemon, DaemonStartError, daemon_main
@@ -231,6 +232,7 @@ class Startd(Daemon):
         self.last_drain_stop: int | None = None
         self.drain_requests = 0
         self.simulate = self.cfg.get_bool("STARTD_SIMULATE_JOBS", False)
+        self.read_knobs()
         self.slot_count = 0  # static, partitionable and dynamic slots
         self.claims: dict[str, Slot] = {}  # claim id -> its slot
         self.starters: set[Slot] = set()  # slots with a live starter process
@@ -282,7 +284,8 @@ class Startd(Daemon):
         """The attributes every slot ad shares, made again only when the configuration or the
         drain state changes (a startd with 1,000 slots builds 1,000 ads per update)."""
         made_for = (self.cfg, self.drain, self.last_drain_stop)
-        if self._machine_ad is not None and all(a is b for a, b in zip(made_for, self._machine_for)):
+        if self._machine_ad is not None and made_for[0] is self._machine_for[0] \
+                and made_for[1] is self._machine_for[1] and made_for[2] == self._machine_for[2]:
             return self._machine_ad
         ad = ClassAd()
         ad["TargetType"] = "Job"
@@ -396,9 +399,9 @@ class Startd(Daemon):
             user = literal(user) if isinstance(user, str) else Expr.literal(job.eval("Owner"))
             global_id = job.eval("GlobalJobId")
             slot.job_attrs = dict(NO_JOB, RemoteUser=user, RemoteOwner=user, ClientMachine=literal(self.hostname),
-                                  JobId=Expr.literal(job_id(job)),
-                                  GlobalJobId=Expr.literal(global_id) if isinstance(global_id, str) else None,
-                                  PublicClaimId=Expr.literal(slot.claim_id.split("#")[0] if slot.claim_id else ""))
+                                  JobId=literal(job_id(job)),
+                                  GlobalJobId=literal(global_id) if isinstance(global_id, str) else None,
+                                  PublicClaimId=literal(slot.claim_id.split("#")[0] if slot.claim_id else ""))
             slot.job_attrs_for = job
         return slot.job_attrs
 
@@ -498,27 +501,31 @@ class Startd(Daemon):
                  + ("; jobs are simulated (STARTD_SIMULATE_JOBS)" if self.simulate else ""))
         self.every(self.cfg.get_float("ALIVE_INTERVAL", 300), self.expire_silent_claims)
 
+    def read_knobs(self) -> None:
+        """The knobs read for every job, read once per configuration."""
+        self.simulated_update_interval = self.cfg.get_float("STARTD_SIMULATED_UPDATE_INTERVAL", 1.0)
+        self.claim_worklife = self.cfg.get_int("CLAIM_WORKLIFE", 1200)
+        self.starter_update_interval = self.cfg.get_float("STARTER_UPDATE_INTERVAL", 300)
+
     def on_reconfig(self) -> None:
+        self.read_knobs()
         self.changed(*self.all_slots())
 
     def changed(self, *slots: Slot) -> None:
         """Slots whose state changed: their ads (and their partitionable parents') go to the
-        collector within a few milliseconds, one update for a whole burst of changes."""
+        collector within a few milliseconds, one update for a whole burst of changes; a
+        simulating startd's, every STARTD_SIMULATED_UPDATE_INTERVAL at most (its slots change
+        with every job: thousands a second)."""
         if not self.changed_slots:
-            self.soon(self.send_changed_ads)
+            if self.simulate:
+                self.after_tick(self.simulated_update_interval, self.send_changed_ads)
+            else:
+                self.after(0.02, self.send_changed_ads)
         for slot in slots:
             self.changed_slots.add(slot)
             slot.rollup = None
             if slot.parent is not None:
                 self.changed_slots.add(slot.parent)
-
-    def soon(self, callback: Callable[[], None]) -> None:
-        """Run callback within a few milliseconds, for a whole burst of changes at once; a
-        simulating startd's bursts are its ticks."""
-        if self.simulate:
-            self.after_tick(0, callback)
-        else:
-            self.after(0.02, callback)
 
     def after_tick(self, delay: float, callback: Callable[[], None]) -> None:
         """Run callback after `delay` s, at the next multiple of SIMULATION_TICK of the monotonic
@@ -670,18 +677,17 @@ class Startd(Daemon):
         return request
 
     def claim_worklife_over(self, slot: Slot) -> bool:
-        worklife = self.cfg.get_int("CLAIM_WORKLIFE", 1200)
-        return worklife >= 0 and time.monotonic() - slot.claim_start > worklife
+        return self.claim_worklife >= 0 and time.monotonic() - slot.claim_start > self.claim_worklife
 
     def on_activate_claim(self, message: dict, ident: bytes) -> dict:
         slot = self.slot_by_claim(str(message["claim_id"]))
         if slot.busy:
             raise ValueError("claim already has a running job")
         job = ClassAd.from_wire(message["job"])
-        if slot.activations:  # a reused claim: it must still be young enough, and the job fit
+        if slot.activations:  # a reused claim: it must still be young enough, and the slot want the job
             if self.claim_worklife_over(slot):
                 raise ValueError("claim is past its CLAIM_WORKLIFE")
-            if not symmetric_match(job, self.slot_ad(slot)):
+            if self.slot_ad(slot).eval("Requirements", target=job) is not True:  # as HTCondor's activate_claim
                 raise ValueError(f"{self.slot_name(slot)} does not match the job")
         slot.job = job
         slot.activations += 1
@@ -735,23 +741,33 @@ class Startd(Daemon):
         JOB_USAGE every STARTER_UPDATE_INTERVAL, JOB_EXITED, then our STARTER_EXITED) come from
         timers here. Runtime: the job's SimulatedRuntime, else STARTD_SIMULATED_RUNTIME evaluated
         against the job; exit code: its SimulatedExitCode, else 0."""
-        job, slot_ad = slot.job, self.slot_ad(slot)
-        runtime = job.eval("SimulatedRuntime", target=slot_ad)
+        job, target = slot.job, None
+
+        def value(expr: Expr | None):
+            """`expr` evaluated for the job, against the slot's ad (made only for one that reads it)."""
+            nonlocal target
+            if expr is None or expr.const:
+                return Undefined if expr is None else expr.value
+            if target is None:
+                target = self.slot_ad(slot)
+            return expr.eval(my=job, target=target)
+
+        runtime = value(job.lookup("SimulatedRuntime"))
         if not is_number(runtime):
             text = self.param("STARTD_SIMULATED_RUNTIME") or "60"
             try:
-                runtime = parse_expr(text).eval(my=job, target=slot_ad)
+                runtime = value(parse_expr(text))
             except ClassAdSyntaxError as exc:
                 self.log(f"CONFIGURATION PROBLEM: STARTD_SIMULATED_RUNTIME = {text}: {exc}; using 60")
                 runtime = 60
-        code = job.eval("SimulatedExitCode", target=slot_ad)
-        memory = job.eval("RequestMemory", target=slot_ad)
+        code = value(job.lookup("SimulatedExitCode"))
+        memory = value(job.lookup("RequestMemory"))
         run = SimulatedJob(max(0.0, float(runtime)) if is_number(runtime) else 60.0,
                            int(code) if is_number(code) else 0,
                            int(min(memory if is_number(memory) else slot.memory, slot.memory)) * 1024)
         slot.simulated = run
         self.report(slot, "JOB_STARTED", starter=self.address)
-        interval = self.cfg.get_float("STARTER_UPDATE_INTERVAL", 300)
+        interval = self.starter_update_interval
         self.after_tick(min(interval, 1.0), lambda: self.simulated_usage(slot, run, interval))
         self.after_tick(run.runtime, lambda: self.end_simulated(slot, run))
 
@@ -777,8 +793,8 @@ class Startd(Daemon):
         """Queue a simulated starter's report to the slot's schedd: the reports of a few
         milliseconds go as one STARTER_REPORTS message, handled in order."""
         if not self.reports:
-            self.soon(self.send_reports)
-        job = job_id(slot.job)
+            self.after_tick(0, self.send_reports)
+        job = self.job_attrs(slot)["JobId"].value
         self.reports.setdefault(slot.schedd_address, []).append(
             {"cmd": command, "job": job, "claim_id": slot.claim_id, **payload})
 
