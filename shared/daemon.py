@@ -14,6 +14,7 @@ import glob
 import hashlib
 import heapq
 import itertools
+import math
 import os
 import re
 import signal
@@ -500,7 +501,8 @@ class Daemon:
         while self._running:
             timeout = 500.0
             if self._timers:
-                timeout = min(timeout, max(0.0, (self._timers[0][0] - time.monotonic()) * 1000))
+                # whole milliseconds, rounded up: zmq truncates, and a timer due in 0.9 ms would spin the loop
+                timeout = min(timeout, max(0, math.ceil((self._timers[0][0] - time.monotonic()) * 1000)))
             events = dict(poller.poll(timeout))
             if wake_read in events:
                 os.read(wake_read, 4096)
