@@ -8,6 +8,50 @@ from condorsim.shared.daemon import DEFER, Daemon, ads_reply, daemon_main
 from condorsim.daemons.collector_cedar import cedar_server
 
 
+class StoredAd(ClassAd):
+    """An ad that came as a wire form (UPDATE_ADS), kept with that form: a query sends it as it
+    is instead of making 10,000 slot ads' wire forms again."""
+    __slots__ = ("wire",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.wire: dict[str, str] | None = None
+
+    @classmethod
+    def from_update(cls, wire: dict) -> StoredAd:
+        ad = cls.from_wire(wire)
+        ad.wire = dict(wire) if len(ad) == len(wire) else None  # names differing in case: made anew
+        return ad
+
+    def copy(self) -> StoredAd:
+        new = StoredAd()
+        new._exprs, new._names = dict(self._exprs), dict(self._names)
+        new.wire = None if self.wire is None else dict(self.wire)
+        return new
+
+    def __setitem__(self, name: str, value) -> None:
+        super().__setitem__(name, value)
+        if self.wire is not None:
+            if name in self.wire or len(self._exprs) > len(self.wire):  # as spelled, or new
+                self.wire[name] = str(self._exprs[name.lower()])
+            else:  # spelled otherwise than the ad has it
+                self.wire = None
+
+    def __delitem__(self, name: str) -> None:
+        super().__delitem__(name)
+        if self.wire is not None and self.wire.pop(name, None) is None:
+            self.wire = None
+
+    def update(self, other=(), **kw) -> None:
+        super().update(other, **kw)
+        self.wire = None  # ClassAd.update may set attributes without __setitem__
+
+    def to_wire(self) -> dict[str, str]:
+        if self.wire is None:
+            self.wire = super().to_wire()
+        return dict(self.wire)
+
+
 class Collector(Daemon):
     subsystem = "COLLECTOR"
 
@@ -50,7 +94,7 @@ class Collector(Daemon):
         table[name] = ad
 
     def on_update(self, message: dict, ident: bytes) -> dict:
-        ads = [ClassAd.from_wire(wire) for wire in message["ads"]]
+        ads = [StoredAd.from_update(wire) for wire in message["ads"]]
         for ad in ads:
             self.store(ad)
         for change in message.get("changes") or ():
