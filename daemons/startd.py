@@ -71,6 +71,7 @@ class Slot:
     base_for: ClassAd | None = None  # the machine ad `base` was made from
     shadowed: frozenset[str] = frozenset()  # lower-case names its STARTD_ATTRS define (they win)
     sent_base: ClassAd | None = None  # the base the collector last got in a whole ad (then changes suffice)
+    sent_values: dict[str, Expr | None] | None = None  # the slot_changes() it has since (None: unknown)
     job_attrs: dict[str, Expr | None] | None = None  # the job's attributes in the ad, made once per job
     job_attrs_for: ClassAd | None = None
     removed: bool = False  # a dynamic slot freed: its resources are back in its parent
@@ -347,6 +348,13 @@ class Startd(Daemon):
         self._machine_ad, self._machine_for, self._config_ads = ad, made_for, {}
         return ad
 
+    def all_slot_ads(self) -> list[ClassAd]:
+        """Every slot's whole ad, for the periodic update and `condor_status -direct`. Either may
+        leave the collector with values our next changes would not repeat: they then send all."""
+        for slot in self.all_slots():
+            slot.sent_values = None
+        return self.slot_ads(self.all_slots())
+
     def slot_ads(self, slots: Iterable[Slot]) -> list[ClassAd]:
         """The ads of `slots`, each built once: a partitionable slot's Child* rollup reads the
         ads of its dynamic slots built for this same update."""
@@ -534,8 +542,7 @@ class Startd(Daemon):
             "CANCEL_DRAIN_JOBS": self.on_cancel_drain,
             "JOB_CONNECT_INFO": self.on_job_connect_info,
         })
-        self.keep_advertised(self.cfg.get_float("UPDATE_INTERVAL", 300),
-                             lambda: self.slot_ads(self.all_slots()))
+        self.keep_advertised(self.cfg.get_float("UPDATE_INTERVAL", 300), self.all_slot_ads)
         self.log(f"Created {len(self.slots)} slot(s) named slotN@{self.startd_name()}"
                  + ("; jobs are simulated (STARTD_SIMULATE_JOBS)" if self.simulate else ""))
         self.every(self.cfg.get_float("ALIVE_INTERVAL", 300), self.expire_silent_claims)
@@ -596,12 +603,14 @@ class Startd(Daemon):
         for slot in sorted(slots, key=lambda slot: slot.kind == "Partitionable"):  # children first
             base = self.slot_base(slot)
             if slot.sent_base is base:
-                attrs = {attr: None if expr is None else str(expr)
-                         for attr, expr in self.slot_changes(slot, built).items()}
+                values, sent = self.slot_changes(slot, built), slot.sent_values
+                attrs = {attr: None if expr is None else str(expr) for attr, expr in values.items()
+                         if sent is None or sent.get(attr) is not expr}  # the same literal: unchanged
                 changes.append({"my_type": "Machine", "name": self.slot_name(slot), "attrs": attrs})
             else:
                 ads.append(self.slot_ad(slot, built).to_wire())
-                slot.sent_base = base
+                slot.sent_base, values = base, slot.ad_values
+            slot.sent_values = dict(values)
         protocol.Client(address).send("UPDATE_ADS", ads=ads, changes=changes)
 
     def shutdown(self) -> None:
