@@ -4,7 +4,7 @@ from __future__ import annotations
 import gc
 import time
 
-from condorsim.shared.classad import ClassAd, eval_constraint, parse_expr
+from condorsim.shared.classad import ClassAd, Expr, eval_constraint, parse_expr
 from condorsim.shared.daemon import DEFER, Daemon, ads_reply, daemon_main
 from condorsim.daemons.collector_cedar import cedar_server
 
@@ -95,7 +95,7 @@ class Collector(Daemon):
                      f"from {old.eval('MyAddress')}: two daemons advertise the same Name; "
                      f"give each a unique name to avoid collisions")
         if ad.lookup("LastHeardFrom") is None:
-            ad["LastHeardFrom"] = int(time.time())
+            ad["LastHeardFrom"] = now_literal()
         table[name] = ad
 
     def on_update(self, message: dict, ident: bytes) -> dict:
@@ -126,7 +126,7 @@ class Collector(Daemon):
                     del ad[attr]
             elif wire is None or wire.get(attr) != text:  # most of a slot's changes repeat its values
                 ad[attr] = parse_expr(text)
-        ad["LastHeardFrom"] = int(time.time())
+        ad["LastHeardFrom"] = now_literal()
         table[change["name"]] = ad
 
     def on_invalidate(self, message: dict, ident: bytes) -> dict:
@@ -206,6 +206,18 @@ class Collector(Daemon):
         ad["SubmitterAds"] = len(self.tables.get("Submitter", {}))
         self.store(ad)
         self.wake_waiters()
+
+
+_now: tuple[int, Expr | None] = (0, None)
+
+
+def now_literal() -> Expr:
+    """This second as a literal (LastHeardFrom), made once a second: thousands of updates a second get it."""
+    global _now
+    now = int(time.time())
+    if _now[0] != now:
+        _now = (now, Expr.literal(now))
+    return _now[1]
 
 
 def count_of(ad: ClassAd, attr: str) -> int:
