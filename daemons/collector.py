@@ -212,7 +212,7 @@ _now: tuple[int, Expr | None] = (0, None)
 
 
 def now_literal() -> Expr:
-    """This second as a literal (LastHeardFrom), made once a second: thousands of updates a second get it."""
+    """This second as a literal (LastHeardFrom), made once a second for thousands of updates."""
     global _now
     now = int(time.time())
     if _now[0] != now:

@@ -23,7 +23,7 @@ import psutil
 from condorsim.shared import protocol
 from condorsim.shared.classad import (ClassAd, ClassAdSyntaxError, Expr, Undefined, format_new, parse_expr,
                                       symmetric_match, unparse)
-from condorsim.shared.classad import compiler  # noqa: F401  loaded once in the master, not per startd at its first match
+from condorsim.shared.classad import compiler  # noqa: F401  loaded in the master once, not per forked startd
 from condorsim.shared.spawn import Process, spawn
 from condorsim.shared.commands import lookup, payload_error
 from condorsim.shared.daemon import DAEMON_NO_RESTART, Daemon, DaemonStartError, daemon_main
@@ -412,8 +412,8 @@ class Startd(Daemon):
 
     def slot_changes(self, slot: Slot, built: dict[Slot, ClassAd] | None = None) -> dict[str, Expr | None]:
         """The slot ad's attributes that change as it works (state, times, resources left, its
-        job), None for one it lacks now: all of them, so any one update brings the collector's
-        copy up to date."""
+        job), None for one it lacks now. An update sends those that differ from what the
+        collector was last sent."""
         now = int(time.time())
         load = literal(1.0 if slot.activity == "Busy" else 0.0)
         idle = literal(now - self.start_time)
@@ -547,7 +547,8 @@ class Startd(Daemon):
                  + ("; jobs are simulated (STARTD_SIMULATE_JOBS)" if self.simulate else ""))
         self.every(self.cfg.get_float("ALIVE_INTERVAL", 300), self.expire_silent_claims)
         # Once the first update has made every slot's ad, what exists then lives as long as the
-        # startd: out of the collector's reach, a full collection does not walk 1,000 slots' ads.
+        # startd: frozen out of the garbage collector's reach, a full collection does not walk
+        # 1,000 slots' ads.
         self.after(0, gc.freeze)
 
     def read_knobs(self) -> None:
