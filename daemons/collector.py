@@ -38,6 +38,16 @@ class StoredAd(ClassAd):
             else:  # spelled otherwise than the ad has it
                 self.wire = None
 
+    def set_text(self, name: str, text: str) -> None:
+        """Set attribute `name` from its wire text, as a change brings it (no text made again)."""
+        key = name.lower() if isinstance(name, str) else ""
+        if not key or self.wire is None or (name not in self.wire and key in self._exprs):
+            self[name] = parse_expr(text)  # spelled otherwise than the ad has it, or no name
+            return
+        self._exprs[key] = parse_expr(text)
+        self._names.setdefault(key, name)
+        self.wire[name] = text
+
     def __delitem__(self, name: str) -> None:
         super().__delitem__(name)
         if self.wire is not None and self.wire.pop(name, None) is None:
@@ -124,8 +134,10 @@ class Collector(Daemon):
             if text is None:
                 if attr in ad:
                     del ad[attr]
-            elif wire is None or wire.get(attr) != text:  # most of a slot's changes repeat its values
+            elif wire is None:
                 ad[attr] = parse_expr(text)
+            elif wire.get(attr) != text:  # most of a slot's changes repeat its values
+                ad.set_text(attr, text)
         ad["LastHeardFrom"] = now_literal()
         table[change["name"]] = ad
 

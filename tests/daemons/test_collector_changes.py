@@ -64,3 +64,21 @@ def test_the_kept_wire_form_follows_every_change_as_to_wire_would_make_it():
     copy.update({"Memory": 512})
     assert copy.to_wire() == dict(reference.to_wire(), Memory="512") and ad.to_wire() == reference.to_wire()
     assert StoredAd.from_update({"A": "1", "a": "2"}).to_wire() == ClassAd.from_wire({"A": "1", "a": "2"}).to_wire()
+
+
+def test_a_change_keeps_the_text_it_brings_and_the_first_spelling():
+    collector = collector_with(SLOT)
+    collector.apply_change({"my_type": "Machine", "name": "slot1@host",
+                            "attrs": {"JobStart": "1700000000", "state": '"Claimed"', "Cpus": "1"}})
+    ad = collector.tables["Machine"]["slot1@host"]
+    wire = ad.to_wire()
+    assert wire["JobStart"] == "1700000000" and ad.eval("JobStart") == 1700000000
+    assert wire["State"] == '"Claimed"' and "state" not in wire and ad.eval("State") == "Claimed"
+
+
+def test_a_change_naming_no_attribute_is_refused():
+    collector = collector_with(SLOT)
+    for attrs in ({"": "1"}, {5: "1"}, {"Cpus": 5}):
+        with pytest.raises((TypeError, AttributeError)):
+            collector.apply_change({"my_type": "Machine", "name": "slot1@host", "attrs": attrs})
+    assert collector.tables["Machine"]["slot1@host"].to_wire() == SLOT
