@@ -3,9 +3,63 @@ from __future__ import annotations
 
 import time
 
-from condorsim.shared.classad import ClassAd, eval_constraint, parse_expr
+from condorsim.shared.classad import ClassAd, Expr, eval_constraint, parse_expr
 from condorsim.shared.daemon import DEFER, Daemon, ads_reply, daemon_main
 from condorsim.daemons.collector_cedar import cedar_server
+
+
+class StoredAd(ClassAd):
+    """An ad that came as a wire form (UPDATE_ADS), kept with that form: a query sends it as it
+    is instead of making 10,000 slot ads' wire forms again."""
+    __slots__ = ("wire",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.wire: dict[str, str] | None = None
+
+    @classmethod
+    def from_update(cls, wire: dict) -> StoredAd:
+        ad = cls.from_wire(wire)
+        ad.wire = dict(wire) if len(ad) == len(wire) else None  # names differing in case: made anew
+        return ad
+
+    def copy(self) -> StoredAd:
+        new = StoredAd()
+        new._exprs, new._names = dict(self._exprs), dict(self._names)
+        new.wire = None if self.wire is None else dict(self.wire)
+        return new
+
+    def __setitem__(self, name: str, value) -> None:
+        super().__setitem__(name, value)
+        if self.wire is not None:
+            if name in self.wire or len(self._exprs) > len(self.wire):  # as spelled, or new
+                self.wire[name] = str(self._exprs[name.lower()])
+            else:  # spelled otherwise than the ad has it
+                self.wire = None
+
+    def set_text(self, name: str, text: str) -> None:
+        """Set attribute `name` from its wire text, as a change brings it (no text made again)."""
+        key = name.lower() if isinstance(name, str) else ""
+        if not key or self.wire is None or (name not in self.wire and key in self._exprs):
+            self[name] = parse_expr(text)  # spelled otherwise than the ad has it, or no name
+            return
+        self._exprs[key] = parse_expr(text)
+        self._names.setdefault(key, name)
+        self.wire[name] = text
+
+    def __delitem__(self, name: str) -> None:
+        super().__delitem__(name)
+        if self.wire is not None and self.wire.pop(name, None) is None:
+            self.wire = None
+
+    def update(self, other=(), **kw) -> None:
+        super().update(other, **kw)
+        self.wire = None  # ClassAd.update may set attributes without __setitem__
+
+    def to_wire(self) -> dict[str, str]:
+        if self.wire is None:
+            self.wire = super().to_wire()
+        return dict(self.wire)
 
 
 class Collector(Daemon):
@@ -46,15 +100,41 @@ class Collector(Daemon):
                      f"from {old.eval('MyAddress')}: two daemons advertise the same Name; "
                      f"give each a unique name to avoid collisions")
         if ad.lookup("LastHeardFrom") is None:
-            ad["LastHeardFrom"] = int(time.time())
+            ad["LastHeardFrom"] = now_literal()
         table[name] = ad
 
     def on_update(self, message: dict, ident: bytes) -> dict:
-        ads = [ClassAd.from_wire(wire) for wire in message["ads"]]
+        ads = [StoredAd.from_update(wire) for wire in message["ads"]]
         for ad in ads:
             self.store(ad)
+        for change in message.get("changes") or ():
+            self.apply_change(change)
         self.wake_waiters()
         return {}
+
+    def apply_change(self, change: dict) -> None:
+        """Some attributes of a stored ad, as a daemon that sent the whole ad before sends them
+        when they change (a busy slot); an ad we do not have is left to the sender's next whole
+        update."""
+        table = self.tables.get(change["my_type"], {})
+        old = table.get(change["name"])
+        if old is None:
+            return
+        attrs = change["attrs"]
+        if not isinstance(attrs, dict):
+            raise TypeError("a change's attrs must be a map")
+        ad = old.copy()  # a CEDAR thread may be sending the old one
+        wire = ad.wire if isinstance(ad, StoredAd) else None
+        for attr, text in attrs.items():
+            if text is None:
+                if attr in ad:
+                    del ad[attr]
+            elif wire is None:
+                ad[attr] = parse_expr(text)
+            elif wire.get(attr) != text:  # most of a slot's changes repeat its values
+                ad.set_text(attr, text)
+        ad["LastHeardFrom"] = now_literal()
+        table[change["name"]] = ad
 
     def on_invalidate(self, message: dict, ident: bytes) -> dict:
         table = self.tables.get(message["my_type"], {})
@@ -133,6 +213,18 @@ class Collector(Daemon):
         ad["SubmitterAds"] = len(self.tables.get("Submitter", {}))
         self.store(ad)
         self.wake_waiters()
+
+
+_now: tuple[int, Expr | None] = (0, None)
+
+
+def now_literal() -> Expr:
+    """This second as a literal (LastHeardFrom), made once a second for thousands of updates."""
+    global _now
+    now = int(time.time())
+    if _now[0] != now:
+        _now = (now, Expr.literal(now))
+    return _now[1]
 
 
 def count_of(ad: ClassAd, attr: str) -> int:

@@ -5,6 +5,8 @@ own procd at its PROCD_ADDRESS and spawns one condor_starter per activated claim
 """
 from __future__ import annotations
 
+import gc
+import math
 import os
 import signal
 import subprocess
@@ -13,7 +15,7 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Callable, Iterable
 from fractions import Fraction
 
 import psutil
@@ -21,6 +23,7 @@ import psutil
 from condorsim.shared import protocol
 from condorsim.shared.classad import (ClassAd, ClassAdSyntaxError, Expr, Undefined, format_new, parse_expr,
                                       symmetric_match, unparse)
+from condorsim.shared.classad import compiler  # noqa: F401  loaded in the master once, not per forked startd
 from condorsim.shared.spawn import Process, spawn
 from condorsim.shared.commands import lookup, payload_error
 from condorsim.shared.daemon import DAEMON_NO_RESTART, Daemon, DaemonStartError, daemon_main
@@ -64,6 +67,17 @@ class Slot:
     simulated: SimulatedJob | None = None  # STARTD_SIMULATE_JOBS: the job that runs without a process
     name: str = ""  # slot<id>@<startd name>, set once the startd knows its name
     rollup: tuple[str, ...] | None = None  # a dynamic slot's CHILD_ROLLUP values, until it changes
+    base: ClassAd | None = None  # the ad's attributes that change only with the machine ad (slot_base)
+    base_for: ClassAd | None = None  # the machine ad `base` was made from
+    shadowed: frozenset[str] = frozenset()  # lower-case names its STARTD_ATTRS define (they win)
+    sent_base: ClassAd | None = None  # the base the collector last got in a whole ad (then changes suffice)
+    sent_values: dict[str, Expr | None] | None = None  # the slot_changes() it has since (None: unknown)
+    job_attrs: dict[str, Expr | None] | None = None  # the job's attributes in the ad, made once per job
+    job_attrs_for: ClassAd | None = None
+    removed: bool = False  # a dynamic slot freed: its resources are back in its parent
+    ad: ClassAd | None = None  # its ad as slot_ad() last brought it up to date, from ad_base
+    ad_base: ClassAd | None = None
+    ad_values: dict[str, Expr | None] = field(default_factory=dict)  # what `ad` has of slot_changes()
 
     @property
     def busy(self) -> bool:
@@ -97,6 +111,31 @@ class SimulatedJob:
         """What a starter would report: the job kept its CPUs busy since it started."""
         elapsed = min(time.monotonic() - self.started, self.runtime)
         return {"user_cpu": round(elapsed * cpus, 3), "sys_cpu": 0.0, "rss_kb": self.memory_kb}
+
+
+class SimilarAds:
+    """ClassAds from wire forms that mostly repeat the one before (the jobs of a cluster, one after
+    another): a wire form with the same attribute names as the last one is that one's ad with only
+    the attributes whose text differs parsed again."""
+
+    def __init__(self) -> None:
+        self.wire: dict | None = None
+        self.ad: ClassAd | None = None  # our own copy: what we hand out may be changed
+
+    def parse(self, wire: dict) -> ClassAd:
+        if not isinstance(wire, dict):
+            raise TypeError("an ad must be a map")
+        if self.wire is None or wire.keys() != self.wire.keys():
+            ad = ClassAd.from_wire(wire)
+            # names differing only in case make from_wire's result depend on their order
+            self.wire, self.ad = (wire, ad.copy()) if len(ad) == len(wire) else (None, None)
+            return ad
+        ad, last = self.ad.copy(), self.wire
+        for name, text in wire.items():
+            if text != last[name]:
+                ad[name] = parse_expr(text)
+        self.wire, self.ad = wire, ad.copy()
+        return ad
 
 
 @dataclass
@@ -182,6 +221,16 @@ def literal(value: int | float | str | bool) -> Expr:
     return expr
 
 
+# The job attributes of a slot's ad, absent while it has no job.
+NO_JOB: dict[str, Expr | None] = dict.fromkeys(("RemoteUser", "RemoteOwner", "ClientMachine", "JobId", "GlobalJobId",
+                                                "PublicClaimId", "JobStart", "TotalJobRunTime"))
+
+
+def job_id(job: ClassAd) -> str:
+    """A job's "cluster.proc"."""
+    return f"{job.eval('ClusterId')}.{job.eval('ProcId')}"
+
+
 def is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
@@ -203,18 +252,22 @@ class Startd(Daemon):
     def __init__(self, argv=None):
         super().__init__(argv)
         self.slots: list[Slot] = []  # static and partitionable slots; dynamic ones are their children
+        self.slots_by_name: dict[str, Slot] = {}  # the same by name, for claims
         self.totals: dict[str, int] = {}  # the machine's resources the slots share
         self.procd: Process | None = None
         self.starter_addresses: dict[int, str] = {}  # starter pid -> its command address
         self.drain: Drain | None = None
         self.changed_slots: set[Slot] = set()  # ads to send in the next update
+        self.updates_to: str | None = None  # the collector address our last slot updates went to
         self.last_drain_stop: int | None = None
         self.drain_requests = 0
         self.simulate = self.cfg.get_bool("STARTD_SIMULATE_JOBS", False)
+        self.read_knobs()
         self.slot_count = 0  # static, partitionable and dynamic slots
         self.claims: dict[str, Slot] = {}  # claim id -> its slot
         self.starters: set[Slot] = set()  # slots with a live starter process
         self.reports: dict[str, list[dict]] = {}  # schedd address -> simulated starters' reports to send
+        self.job_ads = SimilarAds()  # the job ads of claims and activations
         self._machine_ad: ClassAd | None = None
         self._machine_for: tuple = ()
         self._config_ads: dict[int, ClassAd] = {}
@@ -262,7 +315,8 @@ class Startd(Daemon):
         """The attributes every slot ad shares, made again only when the configuration or the
         drain state changes (a startd with 1,000 slots builds 1,000 ads per update)."""
         made_for = (self.cfg, self.drain, self.last_drain_stop)
-        if self._machine_ad is not None and all(a is b for a, b in zip(made_for, self._machine_for)):
+        if self._machine_ad is not None and made_for[0] is self._machine_for[0] \
+                and made_for[1] is self._machine_for[1] and made_for[2] == self._machine_for[2]:
             return self._machine_ad
         ad = ClassAd()
         ad["TargetType"] = "Job"
@@ -294,6 +348,13 @@ class Startd(Daemon):
         self._machine_ad, self._machine_for, self._config_ads = ad, made_for, {}
         return ad
 
+    def all_slot_ads(self) -> list[ClassAd]:
+        """Every slot's whole ad, for the periodic update and `condor_status -direct`. Either may
+        leave the collector with values our next changes would not repeat: they then send all."""
+        for slot in self.all_slots():
+            slot.sent_values = None
+        return self.slot_ads(self.all_slots())
+
     def slot_ads(self, slots: Iterable[Slot]) -> list[ClassAd]:
         """The ads of `slots`, each built once: a partitionable slot's Child* rollup reads the
         ads of its dynamic slots built for this same update."""
@@ -302,53 +363,93 @@ class Startd(Daemon):
         return [self.slot_ad(slot, built) for slot in ordered]
 
     def slot_ad(self, slot: Slot, built: dict[Slot, ClassAd] | None = None) -> ClassAd:
-        """The slot's ad; `built` holds ads made earlier in the same update, and gets this one."""
+        """The slot's ad, brought up to date (one ad per slot, changed in place: read it, do not
+        keep or change it); `built` holds ads made earlier in the same update, and gets this one."""
         if built is not None and slot in built:
             return built[slot]
-        ad = self.machine_ad().copy()
+        base = self.slot_base(slot)
+        if slot.ad is None or slot.ad_base is not base:
+            slot.ad, slot.ad_base, slot.ad_values = base.copy(), base, {}
+        ad, values = slot.ad, slot.ad_values
+        for attr, expr in self.slot_changes(slot, built).items():
+            if values.get(attr) is not expr:  # most are the very same literals as last time
+                values[attr] = expr
+                if expr is not None:
+                    ad[attr] = expr
+                elif attr in ad:
+                    del ad[attr]
+        if built is not None:
+            built[slot] = ad
+        return ad
+
+    def slot_base(self, slot: Slot) -> ClassAd:
+        """The part of the slot's ad made again only with the machine ad (configuration, drain):
+        a slot's ad is this plus slot_changes(), so a slot at work costs a few attributes."""
+        machine = self.machine_ad()
+        if slot.base is not None and slot.base_for is machine:
+            return slot.base
+        ad = machine.copy()
         self.common_ad_attributes(ad, "Machine", self.slot_name(slot))
         ad["SlotID"] = literal(slot.parent.id if slot.parent else slot.id)
         ad["SlotTypeID"] = literal(slot.type_id)
         ad["SlotType"] = literal(slot.kind)
         if slot.kind == "Partitionable":
             ad["PartitionableSlot"] = True
-            ad["NumDynamicSlots"] = len(slot.children)
             ad["PslotRollupInformation"] = True
-            self.publish_child_rollup(ad, slot, {} if built is None else built)
         elif slot.kind == "Dynamic":
             ad["DynamicSlot"] = literal(True)
             ad["ParentSlotId"] = literal(slot.parent.id)
             ad["DSlotId"] = literal(slot.sub_id)
             ad["PslotRollupInformation"] = literal(True)
-        for attr, value in (("Cpus", slot.cpus), ("Memory", slot.memory), ("Disk", slot.disk),
-                            ("TotalSlotCpus", slot.totals["cpus"]), ("TotalSlotMemory", slot.totals["memory"]),
-                            ("TotalSlotDisk", slot.totals["disk"]), ("TotalSlots", self.slot_count),
-                            ("State", slot.state), ("Activity", slot.activity),
-                            ("EnteredCurrentState", slot.entered_state),
-                            ("EnteredCurrentActivity", slot.entered_activity)):
+        for attr, value in (("TotalSlotCpus", slot.totals["cpus"]), ("TotalSlotMemory", slot.totals["memory"]),
+                            ("TotalSlotDisk", slot.totals["disk"])):
             ad[attr] = literal(value)
-        load = literal(1.0 if slot.activity == "Busy" else 0.0)
-        for attr in ("LoadAvg", "CondorLoadAvg", "TotalLoadAvg", "TotalCondorLoadAvg"):
-            ad[attr] = load
-        ad["KeyboardIdle"] = ad["ConsoleIdle"] = literal(int(time.time()) - self.start_time)
-        if slot.job is not None:
-            owner = slot.job.eval("Owner")
-            user = slot.job.eval("User")
-            ad["RemoteUser"] = user if isinstance(user, str) else owner
-            ad["RemoteOwner"] = user if isinstance(user, str) else owner
-            ad["ClientMachine"] = self.hostname
-            ad["JobId"] = f"{slot.job.eval('ClusterId')}.{slot.job.eval('ProcId')}"
-            global_id = slot.job.eval("GlobalJobId")
-            if isinstance(global_id, str):
-                ad["GlobalJobId"] = global_id
-            ad["PublicClaimId"] = slot.claim_id.split("#")[0] if slot.claim_id else ""
-            if slot.job_start:
-                ad["JobStart"] = slot.job_start
-                ad["TotalJobRunTime"] = int(time.time()) - slot.job_start
-        ad.update(self.config_ad(slot.parent.id if slot.parent else slot.id))
-        if built is not None:
-            built[slot] = ad
+        config = self.config_ad(slot.parent.id if slot.parent else slot.id)
+        ad.update(config)
+        slot.base, slot.base_for = ad, machine
+        slot.shadowed = frozenset(attr.lower() for attr in config)
         return ad
+
+    def slot_changes(self, slot: Slot, built: dict[Slot, ClassAd] | None = None) -> dict[str, Expr | None]:
+        """The slot ad's attributes that change as it works (state, times, resources left, its
+        job), None for one it lacks now. An update sends those that differ from what the
+        collector was last sent."""
+        now = int(time.time())
+        load = literal(1.0 if slot.activity == "Busy" else 0.0)
+        idle = literal(now - self.start_time)
+        changes = {"MyCurrentTime": literal(now), "UpdateSequenceNumber": literal(next(self.sequence)),
+                   "Cpus": literal(slot.cpus), "Memory": literal(slot.memory), "Disk": literal(slot.disk),
+                   "TotalSlots": literal(self.slot_count), "State": literal(slot.state),
+                   "Activity": literal(slot.activity), "EnteredCurrentState": literal(slot.entered_state),
+                   "EnteredCurrentActivity": literal(slot.entered_activity), "LoadAvg": load,
+                   "CondorLoadAvg": load, "TotalLoadAvg": load, "TotalCondorLoadAvg": load,
+                   "KeyboardIdle": idle, "ConsoleIdle": idle}
+        if slot.kind == "Partitionable":
+            changes["NumDynamicSlots"] = literal(len(slot.children))
+            changes.update(self.child_rollup(slot, {} if built is None else built))
+        changes.update(self.job_attrs(slot))
+        if slot.job_start:
+            changes["JobStart"] = literal(slot.job_start)
+            changes["TotalJobRunTime"] = literal(now - slot.job_start)
+        if slot.shadowed:  # its STARTD_ATTRS win over what the startd computes
+            changes = {attr: expr for attr, expr in changes.items() if attr.lower() not in slot.shadowed}
+        return changes
+
+    def job_attrs(self, slot: Slot) -> dict[str, Expr | None]:
+        """What the slot's ad says of its job (made once per job), None for each when it has none."""
+        if slot.job is None:
+            return NO_JOB
+        if slot.job_attrs_for is not slot.job:
+            job = slot.job
+            user = job.eval("User")
+            user = literal(user) if isinstance(user, str) else Expr.literal(job.eval("Owner"))
+            global_id = job.eval("GlobalJobId")
+            slot.job_attrs = dict(NO_JOB, RemoteUser=user, RemoteOwner=user, ClientMachine=literal(self.hostname),
+                                  JobId=literal(job_id(job)),
+                                  GlobalJobId=literal(global_id) if isinstance(global_id, str) else None,
+                                  PublicClaimId=literal(slot.claim_id.split("#")[0] if slot.claim_id else ""))
+            slot.job_attrs_for = job
+        return slot.job_attrs
 
     def publish_drain_attrs(self, ad: ClassAd) -> None:
         if self.drain is not None:
@@ -361,15 +462,15 @@ class Startd(Daemon):
         if self.last_drain_stop is not None:
             ad["LastDrainStopTime"] = self.last_drain_stop
 
-    def publish_child_rollup(self, ad: ClassAd, slot: Slot, built: dict[Slot, ClassAd]) -> None:
+    def child_rollup(self, slot: Slot, built: dict[Slot, ClassAd]) -> dict[str, Expr]:
         """A partitionable slot lists its dynamic slots' values, one list per attribute. A child's
         values are kept until it changes: a thousand children are not rebuilt for each one that did."""
         for child in slot.children:
             if child.rollup is None or child in built:
                 child_ad = self.slot_ad(child, built)
                 child.rollup = tuple(rollup_item(child_ad, attr) for attr in CHILD_ROLLUP)
-        for index, attr in enumerate(CHILD_ROLLUP):
-            ad.set_expr(f"Child{attr}", "{" + ", ".join(child.rollup[index] for child in slot.children) + "}")
+        return {f"Child{attr}": parse_expr("{" + ", ".join(child.rollup[index] for child in slot.children) + "}")
+                for index, attr in enumerate(CHILD_ROLLUP)}
 
     def set_policy_expr(self, ad: ClassAd, attr: str, text: str) -> None:
         try:
@@ -424,6 +525,7 @@ class Startd(Daemon):
     def setup(self) -> None:
         self.slots = self.build_slots()
         self.slot_count = len(self.slots)
+        self.slots_by_name = {self.slot_name(slot): slot for slot in self.slots}
         if not self.simulate:  # simulated jobs have no processes to track
             self.start_procd()  # before binding: a startd that cannot have its procd publishes nothing
         self.bind()
@@ -440,32 +542,77 @@ class Startd(Daemon):
             "CANCEL_DRAIN_JOBS": self.on_cancel_drain,
             "JOB_CONNECT_INFO": self.on_job_connect_info,
         })
-        self.keep_advertised(self.cfg.get_float("UPDATE_INTERVAL", 300),
-                             lambda: self.slot_ads(self.all_slots()))
+        self.keep_advertised(self.cfg.get_float("UPDATE_INTERVAL", 300), self.all_slot_ads)
         self.log(f"Created {len(self.slots)} slot(s) named slotN@{self.startd_name()}"
                  + ("; jobs are simulated (STARTD_SIMULATE_JOBS)" if self.simulate else ""))
         self.every(self.cfg.get_float("ALIVE_INTERVAL", 300), self.expire_silent_claims)
+        # Once the first update has made every slot's ad, what exists then lives as long as the
+        # startd: frozen out of the garbage collector's reach, a full collection does not walk
+        # 1,000 slots' ads.
+        self.after(0, gc.freeze)
+
+    def read_knobs(self) -> None:
+        """The knobs read for every job, read once per configuration."""
+        self.simulated_update_interval = self.cfg.get_float("STARTD_SIMULATED_UPDATE_INTERVAL", 1.0)
+        self.simulated_tick = max(0.001, self.cfg.get_float("STARTD_SIMULATED_TICK", 0.25))
+        self.claim_worklife = self.cfg.get_int("CLAIM_WORKLIFE", 1200)
+        self.starter_update_interval = self.cfg.get_float("STARTER_UPDATE_INTERVAL", 300)
 
     def on_reconfig(self) -> None:
+        self.read_knobs()
         self.changed(*self.all_slots())
 
     def changed(self, *slots: Slot) -> None:
         """Slots whose state changed: their ads (and their partitionable parents') go to the
-        collector within a few milliseconds, one update for a whole burst of changes."""
+        collector within a few milliseconds, one update for a whole burst of changes; a
+        simulating startd's, every STARTD_SIMULATED_UPDATE_INTERVAL at most (its slots change
+        with every job: thousands a second)."""
         if not self.changed_slots:
-            self.after(0.02, self.send_changed_ads)
+            if self.simulate:
+                self.after_tick(self.simulated_update_interval, self.send_changed_ads)
+            else:
+                self.after(0.02, self.send_changed_ads)
         for slot in slots:
             self.changed_slots.add(slot)
             slot.rollup = None
             if slot.parent is not None:
                 self.changed_slots.add(slot.parent)
 
+    def after_tick(self, delay: float, callback: Callable[[], None]) -> None:
+        """Run callback after `delay` s, at the next multiple of STARTD_SIMULATED_TICK of the
+        monotonic clock: a simulating startd's jobs end, report and update the collector together,
+        one wakeup and one message for all the jobs of a tick (each costs more than a job's own work)."""
+        now, tick = time.monotonic(), self.simulated_tick
+        self.after(math.ceil((now + delay) / tick) * tick - now, callback)
+
     def send_changed_ads(self) -> None:
-        live = set(self.all_slots())
-        slots = [slot for slot in self.changed_slots if slot in live]  # freed dynamic slots are gone
+        """One UPDATE_ADS for the changed slots: a slot whose base the collector already has goes
+        as its changes alone (slot_changes), any other as its whole ad."""
+        slots = [slot for slot in self.changed_slots if not slot.removed]
         self.changed_slots.clear()
-        if slots and not self.advertise(self.slot_ads(slots)):
+        if not slots:
+            return
+        address = self.collector_address()
+        if not address:
             self.changed(*slots)  # no collector address yet: try again soon
+            return
+        if address != self.updates_to:  # a collector new to us has none of our slots' bases
+            for slot in self.all_slots():
+                slot.sent_base = None
+            self.updates_to = address
+        ads, changes, built = [], [], {}
+        for slot in sorted(slots, key=lambda slot: slot.kind == "Partitionable"):  # children first
+            base = self.slot_base(slot)
+            if slot.sent_base is base:
+                values, sent = self.slot_changes(slot, built), slot.sent_values
+                attrs = {attr: None if expr is None else str(expr) for attr, expr in values.items()
+                         if sent is None or sent.get(attr) is not expr}  # the same literal: unchanged
+                changes.append({"my_type": "Machine", "name": self.slot_name(slot), "attrs": attrs})
+            else:
+                ads.append(self.slot_ad(slot, built).to_wire())
+                slot.sent_base, values = base, slot.ad_values
+            slot.sent_values = dict(values)
+        protocol.Client(address).send("UPDATE_ADS", ads=ads, changes=changes)
 
     def shutdown(self) -> None:
         slots = self.all_slots()
@@ -500,7 +647,7 @@ class Startd(Daemon):
         """condor_tail: the address of the starter running job `job` ("cluster.proc") here."""
         for slot in self.all_slots():
             if slot.job is not None and slot.starter is not None and slot.starter.poll() is None \
-                    and f"{slot.job.eval('ClusterId')}.{slot.job.eval('ProcId')}" == message["job"]:
+                    and job_id(slot.job) == message["job"]:
                 address = self.starter_addresses.get(slot.starter.pid)
                 if address:
                     return {"starter": address, "slot": self.slot_name(slot)}
@@ -518,9 +665,9 @@ class Startd(Daemon):
         sized by the job's (rounded) requests is carved from it and claimed instead; the reply
         then carries the partitionable slot's leftovers (CLAIM_PARTITIONABLE_LEFTOVERS), which
         the schedd may claim again for its other jobs."""
-        job = ClassAd.from_wire(message["job"])
+        job = self.job_ads.parse(message["job"])
         name = message["slot"]
-        slot = next((s for s in self.slots if self.slot_name(s) == name), None)  # few: 1,000 at most
+        slot = self.slots_by_name.get(name) if isinstance(name, str) else None
         if slot is None:
             raise ValueError(f"no slot named {name}")
         if slot.state != "Unclaimed":
@@ -538,7 +685,7 @@ class Startd(Daemon):
         slot.schedd_address = str(message["schedd"])
         slot.set_state("Claimed", "Idle")
         self.log(f"{self.slot_name(slot)}: claimed by {slot.schedd_address} for job "
-                 f"{job.eval('ClusterId')}.{job.eval('ProcId')}")
+                 f"{job_id(job)}")
         if slot.parent and self.cfg.get_bool("CLAIM_PARTITIONABLE_LEFTOVERS", True) \
                 and slot.parent.cpus > 0 and slot.parent.memory > 0:
             leftover = self.slot_ad(slot.parent).to_wire()
@@ -583,18 +730,17 @@ class Startd(Daemon):
         return request
 
     def claim_worklife_over(self, slot: Slot) -> bool:
-        worklife = self.cfg.get_int("CLAIM_WORKLIFE", 1200)
-        return worklife >= 0 and time.monotonic() - slot.claim_start > worklife
+        return self.claim_worklife >= 0 and time.monotonic() - slot.claim_start > self.claim_worklife
 
     def on_activate_claim(self, message: dict, ident: bytes) -> dict:
         slot = self.slot_by_claim(str(message["claim_id"]))
         if slot.busy:
             raise ValueError("claim already has a running job")
-        job = ClassAd.from_wire(message["job"])
-        if slot.activations:  # a reused claim: it must still be young enough, and the job fit
+        job = self.job_ads.parse(message["job"])
+        if slot.activations:  # a reused claim: it must still be young enough, and the slot want the job
             if self.claim_worklife_over(slot):
                 raise ValueError("claim is past its CLAIM_WORKLIFE")
-            if not symmetric_match(job, self.slot_ad(slot)):
+            if self.slot_ad(slot).eval("Requirements", target=job) is not True:  # as HTCondor's activate_claim
                 raise ValueError(f"{self.slot_name(slot)} does not match the job")
         slot.job = job
         slot.activations += 1
@@ -605,7 +751,7 @@ class Startd(Daemon):
         if self.simulate:
             self.simulate_job(slot)
             return {}
-        slot.family = f"{job.eval('ClusterId')}.{job.eval('ProcId')}-{uuid.uuid4().hex[:12]}"
+        slot.family = f"{job_id(job)}-{uuid.uuid4().hex[:12]}"
         job_file = os.path.join(self.param("EXECUTE"), f".job_{self.slot_name(slot)}_{os.getpid()}.ad")
         with open(job_file, "w") as handle:
             handle.write(format_new(slot.job))  # new-style text: strings keep their escapes
@@ -659,31 +805,41 @@ class Startd(Daemon):
         JOB_USAGE every STARTER_UPDATE_INTERVAL, JOB_EXITED, then our STARTER_EXITED) come from
         timers here. Runtime: the job's SimulatedRuntime, else STARTD_SIMULATED_RUNTIME evaluated
         against the job; exit code: its SimulatedExitCode, else 0."""
-        job, slot_ad = slot.job, self.slot_ad(slot)
-        runtime = job.eval("SimulatedRuntime", target=slot_ad)
+        job, target = slot.job, None
+
+        def value(expr: Expr | None):
+            """`expr` evaluated for the job, against the slot's ad (made only for one that reads it)."""
+            nonlocal target
+            if expr is None or expr.const:
+                return Undefined if expr is None else expr.value
+            if target is None:
+                target = self.slot_ad(slot)
+            return expr.eval(my=job, target=target)
+
+        runtime = value(job.lookup("SimulatedRuntime"))
         if not is_number(runtime):
             text = self.param("STARTD_SIMULATED_RUNTIME") or "60"
             try:
-                runtime = parse_expr(text).eval(my=job, target=slot_ad)
+                runtime = value(parse_expr(text))
             except ClassAdSyntaxError as exc:
                 self.log(f"CONFIGURATION PROBLEM: STARTD_SIMULATED_RUNTIME = {text}: {exc}; using 60")
                 runtime = 60
-        code = job.eval("SimulatedExitCode", target=slot_ad)
-        memory = job.eval("RequestMemory", target=slot_ad)
+        code = value(job.lookup("SimulatedExitCode"))
+        memory = value(job.lookup("RequestMemory"))
         run = SimulatedJob(max(0.0, float(runtime)) if is_number(runtime) else 60.0,
                            int(code) if is_number(code) else 0,
                            int(min(memory if is_number(memory) else slot.memory, slot.memory)) * 1024)
         slot.simulated = run
         self.report(slot, "JOB_STARTED", starter=self.address)
-        interval = self.cfg.get_float("STARTER_UPDATE_INTERVAL", 300)
-        self.after(min(interval, 1.0), lambda: self.simulated_usage(slot, run, interval))
-        self.after(run.runtime, lambda: self.end_simulated(slot, run))
+        interval = self.starter_update_interval
+        self.after_tick(min(interval, 1.0), lambda: self.simulated_usage(slot, run, interval))
+        self.after_tick(run.runtime, lambda: self.end_simulated(slot, run))
 
     def simulated_usage(self, slot: Slot, run: SimulatedJob, interval: float) -> None:
         """A usage update while the job still runs (none at or after its end)."""
         if slot.simulated is run and time.monotonic() - run.started < run.runtime:
             self.report(slot, "JOB_USAGE", usage=run.usage(slot.cpus))
-            self.after(interval, lambda: self.simulated_usage(slot, run, interval))
+            self.after_tick(interval, lambda: self.simulated_usage(slot, run, interval))
 
     def end_simulated(self, slot: Slot, run: SimulatedJob, signum: int | None = None) -> None:
         """The simulated job ends: on its own with its exit code, or killed by `signum`."""
@@ -701,8 +857,8 @@ class Startd(Daemon):
         """Queue a simulated starter's report to the slot's schedd: the reports of a few
         milliseconds go as one STARTER_REPORTS message, handled in order."""
         if not self.reports:
-            self.after(0.02, self.send_reports)
-        job = f"{slot.job.eval('ClusterId')}.{slot.job.eval('ProcId')}"
+            self.after_tick(0, self.send_reports)
+        job = self.job_attrs(slot)["JobId"].value
         self.reports.setdefault(slot.schedd_address, []).append(
             {"cmd": command, "job": job, "claim_id": slot.claim_id, **payload})
 
@@ -868,6 +1024,7 @@ class Startd(Daemon):
         if slot.kind == "Dynamic":  # its resources go back to its partitionable slot
             parent = slot.parent
             parent.children.remove(slot)
+            slot.removed = True
             self.slot_count -= 1
             for resource in RESOURCES:
                 setattr(parent, resource, getattr(parent, resource) + getattr(slot, resource))
@@ -895,7 +1052,7 @@ class Startd(Daemon):
         else:
             protocol.Client(slot.schedd_address).send(
                 "STARTER_EXITED", claim_id=slot.claim_id,
-                job=f"{slot.job.eval('ClusterId')}.{slot.job.eval('ProcId')}", reusable=reusable)
+                job=job_id(slot.job), reusable=reusable)
         if slot.releasing:
             self.free(slot)
         else:

@@ -65,8 +65,9 @@ COMMANDS = _table(
             "Ads of `my_type` matching `constraint`: the collector's store, any other daemon's own "
             "ads (condor_status -direct)."),
     # -- collector -------------------------------------------------------------------------------
-    Command("UPDATE_ADS", "DAEMON", ("COLLECTOR",), {"ads": "list"},
-            "Daemons advertise their ads (slots, schedd, submitters, negotiator, master)."),
+    Command("UPDATE_ADS", "DAEMON", ("COLLECTOR",), {"ads": "list", "changes": "list?"},
+            "Daemons advertise their ads (slots, schedd, submitters, negotiator, master); `changes` "
+            "updates stored ads in place (`my_type`, `name`, `attrs`: name -> text, nil removes)."),
     Command("INVALIDATE_ADS", "DAEMON", ("COLLECTOR",), {"my_type": "str", "names": "list"},
             "A daemon withdraws its ads (shutdown, a dynamic slot gone)."),
     Command("WAIT_FOR_ADS", "READ", ("COLLECTOR",),

@@ -15,6 +15,7 @@ import glob
 import hashlib
 import heapq
 import itertools
+import math
 import os
 import re
 import signal
@@ -584,8 +585,8 @@ class Daemon:
         while self._running:
             timeout = 500.0
             for heap in (self._timers, self._call_deadlines):
-                if heap:
-                    timeout = min(timeout, max(0.0, (heap[0][0] - time.monotonic()) * 1000))
+                if heap:  # whole milliseconds, rounded up: zmq truncates, and a timer due in 0.9 ms would spin the loop
+                    timeout = min(timeout, max(0, math.ceil((heap[0][0] - time.monotonic()) * 1000)))
             events = dict(self._poller.poll(timeout))
             if wake_read in events:
                 os.read(wake_read, 4096)
