@@ -31,8 +31,8 @@ def format_record(ad: ClassAd, offset: int, now: int) -> str:
 
 
 def format_body(ad: ClassAd) -> str:
-    names = sorted(ad.keys(), key=str.lower)
-    return "".join(f"{name} = {ad.lookup(name).old_text()}\n" for name in names)  # (kept by shared exprs)
+    lines = sorted((name.lower(), name, expr) for name, expr in ad.named_exprs())
+    return "".join(f"{name} = {expr.old_text()}\n" for _, name, expr in lines)  # (texts kept by shared exprs)
 
 
 def format_banner(ad: ClassAd, offset: int, now: int) -> str:

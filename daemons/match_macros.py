@@ -123,13 +123,12 @@ def expand(job: ClassAd, slot: ClassAd) -> Expansion:
     """Expand every $$() in the job's attributes (except the MATCH_* records) against the slot;
     stops at the first macro that cannot be expanded."""
     result = Expansion()
-    for attr in list(job):
-        if attr.lower().startswith("match_"):
-            continue  # earlier expansions: their text may hold a literal $$( )
-        expr = job.lookup(attr)
-        if expr.const and not isinstance(expr.value, str):
+    for attr, expr in list(job.named_exprs()):
+        if expr.const and type(expr.value) is not str:
             continue
         text, pos, changed = str(expr), 0, False
+        if "$$" not in text or attr.lower().startswith("match_"):
+            continue  # (MATCH_*: earlier expansions, whose text may hold a literal $$( ))
         while (found := next_macro(text, pos)) is not None:
             start, end, body = found
             if body.startswith("["):

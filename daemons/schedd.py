@@ -58,6 +58,7 @@ class Run:
     size_reported: bool = False  # event 006 written for this run
     reconnecting: bool = False  # restored after a schedd restart, not yet reconnected
     expanded: dict[str, str] = field(default_factory=dict)  # job attributes with $$() filled in from the slot
+    match_memo: dict = field(default_factory=dict)  # next_job_for's work on this claim's slot, kept while it lives
 
 
 @dataclass
@@ -713,14 +714,17 @@ class Schedd(JobActions, Daemon):
         self.prio_recs = None
         from_slots = [str(name) for name in message.get("significant") or []]
         uid_domain = self.param("UID_DOMAIN") or self.hostname
+        # the submitter's accounting name (its Name is that @UID_DOMAIN)
+        wanted = submitter[:-len(uid_domain) - 1] if submitter and submitter.endswith(f"@{uid_domain}") else object()
         clusters: dict[tuple, dict] = {}
         index = self.queue.index
+        facts = index.facts
         for key in sorted(index.by_status.get(IDLE, ())):
-            ad = self.queue.jobs[key]
+            if submitter is not None and facts[key][2] != wanted:
+                continue
             if key in self.runs or key in index.grid or key in self.pending_matches or key in self.claiming:
                 continue
-            if submitter is not None and f"{index.facts[key][2]}@{uid_domain}" != submitter:
-                continue
+            ad = self.queue.jobs[key]
             signature = self.autocluster_signature(ad, from_slots)
             group = clusters.get(signature)
             if group is None:
@@ -766,16 +770,22 @@ class Schedd(JobActions, Daemon):
                 names += self.refs_cache[text]
         return names
 
-    def next_job_for(self, slot: ClassAd, submitter: str, limits: str | None) -> JobId | None:
+    def next_job_for(self, slot: ClassAd, submitter: str, limits: str | None, memo: dict | None = None) -> JobId | None:
         """The submitter's best idle job (JobPrio, then queue order) that matches `slot`, is not
         running, and holds the same concurrency limits (so the negotiator's counts stay right):
         the next job for a claim, or for the leftovers of a partitionable slot (limits None).
         A job the negotiator matched elsewhere is left to that match (as HTCondor's schedd skips
         jobs with a match record), or the match would find it gone and leave its slot unclaimed
-        until the next cycle. Each autocluster is matched against the slot once."""
-        slot_refs = sorted(set().union(*(expr.external_refs() for attr in ("Requirements", "Rank")
-                                         if (expr := slot.lookup(attr)) is not None)))
-        verdicts: dict[tuple, bool] = {}
+        until the next cycle. Each autocluster is matched against the slot once per call, or per
+        minute with a claim's `memo` (its slot ad does not change)."""
+        memo = {} if memo is None else memo
+        if time.monotonic() - memo.get("since", 0.0) > 60:  # (expressions may read the time)
+            memo.update(since=time.monotonic(), verdicts={})
+        slot_refs = memo.get("refs")
+        if slot_refs is None:
+            slot_refs = memo["refs"] = sorted(set().union(*(expr.external_refs() for attr in ("Requirements", "Rank")
+                                                            if (expr := slot.lookup(attr)) is not None)))
+        verdicts: dict[tuple, bool] = memo["verdicts"]
         if self.prio_recs is None:
             ranked = sorted((-(priority if isinstance(priority := peek(self.queue.jobs[key], "JobPrio"), int) else 0), key)
                             for key in self.queue.index.by_status.get(IDLE, ())
@@ -908,11 +918,11 @@ class Schedd(JobActions, Daemon):
         its claim, without a negotiation cycle; with none, release the claim."""
         started = []
         for run in runs:
-            key = self.next_job_for(run.slot_ad, run.submitter, run.limits)
+            key = self.next_job_for(run.slot_ad, run.submitter, run.limits, run.match_memo)
             if key is None:
                 self.release_claim(run)
             elif self.start_job(key, Run(run.claim_id, run.slot_name, run.startd, run.slot_ad, run.submitter,
-                                         run.limits)):
+                                         run.limits, match_memo=run.match_memo)):
                 self.log(f"Reusing the claim on {run.slot_name} for job {job_id(key)}")
                 started.append(key)
         self.activate(started)

@@ -50,6 +50,11 @@ class ClassAd(MutableMapping):
     def __len__(self) -> int:
         return len(self._exprs)
 
+    def named_exprs(self) -> Iterator[tuple[str, "Expr"]]:
+        """(name as set, expression) of every attribute, without a lookup per name."""
+        names = self._names
+        return ((names[key], expr) for key, expr in self._exprs.items())
+
     def __eq__(self, other) -> bool:
         if not isinstance(other, ClassAd):
             return NotImplemented
