@@ -167,6 +167,7 @@ class Schedd(JobActions, Daemon):
         self.reusing: list[Run] | None = None  # claims freed while a STARTER_REPORTS batch is handled
         self.activations: dict[str, list[JobId]] = {}  # startd -> jobs started this turn (end_of_turn)
         self.commit_due = False  # queue changes this turn that end_of_turn commits
+        self.releasing: dict[JobId, str] = {}  # held jobs released while their shadows were still stopping
         self.accounts: dict[str, tuple[float, UnixUser | None]] = {}  # owner -> (when looked up, account)
 
     # -- set-up ----------------------------------------------------------------------------
@@ -658,6 +659,9 @@ class Schedd(JobActions, Daemon):
         ad = self.queue.jobs[key]
         if ad.eval("JobStatus") != HELD:
             return "not_held"
+        if key in self.runs:  # still being stopped: released once its shadow is gone (012 before 013)
+            self.releasing[key] = reason
+            return "ok"
         self.move_hold_reason(key)
         self.set_status(key, IDLE)
         self.queue.set(key, "ReleaseReason", reason)
@@ -1149,6 +1153,7 @@ class Schedd(JobActions, Daemon):
         """The job's processes are gone: record the outcome by what the job's status now says. A
         claim whose job exited normally is kept for the user's next job."""
         run = self.runs.pop(key, None)
+        release = self.releasing.pop(key, None)
         ad = self.queue.jobs.get(key)
         if ad is None:
             return
@@ -1169,6 +1174,8 @@ class Schedd(JobActions, Daemon):
             self.write_event(key, "held", ad.eval("HoldReason"), ad.eval("HoldReasonCode"),
                              ad.eval("HoldReasonSubCode") or 0)
             self.drop_claim_attributes(key)
+            if release is not None:
+                self.release(key, release)
         elif exit and exit.get("hold"):
             hold = exit["hold"]
             self.hold(key, str(hold["reason"]), {"subcode": int(hold.get("subcode", 0))}, code=int(hold["code"]))

@@ -290,8 +290,10 @@ class RefusingStartd:
     def serve(self) -> None:
         while not self.stopping.is_set():
             if self.socket.poll(50):
-                ident, *_ = self.socket.recv_multipart()
-                self.socket.send_multipart([ident, b"", protocol.pack({"ok": False, "error": "bench: no claims here"})])
+                ident, *_, payload = self.socket.recv_multipart()
+                rid = protocol.unpack(payload).get("rid")  # echoed, as every daemon does (Daemon.call_later)
+                self.socket.send_multipart([ident, b"", protocol.pack({"ok": False, "error": "bench: no claims here",
+                                                                       "rid": rid})])
 
     def close(self) -> None:
         self.stopping.set()
@@ -311,7 +313,9 @@ def bench_pool_cycle(jobs: int, slot_count: int, cycles: int = 3) -> None:
     collector for a stand-in startd that refuses claims. The negotiator's log gives each phase."""
     slot, _, _ = templates()
     startd = RefusingStartd()
-    config = {"DAEMON_LIST": "MASTER, COLLECTOR, NEGOTIATOR, SCHEDD", "NEGOTIATOR_INTERVAL": "2"}
+    # (MATCH_TIMEOUT 0: the stand-in never updates its slot ads after a match, so each cycle
+    # would otherwise leave out the slots matched before)
+    config = {"DAEMON_LIST": "MASTER, COLLECTOR, NEGOTIATOR, SCHEDD", "NEGOTIATOR_INTERVAL": "2", "MATCH_TIMEOUT": "0"}
     try:
         with PersonalPool(config=config, timeout=60) as pool:
             ads = []
