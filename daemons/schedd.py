@@ -18,7 +18,7 @@ from condorsim.shared.commands import lookup, payload_error
 from condorsim.shared.daemon import Daemon, daemon_main
 from condorsim.shared.locate import query_ads
 from condorsim.shared.security import UnixUser, unix_user
-from condorsim.shared.userlog import UserLog
+from condorsim.shared.userlog import EventBatch, UserLog
 
 from condorsim.daemons import concurrency, job_policy, job_query, match_macros
 from condorsim.daemons.grid_jobs import GridJobs
@@ -168,6 +168,7 @@ class Schedd(JobActions, Daemon):
         self.activations: dict[str, list[JobId]] = {}  # startd -> jobs started this turn (end_of_turn)
         self.commit_due = False  # queue changes this turn that end_of_turn commits
         self.releasing: dict[JobId, str] = {}  # held jobs released while their shadows were still stopping
+        self.events = EventBatch()  # user-log events of this turn, written at its end (end_of_turn)
         self.accounts: dict[str, tuple[float, UnixUser | None]] = {}  # owner -> (when looked up, account)
 
     # -- set-up ----------------------------------------------------------------------------
@@ -326,7 +327,7 @@ class Schedd(JobActions, Daemon):
             return None
         owner = ad.eval("Owner")  # written with the owner's rights, at the path the owner chose
         return UserLog(path, self.param("DEFAULT_USERLOG_FORMAT_OPTIONS") or "ISO_DATE",
-                       owner=self.account(owner) if isinstance(owner, str) else None)
+                       owner=self.account(owner) if isinstance(owner, str) else None, batch=self.events)
 
     def account(self, owner: str) -> UnixUser | None:
         """The owner's local account, looked up again after a minute (accounts come and go; a
@@ -343,10 +344,7 @@ class Schedd(JobActions, Daemon):
         ad = self.queue.jobs.get(key)
         log = self.user_log(ad) if ad is not None else None
         if log is not None:
-            try:
-                getattr(log, event)(ad, *args, **kwargs)
-            except OSError as exc:
-                self.log(f"Failed to write {event} event of job {job_id(key)} to its user log: {exc}")
+            getattr(log, event)(ad, *args, **kwargs)  # (written with the turn's others: write_events)
 
     def set_status(self, key: JobId, status: int) -> None:
         ad = self.queue.jobs[key]
@@ -892,11 +890,13 @@ class Schedd(JobActions, Daemon):
 
     def end_of_turn(self) -> None:
         """What this turn's messages changed is committed as one transaction (one fsync for
-        every report and claim handled), then the jobs started in it are activated: one
-        ACTIVATE_CLAIMS per startd, answered later; a refused job goes back to idle."""
+        every report and claim handled) and its user-log events are written (one write per
+        log file); then the jobs started in it are activated: one ACTIVATE_CLAIMS per startd,
+        answered later; a refused job goes back to idle."""
         if self.commit_due or self.activations:
             self.commit_due = False
             self.queue.commit()
+        self.write_events()
         activations, self.activations = self.activations, {}
         for startd, keys in activations.items():
             runs = [self.runs[key] for key in keys]
@@ -906,6 +906,10 @@ class Schedd(JobActions, Daemon):
             self.call_later(startd, "ACTIVATE_CLAIMS", {"claims": claims},
                             lambda reply, keys=keys, runs=runs: self.activated(keys, runs, reply),
                             timeout=20 + len(keys) / 100)
+
+    def write_events(self) -> None:
+        for problem in self.events.flush():
+            self.log(f"Failed to write to a user log: {problem}")
 
     def activated(self, keys: list[JobId], runs: list[Run], reply: dict | str) -> None:
         errors = reply.get("errors") or [] if isinstance(reply, dict) else [reply] * len(keys)
@@ -1265,6 +1269,7 @@ class Schedd(JobActions, Daemon):
     def shutdown(self) -> None:
         self.grid.stop_all()
         self.queue.commit()
+        self.write_events()
         uid_domain = self.param("UID_DOMAIN") or self.hostname
         self.invalidate("Submitter", [f"{o}@{uid_domain}" for o in self.owners])
         self.invalidate("Scheduler", [self.name])

@@ -180,15 +180,55 @@ def format_usage_table(job_ad: Mapping[str, Any], slot_ad: Mapping[str, Any] | N
     return "".join(lines)
 
 
+def append_to_log(path: str, owner: UnixUser | None, data: bytes) -> str | None:
+    """Append `data` to a log file with a single write(); the problem, or None."""
+    try:
+        fd = open_as_owner(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644, owner)
+    except OSError as exc:
+        return f"cannot open user log {path}: {exc}"
+    try:
+        written = os.write(fd, data)
+        if written != len(data):
+            return f"short write to user log {path} ({written} of {len(data)} bytes)"
+    except OSError as exc:
+        return f"cannot write user log {path}: {exc}"
+    finally:
+        os.close(fd)
+    return None
+
+
+class EventBatch:
+    """Events gathered per log file and appended with one open and one write() per file: a
+    schedd writes each turn of its loop's events so (three events per job of a busy pool)."""
+
+    def __init__(self) -> None:
+        self.pending: dict[tuple[str, UnixUser | None], list[bytes]] = {}
+
+    def add(self, path: str, owner: UnixUser | None, data: bytes) -> None:
+        self.pending.setdefault((path, owner), []).append(data)
+
+    def flush(self) -> list[str]:
+        """Write what is pending; the problems, one per file that could not be written."""
+        pending, self.pending = self.pending, {}
+        problems = []
+        for (path, owner), events in pending.items():
+            problem = append_to_log(path, owner, b"".join(events))
+            if problem:
+                problems.append(f"{problem} ({len(events)} event(s) not written)")
+        return problems
+
+
 class UserLog:
-    """Appends events of jobs to one job event log file."""
+    """Appends events of jobs to one job event log file (or, with a `batch`, hands them to it)."""
 
     def __init__(self, path: str, options: str | None = "ISO_DATE",
-                 clock: Callable[[], float] = time.time, owner: UnixUser | None = None) -> None:
+                 clock: Callable[[], float] = time.time, owner: UnixUser | None = None,
+                 batch: EventBatch | None = None) -> None:
         self.path = path
         self.owner = owner  # a root writer opens the file only as this user could
         self.options = parse_format_options(options)
         self._clock = clock
+        self.batch = batch
 
     # -- low level ----------------------------------------------------------------------------
 
@@ -201,22 +241,13 @@ class UserLog:
     def write_event(self, number: int, job_ad: Mapping[str, Any], body: str) -> bool:
         """Append one event with a single write(); False (and a log message) when it fails."""
         data = self.format_event(number, job_ad, body).encode("utf-8", errors="replace")
-        try:
-            fd = open_as_owner(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644, self.owner)
-        except OSError as exc:
-            log.error("cannot open user log %s: %s", self.path, exc)
-            return False
-        try:
-            written = os.write(fd, data)
-            if written != len(data):
-                log.error("short write to user log %s (%d of %d bytes)", self.path, written, len(data))
-                return False
-        except OSError as exc:
-            log.error("cannot write user log %s: %s", self.path, exc)
-            return False
-        finally:
-            os.close(fd)
-        return True
+        if self.batch is not None:
+            self.batch.add(self.path, self.owner, data)
+            return True
+        problem = append_to_log(self.path, self.owner, data)
+        if problem:
+            log.error("%s", problem)
+        return problem is None
 
     # -- events -------------------------------------------------------------------------------
 
