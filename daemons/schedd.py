@@ -10,6 +10,7 @@ import traceback
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from condorsim.shared import protocol
@@ -168,7 +169,8 @@ class Schedd(JobActions, Daemon):
         self.activations: dict[str, list[JobId]] = {}  # startd -> jobs started this turn (end_of_turn)
         self.commit_due = False  # queue changes this turn that end_of_turn commits
         self.releasing: dict[JobId, str] = {}  # held jobs released while their shadows were still stopping
-        self.events = EventBatch()  # user-log events of this turn, written at its end (end_of_turn)
+        self.events = EventBatch()  # user-log events held by events_together()
+        self.events_held = 0  # events_together() blocks open
         self.accounts: dict[str, tuple[float, UnixUser | None]] = {}  # owner -> (when looked up, account)
 
     # -- set-up ----------------------------------------------------------------------------
@@ -327,7 +329,8 @@ class Schedd(JobActions, Daemon):
             return None
         owner = ad.eval("Owner")  # written with the owner's rights, at the path the owner chose
         return UserLog(path, self.param("DEFAULT_USERLOG_FORMAT_OPTIONS") or "ISO_DATE",
-                       owner=self.account(owner) if isinstance(owner, str) else None, batch=self.events)
+                       owner=self.account(owner) if isinstance(owner, str) else None,
+                       batch=self.events if self.events_held else None)
 
     def account(self, owner: str) -> UnixUser | None:
         """The owner's local account, looked up again after a minute (accounts come and go; a
@@ -344,7 +347,7 @@ class Schedd(JobActions, Daemon):
         ad = self.queue.jobs.get(key)
         log = self.user_log(ad) if ad is not None else None
         if log is not None:
-            getattr(log, event)(ad, *args, **kwargs)  # (written with the turn's others: write_events)
+            getattr(log, event)(ad, *args, **kwargs)  # (at once, or at the end of events_together())
 
     def set_status(self, key: JobId, status: int) -> None:
         ad = self.queue.jobs[key]
@@ -451,8 +454,9 @@ class Schedd(JobActions, Daemon):
             self.queue.add(key, ad)
         self.queue.commit()
         self.prio_recs = None
-        for key in keys:
-            self.write_event(key, "submit", self.address)
+        with self.events_together():
+            for key in keys:
+                self.write_event(key, "submit", self.address)
 
     def materialize_more(self) -> None:
         """Late materialization: more procs of each cluster as its earlier ones run and leave."""
@@ -890,13 +894,11 @@ class Schedd(JobActions, Daemon):
 
     def end_of_turn(self) -> None:
         """What this turn's messages changed is committed as one transaction (one fsync for
-        every report and claim handled) and its user-log events are written (one write per
-        log file); then the jobs started in it are activated: one ACTIVATE_CLAIMS per startd,
-        answered later; a refused job goes back to idle."""
+        every report and claim handled), then the jobs started in it are activated: one
+        ACTIVATE_CLAIMS per startd, answered later; a refused job goes back to idle."""
         if self.commit_due or self.activations:
             self.commit_due = False
             self.queue.commit()
-        self.write_events()
         activations, self.activations = self.activations, {}
         for startd, keys in activations.items():
             runs = [self.runs[key] for key in keys]
@@ -907,9 +909,18 @@ class Schedd(JobActions, Daemon):
                             lambda reply, keys=keys, runs=runs: self.activated(keys, runs, reply),
                             timeout=20 + len(keys) / 100)
 
-    def write_events(self) -> None:
-        for problem in self.events.flush():
-            self.log(f"Failed to write to a user log: {problem}")
+    @contextmanager
+    def events_together(self) -> Iterator[None]:
+        """The user-log events written inside go out at its end, one write() per log file (a
+        batch of starter reports, a submit: not open/write/close per event)."""
+        self.events_held += 1
+        try:
+            yield
+        finally:
+            self.events_held -= 1
+            if not self.events_held:
+                for problem in self.events.flush():
+                    self.log(f"Failed to write to a user log: {problem}")
 
     def activated(self, keys: list[JobId], runs: list[Run], reply: dict | str) -> None:
         errors = reply.get("errors") or [] if isinstance(reply, dict) else [reply] * len(keys)
@@ -1108,7 +1119,7 @@ class Schedd(JobActions, Daemon):
         self.reusing = []
         self.commit_due = True
         try:
-            with self.queue.one_transaction():
+            with self.queue.one_transaction(), self.events_together():
                 for report in message["reports"]:
                     command = report.get("cmd")
                     if command not in ("JOB_STARTED", "JOB_USAGE", "JOB_EXITED", "STARTER_EXITED"):
@@ -1269,7 +1280,6 @@ class Schedd(JobActions, Daemon):
     def shutdown(self) -> None:
         self.grid.stop_all()
         self.queue.commit()
-        self.write_events()
         uid_domain = self.param("UID_DOMAIN") or self.hostname
         self.invalidate("Submitter", [f"{o}@{uid_domain}" for o in self.owners])
         self.invalidate("Scheduler", [self.name])
