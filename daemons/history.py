@@ -68,13 +68,15 @@ class HistoryWriter:
         records: list[bytes] = []
         for ad in ads:
             body = format_body(ad).encode()
-            if size and size + len(body) + 200 > self.max_size:
+            record = body + format_banner(ad, previous, now).encode()
+            if size and size + len(record) > self.max_size:
                 self.write(b"".join(records))
                 records, size, previous = [], 0, 0
                 self.rotate()
-            records.append(body + format_banner(ad, previous, now).encode())
+                record = body + format_banner(ad, previous, now).encode()
+            records.append(record)
             previous = size + len(body)
-            size += len(records[-1])
+            size += len(record)
         self.write(b"".join(records))
 
     def write(self, data: bytes) -> None:

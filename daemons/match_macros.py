@@ -123,7 +123,7 @@ def expand(job: ClassAd, slot: ClassAd) -> Expansion:
     """Expand every $$() in the job's attributes (except the MATCH_* records) against the slot;
     stops at the first macro that cannot be expanded."""
     result = Expansion()
-    for attr, expr in list(job.named_exprs()):
+    for attr, expr in job.named_exprs():
         if expr.const and type(expr.value) is not str:
             continue
         text, pos, changed = str(expr), 0, False

@@ -66,7 +66,8 @@ class Negotiator(Daemon):
         self.matchmaker = Matchmaker(None, None)  # kept across cycles: its memo outlives them
         self.job_ads: dict[tuple, ClassAd] = {}  # wire text -> parsed job ad, from the last cycle
         self.next_job_ads: dict[tuple, ClassAd] = {}
-        self.matched_slots: dict[str, tuple[float, int]] = {}  # slot name -> (when matched, its ad's UpdateSequenceNumber)
+        # slot Name -> (when matched, its UpdateSequenceNumber then), both as wire texts
+        self.matched_slots: dict[str, tuple[float, str]] = {}
         self.schedd_seconds_lock = threading.Lock()  # the requests are fetched on several threads
 
     def setup(self) -> None:
@@ -171,10 +172,10 @@ class Negotiator(Daemon):
         timeout = self.cfg.get_float("MATCH_TIMEOUT", 120)
         fresh = []
         for ad in slots:
-            name = ad.eval("Name")
+            name = str(ad.lookup("Name"))  # (wire texts, as send_matches records them)
             matched = self.matched_slots.get(name)
             if matched is not None:
-                if ad.eval("UpdateSequenceNumber") == matched[1] and now - matched[0] < timeout:
+                if str(ad.lookup("UpdateSequenceNumber")) == matched[1] and now - matched[0] < timeout:
                     continue
                 del self.matched_slots[name]
             fresh.append(ad)
@@ -229,7 +230,7 @@ class Negotiator(Daemon):
             now = time.monotonic()
             for match in schedd_matches:
                 slot = match["slot"]
-                self.matched_slots[slot["Name"].strip('"')] = (now, int(slot.get("UpdateSequenceNumber") or -1))
+                self.matched_slots[slot.get("Name", "")] = (now, slot.get("UpdateSequenceNumber", ""))
             try:
                 protocol.Client(address, timeout=10).call("MATCHES", matches=schedd_matches)
                 sent += len(schedd_matches)

@@ -130,6 +130,13 @@ def startd_name(slot_name) -> str | None:
     return slot_name.split("@", 1)[1] if isinstance(slot_name, str) and "@" in slot_name else None
 
 
+def claim_answer(reply) -> dict | str:
+    """One claim's reply in a REQUEST_CLAIMS answer, or why it failed."""
+    if not isinstance(reply, dict):
+        return f"a malformed reply: {reply!r}"[:200]
+    return str(reply["error"]) if reply.get("error") else reply
+
+
 def call_or_why(address, timeout: float, command: str, **payload) -> dict | str:
     """A call made off the event loop's thread: the reply, or the reason there is none (an
     unreachable, refusing or malformed peer address never raises)."""
@@ -475,9 +482,7 @@ class Schedd(JobActions, Daemon):
         answer comes in batches of at most that many jobs, each naming the cursor its next batch
         is asked for with QUERY_MORE (the summary comes with the last); ``summary_only`` sends
         no job ads."""
-        if self.commit_due:  # what this turn changed is recorded (and a job gone from the queue
-            self.commit_due = False  # is in the history) before anyone sees it
-            self.queue.commit()
+        self.commit_pending()  # (a job gone from the queue is in the history before a query shows it gone)
         constraint = message.get("constraint")
         expr = parse_expr(constraint) if constraint else None
         owner = message.get("owner")
@@ -857,12 +862,11 @@ class Schedd(JobActions, Daemon):
 
     def claims_answered(self, requests: list[tuple], reply: dict | str) -> None:
         self.claiming.difference_update(key for key, *_ in requests)
-        if isinstance(reply, dict):
-            replies = [r if isinstance(r, dict) and not r.get("error") else str(r.get("error") if isinstance(r, dict) else r)
-                       for r in reply.get("replies") or []]
-            replies += ["no reply"] * (len(requests) - len(replies))
-        else:
+        if isinstance(reply, str):
             replies = [reply] * len(requests)
+        else:
+            replies = [claim_answer(r) for r in reply.get("replies") or []]
+            replies += ["no reply"] * (len(requests) - len(replies))
         claimed = []
         for (key, slot, startd, slot_name, claim_id), answer in zip(requests, replies):
             ad = self.queue.jobs.get(key)
@@ -896,11 +900,14 @@ class Schedd(JobActions, Daemon):
         """What this turn's messages changed is committed as one transaction (one fsync for
         every report and claim handled), then the jobs started in it are activated: one
         ACTIVATE_CLAIMS per startd, answered later; a refused job goes back to idle."""
-        if self.commit_due or self.activations:
-            self.commit_due = False
-            self.queue.commit()
+        if self.activations:
+            self.commit_due = True  # a run is recorded before its job is activated
+        self.commit_pending()
         activations, self.activations = self.activations, {}
         for startd, keys in activations.items():
+            keys = [key for key in keys if key in self.runs]  # (a run may have ended since it was started)
+            if not keys:
+                continue
             runs = [self.runs[key] for key in keys]
             claims = [{"claim_id": run.claim_id,
                        "job": match_macros.expanded_job(self.queue.jobs[key], run.expanded).to_wire()}
@@ -908,6 +915,12 @@ class Schedd(JobActions, Daemon):
             self.call_later(startd, "ACTIVATE_CLAIMS", {"claims": claims},
                             lambda reply, keys=keys, runs=runs: self.activated(keys, runs, reply),
                             timeout=20 + len(keys) / 100)
+
+    def commit_pending(self) -> None:
+        """Commit what this turn changed now (end_of_turn does, or a query about to show it)."""
+        if self.commit_due:
+            self.commit_due = False
+            self.queue.commit()
 
     @contextmanager
     def events_together(self) -> Iterator[None]:
@@ -965,7 +978,8 @@ class Schedd(JobActions, Daemon):
         for run in self.finished_runs.values():
             by_startd.setdefault(run.startd, []).append(run)
         for startd, runs in by_startd.items():
-            self.call_later(startd, "RECONNECT_CLAIMS", {"schedd": self.address, "claims": [run.claim_id for run in runs]},
+            ask = {"schedd": self.address, "claims": [run.claim_id for run in runs]}
+            self.call_later(startd, "RECONNECT_CLAIMS", ask,
                             lambda reply, startd=startd, runs=runs: self.finished_runs_checked(startd, runs, reply),
                             timeout=2)
 

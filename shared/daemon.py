@@ -432,7 +432,7 @@ class Daemon:
 
     def _finish_calls(self, events: dict) -> None:
         """Hand the replies that came, and the calls that ran out of time, to their callbacks."""
-        for address, sock in list(self._call_sockets.items()):
+        for sock in list(self._call_sockets.values()):  # (a callback may connect to a new peer)
             if sock not in events:
                 continue
             while True:

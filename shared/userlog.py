@@ -199,7 +199,7 @@ def append_to_log(path: str, owner: UnixUser | None, data: bytes) -> str | None:
 
 class EventBatch:
     """Events gathered per log file and appended with one open and one write() per file: a
-    schedd writes each turn of its loop's events so (three events per job of a busy pool)."""
+    schedd writes a batch of starter reports' events so (three events per job of a busy pool)."""
 
     def __init__(self) -> None:
         self.pending: dict[tuple[str, UnixUser | None], list[bytes]] = {}
